@@ -1,0 +1,17 @@
+//! The contract between the phananh server and its clients, and the rules of the domain.
+//!
+//! Everything here is pure: no I/O, no clock, no threads, so the same code runs on the server
+//! (authoritative) and in the browser app compiled to wasm32 (to tell a resident, offline,
+//! which ward will handle a report and when it is due).
+//!
+//! - [`report`]: categories, priorities, a new report and its validation.
+//! - [`status`]: the report status state machine.
+//! - [`validation`]: the field error every validation returns.
+//! - [`sla`]: the office calendar of Hà Nội and the deadlines computed on it.
+//! - [`wards`]: ward boundaries and the point-in-polygon index that routes a report.
+
+pub mod report;
+pub mod sla;
+pub mod status;
+pub mod validation;
+pub mod wards;

@@ -1,0 +1,272 @@
+//! The one error every input check returns, and the small checks the domain types share.
+//!
+//! A check stops at the first problem and names the field the client sent (its JSON path,
+//! such as `description` or `location.lat`), so a form can put the message next to the right
+//! input. The server answers it as `422 { "error": { "code", "message", "field" } }`: `code` is
+//! for programs (stable, snake_case), `message` is for people (plain English, saying the limit
+//! and what was sent).
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of problem a field has. Stable wire names: clients branch on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Missing or blank.
+    Required,
+    /// Text shorter than the minimum.
+    TooShort,
+    /// Text longer than the maximum.
+    TooLong,
+    /// More items than allowed.
+    TooMany,
+    /// A number outside its range.
+    OutOfRange,
+    /// NaN or infinite where a finite number is needed.
+    NotANumber,
+    /// Anything else (a duplicate, a nil id, a bad format); the message says what.
+    Invalid,
+}
+
+impl ErrorCode {
+    /// The wire name, as serialised.
+    pub const fn code(self) -> &'static str {
+        match self {
+            ErrorCode::Required => "required",
+            ErrorCode::TooShort => "too_short",
+            ErrorCode::TooLong => "too_long",
+            ErrorCode::TooMany => "too_many",
+            ErrorCode::OutOfRange => "out_of_range",
+            ErrorCode::NotANumber => "not_a_number",
+            ErrorCode::Invalid => "invalid",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One invalid field. Serialises as `{ "code", "message", "field" }`, the body of the API's
+/// `error` object; it also deserialises, so a client can read it back from a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct FieldError {
+    pub code: ErrorCode,
+    /// Already names the field and the limit: it can be shown as is.
+    pub message: String,
+    /// JSON path of the offending field, as the client sent it (`location.lat`).
+    pub field: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: ErrorCode, message: impl Into<String>) -> Self {
+        FieldError { code, message: message.into(), field: field.into() }
+    }
+
+    pub fn required(field: impl Into<String>) -> Self {
+        let field = field.into();
+        let message = format!("{field} is required");
+        Self::new(field, ErrorCode::Required, message)
+    }
+
+    pub fn too_short(field: impl Into<String>, min: usize, got: usize) -> Self {
+        let field = field.into();
+        let message = format!("{field} must be at least {min} characters, got {got}");
+        Self::new(field, ErrorCode::TooShort, message)
+    }
+
+    pub fn too_long(field: impl Into<String>, max: usize, got: usize) -> Self {
+        let field = field.into();
+        let message = format!("{field} must be at most {max} characters, got {got}");
+        Self::new(field, ErrorCode::TooLong, message)
+    }
+
+    pub fn too_many(field: impl Into<String>, max: usize, got: usize) -> Self {
+        let field = field.into();
+        let message = format!("{field} must have at most {max} items, got {got}");
+        Self::new(field, ErrorCode::TooMany, message)
+    }
+
+    pub fn out_of_range(field: impl Into<String>, min: f64, max: f64, got: f64) -> Self {
+        let field = field.into();
+        let message = format!("{field} must be between {min} and {max}, got {got}");
+        Self::new(field, ErrorCode::OutOfRange, message)
+    }
+
+    pub fn not_a_number(field: impl Into<String>, got: f64) -> Self {
+        let field = field.into();
+        let message = format!("{field} must be a finite number, got {got}");
+        Self::new(field, ErrorCode::NotANumber, message)
+    }
+
+    /// For problems with no code of their own; `message` should name the field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(field, ErrorCode::Invalid, message)
+    }
+}
+
+/// How many Vietnamese combining marks one letter can carry: a vowel mark and a tone mark
+/// (`ệ` = `e` + U+0302 + U+0323).
+const MAX_MARKS_PER_LETTER: usize = 2;
+
+/// The length of a text as its writer counts it: in characters, not bytes.
+///
+/// Vietnamese reaches us in two spellings. Precomposed (NFC, what phone and desktop keyboards
+/// produce) has one `char` per letter: `ệ` is U+1EC7. Decomposed (NFD, from some copy-pastes and
+/// older Windows encodings) spells the same letter as a base and up to two combining marks. A
+/// plain `chars().count()` would count decomposed text up to three times over and refuse a
+/// resident's text for a spelling they cannot see, so combining diacritical marks
+/// (U+0300–U+036F) are free up to the two a Vietnamese letter needs. Longer runs of marks
+/// ("Zalgo" text) count in full, so the stored size stays bounded by the limit.
+pub fn text_len(text: &str) -> usize {
+    let mut len = 0;
+    let mut marks_in_a_row = 0;
+    for c in text.chars() {
+        if ('\u{0300}'..='\u{036F}').contains(&c) {
+            marks_in_a_row += 1;
+            if marks_in_a_row > MAX_MARKS_PER_LETTER {
+                len += 1;
+            }
+        } else {
+            marks_in_a_row = 0;
+            len += 1;
+        }
+    }
+    len
+}
+
+/// Checks a free text, trimmed of surrounding whitespace, is between `min` and `max`
+/// characters (see [`text_len`]). A blank text is `required` rather than `too_short`: the
+/// resident forgot it, they did not write too little.
+pub fn check_text(field: &str, text: &str, min: usize, max: usize) -> Result<(), FieldError> {
+    let len = text_len(text.trim());
+    if len == 0 && min > 0 {
+        Err(FieldError::required(field))
+    } else if len < min {
+        Err(FieldError::too_short(field, min, len))
+    } else if len > max {
+        Err(FieldError::too_long(field, max, len))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a number is finite and within `min..=max`.
+///
+/// JSON cannot carry NaN or infinity, but values also come from devices (a GPS fix) and other
+/// formats, and a NaN passes every `<` comparison, so it is refused first and by name.
+pub fn check_number(field: &str, value: f64, min: f64, max: f64) -> Result<(), FieldError> {
+    if !value.is_finite() {
+        Err(FieldError::not_a_number(field, value))
+    } else if !(min..=max).contains(&value) {
+        Err(FieldError::out_of_range(field, min, max, value))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_error_serialises_as_the_api_error_body() {
+        let error = FieldError::too_long("description", 2000, 2417);
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "code": "too_long",
+                "message": "description must be at most 2000 characters, got 2417",
+                "field": "description",
+            })
+        );
+        assert_eq!(serde_json::from_value::<FieldError>(json).unwrap(), error);
+        assert_eq!(error.to_string(), error.message);
+    }
+
+    #[test]
+    fn error_codes_have_stable_wire_names() {
+        let all = [
+            (ErrorCode::Required, "required"),
+            (ErrorCode::TooShort, "too_short"),
+            (ErrorCode::TooLong, "too_long"),
+            (ErrorCode::TooMany, "too_many"),
+            (ErrorCode::OutOfRange, "out_of_range"),
+            (ErrorCode::NotANumber, "not_a_number"),
+            (ErrorCode::Invalid, "invalid"),
+        ];
+        for (code, name) in all {
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<ErrorCode>(&format!("\"{name}\"")).unwrap(), code);
+            assert_eq!(code.code(), name);
+        }
+    }
+
+    #[test]
+    fn messages_name_the_field_and_the_limit() {
+        assert_eq!(FieldError::required("description").message, "description is required");
+        assert_eq!(
+            FieldError::too_short("description", 10, 4).message,
+            "description must be at least 10 characters, got 4"
+        );
+        assert_eq!(FieldError::too_many("photos", 5, 6).message, "photos must have at most 5 items, got 6");
+        assert_eq!(
+            FieldError::out_of_range("location.lat", -90.0, 90.0, 91.5).message,
+            "location.lat must be between -90 and 90, got 91.5"
+        );
+        assert_eq!(
+            FieldError::not_a_number("location.lon", f64::NAN).message,
+            "location.lon must be a finite number, got NaN"
+        );
+    }
+
+    #[test]
+    fn text_len_counts_characters_not_bytes() {
+        assert_eq!(text_len(""), 0);
+        assert_eq!(text_len("abc"), 3);
+        let nfc = "Đường ngập nước";
+        assert!(nfc.len() > 15);
+        assert_eq!(text_len(nfc), 15);
+    }
+
+    #[test]
+    fn text_len_counts_decomposed_vietnamese_like_precomposed() {
+        let nfc = "ệ"; // U+1EC7
+        let nfd = "e\u{0302}\u{0323}";
+        assert_eq!(text_len(nfc), 1);
+        assert_eq!(text_len(nfd), 1);
+        // "Hà Nội" with every mark decomposed.
+        assert_eq!(text_len("Ha\u{0300} No\u{0302}\u{0323}i"), 6);
+    }
+
+    #[test]
+    fn text_len_counts_long_runs_of_combining_marks() {
+        let zalgo = format!("a{}", "\u{0301}".repeat(10));
+        assert_eq!(text_len(&zalgo), 1 + 10 - MAX_MARKS_PER_LETTER);
+    }
+
+    #[test]
+    fn check_text_trims_and_tells_blank_from_short() {
+        assert_eq!(check_text("t", "  \n\t ", 3, 5).unwrap_err().code, ErrorCode::Required);
+        assert_eq!(check_text("t", "  ab  ", 3, 5).unwrap_err().code, ErrorCode::TooShort);
+        assert!(check_text("t", "  abc  ", 3, 5).is_ok());
+        assert!(check_text("t", "abcde", 3, 5).is_ok());
+        assert_eq!(check_text("t", "abcdef", 3, 5).unwrap_err().code, ErrorCode::TooLong);
+        assert!(check_text("t", "", 0, 5).is_ok());
+    }
+
+    #[test]
+    fn check_number_refuses_non_finite_before_range() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let error = check_number("x", bad, -1.0, 1.0).unwrap_err();
+            assert_eq!((error.code, error.field.as_str()), (ErrorCode::NotANumber, "x"));
+        }
+        assert_eq!(check_number("x", 1.5, -1.0, 1.0).unwrap_err().code, ErrorCode::OutOfRange);
+        assert!(check_number("x", -1.0, -1.0, 1.0).is_ok());
+        assert!(check_number("x", 1.0, -1.0, 1.0).is_ok());
+    }
+}
