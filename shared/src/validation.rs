@@ -24,6 +24,8 @@ pub enum ErrorCode {
     OutOfRange,
     /// NaN or infinite where a finite number is needed.
     NotANumber,
+    /// A location in no ward of the city, nor near enough to one.
+    OutsideCity,
     /// Anything else (a duplicate, a nil id, a bad format); the message says what.
     Invalid,
 }
@@ -38,6 +40,7 @@ impl ErrorCode {
             ErrorCode::TooMany => "too_many",
             ErrorCode::OutOfRange => "out_of_range",
             ErrorCode::NotANumber => "not_a_number",
+            ErrorCode::OutsideCity => "outside_city",
             ErrorCode::Invalid => "invalid",
         }
     }
@@ -197,6 +200,7 @@ mod tests {
             (ErrorCode::TooMany, "too_many"),
             (ErrorCode::OutOfRange, "out_of_range"),
             (ErrorCode::NotANumber, "not_a_number"),
+            (ErrorCode::OutsideCity, "outside_city"),
             (ErrorCode::Invalid, "invalid"),
         ];
         for (code, name) in all {

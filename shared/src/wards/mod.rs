@@ -16,10 +16,12 @@ mod grid;
 mod import;
 mod index;
 mod metres;
+mod wire;
 
 pub use boundaries::{Boundaries, BoundariesError};
 pub use import::ImportError;
 pub use index::{Located, Match, WardIndex};
+pub use wire::{WardList, WardMatch, outside_city};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,13 @@
+//! The phananh server: the HTTP API residents' apps and ward and city staff talk to, ward
+//! routing on the city's boundaries, and the command line that runs and maintains it.
+//!
+//! Data flows one way: request → [`http`] (parse, validate, answer) → domain rules and ward
+//! index (`phananh_shared`) → response. Errors become responses in one place,
+//! [`http::error`].
+
+pub mod cli;
+pub mod display;
+pub mod http;
+pub mod locate;
+pub mod serve;
+pub mod wards_file;

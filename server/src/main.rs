@@ -1,0 +1,29 @@
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use phananh_server::cli::{Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Logs go to stderr: stdout carries the commands' answers (and the serve address). A
+    // server logs its requests; a one-shot command only its warnings, unless RUST_LOG says.
+    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let outcome: Result<ExitCode, Box<dyn std::error::Error>> = match cli.command {
+        Command::Serve(args) => phananh_server::serve::run(args).map_err(Into::into),
+        Command::Locate(args) => phananh_server::locate::run(args).map_err(Into::into),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

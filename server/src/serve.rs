@@ -1,0 +1,65 @@
+//! `phananh-server serve`: load the boundaries, bind, serve until told to stop.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::cli::ServeArgs;
+use crate::http::{AppState, router};
+use crate::wards_file::{self, WardsFileError};
+
+/// Why the server could not start (or stopped abnormally).
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Wards(#[from] WardsFileError),
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("server I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|source| ServeError::DataDir { path: args.data_dir.clone(), source })?;
+    let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
+    let state = AppState::new(wards);
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr: args.addr, source })?;
+        let addr = listener.local_addr()?;
+        // On stdout, so whoever started the server (a script, a test) learns the port.
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "listening on http://{addr}")?;
+        stdout.flush()?;
+        tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving");
+        let warm = Arc::clone(&state);
+        tokio::spawn(async move { warm.wards_geojson().await });
+        axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so requests in flight finish before exit.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
