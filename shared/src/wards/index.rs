@@ -128,7 +128,20 @@ impl WardIndex {
             .iter_mut()
             .enumerate()
             .map(|(cell, wards)| {
+                // The first ward, other than those listed, that holds the cell's centre.
+                let centre = grid.centre(cell);
+                let holder = |listed: &[u16]| {
+                    (0..areas.len())
+                        .find(|&w| !listed.contains(&(w as u16)) && areas[w].side(centre) == Side::Inside)
+                };
                 if !wards.is_empty() {
+                    // Cells are marked by each edge's bounding box, so a long diagonal edge
+                    // lists its ward in cells it never enters. A ward whose edges miss the
+                    // cell but which holds its centre covers the whole cell, and answers
+                    // wherever the listed wards do not.
+                    if let Some(w) = holder(wards) {
+                        wards.push(w as u16);
+                    }
                     wards.sort_unstable();
                     wards.dedup();
                     let start = candidates.len() as u32;
@@ -136,8 +149,7 @@ impl WardIndex {
                     return Cell::Check { start, len: wards.len() as u32 };
                 }
                 // No edge crosses the cell, so its centre speaks for all of it.
-                let centre = grid.centre(cell);
-                match areas.iter().position(|area| area.side(centre) == Side::Inside) {
+                match holder(&[]) {
                     Some(w) => Cell::Within(w as u16),
                     None if near[cell] => Cell::Near,
                     None => Cell::Outside,

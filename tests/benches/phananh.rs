@@ -1,0 +1,180 @@
+//! `make bench`: the figures recorded in docs/benchmarks.md, each beside what it is compared
+//! with, measured in the same run (timings on a shared machine are noisy; ratios are not).
+
+use std::hint::black_box;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use geo::{Contains, Point, Rect};
+use phananh_shared::wards::{Validity, WardIndex};
+use phananh_tests::{reference_file, server_binary};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+use rstar::{RTree, primitives::GeomWithData, primitives::Rectangle};
+
+const POINTS: usize = 1_000_000;
+/// The plain baseline is slow; a tenth of the points gives a stable figure.
+const BASELINE_POINTS: usize = 100_000;
+
+fn main() {
+    println!("phananh benchmarks — {}", machine());
+    println!();
+    println!("| what | how | figure | compared with |");
+    println!("|---|---|---|---|");
+    routing();
+}
+
+fn routing() {
+    let text = std::fs::read_to_string(reference_file("hanoi_wards_2025.geojson")).expect("reference data");
+    let validity = Validity::since(chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap());
+    let mut builds: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(WardIndex::from_geojson(&text, validity).unwrap());
+            start.elapsed()
+        })
+        .collect();
+    builds.sort();
+    let index = WardIndex::from_geojson(&text, validity).unwrap();
+    row(
+        "ward index build",
+        "parse + check + index the 126 wards (3 MB GeoJSON), median of 5",
+        &format!("{:.0} ms", ms(builds[2])),
+        "",
+    );
+
+    let bounds = index.bounds();
+    let points = random_points(bounds, POINTS);
+    let start = Instant::now();
+    let mut found = 0usize;
+    for &(lon, lat) in &points {
+        found += black_box(index.locate(lon, lat)).is_some() as usize;
+    }
+    let ours = POINTS as f64 / start.elapsed().as_secs_f64();
+
+    // The plain approach: an R-tree of ward bounding boxes, then geo's exact test.
+    let shapes: Vec<_> = index.shapes().map(|(_, shape)| shape.clone()).collect();
+    let boxes = RTree::bulk_load(
+        index
+            .shapes()
+            .enumerate()
+            .map(|(i, (_, shape))| {
+                let r = geo::BoundingRect::bounding_rect(shape).unwrap();
+                GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i)
+            })
+            .collect(),
+    );
+    let plain = |lon: f64, lat: f64| {
+        boxes
+            .locate_all_at_point(&[lon, lat])
+            .find(|b| shapes[b.data].contains(&Point::new(lon, lat)))
+            .map(|b| b.data)
+    };
+    let start = Instant::now();
+    for &(lon, lat) in &points[..BASELINE_POINTS] {
+        black_box(plain(lon, lat));
+    }
+    let baseline = BASELINE_POINTS as f64 / start.elapsed().as_secs_f64();
+    // Same answers for every point the plain test puts inside a ward.
+    for &(lon, lat) in &points[..BASELINE_POINTS] {
+        if let Some(i) = plain(lon, lat) {
+            let located = index.locate(lon, lat).map(|l| l.ward.code.as_str());
+            assert_eq!(located, Some(index.wards()[i].code.as_str()), "({lon}, {lat})");
+        }
+    }
+    row(
+        "ward lookup, one thread",
+        &format!(
+            "{POINTS} uniform random points in the city's bounding box ({:.0}% in a ward)",
+            percent(found, POINTS)
+        ),
+        &format!("{} lookups/s", thousands(ours)),
+        &format!(
+            "R-tree of ward boxes + geo `Contains`: {} lookups/s ({:.0}× slower); target ≥ 1,000,000",
+            thousands(baseline),
+            ours / baseline
+        ),
+    );
+
+    let input: String = points.iter().map(|(lon, lat)| format!("{lon},{lat}\n")).collect();
+    let binary = server_binary();
+    let start = Instant::now();
+    let mut child = Command::new(binary)
+        .args(["locate", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    let elapsed = start.elapsed();
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success());
+    let lines = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(lines.lines().count(), POINTS);
+    for (line, &(lon, lat)) in lines.lines().zip(&points).step_by(997) {
+        assert_eq!(line, index.locate(lon, lat).map_or("", |l| l.ward.code.as_str()));
+    }
+    row(
+        "`phananh-server locate --batch`",
+        &format!("{POINTS} `lon,lat` lines piped through the release binary, start-up included"),
+        &format!(
+            "{:.2} s ({} points/s)",
+            elapsed.as_secs_f64(),
+            thousands(POINTS as f64 / elapsed.as_secs_f64())
+        ),
+        "",
+    );
+}
+
+fn random_points(bounds: Rect, n: usize) -> Vec<(f64, f64)> {
+    let mut rng = StdRng::seed_from_u64(42);
+    let (min, max) = (bounds.min(), bounds.max());
+    (0..n).map(|_| (rng.random_range(min.x..max.x), rng.random_range(min.y..max.y))).collect()
+}
+
+fn row(what: &str, how: &str, figure: &str, against: &str) {
+    println!("| {what} | {how} | {figure} | {against} |");
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    part as f64 * 100.0 / whole as f64
+}
+
+/// 1234567.8 → "1,234,568".
+fn thousands(v: f64) -> String {
+    let digits = format!("{:.0}", v);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// CPU model, core count and date, for the record.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let date = Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, {date}")
+}
