@@ -12,23 +12,16 @@ use crate::validation::{FieldError, check_number, check_text};
 
 /// How urgently a report must be handled, after the city's rules for iHaNoi
 /// (Decision 1207/QĐ-UBND, 2025).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     /// The default.
+    #[default]
     Normal,
     /// Disaster, accident, crime, danger to people.
     Urgent,
     /// Several agencies involved, or a legal procedure needed.
     Complex,
-}
-
-// Written out, not derived: the enum above is kept exactly as other code first saw it.
-#[allow(clippy::derivable_impls)]
-impl Default for Priority {
-    fn default() -> Self {
-        Priority::Normal
-    }
 }
 
 /// The kind of problem reported, after the field categories residents choose from on iHaNoi.
