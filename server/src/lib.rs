@@ -6,8 +6,12 @@
 //! [`http::error`].
 
 pub mod cli;
+pub mod devices;
 pub mod display;
 pub mod http;
 pub mod locate;
+pub mod reports;
 pub mod serve;
+pub mod store;
+pub mod tokens;
 pub mod wards_file;

@@ -7,7 +7,12 @@ use std::sync::Arc;
 
 use crate::cli::ServeArgs;
 use crate::http::{AppState, router};
+use crate::store::{Store, StoreError};
 use crate::wards_file::{self, WardsFileError};
+use phananh_shared::sla::SlaPolicy;
+
+/// The database, in the data directory.
+pub const DATABASE_FILE: &str = "phananh.db";
 
 /// Why the server could not start (or stopped abnormally).
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +23,8 @@ pub enum ServeError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("server I/O: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -26,8 +33,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|source| ServeError::DataDir { path: args.data_dir.clone(), source })?;
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
-    let state = AppState::new(wards);
+    let store = Store::open(&args.data_dir.join(DATABASE_FILE))?;
+    let state = AppState::new(store, wards, SlaPolicy::default());
     tokio::runtime::Runtime::new()?.block_on(async {
+        wards_file::record(&state.store, &state.wards).await?;
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .map_err(|source| ServeError::Bind { addr: args.addr, source })?;

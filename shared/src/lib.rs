@@ -5,11 +5,13 @@
 //! which ward will handle a report and when it is due).
 //!
 //! - [`report`]: categories, priorities, a new report and its validation.
+//! - [`api`]: the other request and response bodies: devices, report views, events.
 //! - [`status`]: the report status state machine.
 //! - [`validation`]: the field error every validation returns.
 //! - [`sla`]: the office calendar of Hà Nội and the deadlines computed on it.
 //! - [`wards`]: ward boundaries and the point-in-polygon index that routes a report.
 
+pub mod api;
 pub mod report;
 pub mod sla;
 pub mod status;

@@ -39,27 +39,36 @@ pub fn reference_file(name: &str) -> PathBuf {
 pub struct TestServer {
     child: Child,
     base: String,
-    data_dir: tempfile::TempDir,
+    /// Kept so the directory lives as long as the server, when the server made it.
+    _temporary: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
-    /// Starts a server with the Hà Nội boundaries on a free loopback port.
+    /// Starts a server with the Hà Nội boundaries on a free loopback port, with a new data
+    /// directory of its own.
     pub fn start() -> TestServer {
         TestServer::start_with(&[])
     }
 
     /// Starts a server with extra command-line arguments.
     pub fn start_with(args: &[&str]) -> TestServer {
-        let data_dir = tempfile::tempdir().expect("a temporary directory");
+        let temporary = tempfile::tempdir().expect("a temporary directory");
+        let mut server = TestServer::start_in(temporary.path(), args);
+        server._temporary = Some(temporary);
+        server
+    }
+
+    /// Starts a server on an existing data directory (to restart one).
+    pub fn start_in(data_dir: &Path, args: &[&str]) -> TestServer {
         // The server's log goes to a file, not a pipe nobody drains (a full pipe would stall
         // the server mid-test); a failed start shows it.
-        let log_path = data_dir.path().join("server.log");
-        let log = std::fs::File::create(&log_path).expect("a log file");
+        let log_path = data_dir.join("server.log");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).expect("a log file");
         let mut child = Command::new(server_binary())
             .arg("serve")
             .args(["--addr", "127.0.0.1:0"])
             .arg("--data-dir")
-            .arg(data_dir.path())
+            .arg(data_dir)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(log)
@@ -77,7 +86,7 @@ impl TestServer {
             }
         });
         match rx.recv_timeout(START_DEADLINE) {
-            Ok(base) => TestServer { child, base, data_dir },
+            Ok(base) => TestServer { child, base, _temporary: None },
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -92,8 +101,10 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
-    pub fn data_dir(&self) -> &Path {
-        self.data_dir.path()
+    /// Kills the server with SIGKILL, as a crash or a power cut would, and waits for it.
+    pub fn kill(mut self) {
+        self.child.kill().expect("the server can be killed");
+        self.child.wait().expect("the server is reaped");
     }
 }
 
@@ -102,4 +113,67 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A client that talks to a test server as a resident's device: registered, with its token.
+pub struct ResidentDevice {
+    pub id: String,
+    pub token: String,
+    client: reqwest::blocking::Client,
+    base: String,
+}
+
+impl ResidentDevice {
+    /// Registers a new device (with a name and phone, to check they never leak).
+    pub fn register(server: &TestServer) -> ResidentDevice {
+        let client = reqwest::blocking::Client::new();
+        let response = client
+            .post(server.url("/api/v1/devices"))
+            .json(&serde_json::json!({ "name": "Nguyễn Thị Lan", "phone": "0912 345 678" }))
+            .send()
+            .expect("the server answers");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let created: serde_json::Value = response.json().expect("JSON");
+        ResidentDevice {
+            id: created["device_id"].as_str().expect("an id").to_owned(),
+            token: created["token"].as_str().expect("a token").to_owned(),
+            client,
+            base: server.url(""),
+        }
+    }
+
+    /// A device already registered (on this server or on an earlier run of it).
+    pub fn with_token(server: &TestServer, id: &str, token: &str) -> ResidentDevice {
+        ResidentDevice {
+            id: id.to_owned(),
+            token: token.to_owned(),
+            client: reqwest::blocking::Client::new(),
+            base: server.url(""),
+        }
+    }
+
+    /// Files `report` (a JSON body): the answer as sent by the server.
+    pub fn file(&self, report: &serde_json::Value) -> reqwest::Result<reqwest::blocking::Response> {
+        self.client.post(format!("{}/api/v1/reports", self.base)).bearer_auth(&self.token).json(report).send()
+    }
+
+    /// GETs `path` with this device's token.
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .expect("the server answers")
+    }
+}
+
+/// A valid new report at (`lon`, `lat`) with a fresh id.
+pub fn report_at(lon: f64, lat: f64) -> serde_json::Value {
+    serde_json::json!({
+        "id": uuid::Uuid::now_v7(),
+        "category": "drainage",
+        "priority": "normal",
+        "description": "Cống trước số 12 bị tắc, nước tràn lên vỉa hè.",
+        "location": { "lon": lon, "lat": lat, "accuracy_m": 8.0 },
+    })
 }

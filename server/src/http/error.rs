@@ -6,11 +6,13 @@
 use std::borrow::Cow;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use phananh_shared::validation::FieldError;
 use serde::Serialize;
+
+use crate::store::StoreError;
 
 /// A refusal: an HTTP status and the error body.
 #[derive(Debug)]
@@ -35,6 +37,76 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
+
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// The request clashes with what is stored (an id reused for different content).
+    pub fn conflict(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "conflict", message).on(field)
+    }
+
+    /// Names the request field at fault.
+    pub fn on(mut self, field: &str) -> ApiError {
+        self.body.field = Some(field.to_owned());
+        self
+    }
+
+    /// A failure of ours, not the client's: logged in full, answered without details.
+    fn internal(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!(%error, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed; the request can be retried",
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        ApiError::internal(error)
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(error: rusqlite::Error) -> ApiError {
+        ApiError::internal(error)
+    }
+}
+
+/// A JSON body that is not JSON (400) or not the expected shape (422, naming the field when
+/// the parser knows it).
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        let message = rejection.body_text();
+        match rejection {
+            JsonRejection::JsonDataError(error) => {
+                let field = std::iter::successors(std::error::Error::source(&error), |e| e.source())
+                    .find_map(|e| e.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>())
+                    .map(|e| e.path().to_string())
+                    .filter(|path| path != ".")
+                    .or_else(|| backticked(&message));
+                let error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message);
+                match field {
+                    Some(field) => error.on(&field),
+                    None => error,
+                }
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+            }
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", message),
+        }
+    }
+}
+
+/// The field serde names in "missing field `x`" or "unknown field `x`".
+fn backticked(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_owned())
 }
 
 /// Invalid input the client can fix: 422, naming the field.
@@ -60,9 +132,6 @@ impl From<QueryRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::error!(code = %self.body.code, message = %self.body.message, "request failed");
-        }
         #[derive(Serialize)]
         struct Envelope {
             error: ErrorBody,

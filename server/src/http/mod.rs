@@ -1,14 +1,18 @@
 //! The HTTP API: routes, shared state, and the middleware every request passes through.
 
+mod auth;
+mod devices;
 pub mod error;
 mod health;
+mod reports;
 mod wards;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::routing::get;
+use axum::routing::{get, post};
+use phananh_shared::sla::SlaPolicy;
 use phananh_shared::wards::WardIndex;
 use tokio::sync::OnceCell;
 use tower_http::ServiceBuilderExt;
@@ -17,17 +21,20 @@ use tower_http::request_id::MakeRequestUuid;
 use tower_http::trace::TraceLayer;
 
 use crate::display;
+use crate::store::Store;
 
 /// What every handler can read. Immutable after start, so it is shared without locks.
 pub struct AppState {
+    pub store: Store,
     pub wards: Arc<WardIndex>,
+    pub policy: SlaPolicy,
     /// `GET /api/v1/wards.geojson`, built once: it never changes while the server runs.
     wards_geojson: OnceCell<Bytes>,
 }
 
 impl AppState {
-    pub fn new(wards: WardIndex) -> Arc<AppState> {
-        Arc::new(AppState { wards: Arc::new(wards), wards_geojson: OnceCell::new() })
+    pub fn new(store: Store, wards: WardIndex, policy: SlaPolicy) -> Arc<AppState> {
+        Arc::new(AppState { store, wards: Arc::new(wards), policy, wards_geojson: OnceCell::new() })
     }
 
     /// The simplified boundaries. Simplifying takes a noticeable moment (0.3 s for Hà Nội in
@@ -55,6 +62,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/wards", get(wards::list))
         .route("/api/v1/wards.geojson", get(wards::geojson))
         .route("/api/v1/wards/locate", get(wards::locate))
+        .route("/api/v1/devices", post(devices::register))
+        .route("/api/v1/reports", post(reports::file))
+        .route("/api/v1/reports/{id}", get(reports::get))
+        .route("/api/v1/reports/{id}/events", get(reports::events))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(middleware)

@@ -1,0 +1,46 @@
+//! Residents' devices: registration and recognising a device by its token.
+
+use chrono::Utc;
+use phananh_shared::api::{DeviceCreated, NewDevice};
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::http::error::ApiError;
+use crate::store::Store;
+use crate::tokens;
+
+/// Registers a device and returns its identity and token (the only time the token is seen).
+pub async fn register(store: &Store, device: NewDevice) -> Result<DeviceCreated, ApiError> {
+    device.validate()?;
+    let device_id = Uuid::now_v7();
+    let (token, token_hash) = tokens::issue();
+    store
+        .write(move |tx| {
+            tx.execute(
+                "INSERT INTO devices (id, token_hash, name, phone, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    device_id.to_string(),
+                    token_hash,
+                    device.name.as_deref().map(str::trim),
+                    device.phone.as_deref().map(str::trim),
+                    Utc::now().to_rfc3339()
+                ],
+            )?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(DeviceCreated { device_id, token })
+}
+
+/// The device holding `token`, if any.
+pub async fn recognise(store: &Store, token: &str) -> Result<Option<Uuid>, ApiError> {
+    let token_hash = tokens::hash(token);
+    store
+        .read(move |conn| {
+            let id: Option<String> = conn
+                .query_row("SELECT id FROM devices WHERE token_hash = ?1", [token_hash], |row| row.get(0))
+                .optional()?;
+            Ok(id.map(|id| Uuid::parse_str(&id).expect("device ids are stored as UUIDs")))
+        })
+        .await
+}
