@@ -7,7 +7,7 @@ use phananh_shared::report::NewReport;
 use phananh_shared::sla::{Deadlines, SlaPolicy, WorkCalendar};
 use phananh_shared::status::Status;
 use phananh_shared::wards::{Match, WardIndex, outside_city};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -118,7 +118,7 @@ fn existing(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<(Uuid, Vec<u
 }
 
 fn append_event(
-    tx: &Transaction,
+    tx: &Connection,
     report: Uuid,
     ward_code: &str,
     at: DateTime<Utc>,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use geo::{Contains, Point, Rect};
 use phananh_shared::wards::{Validity, WardIndex};
-use phananh_tests::{reference_file, server_binary};
+use phananh_tests::{ResidentDevice, TestServer, reference_file, report_at, server_binary};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rstar::{RTree, primitives::GeomWithData, primitives::Rectangle};
 
@@ -21,10 +21,64 @@ fn main() {
     println!();
     println!("| what | how | figure | compared with |");
     println!("|---|---|---|---|");
-    routing();
+    let index = routing();
+    ingest(&index);
 }
 
-fn routing() {
+/// Reports filed over HTTP by `clients` concurrent devices, each filing `per_client`.
+fn ingest(index: &WardIndex) {
+    let bounds = index.bounds();
+    let inside: Vec<(f64, f64)> = random_points(bounds, 50_000)
+        .into_iter()
+        .filter(|&(lon, lat)| index.locate(lon, lat).is_some())
+        .collect();
+    for (clients, per_client) in [(1, 3_000), (8, 1_000), (64, 200)] {
+        let server = TestServer::start();
+        let devices: Vec<ResidentDevice> = (0..clients).map(|_| ResidentDevice::register(&server)).collect();
+        let start = Instant::now();
+        let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+            let workers: Vec<_> = devices
+                .iter()
+                .enumerate()
+                .map(|(n, device)| {
+                    let inside = &inside;
+                    scope.spawn(move || {
+                        (0..per_client)
+                            .map(|i| {
+                                let (lon, lat) = inside[(n * per_client + i) % inside.len()];
+                                let report = report_at(lon, lat);
+                                let sent = Instant::now();
+                                let response = device.file(&report).expect("the server answers");
+                                assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+                                sent.elapsed()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        });
+        let elapsed = start.elapsed();
+        latencies.sort();
+        let quantile = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+        row(
+            &format!("report ingest, {clients} client{}", if clients == 1 { "" } else { "s" }),
+            &format!(
+                "{} reports filed over HTTP (JSON, routed, deadlines, report + event in one transaction, WAL, synchronous=NORMAL); clients on the same 2 cores",
+                clients * per_client
+            ),
+            &format!(
+                "{} reports/s; p50 {:.2} ms, p99 {:.2} ms",
+                thousands((clients * per_client) as f64 / elapsed.as_secs_f64()),
+                ms(quantile(0.5)),
+                ms(quantile(0.99))
+            ),
+            "target ≥ 5,000 reports/s",
+        );
+    }
+}
+
+fn routing() -> WardIndex {
     let text = std::fs::read_to_string(reference_file("hanoi_wards_2025.geojson")).expect("reference data");
     let validity = Validity::since(chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap());
     let mut builds: Vec<Duration> = (0..5)
@@ -126,6 +180,7 @@ fn routing() {
         ),
         "",
     );
+    index
 }
 
 fn random_points(bounds: Rect, n: usize) -> Vec<(f64, f64)> {

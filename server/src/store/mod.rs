@@ -2,8 +2,13 @@
 //!
 //! Every write goes through one dedicated thread that owns the only writing connection, so
 //! concurrent requests queue in memory instead of meeting `SQLITE_BUSY`, and a change and the
-//! event that records it commit in one transaction. Reads run on pooled connections, which in
-//! WAL mode never wait for the writer.
+//! event that records it commit together. Reads run on pooled connections, which in WAL mode
+//! never wait for the writer.
+//!
+//! Group commit: the writer takes every change waiting in its queue (up to [`MAX_BATCH`]),
+//! runs each in its own savepoint inside one transaction, commits once, and only then answers
+//! them all. Under load that spreads one commit over many requests; alone, a change commits
+//! by itself at once. A change that fails rolls back its savepoint and nothing else.
 
 mod migrations;
 
@@ -25,9 +30,17 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("the database writer has stopped")]
     WriterGone,
+    #[error("the change could not be committed")]
+    CommitFailed,
 }
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A change to run inside the writer's transaction; it returns how to answer its caller once
+/// the transaction has committed (`Ok`) or failed (`Err`).
+type Job = Box<dyn FnOnce(&mut Transaction) -> Reply + Send>;
+type Reply = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
+
+/// The most changes one commit carries.
+const MAX_BATCH: usize = 256;
 
 /// The database of one server.
 #[derive(Clone)]
@@ -57,8 +70,9 @@ impl Store {
         std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || {
-                for job in jobs {
-                    job(&mut conn);
+                while let Ok(first) = jobs.recv() {
+                    let batch = std::iter::once(first).chain(jobs.try_iter().take(MAX_BATCH - 1));
+                    commit_batch(&mut conn, batch);
                 }
             })
             .expect("a thread can be spawned");
@@ -66,24 +80,37 @@ impl Store {
         Ok(Store { writer, readers })
     }
 
-    /// Runs `change` in one transaction on the writer thread, committing if it returns `Ok`.
+    /// Runs `change` on the writer thread, all or nothing, and answers once it is committed:
+    /// an `Ok` answer means the change is in the database.
     pub async fn write<T, E>(
         &self,
-        change: impl FnOnce(&Transaction) -> Result<T, E> + Send + 'static,
+        change: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let outcome = (|| {
-                let tx = conn.transaction().map_err(StoreError::from)?;
-                let value = change(&tx)?;
-                tx.commit().map_err(StoreError::from)?;
-                Ok(value)
-            })();
-            let _ = reply.send(outcome);
+        let (reply, answer) = oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |tx| {
+            let outcome = match tx.savepoint() {
+                Ok(mut savepoint) => {
+                    let outcome = change(&savepoint);
+                    let ended = if outcome.is_ok() { savepoint.commit() } else { savepoint.rollback() };
+                    match ended {
+                        Ok(()) => outcome,
+                        Err(error) => Err(StoreError::from(error).into()),
+                    }
+                }
+                Err(error) => Err(StoreError::from(error).into()),
+            };
+            Box::new(move |committed: Result<(), &StoreError>| {
+                let outcome = match committed {
+                    Ok(()) => outcome,
+                    // Nothing of the batch is stored: the change must not be reported done.
+                    Err(_) => Err(StoreError::CommitFailed.into()),
+                };
+                let _ = reply.send(outcome);
+            })
         });
         self.writer.send(job).map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
@@ -105,6 +132,26 @@ impl Store {
         })
         .await
         .expect("a read query does not panic")
+    }
+}
+
+/// Runs `jobs` in one transaction and answers each after the commit.
+fn commit_batch(conn: &mut Connection, jobs: impl Iterator<Item = Job>) {
+    let mut tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(error) => {
+            let error = StoreError::from(error);
+            tracing::error!(%error, "cannot begin a write transaction");
+            return jobs.for_each(|job| drop(job));
+        }
+    };
+    let replies: Vec<Reply> = jobs.map(|job| job(&mut tx)).collect();
+    let committed = tx.commit().map_err(StoreError::from);
+    if let Err(error) = &committed {
+        tracing::error!(%error, changes = replies.len(), "a write transaction failed to commit");
+    }
+    for reply in replies {
+        reply(committed.as_ref().map(|_| ()));
     }
 }
 
