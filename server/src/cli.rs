@@ -1,10 +1,13 @@
-//! The command line: `serve` runs the server, `locate` answers "which ward?" from the shell.
+//! The command line: `serve` runs the server, `locate` answers "which ward?" from the shell,
+//! `create-staff` makes a staff account.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
+
+use crate::staff::Role;
 
 /// The 2025 Hà Nội boundaries in the reference data folder beside the repository.
 pub const DEFAULT_WARDS_FILE: &str =
@@ -24,6 +27,9 @@ pub enum Command {
     /// Print the ward holding a point, or (with --batch) the ward code of each `lon,lat` line
     /// read from stdin.
     Locate(LocateArgs),
+    /// Make a staff account. The password is the first line of stdin (at least 10
+    /// characters).
+    CreateStaff(CreateStaffArgs),
 }
 
 /// Which ward boundaries to load, and from when they are in force.
@@ -60,6 +66,31 @@ pub struct LocateArgs {
     /// Read `lon,lat` lines from stdin; write one ward code per line (empty when outside).
     #[arg(long)]
     pub batch: bool,
+    #[command(flatten)]
+    pub wards: WardsArgs,
+}
+
+/// Where the database and stored photos are.
+#[derive(Debug, Args)]
+pub struct DataDirArgs {
+    /// Directory for the database and stored photos (created if missing).
+    #[arg(long, env = "PHANANH_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateStaffArgs {
+    /// The sign-in name: 3 to 32 letters, digits, `.`, `_` or `-`; case is ignored.
+    #[arg(long)]
+    pub username: String,
+    /// `ward` (one ward's officer), `city` (every ward) or `admin`.
+    #[arg(long)]
+    pub role: Role,
+    /// The code of the ward a ward officer acts for (only with `--role ward`).
+    #[arg(long)]
+    pub ward: Option<String>,
+    #[command(flatten)]
+    pub data: DataDirArgs,
     #[command(flatten)]
     pub wards: WardsArgs,
 }

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
-use crate::store::Store;
+use crate::store::{Store, stamp};
 use crate::tokens;
 
 /// Registers a device and returns its identity and token (the only time the token is seen).
@@ -23,7 +23,7 @@ pub async fn register(store: &Store, device: NewDevice) -> Result<DeviceCreated,
                     token_hash,
                     device.name.as_deref().map(str::trim),
                     device.phone.as_deref().map(str::trim),
-                    Utc::now().to_rfc3339()
+                    stamp(Utc::now())
                 ],
             )?;
             Ok::<_, ApiError>(())

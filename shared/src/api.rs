@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::report::{Category, Location, Priority};
 use crate::sla::Deadlines;
-use crate::status::Status;
+use crate::status::{Action, Status};
 use crate::validation::{FieldError, check_text};
 use crate::wards::Match;
 
@@ -84,9 +84,93 @@ pub struct ReportView {
     pub deadlines: Deadlines,
     /// The sequence number of the newest event about this report.
     pub seq: u64,
+    /// Other residents who said "me too".
+    pub followers: u64,
     /// Absent from the public view.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter: Option<Reporter>,
+}
+
+/// `GET /api/v1/reports`: a page of public report views, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportPage {
+    pub reports: Vec<ReportView>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/reports/nearby`: an open report near a point, so the app can offer "this is
+/// already reported: follow it instead".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NearbyReport {
+    #[serde(flatten)]
+    pub report: ReportView,
+    pub distance_m: f64,
+}
+
+/// `POST /api/v1/reports/{id}/follow`: how many residents follow the report now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Following {
+    pub followers: u64,
+}
+
+/// The longest answer, reason or note staff may write.
+pub const STAFF_TEXT_MAX_CHARS: usize = 4000;
+/// The shortest answer or reason: "Đã xử lý" alone is the vague answer residents complain of.
+pub const STAFF_TEXT_MIN_CHARS: usize = 10;
+
+/// `POST /api/v1/reports/{id}/actions`: what ward or city staff do with a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ActionRequest {
+    /// "We have it": starts the handling clock.
+    Acknowledge,
+    /// Work has started.
+    Start,
+    /// The answer to the resident, with "after" photos (required for field categories).
+    Resolve {
+        answer: String,
+        #[serde(default)]
+        after_photos: Vec<Uuid>,
+    },
+    /// Not something the ward will act on, and why.
+    Reject { reason: String },
+    /// Misrouted: hand it to another ward, which starts its own acknowledgement clock.
+    Transfer { ward: String, reason: String },
+    /// Already reported: the original carries on, this one stops.
+    MarkDuplicate { original: Uuid },
+    /// A note for staff only: never shown to the resident or the public.
+    Note { text: String },
+}
+
+impl ActionRequest {
+    /// The state-machine action this request is; `None` for a note, which changes no status.
+    pub fn action(&self) -> Option<Action> {
+        Some(match self {
+            ActionRequest::Acknowledge => Action::Acknowledge,
+            ActionRequest::Start => Action::Start,
+            ActionRequest::Resolve { .. } => Action::Resolve,
+            ActionRequest::Reject { .. } => Action::Reject,
+            ActionRequest::Transfer { .. } => Action::Transfer,
+            ActionRequest::MarkDuplicate { .. } => Action::MarkDuplicate,
+            ActionRequest::Note { .. } => return None,
+        })
+    }
+
+    /// Checks the texts the request carries.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        match self {
+            ActionRequest::Resolve { answer, .. } => {
+                check_text("answer", answer, STAFF_TEXT_MIN_CHARS, STAFF_TEXT_MAX_CHARS)
+            }
+            ActionRequest::Reject { reason } | ActionRequest::Transfer { reason, .. } => {
+                check_text("reason", reason, STAFF_TEXT_MIN_CHARS, STAFF_TEXT_MAX_CHARS)
+            }
+            ActionRequest::Note { text } => check_text("text", text, 1, STAFF_TEXT_MAX_CHARS),
+            ActionRequest::Acknowledge | ActionRequest::Start | ActionRequest::MarkDuplicate { .. } => Ok(()),
+        }
+    }
 }
 
 /// One change to a report, in the global order of all changes.
@@ -107,5 +191,46 @@ pub struct Event {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// The report was received and routed.
-    Filed { status: Status, category: Category, priority: Priority, deadlines: Deadlines },
+    Filed {
+        status: Status,
+        category: Category,
+        priority: Priority,
+        deadlines: Deadlines,
+    },
+    /// Another resident said "me too".
+    Followed {
+        followers: u64,
+    },
+    /// The ward took it on; the handling deadline now counts from here.
+    Acknowledged {
+        status: Status,
+        deadlines: Deadlines,
+    },
+    Started {
+        status: Status,
+    },
+    Resolved {
+        status: Status,
+        answer: String,
+        after_photos: Vec<Uuid>,
+    },
+    Rejected {
+        status: Status,
+        reason: String,
+    },
+    /// Handed to another ward (`ward_code` of the event is the new ward).
+    Transferred {
+        status: Status,
+        from_ward: String,
+        reason: String,
+        deadlines: Deadlines,
+    },
+    MarkedDuplicate {
+        status: Status,
+        original: Uuid,
+    },
+    /// A staff note: only the ward's and the city's staff see it.
+    Noted {
+        text: String,
+    },
 }

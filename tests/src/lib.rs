@@ -2,6 +2,10 @@
 //! binary, starts it on a free port with a temporary data directory, and stops it when the
 //! test ends, so tests talk to the server exactly as apps and scripts do.
 
+mod staff;
+
+pub use staff::{STAFF_PASSWORD, StaffClient, create_staff};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,6 +28,20 @@ pub fn server_binary() -> &'static Path {
             .path()
             .to_owned()
     })
+}
+
+/// Runs `phananh-server` with `args`, `stdin` piped in, and waits for it.
+pub fn run_server(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(server_binary())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary starts");
+    child.stdin.take().expect("piped").write_all(stdin.as_bytes()).expect("stdin is open");
+    child.wait_with_output().expect("it ends")
 }
 
 /// A file of the reference data folder beside the repository (`../shared/data`), or of

@@ -1,22 +1,9 @@
 //! The command line: `locate` (one point and batch) and `serve`'s start-up errors.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
 
-use phananh_tests::server_binary;
+use phananh_tests::run_server;
 use serde_json::Value;
-
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(server_binary())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
@@ -24,7 +11,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn locate_prints_one_json_line() {
-    let out = run(&["locate", "--lon", "105.8525", "--lat", "21.0288"], "");
+    let out = run_server(&["locate", "--lon", "105.8525", "--lat", "21.0288"], "");
     assert!(out.status.success());
     let stdout = text(&out.stdout);
     assert_eq!(stdout.lines().count(), 1);
@@ -34,7 +21,7 @@ fn locate_prints_one_json_line() {
 
 #[test]
 fn locate_outside_the_city_prints_the_error_and_fails() {
-    let out = run(&["locate", "--lon", "106.076", "--lat", "21.186"], "");
+    let out = run_server(&["locate", "--lon", "106.076", "--lat", "21.186"], "");
     assert_eq!(out.status.code(), Some(3));
     let answer: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     assert_eq!(answer["error"]["code"], "outside_city");
@@ -43,7 +30,7 @@ fn locate_outside_the_city_prints_the_error_and_fails() {
 #[test]
 fn batch_answers_one_line_per_point_with_empty_lines_outside() {
     let input = "105.8525,21.0288\n0,0\n 105.8346 , 21.0368 \n106.076,21.186\n105.7468,20.6184\n";
-    let out = run(&["locate", "--batch"], input);
+    let out = run_server(&["locate", "--batch"], input);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let lines: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 5);
@@ -53,12 +40,12 @@ fn batch_answers_one_line_per_point_with_empty_lines_outside() {
 
 #[test]
 fn batch_stops_at_a_bad_line_and_names_it() {
-    let out = run(&["locate", "--batch"], "105.8525,21.0288\n105.8525;21.0288\n105.8346,21.0368\n");
+    let out = run_server(&["locate", "--batch"], "105.8525,21.0288\n105.8525;21.0288\n105.8346,21.0368\n");
     assert!(!out.status.success());
     assert_eq!(text(&out.stdout), "00070\n", "answers before the bad line are kept");
     let stderr = text(&out.stderr);
     assert!(stderr.contains("line 2: no comma"), "{stderr}");
-    let out = run(&["locate", "--batch"], "105.85,north\n");
+    let out = run_server(&["locate", "--batch"], "105.85,north\n");
     assert!(text(&out.stderr).contains("line 1: latitude is not a number"));
 }
 
@@ -71,7 +58,7 @@ fn refuses_to_start(args: &[&str], expected: &str) {
         full.extend(["--addr", "127.0.0.1:0"]);
     }
     full.extend_from_slice(args);
-    let out = run(&full, "");
+    let out = run_server(&full, "");
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(expected), "expected {expected:?} in:\n{stderr}");
@@ -114,7 +101,7 @@ fn serve_refuses_an_address_in_use_and_an_unusable_data_dir() {
     let addr = taken.local_addr().unwrap().to_string();
     refuses_to_start(&["--addr", &addr], &format!("cannot listen on {addr}"));
     let not_a_dir = file_with("");
-    let out = run(
+    let out = run_server(
         &["serve", "--addr", "127.0.0.1:0", "--data-dir", &format!("{}/sub", not_a_dir.path().display())],
         "",
     );

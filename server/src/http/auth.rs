@@ -1,4 +1,6 @@
-//! Who is asking: a resident's device, recognised by its bearer token.
+//! Who is asking: a resident's device or a signed-in staff member, each recognised by its
+//! bearer token. A request carries one token; device tokens are looked up in `devices`, staff
+//! tokens in `sessions`, so neither is ever taken for the other.
 
 use std::sync::Arc;
 
@@ -10,6 +12,8 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use crate::devices;
+use crate::reports::Reader;
+use crate::staff::{self, Session, StaffMember};
 
 /// The device making the request. Required: a request without a valid token is a 401.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +53,68 @@ async fn recognise(state: &AppState, token: &str) -> Result<Device, ApiError> {
         .await?
         .map(Device)
         .ok_or_else(|| ApiError::unauthorized("this device token is not known; register the device again"))
+}
+
+/// The signed-in staff member making the request. Required: a request without a token, or
+/// with a token that is not of a session in force, is a 401.
+#[derive(Debug, Clone)]
+pub struct Staff(pub StaffMember);
+
+impl FromRequestParts<Arc<AppState>> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Staff, ApiError> {
+        let token = bearer(parts)?.ok_or_else(|| {
+            ApiError::unauthorized(
+                "sign in at /api/v1/staff/login and send the token as `Authorization: Bearer <token>`",
+            )
+        })?;
+        match staff::session(&state.store, token).await? {
+            Some(Session::Active(member)) => Ok(Staff(member)),
+            Some(Session::Ended) => Err(session_ended()),
+            None => Err(ApiError::unauthorized("this is not a staff token; sign in at /api/v1/staff/login")),
+        }
+    }
+}
+
+/// As an `Option<Staff>`: absent without a token, and absent with a token that is not a
+/// staff token at all (it may be a device's, for the `Device` extractor to judge). A staff
+/// token whose session has ended is a 401, so the staff app hears it must sign in again
+/// instead of quietly getting the public view.
+impl OptionalFromRequestParts<Arc<AppState>> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Option<Staff>, ApiError> {
+        let Some(token) = bearer(parts)? else { return Ok(None) };
+        match staff::session(&state.store, token).await? {
+            Some(Session::Active(member)) => Ok(Some(Staff(member))),
+            Some(Session::Ended) => Err(session_ended()),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Whoever is reading, for endpoints that show more to the right reader: the public (no
+/// token), a resident's device, or signed-in staff. A token that is neither is a 401.
+#[derive(Debug, Clone)]
+pub struct Viewer(pub Reader);
+
+impl FromRequestParts<Arc<AppState>> for Viewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Viewer, ApiError> {
+        if let Some(Staff(member)) =
+            <Staff as OptionalFromRequestParts<_>>::from_request_parts(parts, state).await?
+        {
+            return Ok(Viewer(Reader::Staff { ward: member.ward_code }));
+        }
+        let device = <Device as OptionalFromRequestParts<_>>::from_request_parts(parts, state).await?;
+        Ok(Viewer(device.map_or(Reader::Public, |Device(id)| Reader::Device(id))))
+    }
+}
+
+fn session_ended() -> ApiError {
+    ApiError::unauthorized("this staff session has expired or the account is disabled; sign in again")
 }
 
 /// The token of an `Authorization: Bearer …` header, if there is one.

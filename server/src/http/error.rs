@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use phananh_shared::status::TransitionError;
 use phananh_shared::validation::FieldError;
 use serde::Serialize;
 
@@ -40,6 +41,16 @@ impl ApiError {
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// Signed in, but not allowed to do this (another ward's report, say).
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// A move the status state machine does not allow from where the report is now.
+    pub fn transition(error: TransitionError) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "invalid_transition", error.to_string()).on("action")
     }
 
     /// The request clashes with what is stored (an id reused for different content).

@@ -4,7 +4,9 @@ mod auth;
 mod devices;
 pub mod error;
 mod health;
+mod params;
 mod reports;
+mod staff;
 mod wards;
 
 use std::sync::Arc;
@@ -63,9 +65,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/wards.geojson", get(wards::geojson))
         .route("/api/v1/wards/locate", get(wards::locate))
         .route("/api/v1/devices", post(devices::register))
-        .route("/api/v1/reports", post(reports::file))
+        .route("/api/v1/staff/login", post(staff::login))
+        .route("/api/v1/staff/me", get(staff::me))
+        .route("/api/v1/reports", post(reports::file).get(reports::list))
+        .route("/api/v1/reports/nearby", get(reports::nearby))
+        .route("/api/v1/reports/{id}/follow", post(reports::follow))
         .route("/api/v1/reports/{id}", get(reports::get))
         .route("/api/v1/reports/{id}/events", get(reports::events))
+        .route("/api/v1/reports/{id}/actions", post(reports::act))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(middleware)

@@ -3,18 +3,22 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::extract::Query;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use phananh_shared::api::{Event, ReportView};
+use phananh_shared::api::{ActionRequest, Event, Following, NearbyReport, ReportPage, ReportView};
 use phananh_shared::report::NewReport;
 use phananh_shared::validation::FieldError;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::AppState;
-use super::auth::Device;
+use super::auth::{Device, Staff, Viewer};
 use super::error::ApiError;
-use crate::reports::{self, Filed};
+use super::params;
+use crate::reports::{self, Cursor, Filed, ListFilter};
 
 /// `POST /api/v1/reports`: 201 with the routed report, or 200 with the stored one when the
 /// same report is filed again (a retry after a lost answer).
@@ -32,24 +36,121 @@ pub async fn file(
     Ok((status, Json(view)))
 }
 
-/// `GET /api/v1/reports/{id}`: the full view for the device that filed it, else the public one.
+/// `GET /api/v1/reports/{id}`: the full view for the device that filed it and the ward's
+/// (or the city's) staff, else the public one.
 pub async fn get(
     State(state): State<Arc<AppState>>,
-    reader: Option<Device>,
+    Viewer(reader): Viewer,
     Path(id): Path<String>,
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
-    let view = reports::get(&state.store, id, reader.map(|Device(d)| d)).await?;
+    let view = reports::get(&state.store, id, reader).await?;
     view.map(Json).ok_or_else(|| no_report(id))
 }
 
-/// `GET /api/v1/reports/{id}/events`: the report's timeline, oldest first.
+/// `GET /api/v1/reports/{id}/events`: the report's timeline, oldest first (staff notes only
+/// for the ward's and the city's staff).
 pub async fn events(
     State(state): State<Arc<AppState>>,
+    Viewer(reader): Viewer,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Event>>, ApiError> {
     let id = report_id(&id)?;
-    reports::events(&state.store, id).await?.map(Json).ok_or_else(|| no_report(id))
+    reports::events(&state.store, id, reader).await?.map(Json).ok_or_else(|| no_report(id))
+}
+
+/// `POST /api/v1/reports/{id}/actions`: staff act on a report.
+pub async fn act(
+    State(state): State<Arc<AppState>>,
+    Staff(staff): Staff,
+    Path(id): Path<String>,
+    body: Result<Json<ActionRequest>, JsonRejection>,
+) -> Result<Json<ReportView>, ApiError> {
+    let id = report_id(&id)?;
+    let Json(request) = body?;
+    reports::act(&state.store, &state.wards, &state.policy, staff, id, request)
+        .await?
+        .map(Json)
+        .ok_or_else(|| no_report(id))
+}
+
+/// Query parameters of `GET /api/v1/reports`, as text: [`params`] parses them.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    ward: Option<String>,
+    status: Option<String>,
+    category: Option<String>,
+    bbox: Option<String>,
+    since: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The most reports one page holds, and how many when the client does not say.
+const PAGE_MAX: u32 = 200;
+const PAGE_DEFAULT: u32 = 50;
+
+/// `GET /api/v1/reports?ward=&status=&category=&bbox=&since=&limit=&cursor=`: public views,
+/// newest first, a page at a time.
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<ReportPage>, ApiError> {
+    let Query(query) = query?;
+    let filter = ListFilter {
+        ward: query.ward.filter(|w| !w.trim().is_empty()),
+        statuses: params::choices("status", query.status.as_deref())?,
+        category: query.category.as_deref().map(|c| params::choice("category", c)).transpose()?,
+        bbox: params::bbox("bbox", query.bbox.as_deref())?,
+        since: params::time("since", query.since.as_deref())?,
+        limit: params::count("limit", query.limit.as_deref(), 1, PAGE_MAX, PAGE_DEFAULT)?,
+        after: query
+            .cursor
+            .as_deref()
+            .map(|c| {
+                Cursor::parse(c)
+                    .ok_or_else(|| FieldError::invalid("cursor", "cursor is not one this server gave"))
+            })
+            .transpose()?,
+    };
+    Ok(Json(reports::list(&state.store, filter).await?))
+}
+
+/// Query parameters of `GET /api/v1/reports/nearby`.
+#[derive(Debug, Deserialize)]
+pub struct NearbyQuery {
+    lon: Option<String>,
+    lat: Option<String>,
+    radius_m: Option<String>,
+    category: Option<String>,
+}
+
+/// The search radius when the client does not say, and the largest allowed: "already
+/// reported" means the same spot, not the same district.
+const NEARBY_DEFAULT_M: u32 = 150;
+const NEARBY_MAX_M: u32 = 2_000;
+
+/// `GET /api/v1/reports/nearby?lon=&lat=&radius_m=&category=`: open reports near a point.
+pub async fn nearby(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<NearbyQuery>, QueryRejection>,
+) -> Result<Json<Vec<NearbyReport>>, ApiError> {
+    let Query(query) = query?;
+    let lon = params::number("lon", query.lon.as_deref(), -180.0, 180.0)?;
+    let lat = params::number("lat", query.lat.as_deref(), -90.0, 90.0)?;
+    let radius = params::count("radius_m", query.radius_m.as_deref(), 1, NEARBY_MAX_M, NEARBY_DEFAULT_M)?;
+    let category = query.category.as_deref().map(|c| params::choice("category", c)).transpose()?;
+    Ok(Json(reports::nearby(&state.store, lon, lat, f64::from(radius), category).await?))
+}
+
+/// `POST /api/v1/reports/{id}/follow`: "me too" from another resident.
+pub async fn follow(
+    State(state): State<Arc<AppState>>,
+    Device(device): Device,
+    Path(id): Path<String>,
+) -> Result<Json<Following>, ApiError> {
+    let id = report_id(&id)?;
+    reports::follow(&state.store, id, device).await?.map(Json).ok_or_else(|| no_report(id))
 }
 
 fn report_id(text: &str) -> Result<Uuid, FieldError> {

@@ -7,12 +7,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use phananh_shared::validation::{ErrorCode, FieldError, check_number};
 use phananh_shared::wards::{WardList, WardMatch, outside_city};
 use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
+use super::params;
 
 /// `GET /api/v1/wards`
 pub async fn list(State(state): State<Arc<AppState>>) -> Json<WardList> {
@@ -27,8 +27,7 @@ pub async fn geojson(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     )
 }
 
-/// Query parameters are taken as text so that a bad number is refused with our error (naming
-/// the parameter), not the framework's.
+/// Query parameters as text: [`params`] parses them.
 #[derive(Debug, Deserialize)]
 pub struct LocateQuery {
     lon: Option<String>,
@@ -41,22 +40,8 @@ pub async fn locate(
     query: Result<Query<LocateQuery>, QueryRejection>,
 ) -> Result<Json<WardMatch>, ApiError> {
     let Query(query) = query?;
-    let lon = coordinate("lon", query.lon.as_deref(), 180.0)?;
-    let lat = coordinate("lat", query.lat.as_deref(), 90.0)?;
+    let lon = params::number("lon", query.lon.as_deref(), -180.0, 180.0)?;
+    let lat = params::number("lat", query.lat.as_deref(), -90.0, 90.0)?;
     let found = state.wards.locate(lon, lat).ok_or_else(|| outside_city("location", lon, lat))?;
     Ok(Json(found.into()))
-}
-
-/// A longitude or latitude parameter: present, a finite number, within ±`limit`.
-fn coordinate(field: &str, raw: Option<&str>, limit: f64) -> Result<f64, FieldError> {
-    let raw = raw.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| FieldError::required(field))?;
-    let value: f64 = raw.parse().map_err(|_| {
-        FieldError::new(
-            field,
-            ErrorCode::NotANumber,
-            format!("{field} must be a number in degrees, got {raw:?}"),
-        )
-    })?;
-    check_number(field, value, -limit, limit)?;
-    Ok(value)
 }

@@ -8,7 +8,11 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_reports.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_reports.sql"),
+    include_str!("migrations/0002_staff.sql"),
+    include_str!("migrations/0003_followers_and_workflow.sql"),
+];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;

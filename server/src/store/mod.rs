@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, Transaction};
 use tokio::sync::oneshot;
 
@@ -153,6 +154,12 @@ fn commit_batch(conn: &mut Connection, jobs: impl Iterator<Item = Job>) {
     for reply in replies {
         reply(committed.as_ref().map(|_| ()));
     }
+}
+
+/// A time as stored: RFC 3339 in UTC with microseconds, always the same width, so that the
+/// text order of stored times is their time order (lists and cursors compare them as text).
+pub fn stamp(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {

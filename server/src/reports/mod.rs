@@ -1,0 +1,168 @@
+//! Reports: filing (routed, deadlines set, recorded with its event in one transaction) and
+//! reading them back with their timeline.
+
+use chrono::{DateTime, Utc};
+use phananh_shared::api::{Change, Following, ReportView};
+use phananh_shared::report::NewReport;
+use phananh_shared::sla::{SlaPolicy, WorkCalendar};
+use phananh_shared::status::Status;
+use phananh_shared::wards::{WardIndex, outside_city};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::http::error::ApiError;
+use crate::store::{Store, stamp};
+
+mod actions;
+mod query;
+mod rows;
+
+pub use actions::act;
+
+use query::view;
+pub use query::{Cursor, ListFilter, Reader, events, get, list, nearby};
+use rows::{text, uuid};
+
+/// Whether a filing made a new report or met one already stored with the same content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filed {
+    Created,
+    AlreadyThere,
+}
+
+/// Files `report` for `device`: validates it, routes it to its ward, sets its deadlines and
+/// records it with its `filed` event. Filing the same report again (same id, same content,
+/// same device) returns the stored one; the same id with anything else is a conflict.
+pub async fn file(
+    store: &Store,
+    wards: &WardIndex,
+    policy: &SlaPolicy,
+    device: Uuid,
+    report: NewReport,
+) -> Result<(Filed, ReportView), ApiError> {
+    report.validate()?;
+    let (lon, lat) = (report.location.lon, report.location.lat);
+    let found = wards.locate(lon, lat).ok_or_else(|| outside_city("location", lon, lat))?;
+    let content_hash = Sha256::digest(serde_json::to_vec(&report).expect("a report serialises")).to_vec();
+    let received_at = Utc::now();
+    let deadlines = policy.deadlines_at_filing(WorkCalendar::vietnam(), received_at, report.priority);
+    let (ward_code, ward_match, distance_m) = (found.ward.code.clone(), found.matched, found.distance_m);
+    let ward_valid_from = wards.validity().from;
+
+    store
+        .write(move |tx| {
+            if let Some((owner, stored_hash)) = existing(tx, report.id)? {
+                if owner != device || stored_hash != content_hash {
+                    return Err(ApiError::conflict(
+                        "id",
+                        format!("report {} already exists with different content", report.id),
+                    ));
+                }
+                return Ok((
+                    Filed::AlreadyThere,
+                    view(tx, report.id, &Reader::Device(device))?.expect("it exists"),
+                ));
+            }
+            tx.execute(
+                "INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
+                    accuracy_m, ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
+                    deadline_ack, deadline_handle, last_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0)",
+                params![
+                    report.id.to_string(),
+                    device.to_string(),
+                    content_hash,
+                    report.category.code(),
+                    text(&report.priority),
+                    report.description.trim(),
+                    lon,
+                    lat,
+                    report.location.accuracy_m,
+                    ward_code,
+                    ward_valid_from.to_string(),
+                    text(&ward_match),
+                    distance_m,
+                    Status::Submitted.code(),
+                    stamp(received_at),
+                    stamp(deadlines.acknowledge),
+                    stamp(deadlines.handle),
+                ],
+            )?;
+            let change = Change::Filed {
+                status: Status::Submitted,
+                category: report.category,
+                priority: report.priority,
+                deadlines,
+            };
+            append_event(tx, report.id, &ward_code, received_at, &format!("device:{device}"), &change)?;
+            Ok((Filed::Created, view(tx, report.id, &Reader::Device(device))?.expect("just inserted")))
+        })
+        .await
+}
+
+/// `device` follows report `id` ("me too"): idempotent; the reporter already follows their
+/// own report. `None` if there is no such report.
+pub async fn follow(store: &Store, id: Uuid, device: Uuid) -> Result<Option<Following>, ApiError> {
+    store
+        .write(move |tx| {
+            let Some((reporter, _)) = existing(tx, id)? else { return Ok(None) };
+            let count = |tx: &Connection| -> rusqlite::Result<u64> {
+                tx.query_row("SELECT COUNT(*) FROM followers WHERE report_id = ?1", [id.to_string()], |row| {
+                    row.get::<_, i64>(0).map(|n| n as u64)
+                })
+            };
+            if reporter == device {
+                return Ok(Some(Following { followers: count(tx)? }));
+            }
+            let now = Utc::now();
+            let added = tx.execute(
+                "INSERT OR IGNORE INTO followers (report_id, device_id, created_at) VALUES (?1, ?2, ?3)",
+                params![id.to_string(), device.to_string(), stamp(now)],
+            )?;
+            let followers = count(tx)?;
+            if added > 0 {
+                let ward: String =
+                    tx.query_row("SELECT ward_code FROM reports WHERE id = ?1", [id.to_string()], |row| {
+                        row.get(0)
+                    })?;
+                append_event(
+                    tx,
+                    id,
+                    &ward,
+                    now,
+                    &format!("device:{device}"),
+                    &Change::Followed { followers },
+                )?;
+            }
+            Ok(Some(Following { followers }))
+        })
+        .await
+}
+
+pub(super) fn existing(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<(Uuid, Vec<u8>)>> {
+    conn.query_row("SELECT device_id, content_hash FROM reports WHERE id = ?1", [id.to_string()], |row| {
+        Ok((uuid(row, 0)?, row.get(1)?))
+    })
+    .optional()
+}
+
+fn append_event(
+    tx: &Connection,
+    report: Uuid,
+    ward_code: &str,
+    at: DateTime<Utc>,
+    actor: &str,
+    change: &Change,
+) -> rusqlite::Result<u64> {
+    let data = serde_json::to_string(change).expect("a change serialises");
+    let kind =
+        serde_json::to_value(change).expect("a change serialises")["kind"].as_str().unwrap_or("").to_owned();
+    tx.execute(
+        "INSERT INTO events (report_id, ward_code, kind, at, actor, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![report.to_string(), ward_code, kind, stamp(at), actor, data],
+    )?;
+    let seq = tx.last_insert_rowid();
+    tx.execute("UPDATE reports SET last_seq = ?1 WHERE id = ?2", params![seq, report.to_string()])?;
+    Ok(seq as u64)
+}

@@ -1,0 +1,698 @@
+//! Staff accounts: ward officers (one ward), city staff and administrators; making accounts
+//! (`phananh-server create-staff`), signing in, and recognising a signed-in member by the
+//! token of their session.
+//!
+//! Passwords are kept only as argon2id PHC strings. A session's token is random and, like a
+//! device's, stored only as its SHA-256 ([`crate::tokens`]); it lasts [`SESSION_LENGTH`].
+//! Device tokens and staff tokens look alike (64 hex digits) but live in different tables
+//! (`devices`, `sessions`), so one is never taken for the other.
+
+use std::fmt;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
+use phananh_shared::api::WardRef;
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::CreateStaffArgs;
+use crate::http::error::ApiError;
+use crate::store::{Store, StoreError, stamp};
+use crate::tokens;
+use crate::wards_file::{self, WardsFileError};
+
+/// How long a session lasts: an officer's working day and a margin.
+pub const SESSION_LENGTH: TimeDelta = TimeDelta::hours(12);
+/// The shortest password accepted for a new account, in characters.
+pub const PASSWORD_MIN_CHARS: usize = 10;
+/// The longest password accepted for a new account, in characters.
+pub const PASSWORD_MAX_CHARS: usize = 1024;
+/// The length limits of a username, in characters.
+pub const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=32;
+
+/// What a staff member may do, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A ward officer: acts on, and reads the private details of, one ward's reports.
+    Ward,
+    /// City staff: every ward.
+    City,
+    /// An administrator: every ward, and the accounts.
+    Admin,
+}
+
+impl Role {
+    /// The role as stored and sent: `ward`, `city` or `admin`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Ward => "ward",
+            Role::City => "city",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is none of `ward`, `city`, `admin`.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role {0:?}: the roles are ward, city and admin")]
+pub struct UnknownRole(String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(text: &str) -> Result<Role, UnknownRole> {
+        match text {
+            "ward" => Ok(Role::Ward),
+            "city" => Ok(Role::City),
+            "admin" => Ok(Role::Admin),
+            other => Err(UnknownRole(other.to_owned())),
+        }
+    }
+}
+
+/// A signed-in staff member, as the rest of the server sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMember {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    /// The ward a ward officer acts for; `None` for city staff and administrators.
+    pub ward_code: Option<String>,
+}
+
+impl StaffMember {
+    /// Whether this member may act on (and read the private details of) the reports of
+    /// `ward_code`: a ward officer only their own ward's, city staff and administrators
+    /// every ward's.
+    pub fn can_act_in(&self, ward_code: &str) -> bool {
+        match self.role {
+            Role::Ward => self.ward_code.as_deref() == Some(ward_code),
+            Role::City | Role::Admin => true,
+        }
+    }
+}
+
+/// `POST /api/v1/staff/login`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// Never prints the password (requests end up in logs and panics).
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest").field("username", &self.username).field("password", &"…").finish()
+    }
+}
+
+/// The answer to a successful sign-in. The token is shown once: the app sends it as
+/// `Authorization: Bearer <token>` until `expires_at`, then signs in again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginAnswer {
+    pub token: String,
+    pub staff: StaffView,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A staff member as the API shows them (`GET /api/v1/staff/me`, and in a sign-in's answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffView {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    /// A ward officer's ward; null for city staff and administrators.
+    pub ward: Option<WardRef>,
+}
+
+/// Why an account could not be made. Each says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateStaffError {
+    #[error(
+        "the username {0:?} is not usable: it must be 3 to 32 characters, letters a-z, digits, `.`, `_` or `-`, starting with a letter or digit"
+    )]
+    BadUsername(String),
+    #[error("a staff account {0:?} already exists (usernames ignore case)")]
+    DuplicateUsername(String),
+    #[error("a ward officer needs --ward CODE, the code of the ward they act for")]
+    MissingWard,
+    #[error("{0} staff act for every ward: do not give --ward")]
+    WardNotAllowed(Role),
+    #[error("there is no ward {code:?} in the ward boundaries in force (since {in_force})")]
+    UnknownWard { code: String, in_force: NaiveDate },
+    #[error(
+        "the password (the first line of stdin) must be at least {PASSWORD_MIN_CHARS} characters; it has {0}"
+    )]
+    ShortPassword(usize),
+    #[error("the password must be at most {PASSWORD_MAX_CHARS} characters; it has {0}")]
+    LongPassword(usize),
+    #[error("cannot read the password from stdin: {0}")]
+    Stdin(std::io::Error),
+    #[error("cannot hash the password: {0}")]
+    Hash(argon2::password_hash::Error),
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Wards(#[from] WardsFileError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A new account, checked: the username is normalised (lowercase), the password long enough,
+/// and the ward given exactly when the role needs one. Whether the ward exists and the
+/// username is free is checked by [`create`].
+#[derive(Clone)]
+pub struct NewStaff {
+    username: String,
+    password: String,
+    role: Role,
+    ward_code: Option<String>,
+}
+
+impl NewStaff {
+    pub fn new(
+        username: &str,
+        password: String,
+        role: Role,
+        ward_code: Option<String>,
+    ) -> Result<NewStaff, CreateStaffError> {
+        let username = username.to_lowercase();
+        let usable = USERNAME_CHARS.contains(&username.chars().count())
+            && username.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        if !usable {
+            return Err(CreateStaffError::BadUsername(username));
+        }
+        let chars = password.chars().count();
+        if chars < PASSWORD_MIN_CHARS {
+            return Err(CreateStaffError::ShortPassword(chars));
+        }
+        if chars > PASSWORD_MAX_CHARS {
+            return Err(CreateStaffError::LongPassword(chars));
+        }
+        let ward_code = ward_code.map(|code| code.trim().to_owned());
+        match (role, &ward_code) {
+            (Role::Ward, None) => return Err(CreateStaffError::MissingWard),
+            (Role::City | Role::Admin, Some(_)) => return Err(CreateStaffError::WardNotAllowed(role)),
+            _ => {}
+        }
+        Ok(NewStaff { username, password, role, ward_code })
+    }
+}
+
+/// Never prints the password.
+impl fmt::Debug for NewStaff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewStaff")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("ward_code", &self.ward_code)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes the account `new`. A ward officer's ward must be one of the boundary set in force
+/// from `in_force`, as recorded in the `wards` table.
+pub async fn create(
+    store: &Store,
+    new: NewStaff,
+    in_force: NaiveDate,
+) -> Result<StaffView, CreateStaffError> {
+    let ward = match new.ward_code.clone() {
+        Some(code) => {
+            let valid_from = in_force.to_string();
+            let looked_up = code.clone();
+            let name = store
+                .read(move |conn| {
+                    conn.query_row(
+                        "SELECT name FROM wards WHERE code = ?1 AND valid_from = ?2",
+                        params![looked_up, valid_from],
+                        |row| row.get::<_, String>(0),
+                    )
+                    .optional()
+                    .map_err(CreateStaffError::from)
+                })
+                .await?;
+            let name = name.ok_or(CreateStaffError::UnknownWard { code: code.clone(), in_force })?;
+            Some(WardRef { code, name })
+        }
+        None => None,
+    };
+    let password = new.password;
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .expect("hashing a password does not panic")?;
+    let (username, role, ward_code) = (new.username, new.role, new.ward_code);
+    let id = store
+        .write({
+            let username = username.clone();
+            move |tx| {
+                let inserted = tx.execute(
+                    "INSERT INTO staff (username, password_hash, role, ward_code, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![username, password_hash, role.as_str(), ward_code, stamp(Utc::now())],
+                );
+                match inserted {
+                    Ok(_) => Ok(tx.last_insert_rowid()),
+                    Err(rusqlite::Error::SqliteFailure(error, _))
+                        if error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+                    {
+                        Err(CreateStaffError::DuplicateUsername(username))
+                    }
+                    Err(error) => Err(error.into()),
+                }
+            }
+        })
+        .await?;
+    Ok(StaffView { id, username, role, ward })
+}
+
+/// `phananh-server create-staff`: the password is the first line of stdin; prints one line
+/// naming the account made.
+pub fn run_create(args: CreateStaffArgs) -> Result<ExitCode, CreateStaffError> {
+    let password = read_password(std::io::stdin().lock())?;
+    // Every check that needs no database comes first, so a mistake is told at once.
+    let new = NewStaff::new(&args.username, password, args.role, args.ward)?;
+    let data_dir = args.data.data_dir;
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|source| CreateStaffError::DataDir { path: data_dir.clone(), source })?;
+    let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
+    let store = Store::open(&data_dir.join(crate::serve::DATABASE_FILE))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let made = runtime.block_on(async {
+        wards_file::record(&store, &wards).await?;
+        create(&store, new, wards.validity().from).await
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    match &made.ward {
+        Some(ward) => writeln!(
+            stdout,
+            "created {} staff {:?} for {} {}",
+            made.role, made.username, ward.code, ward.name
+        )?,
+        None => writeln!(stdout, "created {} staff {:?}", made.role, made.username)?,
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The first line of `input`, without its line ending.
+fn read_password(mut input: impl BufRead) -> Result<String, CreateStaffError> {
+    let mut line = String::new();
+    input.read_line(&mut line).map_err(CreateStaffError::Stdin)?;
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(line.strip_suffix('\r').unwrap_or(line).to_owned())
+}
+
+/// The argon2id PHC string of `password`, with a fresh salt and the crate's recommended
+/// parameters (19 MiB, 2 passes, 1 lane).
+fn hash_password(password: &str) -> Result<String, CreateStaffError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(CreateStaffError::Hash)
+}
+
+/// Whether `password` matches the PHC string `hash`. Slow by design: call it off the async
+/// threads.
+fn verify_password(password: &str, hash: &str) -> bool {
+    match Argon2::default().verify_password(password.as_bytes(), hash) {
+        Ok(()) => true,
+        Err(argon2::password_hash::Error::PasswordInvalid) => false,
+        Err(error) => {
+            tracing::error!(%error, "a stored password hash cannot be checked");
+            false
+        }
+    }
+}
+
+/// A hash that no password is known to match, with the same parameters as real ones:
+/// verified against when the username is unknown, so that an unknown username takes as long
+/// to refuse as a wrong password.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$yrOY07ptihHHozDV2PyUvA$yU8PERWbuhxHIZjBvn2RktpA5fa4brhdWmZJCqrS5CQ";
+
+/// The one refusal of a sign-in, whatever was wrong, so that nobody can probe usernames.
+fn bad_credentials() -> ApiError {
+    ApiError::unauthorized("the username or the password is wrong")
+}
+
+/// An account as sign-in reads it.
+struct Account {
+    view: StaffView,
+    password_hash: String,
+    disabled: bool,
+}
+
+/// Signs in: a new session and its token. A wrong password, an unknown username and a
+/// disabled account get the same 401, after the same (slow) password check.
+pub async fn login(store: &Store, request: LoginRequest) -> Result<LoginAnswer, ApiError> {
+    let username = request.username.trim().to_lowercase();
+    let account = store
+        .read(move |conn| {
+            conn.query_row(
+                "SELECT id, username, role, ward_code, password_hash, disabled_at IS NOT NULL,
+                        (SELECT name FROM wards WHERE code = staff.ward_code ORDER BY valid_from DESC LIMIT 1)
+                 FROM staff WHERE username = ?1",
+                [username],
+                |row| {
+                    let member = member(row)?;
+                    let ward_name: Option<String> = row.get(6)?;
+                    Ok(Account {
+                        view: view_of(member, ward_name),
+                        password_hash: row.get(4)?,
+                        disabled: row.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(ApiError::from)
+        })
+        .await?;
+    let hash = account.as_ref().map(|account| account.password_hash.clone());
+    let password = request.password;
+    let matches = tokio::task::spawn_blocking(move || {
+        let matches = verify_password(&password, hash.as_deref().unwrap_or(DUMMY_HASH));
+        matches && hash.is_some()
+    })
+    .await
+    .expect("checking a password does not panic");
+    let Some(account) = account.filter(|account| matches && !account.disabled) else {
+        return Err(bad_credentials());
+    };
+
+    let (token, token_hash) = tokens::issue();
+    let now = Utc::now().trunc_subsecs(6);
+    let expires_at = now + SESSION_LENGTH;
+    let staff_id = account.view.id;
+    store
+        .write(move |tx| {
+            // Ended sessions are of no use to anyone: each sign-in sweeps them away.
+            tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [stamp(now)])?;
+            tx.execute(
+                "INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, staff_id, stamp(now), stamp(expires_at)],
+            )?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(LoginAnswer { token, staff: account.view, expires_at })
+}
+
+/// What a bearer token says about staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Session {
+    /// A session in force, of an open account.
+    Active(StaffMember),
+    /// A session that has expired, or whose account has been disabled: sign in again.
+    Ended,
+}
+
+/// The session `token` opened, if it is a staff token at all (a device's token is not).
+pub async fn session(store: &Store, token: &str) -> Result<Option<Session>, ApiError> {
+    let token_hash = tokens::hash(token);
+    let now = stamp(Utc::now());
+    store
+        .read(move |conn| {
+            conn.query_row(
+                "SELECT staff.id, staff.username, staff.role, staff.ward_code,
+                        sessions.expires_at > ?2 AND staff.disabled_at IS NULL
+                 FROM sessions JOIN staff ON staff.id = sessions.staff_id
+                 WHERE sessions.token_hash = ?1",
+                params![token_hash, now],
+                |row| Ok(if row.get(4)? { Session::Active(member(row)?) } else { Session::Ended }),
+            )
+            .optional()
+            .map_err(ApiError::from)
+        })
+        .await
+}
+
+/// The staff member holding `token`, if it is the token of a session in force of an open
+/// account (an expired session or a disabled account is `None`).
+pub async fn recognise(store: &Store, token: &str) -> Result<Option<StaffMember>, ApiError> {
+    Ok(match session(store, token).await? {
+        Some(Session::Active(member)) => Some(member),
+        Some(Session::Ended) | None => None,
+    })
+}
+
+/// `member` as the API shows them, with their ward's name.
+pub async fn view(store: &Store, member: StaffMember) -> Result<StaffView, ApiError> {
+    let code = member.ward_code.clone();
+    let ward_name = match code {
+        Some(code) => store.read(move |conn| ward_name(conn, &code).map_err(ApiError::from)).await?,
+        None => None,
+    };
+    Ok(view_of(member, ward_name))
+}
+
+/// The name of ward `code` in the newest boundary set that has it.
+fn ward_name(conn: &Connection, code: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT name FROM wards WHERE code = ?1 ORDER BY valid_from DESC LIMIT 1", [code], |row| {
+        row.get(0)
+    })
+    .optional()
+}
+
+fn view_of(member: StaffMember, ward_name: Option<String>) -> StaffView {
+    let ward = member.ward_code.map(|code| {
+        // A ward officer's ward is checked against `wards` when the account is made, and
+        // recorded wards are never removed, so the name is always there.
+        let name = ward_name.unwrap_or_else(|| code.clone());
+        WardRef { code, name }
+    });
+    StaffView { id: member.id, username: member.username, role: member.role, ward }
+}
+
+/// A member from the first four columns of `row`: id, username, role, ward_code.
+fn member(row: &Row) -> rusqlite::Result<StaffMember> {
+    let role: String = row.get(2)?;
+    let role = role
+        .parse()
+        .map_err(|error| rusqlite::Error::FromSqlConversionFailure(2, Type::Text, Box::new(error)))?;
+    Ok(StaffMember { id: row.get(0)?, username: row.get(1)?, role, ward_code: row.get(3)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staff(role: Role, ward: Option<&str>) -> StaffMember {
+        StaffMember { id: 1, username: "lan".into(), role, ward_code: ward.map(str::to_owned) }
+    }
+
+    #[test]
+    fn a_ward_officer_acts_only_in_their_own_ward() {
+        let officer = staff(Role::Ward, Some("00070"));
+        assert!(officer.can_act_in("00070"));
+        assert!(!officer.can_act_in("00004"));
+        assert!(!officer.can_act_in(""));
+        assert!(!officer.can_act_in("0007"), "codes match whole, not by prefix");
+    }
+
+    #[test]
+    fn city_staff_and_administrators_act_in_every_ward() {
+        for role in [Role::City, Role::Admin] {
+            let member = staff(role, None);
+            assert!(member.can_act_in("00070") && member.can_act_in("00004"), "{role}");
+        }
+    }
+
+    #[test]
+    fn a_ward_officer_without_a_ward_acts_nowhere() {
+        assert!(!staff(Role::Ward, None).can_act_in("00070"));
+    }
+
+    #[test]
+    fn roles_read_and_write_as_their_names() {
+        for role in [Role::Ward, Role::City, Role::Admin] {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+            assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
+        }
+        assert!("Ward".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn new_accounts_are_checked_and_usernames_lowercased() {
+        let password = || "mật-khẩu-đủ-dài".to_owned();
+        let ok = NewStaff::new("Hoan.Kiem", password(), Role::Ward, Some("00070".into())).unwrap();
+        assert_eq!(ok.username, "hoan.kiem");
+        let refused = |username: &str, password: &str, role: Role, ward: Option<&str>| {
+            NewStaff::new(username, password.to_owned(), role, ward.map(str::to_owned)).unwrap_err()
+        };
+        assert!(matches!(refused("lan", "ngắn", Role::City, None), CreateStaffError::ShortPassword(4)));
+        assert!(matches!(refused("lan", "mật-khẩu-đủ-dài", Role::Ward, None), CreateStaffError::MissingWard));
+        assert!(matches!(
+            refused("lan", "mật-khẩu-đủ-dài", Role::City, Some("00070")),
+            CreateStaffError::WardNotAllowed(Role::City)
+        ));
+        for bad in ["", "ab", "lan nguyen", ".lan", "nguyễn", &"a".repeat(33)] {
+            assert!(
+                matches!(refused(bad, "mật-khẩu-đủ-dài", Role::City, None), CreateStaffError::BadUsername(_)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_password_is_the_first_line_without_its_ending() {
+        assert_eq!(read_password("mật khẩu dài\r\nthe rest\n".as_bytes()).unwrap(), "mật khẩu dài");
+        assert_eq!(read_password("no newline".as_bytes()).unwrap(), "no newline");
+        assert_eq!(read_password("".as_bytes()).unwrap(), "");
+    }
+
+    #[test]
+    fn passwords_hash_to_argon2id_and_verify() {
+        let hash = hash_password("mật-khẩu-đủ-dài").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password("mật-khẩu-đủ-dài", &hash));
+        assert!(!verify_password("mật-khẩu-khác", &hash));
+        assert!(!verify_password("mật-khẩu-đủ-dài", "not a hash"));
+    }
+
+    /// An unknown username must cost what a wrong password costs: the dummy hash has the
+    /// parameters real hashes get.
+    #[test]
+    fn the_dummy_hash_has_the_parameters_of_real_ones() {
+        let real = hash_password("mật-khẩu-đủ-dài").unwrap();
+        let params = |hash: &str| hash.split('$').take(4).collect::<Vec<_>>().join("$");
+        assert_eq!(params(DUMMY_HASH), params(&real));
+        assert!(!verify_password("", DUMMY_HASH));
+    }
+
+    /// A store in a new temporary file, removed when the test ends.
+    fn temporary_store() -> (Store, TempFile) {
+        let path = std::env::temp_dir().join(format!("phananh-staff-{}.db", uuid::Uuid::now_v7()));
+        let store = Store::open(&path).unwrap();
+        let file = TempFile(path);
+        (store, file)
+    }
+
+    struct TempFile(PathBuf);
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = self.0.clone().into_os_string();
+                path.push(suffix);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+
+    const IN_FORCE: &str = "2025-07-01";
+
+    async fn with_hoan_kiem(store: &Store) {
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO wards (code, valid_from, name, kind) VALUES ('00070', ?1, 'Phường Hoàn Kiếm', 'ward')",
+                    [IN_FORCE],
+                )
+                .map(drop)
+                .map_err(ApiError::from)
+            })
+            .await
+            .unwrap();
+    }
+
+    fn login_as(username: &str, password: &str) -> LoginRequest {
+        LoginRequest { username: username.to_owned(), password: password.to_owned() }
+    }
+
+    #[tokio::test]
+    async fn sessions_end_when_they_expire_or_the_account_is_disabled() {
+        let (store, _file) = temporary_store();
+        with_hoan_kiem(&store).await;
+        let in_force = IN_FORCE.parse().unwrap();
+        let new =
+            NewStaff::new("HoanKiem", "mật-khẩu-đủ-dài".into(), Role::Ward, Some("00070".into())).unwrap();
+        let made = create(&store, new, in_force).await.unwrap();
+        assert_eq!(made.ward, Some(WardRef { code: "00070".into(), name: "Phường Hoàn Kiếm".into() }));
+
+        let answer = login(&store, login_as(" HOANKIEM ", "mật-khẩu-đủ-dài")).await.unwrap();
+        assert_eq!(answer.staff, made);
+        let member = recognise(&store, &answer.token).await.unwrap().expect("a session in force");
+        assert_eq!(
+            (member.id, member.role, member.ward_code.as_deref()),
+            (made.id, Role::Ward, Some("00070"))
+        );
+        assert_eq!(view(&store, member).await.unwrap(), made);
+        assert!(recognise(&store, &tokens::issue().0).await.unwrap().is_none(), "an unknown token");
+
+        // Expired: recognised as a staff token, but no longer in force.
+        let token_hash = tokens::hash(&answer.token);
+        store
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE sessions SET expires_at = ?1 WHERE token_hash = ?2",
+                    params![stamp(Utc::now()), token_hash],
+                )
+                .map_err(ApiError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!(session(&store, &answer.token).await.unwrap(), Some(Session::Ended));
+        assert!(recognise(&store, &answer.token).await.unwrap().is_none());
+
+        // Disabled: the session ends, and signing in is refused like a wrong password.
+        let again = login(&store, login_as("hoankiem", "mật-khẩu-đủ-dài")).await.unwrap();
+        assert!(recognise(&store, &again.token).await.unwrap().is_some());
+        store
+            .write(|tx| {
+                tx.execute("UPDATE staff SET disabled_at = ?1", [stamp(Utc::now())]).map_err(ApiError::from)
+            })
+            .await
+            .unwrap();
+        assert!(recognise(&store, &again.token).await.unwrap().is_none());
+        let refused = login(&store, login_as("hoankiem", "mật-khẩu-đủ-dài")).await.unwrap_err();
+        let wrong = login(&store, login_as("hoankiem", "mật-khẩu-sai-rồi")).await.unwrap_err();
+        let unknown = login(&store, login_as("nobody", "mật-khẩu-đủ-dài")).await.unwrap_err();
+        assert_eq!(format!("{refused:?}"), format!("{wrong:?}"));
+        assert_eq!(format!("{unknown:?}"), format!("{wrong:?}"));
+    }
+
+    #[tokio::test]
+    async fn accounts_need_a_free_username_and_a_ward_in_force() {
+        let (store, _file) = temporary_store();
+        with_hoan_kiem(&store).await;
+        let in_force: NaiveDate = IN_FORCE.parse().unwrap();
+        let new = |username: &str, ward: &str| {
+            NewStaff::new(username, "mật-khẩu-đủ-dài".into(), Role::Ward, Some(ward.into())).unwrap()
+        };
+        create(&store, new("lan", "00070"), in_force).await.unwrap();
+        let duplicate = create(&store, new("LAN", "00070"), in_force).await.unwrap_err();
+        assert!(
+            matches!(&duplicate, CreateStaffError::DuplicateUsername(name) if name == "lan"),
+            "{duplicate}"
+        );
+        let unknown = create(&store, new("minh", "99999"), in_force).await.unwrap_err();
+        assert!(
+            matches!(&unknown, CreateStaffError::UnknownWard { code, .. } if code == "99999"),
+            "{unknown}"
+        );
+        let later = create(&store, new("minh", "00070"), "2026-01-01".parse().unwrap()).await.unwrap_err();
+        assert!(
+            matches!(later, CreateStaffError::UnknownWard { .. }),
+            "only the boundary set in force counts"
+        );
+    }
+}

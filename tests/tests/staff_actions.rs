@@ -1,0 +1,190 @@
+//! The staff workflow over HTTP: every action from every status, by the ward's own officer,
+//! by another ward's officer and by city staff; what each action does; and privacy.
+
+use phananh_tests::{ResidentDevice, StaffClient, TestServer, report_at};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
+/// Phường Ba Đình, the other ward in these tests.
+const BA_DINH: &str = "00004";
+
+struct World {
+    server: TestServer,
+    _data: tempfile::TempDir,
+    resident: ResidentDevice,
+    own: StaffClient,
+    other: StaffClient,
+    city: StaffClient,
+}
+
+fn world() -> World {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data.path(), &[]);
+    let own = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
+    let other = StaffClient::create(&server, data.path(), "badinh", "ward", Some(BA_DINH));
+    let city = StaffClient::create(&server, data.path(), "thanhpho", "city", None);
+    let resident = ResidentDevice::register(&server);
+    World { server, _data: data, resident, own, other, city }
+}
+
+/// A new noise report in Phường Hoàn Kiếm (noise needs no "after" photo to resolve).
+fn new_report(world: &World) -> String {
+    let mut report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    report["category"] = json!("noise");
+    assert_eq!(world.resident.file(&report).unwrap().status(), StatusCode::CREATED);
+    report["id"].as_str().unwrap().to_owned()
+}
+
+fn action(name: &str, other_report: &str) -> Value {
+    match name {
+        "acknowledge" | "start" => json!({ "action": name }),
+        "resolve" => {
+            json!({ "action": "resolve", "answer": "Đã nhắc nhở cơ sở karaoke, tiếng ồn đã chấm dứt." })
+        }
+        "reject" => {
+            json!({ "action": "reject", "reason": "Không thuộc thẩm quyền của phường, đã hướng dẫn người dân." })
+        }
+        "transfer" => {
+            json!({ "action": "transfer", "ward": BA_DINH, "reason": "Địa điểm thuộc phường Ba Đình." })
+        }
+        "mark_duplicate" => json!({ "action": "mark_duplicate", "original": other_report }),
+        "note" => json!({ "action": "note", "text": "Đã gọi điện cho tổ trưởng dân phố." }),
+        other => panic!("unknown action {other}"),
+    }
+}
+
+const ACTIONS: [&str; 7] =
+    ["acknowledge", "start", "resolve", "reject", "transfer", "mark_duplicate", "note"];
+
+#[test]
+fn every_action_from_every_status_by_every_role() {
+    let world = world();
+    let original = new_report(&world);
+    // (status, the actions that lead there, the actions allowed from it)
+    let table: [(&str, &[&str], &[&str]); 6] = [
+        ("submitted", &[], &["acknowledge", "reject", "transfer", "mark_duplicate", "note"]),
+        (
+            "acknowledged",
+            &["acknowledge"],
+            &["start", "resolve", "reject", "transfer", "mark_duplicate", "note"],
+        ),
+        ("in_progress", &["acknowledge", "start"], &["resolve", "reject", "transfer", "note"]),
+        ("resolved", &["acknowledge", "resolve"], &["note"]),
+        ("rejected", &["reject"], &["note"]),
+        ("duplicate", &["mark_duplicate"], &["note"]),
+    ];
+    for (status, path, allowed) in table {
+        for name in ACTIONS {
+            for (role, staff) in
+                [("own ward", &world.own), ("other ward", &world.other), ("city", &world.city)]
+            {
+                let id = new_report(&world);
+                for step in path {
+                    assert_eq!(world.city.act(&id, &action(step, &original)).status(), StatusCode::OK);
+                }
+                let response = staff.act(&id, &action(name, &original));
+                let got = response.status();
+                let body: Value = response.json().unwrap();
+                let expected = match (role, allowed.contains(&name)) {
+                    ("other ward", _) => StatusCode::FORBIDDEN,
+                    (_, true) => StatusCode::OK,
+                    (_, false) => StatusCode::CONFLICT,
+                };
+                assert_eq!(got, expected, "{role} {name} on a {status} report: {body}");
+                if expected == StatusCode::CONFLICT {
+                    assert_eq!(body["error"]["code"], "invalid_transition");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn acknowledging_restarts_the_handling_clock_and_transfer_the_acknowledgement_clock() {
+    let world = world();
+    let id = new_report(&world);
+    let filed: Value = world.own.get(&format!("/api/v1/reports/{id}")).json().unwrap();
+    let acknowledged: Value = world.own.act(&id, &json!({ "action": "acknowledge" })).json().unwrap();
+    assert_eq!(acknowledged["status"], "acknowledged");
+    assert_eq!(acknowledged["deadlines"]["acknowledge"], filed["deadlines"]["acknowledge"]);
+    assert!(acknowledged["deadlines"]["handle"].as_str() <= filed["deadlines"]["handle"].as_str());
+    let transferred: Value = world.own.act(&id, &action("transfer", "")).json().unwrap();
+    assert_eq!(transferred["status"], "submitted");
+    assert_eq!(transferred["ward"]["code"], BA_DINH);
+    assert!(transferred["deadlines"]["acknowledge"].as_str() >= filed["deadlines"]["acknowledge"].as_str());
+    // Now Ba Đình's, not Hoàn Kiếm's.
+    assert_eq!(world.own.act(&id, &json!({ "action": "acknowledge" })).status(), StatusCode::FORBIDDEN);
+    assert_eq!(world.other.act(&id, &json!({ "action": "acknowledge" })).status(), StatusCode::OK);
+}
+
+#[test]
+fn bad_action_bodies_are_refused_naming_the_field() {
+    let world = world();
+    let id = new_report(&world);
+    world.own.act(&id, &json!({ "action": "acknowledge" }));
+    let mut drainage = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    drainage["category"] = json!("drainage");
+    world.resident.file(&drainage).unwrap();
+    let drain = drainage["id"].as_str().unwrap();
+    world.own.act(drain, &json!({ "action": "acknowledge" }));
+    for (report, body, field) in [
+        (id.as_str(), json!({ "action": "resolve", "answer": "xong" }), "answer"),
+        (drain, json!({ "action": "resolve", "answer": "Đã nạo vét cống, nước đã rút." }), "after_photos"),
+        (id.as_str(), json!({ "action": "reject", "reason": "" }), "reason"),
+        (
+            id.as_str(),
+            json!({ "action": "transfer", "ward": "99999", "reason": "Không thuộc phường." }),
+            "ward",
+        ),
+        (
+            id.as_str(),
+            json!({ "action": "transfer", "ward": "00070", "reason": "Vẫn là phường này." }),
+            "ward",
+        ),
+        (id.as_str(), json!({ "action": "mark_duplicate", "original": id }), "original"),
+        (id.as_str(), json!({ "action": "fly" }), "action"),
+    ] {
+        let response = world.own.act(report, &body);
+        let status = response.status();
+        let error: Value = response.json().unwrap();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
+        assert_eq!(error["error"]["field"], field, "{body}: {error}");
+    }
+    let anonymous = reqwest::blocking::Client::new()
+        .post(world.server.url(&format!("/api/v1/reports/{id}/actions")))
+        .json(&json!({ "action": "start" }))
+        .send()
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let resident_token = reqwest::blocking::Client::new()
+        .post(world.server.url(&format!("/api/v1/reports/{id}/actions")))
+        .bearer_auth(&world.resident.token)
+        .json(&json!({ "action": "start" }))
+        .send()
+        .unwrap();
+    assert_eq!(resident_token.status(), StatusCode::UNAUTHORIZED, "a device is not staff");
+}
+
+#[test]
+fn staff_see_their_wards_reporters_and_notes_others_do_not() {
+    let world = world();
+    let id = new_report(&world);
+    world.own.act(&id, &action("note", ""));
+    let path = format!("/api/v1/reports/{id}");
+    let own: Value = world.own.get(&path).json().unwrap();
+    assert_eq!(own["reporter"]["phone"], "0912 345 678");
+    let city: Value = world.city.get(&path).json().unwrap();
+    assert_eq!(city["reporter"]["device_id"], world.resident.id.as_str());
+    let other = world.other.get(&path).text().unwrap();
+    assert!(!other.contains("0912 345 678") && !other.contains("reporter"), "{other}");
+
+    let note = "tổ trưởng dân phố";
+    let timeline = |text: String| text.contains(note);
+    assert!(timeline(world.own.get(&format!("{path}/events")).text().unwrap()));
+    assert!(!timeline(world.other.get(&format!("{path}/events")).text().unwrap()));
+    assert!(!timeline(world.resident.get(&format!("{path}/events")).text().unwrap()));
+    let public =
+        reqwest::blocking::Client::new().get(world.server.url(&format!("{path}/events"))).send().unwrap();
+    assert!(!timeline(public.text().unwrap()));
+}
