@@ -16,4 +16,5 @@ pub mod serve;
 pub mod staff;
 pub mod store;
 pub mod tokens;
+pub mod uploads;
 pub mod wards_file;

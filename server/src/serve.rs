@@ -7,12 +7,16 @@ use std::sync::Arc;
 
 use crate::cli::ServeArgs;
 use crate::http::{AppState, router};
+use crate::photos::PhotoStore;
 use crate::store::{Store, StoreError};
+use crate::uploads::Uploads;
 use crate::wards_file::{self, WardsFileError};
 use phananh_shared::sla::SlaPolicy;
 
 /// The database, in the data directory.
 pub const DATABASE_FILE: &str = "phananh.db";
+/// Uploaded photos, in the data directory.
+pub const PHOTOS_DIR: &str = "photos";
 
 /// Why the server could not start (or stopped abnormally).
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +38,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
         .map_err(|source| ServeError::DataDir { path: args.data_dir.clone(), source })?;
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
     let store = Store::open(&args.data_dir.join(DATABASE_FILE))?;
-    let state = AppState::new(store, wards, SlaPolicy::default());
+    let photos = PhotoStore::open(args.data_dir.join(PHOTOS_DIR))
+        .map_err(|source| ServeError::DataDir { path: args.data_dir.join(PHOTOS_DIR), source })?;
+    let state = AppState::new(store, Uploads::new(photos), wards, SlaPolicy::default());
     tokio::runtime::Runtime::new()?.block_on(async {
         wards_file::record(&state.store, &state.wards).await?;
         let listener = tokio::net::TcpListener::bind(args.addr)

@@ -86,6 +86,10 @@ pub struct ReportView {
     pub seq: u64,
     /// Other residents who said "me too".
     pub followers: u64,
+    /// The resident's photos (`GET /api/v1/photos/{id}`).
+    pub photos: Vec<Uuid>,
+    /// The ward's "after" photos, with the answer.
+    pub after_photos: Vec<Uuid>,
     /// Absent from the public view.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter: Option<Reporter>,

@@ -106,7 +106,7 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
         if let Some(Staff(member)) =
             <Staff as OptionalFromRequestParts<_>>::from_request_parts(parts, state).await?
         {
-            return Ok(Viewer(Reader::Staff { ward: member.ward_code }));
+            return Ok(Viewer(Reader::Staff { id: member.id, ward: member.ward_code }));
         }
         let device = <Device as OptionalFromRequestParts<_>>::from_request_parts(parts, state).await?;
         Ok(Viewer(device.map_or(Reader::Public, |Device(id)| Reader::Device(id))))

@@ -65,7 +65,7 @@ impl ApiError {
     }
 
     /// A failure of ours, not the client's: logged in full, answered without details.
-    fn internal(error: impl std::fmt::Display) -> ApiError {
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

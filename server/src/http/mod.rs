@@ -5,6 +5,7 @@ mod devices;
 pub mod error;
 mod health;
 mod params;
+mod photos;
 mod reports;
 mod staff;
 mod wards;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use phananh_shared::sla::SlaPolicy;
 use phananh_shared::wards::WardIndex;
@@ -24,10 +26,16 @@ use tower_http::trace::TraceLayer;
 
 use crate::display;
 use crate::store::Store;
+use crate::uploads::Uploads;
+
+/// The largest request body for a photo upload: a little over the 10 MB a photo may have,
+/// so that the intake, not the framework, refuses a photo that is slightly too large.
+const UPLOAD_LIMIT: usize = crate::photos::MAX_PHOTO_BYTES + 64 * 1024;
 
 /// What every handler can read. Immutable after start, so it is shared without locks.
 pub struct AppState {
     pub store: Store,
+    pub uploads: Uploads,
     pub wards: Arc<WardIndex>,
     pub policy: SlaPolicy,
     /// `GET /api/v1/wards.geojson`, built once: it never changes while the server runs.
@@ -35,8 +43,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, wards: WardIndex, policy: SlaPolicy) -> Arc<AppState> {
-        Arc::new(AppState { store, wards: Arc::new(wards), policy, wards_geojson: OnceCell::new() })
+    pub fn new(store: Store, uploads: Uploads, wards: WardIndex, policy: SlaPolicy) -> Arc<AppState> {
+        Arc::new(AppState { store, uploads, wards: Arc::new(wards), policy, wards_geojson: OnceCell::new() })
     }
 
     /// The simplified boundaries. Simplifying takes a noticeable moment (0.3 s for Hà Nội in
@@ -73,6 +81,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/reports/{id}", get(reports::get))
         .route("/api/v1/reports/{id}/events", get(reports::events))
         .route("/api/v1/reports/{id}/actions", post(reports::act))
+        .route("/api/v1/photos", post(photos::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route("/api/v1/photos/{id}", get(photos::get))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(middleware)

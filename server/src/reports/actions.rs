@@ -17,6 +17,7 @@ use super::rows::parsed;
 use crate::http::error::ApiError;
 use crate::staff::StaffMember;
 use crate::store::{Store, stamp};
+use crate::uploads;
 
 /// What the action needs to know about the report before it acts.
 struct Current {
@@ -84,6 +85,7 @@ pub async fn act(
                         return Err(FieldError::required("after_photos").into());
                     }
                     set_status(tx, id, status)?;
+                    uploads::attach(tx, id, &after_photos, "after", "staff:", "after_photos")?;
                     (current.ward, Change::Resolved { status, answer: answer.trim().to_owned(), after_photos })
                 }
                 ActionRequest::Reject { reason } => {
@@ -127,7 +129,7 @@ pub async fn act(
                 ActionRequest::Note { text } => (current.ward, Change::Noted { text: text.trim().to_owned() }),
             };
             append_event(tx, id, &ward, now, &actor, &change)?;
-            Ok(view(tx, id, &Reader::Staff { ward: staff.ward_code.clone() })?)
+            Ok(view(tx, id, &Reader::Staff { id: staff.id, ward: staff.ward_code.clone() })?)
         })
         .await
 }

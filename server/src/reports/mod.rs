@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::store::{Store, stamp};
+use crate::uploads;
 
 mod actions;
 mod query;
@@ -95,7 +96,9 @@ pub async fn file(
                 priority: report.priority,
                 deadlines,
             };
-            append_event(tx, report.id, &ward_code, received_at, &format!("device:{device}"), &change)?;
+            let reporter = format!("device:{device}");
+            uploads::attach(tx, report.id, &report.photos, "report", &reporter, "photos")?;
+            append_event(tx, report.id, &ward_code, received_at, &reporter, &change)?;
             Ok((Filed::Created, view(tx, report.id, &Reader::Device(device))?.expect("just inserted")))
         })
         .await

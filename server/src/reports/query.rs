@@ -24,8 +24,10 @@ pub enum Reader {
     Public,
     /// A resident's device: the full view of its own reports.
     Device(Uuid),
-    /// Staff: the full view of the reports of `ward` (every ward's when `None`, for the city).
+    /// Staff member `id`: the full view of the reports of `ward` (every ward's when `None`,
+    /// for the city).
     Staff {
+        id: i64,
         ward: Option<String>,
     },
 }
@@ -36,8 +38,8 @@ impl Reader {
         match self {
             Reader::Public => false,
             Reader::Device(reader) => *reader == device,
-            Reader::Staff { ward: None } => true,
-            Reader::Staff { ward: Some(own) } => own == ward,
+            Reader::Staff { ward: None, .. } => true,
+            Reader::Staff { ward: Some(own), .. } => own == ward,
         }
     }
 }
@@ -75,7 +77,11 @@ pub async fn events(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Ve
 const VIEW: &str =
     "SELECT r.id, r.category, r.priority, r.description, r.lon, r.lat, r.accuracy_m, r.ward_code,
         w.name, r.ward_match, r.status, r.received_at, r.deadline_ack, r.deadline_handle, r.last_seq,
-        (SELECT COUNT(*) FROM followers f WHERE f.report_id = r.id), r.device_id, d.name, d.phone
+        (SELECT COUNT(*) FROM followers f WHERE f.report_id = r.id), r.device_id, d.name, d.phone,
+        (SELECT group_concat(photo_id) FROM (SELECT photo_id FROM report_photos
+            WHERE report_id = r.id AND role = 'report' ORDER BY position)),
+        (SELECT group_concat(photo_id) FROM (SELECT photo_id FROM report_photos
+            WHERE report_id = r.id AND role = 'after' ORDER BY position))
     FROM reports r
     JOIN wards w ON w.code = r.ward_code AND w.valid_from = r.ward_valid_from
     JOIN devices d ON d.id = r.device_id";
@@ -256,8 +262,19 @@ fn view_row(row: &Row, reader: &Reader) -> rusqlite::Result<ReportView> {
         deadlines: Deadlines { acknowledge: time(row, 12)?, handle: time(row, 13)? },
         seq: row.get::<_, i64>(14)? as u64,
         followers: row.get::<_, i64>(15)? as u64,
+        photos: uuids(row, 19)?,
+        after_photos: uuids(row, 20)?,
         reporter,
     })
+}
+
+/// A comma-separated list of UUIDs (SQLite's `group_concat`), empty when NULL.
+fn uuids(row: &Row, column: usize) -> rusqlite::Result<Vec<Uuid>> {
+    let list: Option<String> = row.get(column)?;
+    list.iter()
+        .flat_map(|list| list.split(','))
+        .map(|id| Uuid::parse_str(id).map_err(|e| conversion(column, e)))
+        .collect()
 }
 
 fn event(row: &Row) -> rusqlite::Result<Event> {

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_reports.sql"),
     include_str!("migrations/0002_staff.sql"),
     include_str!("migrations/0003_followers_and_workflow.sql"),
+    include_str!("migrations/0004_photos.sql"),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
