@@ -177,6 +177,56 @@ impl ActionRequest {
     }
 }
 
+/// How long after an answer its reporter may reject it and reopen the report.
+pub const REOPEN_WINDOW_DAYS: i64 = 7;
+/// The highest rating that can reopen a report: only a clearly bad answer sends it back.
+pub const REOPEN_MAX_STARS: u8 = 2;
+/// The longest comment or rating remark a resident may write.
+pub const RESIDENT_TEXT_MAX_CHARS: usize = 2000;
+
+/// `POST /api/v1/reports/{id}/rating`: the reporter rates the ward's answer (1–5 stars). A
+/// rating closes the report, unless a low one asks to reopen it within the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingRequest {
+    pub stars: u8,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub reopen: bool,
+}
+
+impl RatingRequest {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if !(1..=5).contains(&self.stars) {
+            return Err(FieldError::out_of_range("stars", 1.0, 5.0, f64::from(self.stars)));
+        }
+        if let Some(comment) = &self.comment {
+            check_text("comment", comment, 1, RESIDENT_TEXT_MAX_CHARS)?;
+        }
+        if self.reopen && self.stars > REOPEN_MAX_STARS {
+            return Err(FieldError::invalid(
+                "reopen",
+                format!("only a rating of {REOPEN_MAX_STARS} stars or fewer can reopen a report"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `POST /api/v1/reports/{id}/comments`: more information from the reporter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentRequest {
+    pub text: String,
+}
+
+impl CommentRequest {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        check_text("text", &self.text, 1, RESIDENT_TEXT_MAX_CHARS)
+    }
+}
+
 /// One change to a report, in the global order of all changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -235,6 +285,16 @@ pub enum Change {
     },
     /// A staff note: only the ward's and the city's staff see it.
     Noted {
+        text: String,
+    },
+    /// The reporter rated the answer; the report is closed, or reopened after a low rating.
+    Rated {
+        status: Status,
+        stars: u8,
+        comment: Option<String>,
+    },
+    /// More information from the reporter.
+    Commented {
         text: String,
     },
 }

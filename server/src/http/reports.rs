@@ -8,7 +8,9 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use phananh_shared::api::{ActionRequest, Event, Following, NearbyReport, ReportPage, ReportView};
+use phananh_shared::api::{
+    ActionRequest, CommentRequest, Event, Following, NearbyReport, RatingRequest, ReportPage, ReportView,
+};
 use phananh_shared::report::NewReport;
 use phananh_shared::validation::FieldError;
 use serde::Deserialize;
@@ -151,6 +153,33 @@ pub async fn follow(
 ) -> Result<Json<Following>, ApiError> {
     let id = report_id(&id)?;
     reports::follow(&state.store, id, device).await?.map(Json).ok_or_else(|| no_report(id))
+}
+
+/// `POST /api/v1/reports/{id}/rating`: the reporter rates the answer.
+pub async fn rate(
+    State(state): State<Arc<AppState>>,
+    Device(device): Device,
+    Path(id): Path<String>,
+    body: Result<Json<RatingRequest>, JsonRejection>,
+) -> Result<Json<ReportView>, ApiError> {
+    let id = report_id(&id)?;
+    let Json(rating) = body?;
+    reports::rate(&state.store, &state.policy, device, id, rating)
+        .await?
+        .map(Json)
+        .ok_or_else(|| no_report(id))
+}
+
+/// `POST /api/v1/reports/{id}/comments`: more information from the reporter.
+pub async fn comment(
+    State(state): State<Arc<AppState>>,
+    Device(device): Device,
+    Path(id): Path<String>,
+    body: Result<Json<CommentRequest>, JsonRejection>,
+) -> Result<Json<ReportView>, ApiError> {
+    let id = report_id(&id)?;
+    let Json(comment) = body?;
+    reports::comment(&state.store, device, id, comment).await?.map(Json).ok_or_else(|| no_report(id))
 }
 
 fn report_id(text: &str) -> Result<Uuid, FieldError> {

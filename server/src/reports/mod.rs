@@ -16,10 +16,12 @@ use crate::store::{Store, stamp};
 use crate::uploads;
 
 mod actions;
+mod followup;
 mod query;
 mod rows;
 
 pub use actions::act;
+pub use followup::{comment, rate};
 
 use query::view;
 pub use query::{Cursor, ListFilter, Reader, events, get, list, nearby};

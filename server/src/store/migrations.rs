@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_staff.sql"),
     include_str!("migrations/0003_followers_and_workflow.sql"),
     include_str!("migrations/0004_photos.sql"),
+    include_str!("migrations/0005_ratings.sql"),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
