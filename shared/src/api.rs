@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::answers::AnswerTemplate;
 use crate::report::{Category, Location, Priority};
 use crate::sla::Deadlines;
 use crate::status::{Action, Status};
@@ -166,7 +167,14 @@ impl ActionRequest {
     pub fn validate(&self) -> Result<(), FieldError> {
         match self {
             ActionRequest::Resolve { answer, .. } => {
-                check_text("answer", answer, STAFF_TEXT_MIN_CHARS, STAFF_TEXT_MAX_CHARS)
+                check_text("answer", answer, STAFF_TEXT_MIN_CHARS, STAFF_TEXT_MAX_CHARS)?;
+                if AnswerTemplate::has_blanks(answer) {
+                    return Err(FieldError::invalid(
+                        "answer",
+                        "fill in the [...] blanks of the template first",
+                    ));
+                }
+                Ok(())
             }
             ActionRequest::Reject { reason } | ActionRequest::Transfer { reason, .. } => {
                 check_text("reason", reason, STAFF_TEXT_MIN_CHARS, STAFF_TEXT_MAX_CHARS)

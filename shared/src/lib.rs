@@ -6,11 +6,13 @@
 //!
 //! - [`report`]: categories, priorities, a new report and its validation.
 //! - [`api`]: the other request and response bodies: devices, report views, events.
+//! - [`answers`]: the answer templates ward staff start from.
 //! - [`status`]: the report status state machine.
 //! - [`validation`]: the field error every validation returns.
 //! - [`sla`]: the office calendar of Hà Nội and the deadlines computed on it.
 //! - [`wards`]: ward boundaries and the point-in-polygon index that routes a report.
 
+pub mod answers;
 pub mod api;
 pub mod report;
 pub mod sla;

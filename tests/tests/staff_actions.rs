@@ -188,3 +188,30 @@ fn staff_see_their_wards_reporters_and_notes_others_do_not() {
         reqwest::blocking::Client::new().get(world.server.url(&format!("{path}/events"))).send().unwrap();
     assert!(!timeline(public.text().unwrap()));
 }
+
+#[test]
+fn answer_templates_are_offered_and_their_blanks_must_be_filled() {
+    let world = world();
+    let (status, templates) = {
+        let response = world.own.get("/api/v1/answer-templates?category=noise");
+        (response.status(), response.json::<Value>().unwrap())
+    };
+    assert_eq!(status, StatusCode::OK);
+    let templates = templates.as_array().unwrap();
+    assert_eq!(templates[0]["category"], "noise", "the category's own template first");
+    let text = templates[0]["text_vi"].as_str().unwrap();
+    assert!(text.contains('['), "a template has blanks to fill: {text}");
+
+    let id = new_report(&world);
+    world.own.act(&id, &json!({ "action": "acknowledge" }));
+    let unfilled = world.own.act(&id, &json!({ "action": "resolve", "answer": text }));
+    assert_eq!(unfilled.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unfilled.json::<Value>().unwrap()["error"]["field"], "answer");
+    let filled = text.replace("[ngày]", "20/11").replace(['[', ']'], "");
+    assert_eq!(
+        world.own.act(&id, &json!({ "action": "resolve", "answer": filled })).status(),
+        StatusCode::OK
+    );
+    let bad = world.own.get("/api/v1/answer-templates?category=aliens");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -8,6 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use phananh_shared::answers::{self, AnswerTemplate};
 use phananh_shared::api::{
     ActionRequest, CommentRequest, Event, Following, NearbyReport, RatingRequest, ReportPage, ReportView,
 };
@@ -180,6 +181,23 @@ pub async fn comment(
     let id = report_id(&id)?;
     let Json(comment) = body?;
     reports::comment(&state.store, device, id, comment).await?.map(Json).ok_or_else(|| no_report(id))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TemplateQuery {
+    category: Option<String>,
+}
+
+/// `GET /api/v1/answer-templates?category=`: the answers staff start from, the category's
+/// own first.
+pub async fn templates(
+    query: Result<Query<TemplateQuery>, QueryRejection>,
+) -> Result<Json<Vec<&'static AnswerTemplate>>, ApiError> {
+    let Query(query) = query?;
+    Ok(Json(match query.category.as_deref() {
+        Some(category) => answers::for_category(params::choice("category", category)?),
+        None => answers::all().iter().collect(),
+    }))
 }
 
 fn report_id(text: &str) -> Result<Uuid, FieldError> {
