@@ -30,6 +30,9 @@ pub enum Command {
     /// Make a staff account. The password is the first line of stdin (at least 10
     /// characters).
     CreateStaff(CreateStaffArgs),
+    /// Fill the database with realistic demo reports over the last 60 days, in every status,
+    /// with demo staff accounts (printed) for every ward.
+    SeedDemo(SeedArgs),
 }
 
 /// Which ward boundaries to load, and from when they are in force.
@@ -53,6 +56,59 @@ pub struct ServeArgs {
     pub data_dir: PathBuf,
     #[command(flatten)]
     pub wards: WardsArgs,
+    #[command(flatten)]
+    pub limits: RateLimits,
+}
+
+/// How fast clients may send requests. Each limit is a bucket of `burst` requests that
+/// refills at the sustained rate; a request finding it empty gets 429 with `Retry-After`.
+/// Client addresses are the peer's (behind a reverse proxy, that is the proxy's); an IPv6
+/// client counts by its /64.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimits {
+    /// Requests per second, sustained, for each device or staff token, or for each client
+    /// address when a request carries no token (a resident's phone makes a few a minute).
+    #[arg(long, env = "PHANANH_RATE_PER_SECOND", default_value_t = 10.0, value_parser = rate)]
+    pub rate_per_second: f64,
+    /// Requests at once for each token or token-less address (a map page and its thumbnails).
+    #[arg(long, env = "PHANANH_RATE_BURST", default_value_t = 60, value_parser = burst())]
+    pub rate_burst: u32,
+    /// Requests per second, sustained, from one client address whatever tokens they carry: a
+    /// ceiling over the per-token limit, roomy for many phones behind one carrier NAT, that
+    /// made-up tokens cannot dodge.
+    #[arg(long, env = "PHANANH_ADDRESS_RATE_PER_SECOND", default_value_t = 100.0, value_parser = rate)]
+    pub address_rate_per_second: f64,
+    /// Requests at once from one client address, whatever tokens they carry.
+    #[arg(long, env = "PHANANH_ADDRESS_BURST", default_value_t = 600, value_parser = burst())]
+    pub address_burst: u32,
+    /// Staff sign-in attempts per minute, sustained, from one client address (against
+    /// password guessing; the default is one every 10 s).
+    #[arg(long, env = "PHANANH_LOGIN_RATE_PER_MINUTE", default_value_t = 6.0, value_parser = rate)]
+    pub login_rate_per_minute: f64,
+    /// Staff sign-in attempts at once from one client address (a ward office's staff all
+    /// signing in at the start of the day, a mistyped password or two).
+    #[arg(long, env = "PHANANH_LOGIN_BURST", default_value_t = 10, value_parser = burst())]
+    pub login_burst: u32,
+    /// Device registrations per minute, sustained, from one client address (against device
+    /// spam; a phone registers once).
+    #[arg(long, env = "PHANANH_REGISTER_RATE_PER_MINUTE", default_value_t = 6.0, value_parser = rate)]
+    pub register_rate_per_minute: f64,
+    /// Device registrations at once from one client address (neighbours on one Wi-Fi).
+    #[arg(long, env = "PHANANH_REGISTER_BURST", default_value_t = 20, value_parser = burst())]
+    pub register_burst: u32,
+}
+
+/// A sustained rate: a positive, finite number (fractions allowed: 0.5 is one per 2 units).
+fn rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!("expected a positive number, got {text:?}")),
+    }
+}
+
+/// A burst: at least one request.
+fn burst() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1..)
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +145,20 @@ pub struct CreateStaffArgs {
     /// The code of the ward a ward officer acts for (only with `--role ward`).
     #[arg(long)]
     pub ward: Option<String>,
+    #[command(flatten)]
+    pub data: DataDirArgs,
+    #[command(flatten)]
+    pub wards: WardsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// How many reports to file.
+    #[arg(long, default_value_t = 500)]
+    pub reports: usize,
+    /// The random seed: the same seed gives the same places, categories and delays.
+    #[arg(long, default_value_t = 2025)]
+    pub seed: u64,
     #[command(flatten)]
     pub data: DataDirArgs,
     #[command(flatten)]

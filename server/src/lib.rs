@@ -6,12 +6,14 @@
 //! [`http::error`].
 
 pub mod cli;
+pub mod clock;
 pub mod devices;
 pub mod display;
 pub mod http;
 pub mod locate;
 pub mod photos;
 pub mod reports;
+pub mod seed;
 pub mod serve;
 pub mod staff;
 pub mod store;

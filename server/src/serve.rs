@@ -1,6 +1,7 @@
 //! `phananh-server serve`: load the boundaries, bind, serve until told to stop.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -54,7 +55,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
         tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving");
         let warm = Arc::clone(&state);
         tokio::spawn(async move { warm.wards_geojson().await });
-        axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        // With the peer's address, which the rate limits count by.
+        let app = router(state, &args.limits).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

@@ -12,11 +12,23 @@ use serde_json::Value;
 const CLIENTS: usize = 8;
 /// Kill once this many reports have been acknowledged, so the kill lands mid-stream.
 const ACKNOWLEDGED_BEFORE_KILL: usize = 300;
+/// The clients file as fast as they can from one address, and the check after the restart
+/// reads back every report: the rate limits are raised out of the way.
+const NO_RATE_LIMITS: &[&str] = &[
+    "--rate-per-second",
+    "1000000",
+    "--rate-burst",
+    "1000000",
+    "--address-rate-per-second",
+    "1000000",
+    "--address-burst",
+    "1000000",
+];
 
 #[test]
 fn sigkill_while_filing_loses_no_acknowledged_report() {
     let data = tempfile::tempdir().unwrap();
-    let server = TestServer::start_in(data.path(), &[]);
+    let server = TestServer::start_in(data.path(), NO_RATE_LIMITS);
     let devices: Vec<ResidentDevice> = (0..CLIENTS).map(|_| ResidentDevice::register(&server)).collect();
     let acknowledged = Mutex::new(Vec::<(usize, Value)>::new());
     let progress = Condvar::new();
@@ -52,7 +64,7 @@ fn sigkill_while_filing_loses_no_acknowledged_report() {
 
     let acknowledged = acknowledged.into_inner().unwrap();
     assert!(acknowledged.len() >= ACKNOWLEDGED_BEFORE_KILL);
-    let server = TestServer::start_in(data.path(), &[]);
+    let server = TestServer::start_in(data.path(), NO_RATE_LIMITS);
     let devices: Vec<ResidentDevice> =
         devices.iter().map(|d| ResidentDevice::with_token(&server, &d.id, &d.token)).collect();
     for (n, report) in &acknowledged {

@@ -165,8 +165,9 @@ fn unknown_and_malformed_report_ids() {
 
 #[test]
 fn events_form_a_gap_free_sequence_under_concurrent_filing() {
-    // A server of its own, so that every event on it is one of ours.
-    let server = TestServer::start();
+    // A server of its own, so that every event on it is one of ours; it is read back with 60
+    // requests without a token, as many as the default burst of an address.
+    let server = TestServer::start_with(&["--rate-burst", "1000000"]);
     let ids: Vec<String> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..4)
             .map(|_| {

@@ -87,11 +87,19 @@ impl From<rusqlite::Error> for ApiError {
     }
 }
 
-/// A JSON body that is not JSON (400) or not the expected shape (422, naming the field when
-/// the parser knows it).
+/// A JSON body that is not JSON (400), not the expected shape (422, naming the field when
+/// the parser knows it), or larger than a JSON body may be (413).
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
         let message = rejection.body_text();
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let limit = super::limits::JSON_BODY_LIMIT / 1024;
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the request body is larger than the {limit} KiB a JSON body may have"),
+            );
+        }
         match rejection {
             JsonRejection::JsonDataError(error) => {
                 let field = std::iter::successors(std::error::Error::source(&error), |e| e.source())

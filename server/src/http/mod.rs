@@ -4,6 +4,7 @@ mod auth;
 mod devices;
 pub mod error;
 mod health;
+mod limits;
 mod params;
 mod photos;
 mod reports;
@@ -24,6 +25,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::MakeRequestUuid;
 use tower_http::trace::TraceLayer;
 
+use crate::cli::RateLimits;
+use crate::clock::{Clock, SystemClock};
 use crate::display;
 use crate::store::Store;
 use crate::uploads::Uploads;
@@ -34,6 +37,7 @@ const UPLOAD_LIMIT: usize = crate::photos::MAX_PHOTO_BYTES + 64 * 1024;
 
 /// What every handler can read. Immutable after start, so it is shared without locks.
 pub struct AppState {
+    pub clock: Arc<dyn Clock>,
     pub store: Store,
     pub uploads: Uploads,
     pub wards: Arc<WardIndex>,
@@ -44,7 +48,14 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, uploads: Uploads, wards: WardIndex, policy: SlaPolicy) -> Arc<AppState> {
-        Arc::new(AppState { store, uploads, wards: Arc::new(wards), policy, wards_geojson: OnceCell::new() })
+        Arc::new(AppState {
+            clock: Arc::new(SystemClock),
+            store,
+            uploads,
+            wards: Arc::new(wards),
+            policy,
+            wards_geojson: OnceCell::new(),
+        })
     }
 
     /// The simplified boundaries. Simplifying takes a noticeable moment (0.3 s for Hà Nội in
@@ -61,7 +72,8 @@ impl AppState {
     }
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
+    let limits = limits::Limits::new(rate_limits);
     let middleware = tower::ServiceBuilder::new()
         .set_x_request_id(MakeRequestUuid)
         .layer(TraceLayer::new_for_http())
@@ -72,8 +84,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/wards", get(wards::list))
         .route("/api/v1/wards.geojson", get(wards::geojson))
         .route("/api/v1/wards/locate", get(wards::locate))
-        .route("/api/v1/devices", post(devices::register))
-        .route("/api/v1/staff/login", post(staff::login))
+        .route("/api/v1/devices", post(devices::register).layer(limits.registration()))
+        .route("/api/v1/staff/login", post(staff::login).layer(limits.login()))
         .route("/api/v1/staff/me", get(staff::me))
         .route("/api/v1/reports", post(reports::file).get(reports::list))
         .route("/api/v1/reports/nearby", get(reports::nearby))
@@ -88,6 +100,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/photos/{id}", get(photos::get))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
+        .layer(DefaultBodyLimit::max(limits::JSON_BODY_LIMIT))
+        .layer(limits.per_client())
+        .layer(limits.per_address())
         .layer(middleware)
         .with_state(state)
 }

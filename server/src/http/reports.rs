@@ -31,7 +31,8 @@ pub async fn file(
     body: Result<Json<NewReport>, JsonRejection>,
 ) -> Result<(StatusCode, Json<ReportView>), ApiError> {
     let Json(report) = body?;
-    let (filed, view) = reports::file(&state.store, &state.wards, &state.policy, device, report).await?;
+    let (filed, view) =
+        reports::file(&state.store, &state.wards, &state.policy, device, report, state.clock.now()).await?;
     let status = match filed {
         Filed::Created => StatusCode::CREATED,
         Filed::AlreadyThere => StatusCode::OK,
@@ -71,7 +72,7 @@ pub async fn act(
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
     let Json(request) = body?;
-    reports::act(&state.store, &state.wards, &state.policy, staff, id, request)
+    reports::act(&state.store, &state.wards, &state.policy, staff, id, request, state.clock.now())
         .await?
         .map(Json)
         .ok_or_else(|| no_report(id))
@@ -153,7 +154,7 @@ pub async fn follow(
     Path(id): Path<String>,
 ) -> Result<Json<Following>, ApiError> {
     let id = report_id(&id)?;
-    reports::follow(&state.store, id, device).await?.map(Json).ok_or_else(|| no_report(id))
+    reports::follow(&state.store, id, device, state.clock.now()).await?.map(Json).ok_or_else(|| no_report(id))
 }
 
 /// `POST /api/v1/reports/{id}/rating`: the reporter rates the answer.
@@ -165,7 +166,7 @@ pub async fn rate(
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
     let Json(rating) = body?;
-    reports::rate(&state.store, &state.policy, device, id, rating)
+    reports::rate(&state.store, &state.policy, device, id, rating, state.clock.now())
         .await?
         .map(Json)
         .ok_or_else(|| no_report(id))
@@ -180,7 +181,10 @@ pub async fn comment(
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
     let Json(comment) = body?;
-    reports::comment(&state.store, device, id, comment).await?.map(Json).ok_or_else(|| no_report(id))
+    reports::comment(&state.store, device, id, comment, state.clock.now())
+        .await?
+        .map(Json)
+        .ok_or_else(|| no_report(id))
 }
 
 #[derive(Debug, Deserialize)]

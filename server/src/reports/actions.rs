@@ -1,7 +1,7 @@
 //! What staff do with a report: each action checked against who may act on it and against
 //! the status state machine, then applied with its event in one transaction.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use phananh_shared::api::{ActionRequest, Change, ReportView};
 use phananh_shared::report::{Category, Priority};
 use phananh_shared::sla::{SlaPolicy, WorkCalendar};
@@ -37,6 +37,7 @@ pub async fn act(
     staff: StaffMember,
     id: Uuid,
     request: ActionRequest,
+    now: DateTime<Utc>,
 ) -> Result<Option<ReportView>, ApiError> {
     request.validate()?;
     if let ActionRequest::Transfer { ward, .. } = &request
@@ -63,7 +64,6 @@ pub async fn act(
                 Some(action) => current.status.apply(action).map_err(ApiError::transition)?,
                 None => current.status,
             };
-            let now = Utc::now();
             let calendar = WorkCalendar::vietnam();
             let actor = format!("staff:{}", staff.id);
             let (ward, change) = match request {

@@ -1,7 +1,7 @@
 //! What the reporter does after filing: rate the answer (closing the report, or reopening it
 //! after a low rating within the window) and add information.
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use phananh_shared::api::{Change, CommentRequest, REOPEN_WINDOW_DAYS, RatingRequest, ReportView};
 use phananh_shared::report::Priority;
 use phananh_shared::sla::{SlaPolicy, WorkCalendar};
@@ -52,6 +52,7 @@ pub async fn rate(
     device: Uuid,
     id: Uuid,
     rating: RatingRequest,
+    now: DateTime<Utc>,
 ) -> Result<Option<ReportView>, ApiError> {
     rating.validate()?;
     let policy = *policy;
@@ -66,7 +67,6 @@ pub async fn rate(
                 }));
             }
             let status = report.status.apply(action).map_err(ApiError::transition)?;
-            let now = Utc::now();
             if rating.reopen {
                 let resolved_at = tx.query_row(
                     "SELECT at FROM events WHERE report_id = ?1 AND kind = 'resolved' ORDER BY seq DESC LIMIT 1",
@@ -109,6 +109,7 @@ pub async fn comment(
     device: Uuid,
     id: Uuid,
     comment: CommentRequest,
+    now: DateTime<Utc>,
 ) -> Result<Option<ReportView>, ApiError> {
     comment.validate()?;
     store
@@ -122,7 +123,7 @@ pub async fn comment(
                 ));
             }
             let change = Change::Commented { text: comment.text.trim().to_owned() };
-            append_event(tx, id, &report.ward, Utc::now(), &format!("device:{device}"), &change)?;
+            append_event(tx, id, &report.ward, now, &format!("device:{device}"), &change)?;
             Ok(Some(view(tx, id, &Reader::Device(device))?.expect("it exists")))
         })
         .await

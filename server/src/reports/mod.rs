@@ -43,12 +43,12 @@ pub async fn file(
     policy: &SlaPolicy,
     device: Uuid,
     report: NewReport,
+    received_at: DateTime<Utc>,
 ) -> Result<(Filed, ReportView), ApiError> {
     report.validate()?;
     let (lon, lat) = (report.location.lon, report.location.lat);
     let found = wards.locate(lon, lat).ok_or_else(|| outside_city("location", lon, lat))?;
     let content_hash = Sha256::digest(serde_json::to_vec(&report).expect("a report serialises")).to_vec();
-    let received_at = Utc::now();
     let deadlines = policy.deadlines_at_filing(WorkCalendar::vietnam(), received_at, report.priority);
     let (ward_code, ward_match, distance_m) = (found.ward.code.clone(), found.matched, found.distance_m);
     let ward_valid_from = wards.validity().from;
@@ -108,7 +108,12 @@ pub async fn file(
 
 /// `device` follows report `id` ("me too"): idempotent; the reporter already follows their
 /// own report. `None` if there is no such report.
-pub async fn follow(store: &Store, id: Uuid, device: Uuid) -> Result<Option<Following>, ApiError> {
+pub async fn follow(
+    store: &Store,
+    id: Uuid,
+    device: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Following>, ApiError> {
     store
         .write(move |tx| {
             let Some((reporter, _)) = existing(tx, id)? else { return Ok(None) };
@@ -120,7 +125,6 @@ pub async fn follow(store: &Store, id: Uuid, device: Uuid) -> Result<Option<Foll
             if reporter == device {
                 return Ok(Some(Following { followers: count(tx)? }));
             }
-            let now = Utc::now();
             let added = tx.execute(
                 "INSERT OR IGNORE INTO followers (report_id, device_id, created_at) VALUES (?1, ?2, ?3)",
                 params![id.to_string(), device.to_string(), stamp(now)],

@@ -1,0 +1,302 @@
+//! Request limits: how fast a client may call, and how large a JSON body may be.
+//!
+//! Rates are GCRA buckets (`tower_governor` over `governor`), kept in memory per key:
+//! - every request: per device or staff token (hashed; the limiter does not look it up), or
+//!   per client address when it carries no token;
+//! - every request: per client address whatever its token, a roomier ceiling, so that tokens
+//!   made up to get a fresh bucket each time still meet a limit;
+//! - `POST /api/v1/staff/login` and `POST /api/v1/devices`: stricter, per client address.
+//!
+//! A request over a limit gets `429 { "error": { "code": "rate_limited", … } }` and a
+//! `Retry-After` header with the seconds after which the same request is let through.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::{HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use governor::middleware::NoOpMiddleware;
+use sha2::{Digest, Sha256};
+use tower_governor::GovernorError;
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+
+use super::error::ApiError;
+use crate::cli::RateLimits;
+
+/// The largest JSON request body. A report is a few KB (photos are uploaded on their own, to
+/// a route with a limit of its own); anything near this is not a real client's.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// How often buckets that have refilled completely are forgotten, so that the memory the
+/// limiters hold follows the clients of the last minutes, not every client ever seen.
+const FORGET_EVERY: Duration = Duration::from_secs(60);
+
+/// The longest refill period a rate can ask for (a rate is a positive number, which may be
+/// tiny); the limiter counts in 64-bit nanoseconds.
+const LONGEST_PERIOD: Duration = Duration::from_secs(365 * 24 * 3600);
+
+type Limiter<K> = GovernorLayer<K, NoOpMiddleware, Body>;
+
+/// The rate-limiting layers of the router, made from the server's settings.
+pub struct Limits {
+    per_client: Limiter<ByClient>,
+    per_address: Limiter<ByAddress>,
+    login: Limiter<ByAddress>,
+    registration: Limiter<ByAddress>,
+}
+
+impl Limits {
+    /// Makes the limiters and, on the current Tokio runtime, a task that forgets idle clients
+    /// (it ends when the limiters are dropped).
+    pub fn new(settings: &RateLimits) -> Limits {
+        let mut forget = Vec::new();
+        let per_second = Duration::from_secs(1);
+        let per_minute = Duration::from_secs(60);
+        let limits = Limits {
+            per_client: limiter(
+                ByClient,
+                period(per_second, settings.rate_per_second),
+                settings.rate_burst,
+                "too many requests from this device or network address",
+                &mut forget,
+            ),
+            per_address: limiter(
+                ByAddress,
+                period(per_second, settings.address_rate_per_second),
+                settings.address_burst,
+                "too many requests from this network address",
+                &mut forget,
+            ),
+            login: limiter(
+                ByAddress,
+                period(per_minute, settings.login_rate_per_minute),
+                settings.login_burst,
+                "too many sign-in attempts from this network address",
+                &mut forget,
+            ),
+            registration: limiter(
+                ByAddress,
+                period(per_minute, settings.register_rate_per_minute),
+                settings.register_burst,
+                "too many devices registered from this network address",
+                &mut forget,
+            ),
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(forget_idle_clients(forget));
+        }
+        limits
+    }
+
+    /// Every request, per device or staff token, or per address without a token.
+    pub fn per_client(&self) -> Limiter<ByClient> {
+        self.per_client.clone()
+    }
+
+    /// Every request, per client address, whatever token it carries.
+    pub fn per_address(&self) -> Limiter<ByAddress> {
+        self.per_address.clone()
+    }
+
+    /// Staff sign-in, per client address.
+    pub fn login(&self) -> Limiter<ByAddress> {
+        self.login.clone()
+    }
+
+    /// Device registration, per client address.
+    pub fn registration(&self) -> Limiter<ByAddress> {
+        self.registration.clone()
+    }
+}
+
+/// One bucket per key of `key`, refilling one request each `period`, holding `burst`.
+fn limiter<K>(
+    key: K,
+    period: Duration,
+    burst: u32,
+    refusal: &'static str,
+    forget: &mut Vec<Box<dyn Fn() -> bool + Send>>,
+) -> Limiter<K>
+where
+    K: KeyExtractor + Send + Sync + 'static,
+    K::Key: Send + Sync + 'static,
+{
+    let config = GovernorConfigBuilder::default()
+        .key_extractor(key)
+        .period(period)
+        .burst_size(burst)
+        .finish()
+        .expect("the period is at least 1 ns and the burst at least 1");
+    let limiter = Arc::downgrade(config.limiter());
+    forget.push(Box::new(move || {
+        // Forgets the keys whose buckets are full again; false once the limiter is gone.
+        let Some(limiter) = limiter.upgrade() else { return false };
+        limiter.retain_recent();
+        limiter.shrink_to_fit();
+        true
+    }));
+    GovernorLayer::new(config).error_handler(move |error| refuse(refusal, error))
+}
+
+async fn forget_idle_clients(limiters: Vec<Box<dyn Fn() -> bool + Send>>) {
+    let mut every = tokio::time::interval(FORGET_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        // `&` rather than `&&`: every limiter is swept, even after one is found gone.
+        if !limiters.iter().fold(true, |alive, forget| forget() & alive) {
+            return;
+        }
+    }
+}
+
+/// The time one request of `rate` per `unit` takes to refill, within what the limiter counts.
+fn period(unit: Duration, rate: f64) -> Duration {
+    Duration::try_from_secs_f64(unit.as_secs_f64() / rate)
+        .unwrap_or(LONGEST_PERIOD)
+        .clamp(Duration::from_nanos(1), LONGEST_PERIOD)
+}
+
+/// The 429 answer, in the API's error shape, with `Retry-After`.
+fn refuse(refusal: &str, error: GovernorError) -> Response {
+    match error {
+        GovernorError::TooManyRequests { wait_time, .. } => {
+            // `wait_time` is the wait rounded down to whole seconds; one more is always enough.
+            let retry = wait_time + 1;
+            let message = format!("{refusal}; retry in {retry} s");
+            let mut response =
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).into_response();
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry));
+            response
+        }
+        GovernorError::UnableToExtractKey => {
+            ApiError::internal("no client address for the rate limiter: serve with connect info")
+                .into_response()
+        }
+        other => ApiError::internal(other).into_response(),
+    }
+}
+
+/// Who a request counts against: its bearer token when it has one (a device or a staff
+/// session; not checked here, a wrong one gets its 401 from the handler), else its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Client {
+    /// The first half of the token's SHA-256: the limiter keeps no tokens in memory.
+    Token([u8; 16]),
+    Address(IpAddr),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ByClient;
+
+impl KeyExtractor for ByClient {
+    type Key = Client;
+
+    fn extract<T>(&self, request: &Request<T>) -> Result<Client, GovernorError> {
+        match bearer(request) {
+            Some(token) => {
+                let digest = Sha256::digest(token.as_bytes());
+                let mut key = [0; 16];
+                key.copy_from_slice(&digest[..16]);
+                Ok(Client::Token(key))
+            }
+            None => ByAddress.extract(request).map(Client::Address),
+        }
+    }
+}
+
+/// The client's address; an IPv6 client by its /64, which is one subscriber's network (a
+/// single machine may use any address in it).
+#[derive(Debug, Clone, Copy)]
+pub struct ByAddress;
+
+impl KeyExtractor for ByAddress {
+    type Key = IpAddr;
+
+    fn extract<T>(&self, request: &Request<T>) -> Result<IpAddr, GovernorError> {
+        let ConnectInfo(peer) =
+            request.extensions().get::<ConnectInfo<SocketAddr>>().ok_or(GovernorError::UnableToExtractKey)?;
+        Ok(match peer.ip().to_canonical() {
+            IpAddr::V6(address) => IpAddr::V6(Ipv6Addr::from_bits(address.to_bits() & (u128::MAX << 64))),
+            address @ IpAddr::V4(_) => address,
+        })
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header, when there is a non-empty one (the same
+/// reading as the auth extractors').
+fn bearer<T>(request: &Request<T>) -> Option<&str> {
+    let token = request.headers().get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?.trim();
+    (!token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(peer: &str, authorization: Option<&str>) -> Request<()> {
+        let mut request = Request::builder();
+        if let Some(value) = authorization {
+            request = request.header(AUTHORIZATION, value);
+        }
+        let mut request = request.body(()).unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        request
+    }
+
+    #[test]
+    fn a_request_with_a_token_counts_against_the_token_else_the_address() {
+        let a = ByClient.extract(&request("10.0.0.1:5000", Some("Bearer aaaa"))).unwrap();
+        let a_elsewhere = ByClient.extract(&request("10.0.0.2:6000", Some("Bearer aaaa"))).unwrap();
+        let b = ByClient.extract(&request("10.0.0.1:5000", Some("Bearer bbbb"))).unwrap();
+        assert_eq!(a, a_elsewhere, "the same device from another address");
+        assert_ne!(a, b);
+        assert!(matches!(a, Client::Token(_)));
+        for authorization in [None, Some("Bearer "), Some("Basic aaaa")] {
+            assert_eq!(
+                ByClient.extract(&request("10.0.0.1:5000", authorization)).unwrap(),
+                Client::Address("10.0.0.1".parse().unwrap()),
+                "{authorization:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn addresses_are_the_peer_ipv4_or_its_ipv6_slash_64() {
+        let address = |peer| ByAddress.extract(&request(peer, Some("Bearer aaaa"))).unwrap();
+        assert_eq!(address("192.0.2.7:1"), "192.0.2.7".parse::<IpAddr>().unwrap());
+        assert_eq!(address("[::ffff:192.0.2.7]:1"), "192.0.2.7".parse::<IpAddr>().unwrap());
+        assert_eq!(address("[2001:db8:1:2:aaaa::1]:1"), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+        assert_eq!(address("[2001:db8:1:2:bbbb::9]:1"), address("[2001:db8:1:2:aaaa::1]:1"));
+        assert_ne!(address("[2001:db8:1:3::1]:1"), address("[2001:db8:1:2::1]:1"));
+    }
+
+    #[test]
+    fn without_connect_info_there_is_no_key() {
+        let request = Request::builder().body(()).unwrap();
+        assert!(matches!(ByAddress.extract(&request), Err(GovernorError::UnableToExtractKey)));
+    }
+
+    #[test]
+    fn rates_become_refill_periods_within_bounds() {
+        let second = Duration::from_secs(1);
+        assert_eq!(period(second, 10.0), Duration::from_millis(100));
+        assert_eq!(period(Duration::from_secs(60), 6.0), Duration::from_secs(10));
+        assert_eq!(period(second, 1e12), Duration::from_nanos(1));
+        assert_eq!(period(second, 1e-300), LONGEST_PERIOD);
+    }
+
+    #[test]
+    fn a_refusal_is_a_json_429_with_retry_after_rounded_up() {
+        let response = refuse("too many", GovernorError::TooManyRequests { wait_time: 0, headers: None });
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[RETRY_AFTER], "1");
+    }
+}

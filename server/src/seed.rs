@@ -1,0 +1,330 @@
+//! `phananh-server seed-demo`: a database full of realistic reports, for trying the screens
+//! and for benchmarks.
+//!
+//! Everything goes through the same functions the HTTP API calls, with times in the past:
+//! residents file reports at random points of random wards over the last 60 days, and ward
+//! officers move them on at plausible delays, some late, so every status, every deadline
+//! state and every figure of the dashboard has data.
+
+use std::io::Cursor;
+use std::process::ExitCode;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use phananh_shared::api::{ActionRequest, CommentRequest, NewDevice, RatingRequest};
+use phananh_shared::report::{Category, Location, NewReport, Priority};
+use phananh_shared::sla::SlaPolicy;
+use phananh_shared::wards::WardIndex;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use uuid::Uuid;
+
+use crate::cli::SeedArgs;
+use crate::http::error::ApiError;
+use crate::photos::PhotoStore;
+use crate::serve::{DATABASE_FILE, PHOTOS_DIR};
+use crate::staff::{self, NewStaff, Role, StaffMember};
+use crate::store::{Store, StoreError};
+use crate::uploads::Uploads;
+use crate::{devices, reports, wards_file};
+
+/// Every demo account's password, printed with the accounts.
+pub const DEMO_PASSWORD: &str = "demo-phananh-2025";
+const RESIDENTS: usize = 40;
+const DAYS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Wards(#[from] wards_file::WardsFileError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("demo data: {0}")]
+    Api(String),
+    #[error(transparent)]
+    Staff(#[from] staff::CreateStaffError),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<ApiError> for SeedError {
+    fn from(error: ApiError) -> SeedError {
+        SeedError::Api(format!("{error:?}"))
+    }
+}
+
+pub fn run(args: SeedArgs) -> Result<ExitCode, SeedError> {
+    std::fs::create_dir_all(&args.data.data_dir)?;
+    let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
+    let store = Store::open(&args.data.data_dir.join(DATABASE_FILE))?;
+    let uploads = Uploads::new(PhotoStore::open(args.data.data_dir.join(PHOTOS_DIR))?);
+    tokio::runtime::Runtime::new()?.block_on(async {
+        wards_file::record(&store, &wards).await?;
+        let mut rng = StdRng::seed_from_u64(args.seed);
+        let world = World::create(&store, &uploads, &wards, args.wards.wards_valid_from).await?;
+        let policy = SlaPolicy::default();
+        let now = Utc::now();
+        for _ in 0..args.reports {
+            world.one_report(&store, &wards, &policy, &mut rng, now).await?;
+        }
+        println!("{} reports filed by {RESIDENTS} demo residents over the last {DAYS} days.", args.reports);
+        println!("Staff accounts (password {DEMO_PASSWORD:?}):");
+        println!("  thanhpho        city staff, every ward");
+        for officer in world.officers.iter().take(3) {
+            let code = officer.member.ward_code.as_deref().unwrap_or("");
+            let name = wards.ward(code).map_or("", |w| w.name.as_str());
+            println!("  {:<15} ward officer, {code} {name}", officer.member.username);
+        }
+        println!("  p<code>         the officer of every other ward, e.g. p00070 for Phường Hoàn Kiếm");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+struct Officer {
+    member: StaffMember,
+    /// An "after" photo this officer uploaded, for answers that need one.
+    after_photo: Uuid,
+}
+
+struct World {
+    residents: Vec<Uuid>,
+    officers: Vec<Officer>,
+    /// The last report filed in each ward, which later ones may duplicate.
+    filed: std::sync::Mutex<std::collections::HashMap<String, Uuid>>,
+}
+
+impl World {
+    /// The demo accounts: city staff, one officer per ward, residents' devices. Accounts left
+    /// by an earlier run are reused.
+    async fn create(
+        store: &Store,
+        uploads: &Uploads,
+        wards: &WardIndex,
+        in_force: chrono::NaiveDate,
+    ) -> Result<World, SeedError> {
+        account(store, "thanhpho", Role::City, None, in_force).await?;
+        let mut officers = Vec::new();
+        for ward in wards.wards() {
+            let member =
+                account(store, &format!("p{}", ward.code), Role::Ward, Some(&ward.code), in_force).await?;
+            let photo =
+                uploads.upload(store, format!("staff:{}", member.id), demo_photo(officers.len())).await?;
+            officers.push(Officer { member, after_photo: photo.id });
+        }
+        let mut residents = Vec::new();
+        for _ in 0..RESIDENTS {
+            residents.push(devices::register(store, NewDevice::default()).await?.device_id);
+        }
+        Ok(World { residents, officers, filed: Default::default() })
+    }
+
+    async fn one_report(
+        &self,
+        store: &Store,
+        wards: &WardIndex,
+        policy: &SlaPolicy,
+        rng: &mut StdRng,
+        now: DateTime<Utc>,
+    ) -> Result<(), SeedError> {
+        let officer = &self.officers[rng.random_range(0..self.officers.len())];
+        let ward = officer.member.ward_code.clone().expect("officers have wards");
+        let (lon, lat) = point_in(wards, &ward, rng);
+        let category = Category::ALL[rng.random_range(0..Category::ALL.len())];
+        let priority = match rng.random_range(0..100) {
+            0..80 => Priority::Normal,
+            80..95 => Priority::Urgent,
+            _ => Priority::Complex,
+        };
+        let received_at = now - TimeDelta::minutes(rng.random_range(10..DAYS * 24 * 60));
+        let device = self.residents[rng.random_range(0..self.residents.len())];
+        let report = NewReport {
+            id: Uuid::now_v7(),
+            category,
+            priority,
+            description: description(category, rng).to_owned(),
+            location: Location { lon, lat, accuracy_m: Some(rng.random_range(3.0..40.0)) },
+            photos: Vec::new(),
+        };
+        let id = report.id;
+        reports::file(store, wards, policy, device, report, received_at).await?;
+
+        // How far the report got: older reports got further, a few were rejected or duplicates.
+        let age_days = (now - received_at).num_days();
+        let mut at = received_at;
+        let mut step = |hours: std::ops::Range<i64>, rng: &mut StdRng| {
+            at += TimeDelta::minutes(rng.random_range(hours.start * 60..hours.end * 60));
+            (at < now).then_some(at)
+        };
+        let act = |request: ActionRequest, when: DateTime<Utc>| {
+            reports::act(store, wards, policy, officer.member.clone(), id, request, when)
+        };
+        let roll = rng.random_range(0..100);
+        let earlier = self.filed.lock().expect("not poisoned").insert(ward.clone(), id);
+        if roll < 4
+            && let Some(original) = earlier
+            && let Some(when) = step(1..30, rng)
+        {
+            act(ActionRequest::MarkDuplicate { original }, when).await?;
+            return Ok(());
+        }
+        if roll < 8 {
+            if let Some(when) = step(1..30, rng) {
+                let reason = "Nội dung không thuộc thẩm quyền của phường; đã hướng dẫn người dân liên hệ cơ quan phù hợp.";
+                act(ActionRequest::Reject { reason: reason.into() }, when).await?;
+            }
+            return Ok(());
+        }
+        if roll < 10
+            && age_days > 0
+            && let Some(when) = step(1..20, rng)
+        {
+            let note = "Đã gọi điện xác minh với người phản ánh.";
+            act(ActionRequest::Note { text: note.into() }, when).await?;
+        }
+        let Some(when) = step(1..14, rng) else { return Ok(()) };
+        act(ActionRequest::Acknowledge, when).await?;
+        if age_days < 2 && rng.random_bool(0.5) {
+            return Ok(());
+        }
+        let Some(when) = step(2..48, rng) else { return Ok(()) };
+        act(ActionRequest::Start, when).await?;
+        if age_days < 5 && rng.random_bool(0.5) {
+            return Ok(());
+        }
+        let Some(when) = step(4..200, rng) else { return Ok(()) };
+        let after_photos = if category.needs_after_photo() { vec![officer.after_photo] } else { Vec::new() };
+        let answer = format!(
+            "Ngày {}, phường đã xử lý dứt điểm nội dung phản ánh tại địa điểm nêu trên.",
+            when.format("%d/%m/%Y")
+        );
+        act(ActionRequest::Resolve { answer, after_photos }, when).await?;
+        let Some(when) = step(2..96, rng) else { return Ok(()) };
+        let stars = *[5u8, 5, 4, 4, 4, 3, 2, 1].get(rng.random_range(0..8)).expect("in range");
+        if stars <= 2 && rng.random_bool(0.5) {
+            let comment = Some("Tình trạng vẫn tiếp diễn, đề nghị phường kiểm tra lại.".to_owned());
+            reports::rate(store, policy, device, id, RatingRequest { stars, comment, reopen: true }, when)
+                .await?;
+            if let Some(when) = step(1..24, rng) {
+                let text = "Tối qua vẫn còn, tôi gửi thêm thông tin.".to_owned();
+                reports::comment(store, device, id, CommentRequest { text }, when).await?;
+            }
+        } else {
+            reports::rate(
+                store,
+                policy,
+                device,
+                id,
+                RatingRequest { stars, comment: None, reopen: false },
+                when,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The staff account `username`, made if it does not exist yet.
+async fn account(
+    store: &Store,
+    username: &str,
+    role: Role,
+    ward: Option<&str>,
+    in_force: chrono::NaiveDate,
+) -> Result<StaffMember, SeedError> {
+    let new = NewStaff::new(username, DEMO_PASSWORD.to_owned(), role, ward.map(str::to_owned))?;
+    let view = match staff::create(store, new, in_force).await {
+        Ok(view) => view,
+        Err(staff::CreateStaffError::DuplicateUsername(_)) => {
+            let request =
+                staff::LoginRequest { username: username.to_owned(), password: DEMO_PASSWORD.to_owned() };
+            let answer = staff::login(store, request).await?;
+            answer.staff
+        }
+        Err(other) => return Err(other.into()),
+    };
+    Ok(StaffMember {
+        id: view.id,
+        username: view.username,
+        role: view.role,
+        ward_code: view.ward.map(|w| w.code),
+    })
+}
+
+/// A random point of ward `code`.
+fn point_in(wards: &WardIndex, code: &str, rng: &mut StdRng) -> (f64, f64) {
+    let shape = wards.shapes().find(|(w, _)| w.code == code).map(|(_, s)| s).expect("the ward exists");
+    let bounds = geo::BoundingRect::bounding_rect(shape).expect("not empty");
+    loop {
+        let lon = rng.random_range(bounds.min().x..bounds.max().x);
+        let lat = rng.random_range(bounds.min().y..bounds.max().y);
+        if wards.locate(lon, lat).is_some_and(|l| l.ward.code == code) {
+            return (lon, lat);
+        }
+    }
+}
+
+/// What residents write, by category.
+fn description(category: Category, rng: &mut StdRng) -> &'static str {
+    let choices: &[&str] = match category {
+        Category::Environment => &[
+            "Rác thải tập kết bừa bãi ở đầu ngõ, bốc mùi hôi thối nhiều ngày.",
+            "Có người đổ phế thải xây dựng ra bãi đất trống ven đường.",
+        ],
+        Category::Roads => &[
+            "Ổ gà lớn giữa đường, xe máy đi qua rất nguy hiểm.",
+            "Vỉa hè bị vỡ, gạch bong tróc trước cổng trường.",
+        ],
+        Category::StreetLighting => {
+            &["Đèn đường tắt cả tuần, buổi tối ngõ tối om.", "Cột đèn bị nghiêng, có nguy cơ đổ."]
+        }
+        Category::Drainage => &[
+            "Cống thoát nước bị tắc, mưa là ngập đến đầu gối.",
+            "Nắp hố ga bị mất, rất nguy hiểm cho người đi đường.",
+        ],
+        Category::TreesParks => {
+            &["Cây xanh bị nghiêng sau bão, có nguy cơ đổ vào nhà dân.", "Cành cây khô sắp gãy trên vỉa hè."]
+        }
+        Category::UrbanOrder => &[
+            "Hàng quán lấn chiếm toàn bộ vỉa hè, người đi bộ phải xuống lòng đường.",
+            "Xe máy đỗ kín vỉa hè trước chợ.",
+        ],
+        Category::IllegalConstruction => &[
+            "Nhà bên cạnh xây thêm tầng, không thấy biển báo cấp phép.",
+            "Công trình xây dựng để vật liệu tràn ra đường.",
+        ],
+        Category::Traffic => {
+            &["Đèn tín hiệu giao thông ở ngã tư bị hỏng.", "Ô tô đỗ hai bên đường gây ùn tắc giờ cao điểm."]
+        }
+        Category::Noise => &[
+            "Quán karaoke hát đến quá nửa đêm, ảnh hưởng cả khu dân cư.",
+            "Công trình thi công ồn ào sau 22 giờ.",
+        ],
+        Category::WaterSupply => {
+            &["Mất nước sinh hoạt hai ngày chưa có thông báo.", "Nước máy có màu vàng và mùi lạ."]
+        }
+        Category::Electricity => {
+            &["Dây điện chằng chịt, võng thấp sát đầu người.", "Mất điện thường xuyên vào buổi tối."]
+        }
+        Category::PublicSecurity => &[
+            "Có nhóm thanh niên tụ tập đua xe vào ban đêm.",
+            "Nghi có đối tượng trộm cắp xe máy trong khu tập thể.",
+        ],
+        Category::FireRisk => &[
+            "Cửa hàng chứa nhiều bình gas, không có bình chữa cháy.",
+            "Lối thoát hiểm của chung cư bị khóa.",
+        ],
+        Category::Other => &[
+            "Đề nghị phường lắp thêm biển chỉ dẫn trong khu dân cư.",
+            "Bảng tin khu phố bị hỏng, cần sửa chữa.",
+        ],
+    };
+    choices[rng.random_range(0..choices.len())]
+}
+
+/// A small JPEG for the demo "after" photos: a plain colour, different per officer.
+fn demo_photo(n: usize) -> Vec<u8> {
+    let shade = (n * 37 % 200) as u8 + 30;
+    let picture = image::RgbImage::from_pixel(64, 48, image::Rgb([40, shade, 90]));
+    let mut bytes = Vec::new();
+    picture.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Jpeg).expect("a small JPEG encodes");
+    bytes
+}
