@@ -20,8 +20,10 @@ test: tools
 	$(CARGO) check --locked -p phananh-shared --target wasm32-unknown-unknown
 	$(CARGO) build --locked -p phananh-app -p phananh-desktop
 
-## Benchmarks: prints the table recorded in docs/benchmarks.md.
+## Benchmarks: prints the table recorded in docs/benchmarks.md (wrk from Debian drives the
+## HTTP ingest figures beside the Rust clients).
 bench: tools
+	@command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
 	$(CARGO) bench --locked -p phananh-tests --bench phananh
 
 ## The desktop shell (a placeholder until the desktop issue).

@@ -23,6 +23,58 @@ fn main() {
     println!("|---|---|---|---|");
     let index = routing();
     ingest(&index);
+    ingest_with_wrk();
+}
+
+/// The same filing driven by wrk, a load generator in C that takes little of the two cores
+/// the server shares with it: the server's own capacity, beside the Rust clients' figures.
+fn ingest_with_wrk() {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        row("report ingest, wrk", "wrk is not installed (`make bench` installs it)", "not measured", "");
+        return;
+    }
+    for connections in [1, 8, 64] {
+        let server = TestServer::start_with(NO_RATE_LIMITS);
+        let device = ResidentDevice::register(&server);
+        let script = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(script.path(), wrk_script(&device.token)).unwrap();
+        let output = Command::new("wrk")
+            .args(["-t1", &format!("-c{connections}"), "-d8s", "--latency", "-s"])
+            .arg(script.path())
+            .arg(server.url(""))
+            .output()
+            .expect("wrk runs");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let field = |prefix: &str| {
+            text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned())).unwrap_or_default()
+        };
+        assert!(!text.contains("non-2xx"), "wrk saw refusals:\n{text}");
+        row(
+            &format!("report ingest, wrk, {connections} connection{}", if connections == 1 { "" } else { "s" }),
+            "wrk -t1 -d8s, one device, a fresh report id per request (same JSON as above)",
+            &format!("{} reports/s; p50 {}, p99 {}", field("Requests/sec:"), field("50%"), field("99%")),
+            "target ≥ 5,000 reports/s at 64",
+        );
+    }
+}
+
+/// A wrk script posting a new report (a fresh id each time) with the device's token; any
+/// answer but 201 is counted by wrk as a non-2xx response or printed.
+fn wrk_script(token: &str) -> String {
+    format!(
+        r#"counter = 0
+local prefix = string.format("%08x", math.random(0, 0x7fffffff))
+request = function()
+  counter = counter + 1
+  local id = string.format("%s-0000-7000-8000-%012x", prefix, counter)
+  local body = '{{"id":"' .. id .. '","category":"drainage","description":"Cống trước số 12 bị tắc, nước tràn lên vỉa hè.","location":{{"lon":105.8525,"lat":21.0288}}}}'
+  return wrk.format("POST", "/api/v1/reports", {{["content-type"]="application/json", ["authorization"]="Bearer {token}"}}, body)
+end
+response = function(status, headers, body)
+  if status ~= 201 then print(status, body) end
+end
+"#
+    )
 }
 
 /// Every device files as fast as it can, all from one address: the server's rate limits
