@@ -16,8 +16,17 @@ pub const DEFAULT_WARDS_FILE: &str =
 #[derive(Debug, Parser)]
 #[command(name = "phananh-server", version, about = "Citizen feedback for Hà Nội: the server")]
 pub struct Cli {
+    /// Log lines as text (for people) or JSON (for a log collector), on stderr.
+    #[arg(long, global = true, env = "PHANANH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use phananh_server::cli::{Cli, Command};
+use phananh_server::cli::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -10,11 +10,13 @@ fn main() -> ExitCode {
     // Logs go to stderr: stdout carries the commands' answers (and the serve address). A
     // server logs its requests; a one-shot command only its warnings, unless RUST_LOG says.
     let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
     let outcome: Result<ExitCode, Box<dyn std::error::Error>> = match cli.command {
         Command::Serve(args) => phananh_server::serve::run(args).map_err(Into::into),
         Command::Locate(args) => phananh_server::locate::run(args).map_err(Into::into),

@@ -46,11 +46,16 @@ fn ingest_with_wrk() {
             .expect("wrk runs");
         let text = String::from_utf8_lossy(&output.stdout);
         let field = |prefix: &str| {
-            text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned())).unwrap_or_default()
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned()))
+                .unwrap_or_default()
         };
         assert!(!text.contains("non-2xx"), "wrk saw refusals:\n{text}");
         row(
-            &format!("report ingest, wrk, {connections} connection{}", if connections == 1 { "" } else { "s" }),
+            &format!(
+                "report ingest, wrk, {connections} connection{}",
+                if connections == 1 { "" } else { "s" }
+            ),
             "wrk -t1 -d8s, one device, a fresh report id per request (same JSON as above)",
             &format!("{} reports/s; p50 {}, p99 {}", field("Requests/sec:"), field("50%"), field("99%")),
             "target ≥ 5,000 reports/s at 64",

@@ -57,6 +57,7 @@ pub fn reference_file(name: &str) -> PathBuf {
 pub struct TestServer {
     child: Child,
     base: String,
+    log: PathBuf,
     /// Kept so the directory lives as long as the server, when the server made it.
     _temporary: Option<tempfile::TempDir>,
 }
@@ -104,7 +105,7 @@ impl TestServer {
             }
         });
         match rx.recv_timeout(START_DEADLINE) {
-            Ok(base) => TestServer { child, base, _temporary: None },
+            Ok(base) => TestServer { child, base, log: log_path, _temporary: None },
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -117,6 +118,11 @@ impl TestServer {
     /// The absolute URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// What the server has logged so far (its stderr).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Kills the server with SIGKILL, as a crash or a power cut would, and waits for it.

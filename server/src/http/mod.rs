@@ -20,10 +20,12 @@ use axum::routing::{get, post};
 use phananh_shared::sla::SlaPolicy;
 use phananh_shared::wards::WardIndex;
 use tokio::sync::OnceCell;
+use tower_http::LatencyUnit;
 use tower_http::ServiceBuilderExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::MakeRequestUuid;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::cli::RateLimits;
 use crate::clock::{Clock, SystemClock};
@@ -76,7 +78,11 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
     let limits = limits::Limits::new(rate_limits);
     let middleware = tower::ServiceBuilder::new()
         .set_x_request_id(MakeRequestUuid)
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros)),
+        )
         .propagate_x_request_id()
         .layer(CompressionLayer::new());
     Router::new()
@@ -105,4 +111,11 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
         .layer(limits.per_address())
         .layer(middleware)
         .with_state(state)
+}
+
+/// The span every request's log lines carry: its method, path and request id, so one
+/// request's lines can be found among many (and matched with what the client saw).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
 }
