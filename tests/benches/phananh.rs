@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use geo::{Contains, Point, Rect};
 use phananh_shared::wards::{Validity, WardIndex};
-use phananh_tests::{ResidentDevice, TestServer, reference_file, report_at, server_binary};
+use phananh_tests::{NO_RATE_LIMITS, ResidentDevice, TestServer, reference_file, report_at, server_binary};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rstar::{RTree, primitives::GeomWithData, primitives::Rectangle};
 
@@ -81,23 +81,6 @@ end
 "#
     )
 }
-
-/// Every device files as fast as it can, all from one address: the server's rate limits
-/// (which stay in the request path, so their cost is measured) are raised out of the way.
-const NO_RATE_LIMITS: &[&str] = &[
-    "--rate-per-second",
-    "1000000",
-    "--rate-burst",
-    "1000000",
-    "--address-rate-per-second",
-    "1000000",
-    "--address-burst",
-    "1000000",
-    "--register-rate-per-minute",
-    "1000000",
-    "--register-burst",
-    "1000000",
-];
 
 /// Reports filed over HTTP by `clients` concurrent devices, each filing `per_client`.
 fn ingest(index: &WardIndex) {

@@ -53,6 +53,24 @@ pub fn reference_file(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// Server arguments that raise every rate limit out of the way, for tests and benchmarks
+/// whose clients file as fast as they can from one address (the limiter stays in the request
+/// path, so its cost is still measured).
+pub const NO_RATE_LIMITS: &[&str] = &[
+    "--rate-per-second",
+    "1000000",
+    "--rate-burst",
+    "1000000",
+    "--address-rate-per-second",
+    "1000000",
+    "--address-burst",
+    "1000000",
+    "--register-rate-per-minute",
+    "1000000",
+    "--register-burst",
+    "1000000",
+];
+
 /// A running `phananh-server serve`, killed on drop.
 pub struct TestServer {
     child: Child,

@@ -5,25 +5,13 @@
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use phananh_tests::{ResidentDevice, TestServer, report_at};
+use phananh_tests::{NO_RATE_LIMITS, ResidentDevice, TestServer, report_at};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 const CLIENTS: usize = 8;
 /// Kill once this many reports have been acknowledged, so the kill lands mid-stream.
 const ACKNOWLEDGED_BEFORE_KILL: usize = 300;
-/// The clients file as fast as they can from one address, and the check after the restart
-/// reads back every report: the rate limits are raised out of the way.
-const NO_RATE_LIMITS: &[&str] = &[
-    "--rate-per-second",
-    "1000000",
-    "--rate-burst",
-    "1000000",
-    "--address-rate-per-second",
-    "1000000",
-    "--address-burst",
-    "1000000",
-];
 
 #[test]
 fn sigkill_while_filing_loses_no_acknowledged_report() {
