@@ -67,6 +67,11 @@ pub struct ServeArgs {
     pub wards: WardsArgs,
     #[command(flatten)]
     pub limits: RateLimits,
+    /// For tests: the clock stands still at this time (RFC 3339) and moves only when
+    /// `PUT /api/v1/test/clock` sets it, so deadlines can be passed without waiting. That
+    /// endpoint exists only with this option.
+    #[arg(long, value_name = "TIME")]
+    pub manual_clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How fast clients may send requests. Each limit is a bucket of `burst` requests that

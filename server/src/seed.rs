@@ -106,8 +106,8 @@ impl World {
         for ward in wards.wards() {
             let member =
                 account(store, &format!("p{}", ward.code), Role::Ward, Some(&ward.code), in_force).await?;
-            let photo =
-                uploads.upload(store, format!("staff:{}", member.id), demo_photo(officers.len())).await?;
+            let uploader = format!("staff:{}", member.id);
+            let photo = uploads.upload(store, uploader, demo_photo(officers.len()), Utc::now()).await?;
             officers.push(Officer { member, after_photo: photo.id });
         }
         let mut residents = Vec::new();

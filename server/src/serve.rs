@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::cli::ServeArgs;
+use crate::clock::ManualClock;
 use crate::http::{AppState, router};
 use crate::photos::PhotoStore;
 use crate::store::{Store, StoreError};
@@ -41,7 +42,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
     let store = Store::open(&args.data_dir.join(DATABASE_FILE))?;
     let photos = PhotoStore::open(args.data_dir.join(PHOTOS_DIR))
         .map_err(|source| ServeError::DataDir { path: args.data_dir.join(PHOTOS_DIR), source })?;
-    let state = AppState::new(store, Uploads::new(photos), wards, SlaPolicy::default());
+    let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));
+    let state = AppState::new(store, Uploads::new(photos), wards, SlaPolicy::default(), manual_clock);
     tokio::runtime::Runtime::new()?.block_on(async {
         wards_file::record(&state.store, &state.wards).await?;
         let listener = tokio::net::TcpListener::bind(args.addr)

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -37,12 +37,13 @@ impl Uploads {
     }
 
     /// Checks, stores and records `bytes` uploaded by `uploader` (`device:<id>` or
-    /// `staff:<id>`).
+    /// `staff:<id>`) at `now`.
     pub async fn upload(
         &self,
         store: &Store,
         uploader: String,
         bytes: Vec<u8>,
+        now: DateTime<Utc>,
     ) -> Result<Uploaded, ApiError> {
         let permit = self.decoding.acquire().await.expect("the semaphore is never closed");
         let files = self.files.clone();
@@ -66,7 +67,7 @@ impl Uploads {
                         stored.height,
                         stored.bytes as i64,
                         uploader,
-                        stamp(Utc::now())
+                        stamp(now)
                     ],
                 )?;
                 Ok::<_, ApiError>(())
@@ -96,31 +97,36 @@ impl Uploads {
     }
 }
 
-/// Attaches `photos` to `report` in the given role, each checked to be an upload by
-/// `uploader_prefix` (`device:<id>` exactly, or `staff:` for any staff member). `field` names
+/// Checks that each of `photos` was uploaded by `uploader` (`device:<id>` exactly, or
+/// `staff:` for any staff member) and answers their contents' sha256, in order. `field` names
 /// the request field in the error.
-pub fn attach(
-    tx: &Connection,
-    report: Uuid,
-    photos: &[Uuid],
-    role: &str,
-    uploader: &str,
-    field: &str,
-) -> Result<(), ApiError> {
+pub fn owned(tx: &Connection, photos: &[Uuid], uploader: &str, field: &str) -> Result<Vec<String>, ApiError> {
+    let mut hashes = Vec::with_capacity(photos.len());
     for (position, photo) in photos.iter().enumerate() {
-        let uploaded_by: Option<String> = tx
-            .query_row("SELECT uploaded_by FROM photos WHERE id = ?1", [photo.to_string()], |row| row.get(0))
+        let found: Option<(String, String)> = tx
+            .query_row("SELECT uploaded_by, sha256 FROM photos WHERE id = ?1", [photo.to_string()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?;
-        let theirs = uploaded_by.is_some_and(|by| {
-            if uploader.ends_with(':') { by.starts_with(uploader) } else { by == uploader }
-        });
-        if !theirs {
-            return Err(phananh_shared::validation::FieldError::invalid(
-                field,
-                format!("{field}[{position}] ({photo}) is not a photo you uploaded"),
-            )
-            .into());
+        let theirs =
+            |by: &str| if uploader.ends_with(':') { by.starts_with(uploader) } else { by == uploader };
+        match found {
+            Some((by, sha256)) if theirs(&by) => hashes.push(sha256),
+            _ => {
+                return Err(phananh_shared::validation::FieldError::invalid(
+                    field,
+                    format!("{field}[{position}] ({photo}) is not a photo you uploaded"),
+                )
+                .into());
+            }
         }
+    }
+    Ok(hashes)
+}
+
+/// Attaches `photos` (checked with [`owned`]) to `report` in the given role, in order.
+pub fn attach(tx: &Connection, report: Uuid, photos: &[Uuid], role: &str) -> rusqlite::Result<()> {
+    for (position, photo) in photos.iter().enumerate() {
         tx.execute(
             "INSERT INTO report_photos (report_id, photo_id, role, position) VALUES (?1, ?2, ?3, ?4)",
             params![report.to_string(), photo.to_string(), role, position as i64],

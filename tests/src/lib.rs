@@ -138,6 +138,15 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// Moves the clock of a server started with `--manual-clock` to `now` (RFC 3339).
+    pub fn set_clock(&self, now: &str) -> reqwest::blocking::Response {
+        reqwest::blocking::Client::new()
+            .put(self.url("/api/v1/test/clock"))
+            .json(&serde_json::json!({ "now": now }))
+            .send()
+            .expect("the server answers")
+    }
+
     /// What the server has logged so far (its stderr).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -16,8 +16,12 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(&[])
+}
+
+fn world_with(args: &[&str]) -> World {
     let data = tempfile::tempdir().unwrap();
-    let server = TestServer::start_in(data.path(), &[]);
+    let server = TestServer::start_in(data.path(), args);
     let officer = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
     let resident = ResidentDevice::register(&server);
     World { server, _data: data, resident, officer }
@@ -133,4 +137,24 @@ fn the_reporter_adds_information_while_the_report_is_open() {
         json!({ "text": text }),
     );
     assert_eq!(late.status(), StatusCode::CONFLICT);
+}
+
+#[test]
+fn a_low_rating_reopens_only_within_seven_days_of_the_answer() {
+    // Answered on Monday 2 March 2026, 09:00 in Hà Nội.
+    let world = world_with(&["--manual-clock", "2026-03-02T09:00:00+07:00"]);
+    let (early, late) = (answered(&world), answered(&world));
+    let reopen = json!({ "stars": 1, "comment": "Vẫn ồn.", "reopen": true });
+
+    assert_eq!(world.server.set_clock("2026-03-09T08:59:00+07:00").status(), StatusCode::OK);
+    let response = rate(&world, &early, reopen.clone());
+    assert_eq!(response.status(), StatusCode::OK, "a minute inside the window");
+    assert_eq!(response.json::<Value>().unwrap()["status"], "reopened");
+
+    assert_eq!(world.server.set_clock("2026-03-09T09:01:00+07:00").status(), StatusCode::OK);
+    let refused = rate(&world, &late, reopen);
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "a minute after the window");
+    assert_eq!(refused.json::<Value>().unwrap()["error"]["field"], "reopen");
+    let closed = rate(&world, &late, json!({ "stars": 1, "comment": "Vẫn ồn." }));
+    assert_eq!(closed.json::<Value>().unwrap()["status"], "closed", "a low rating is still recorded");
 }

@@ -6,6 +6,7 @@ use std::io::Cursor;
 use image::{ImageFormat, RgbImage};
 use phananh_tests::{ResidentDevice, StaffClient, TestServer, report_at};
 use reqwest::StatusCode;
+use reqwest::blocking::multipart::{Form, Part};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
@@ -144,4 +145,128 @@ fn a_field_report_is_resolved_with_the_wards_after_photo() {
     assert_eq!(resolved.status(), StatusCode::OK);
     let view: Value = resolved.json().unwrap();
     assert_eq!((view["status"].as_str(), &view["after_photos"]), (Some("resolved"), &json!([after])));
+}
+
+/// Files `report` with `photos` as one multipart form, as a phone sends it in one request.
+fn file_form(server: &TestServer, resident: &ResidentDevice, report: &Value, photos: &[Vec<u8>]) -> Response {
+    let mut form =
+        Form::new().part("report", Part::text(report.to_string()).mime_str("application/json").unwrap());
+    for (i, photo) in photos.iter().enumerate() {
+        form = form.part("photo", Part::bytes(photo.clone()).file_name(format!("IMG_{i}.jpg")));
+    }
+    Client::new()
+        .post(server.url("/api/v1/reports"))
+        .bearer_auth(&resident.token)
+        .multipart(form)
+        .send()
+        .unwrap()
+}
+
+/// A second, different picture (other pixels, so other bytes).
+fn another_photo() -> Vec<u8> {
+    let picture = RgbImage::from_fn(480, 640, |x, y| image::Rgb([40, (x % 256) as u8, (y % 256) as u8]));
+    let mut jpeg = Vec::new();
+    picture.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg).unwrap();
+    jpeg
+}
+
+#[test]
+fn a_report_and_its_photos_are_filed_in_one_request_and_a_retry_files_nothing_new() {
+    let server = TestServer::start();
+    let resident = ResidentDevice::register(&server);
+    let report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    let photos = [photo_with_gps(), another_photo()];
+    let response = file_form(&server, &resident, &report, &photos);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let filed: Value = response.json().unwrap();
+    assert_eq!(filed["ward"]["code"], "00070");
+    let ids = filed["photos"].as_array().unwrap().clone();
+    assert_eq!(ids.len(), 2);
+    let first = Client::new()
+        .get(server.url(&format!("/api/v1/photos/{}", ids[0].as_str().unwrap())))
+        .send()
+        .unwrap();
+    let bytes = first.bytes().unwrap();
+    assert!(!contains(&bytes, b"Exif") && !contains(&bytes, SECRET));
+    assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 640, "the photos keep their order");
+
+    // The answer was lost; the phone sends the same form again.
+    let retried = file_form(&server, &resident, &report, &photos);
+    assert_eq!(retried.status(), StatusCode::OK);
+    assert_eq!(retried.json::<Value>().unwrap()["photos"], json!(ids));
+    let page: Value = resident.get("/api/v1/reports").json().unwrap();
+    assert_eq!(page["reports"].as_array().unwrap().len(), 1);
+
+    let other_photo = file_form(&server, &resident, &report, &[another_photo(), photo_with_gps()]);
+    assert_eq!(other_photo.status(), StatusCode::CONFLICT, "the same id with other photos");
+}
+
+#[test]
+fn bad_forms_are_refused_naming_the_part() {
+    let server = TestServer::start();
+    let resident = ResidentDevice::register(&server);
+    let refusal = |response: Response| {
+        let status = response.status();
+        let error = response.json::<Value>().unwrap()["error"].clone();
+        (status, error["code"].as_str().unwrap().to_owned(), error["field"].as_str().map(str::to_owned))
+    };
+    let report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    let six = vec![photo_with_gps(); 6];
+    assert_eq!(
+        refusal(file_form(&server, &resident, &report, &six)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "too_many".into(), Some("photos".into()))
+    );
+    let mut with_four = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    with_four["photos"] = json!(
+        (0..4)
+            .map(|_| uploaded_id(upload(&server, Some(&resident.token), another_photo())))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        refusal(file_form(&server, &resident, &with_four, &[photo_with_gps(), another_photo()])),
+        (StatusCode::UNPROCESSABLE_ENTITY, "too_many".into(), Some("photos".into())),
+        "four uploaded before and two in the form are six"
+    );
+    let not_an_image = file_form(&server, &resident, &report, &[photo_with_gps(), b"GIF89a....".to_vec()]);
+    assert_eq!(
+        refusal(not_an_image),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_photo".into(), Some("photo[1]".into()))
+    );
+    let mut oversize = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    oversize.resize(11 * 1024 * 1024, 0);
+    assert_eq!(
+        refusal(file_form(&server, &resident, &report, &[oversize])),
+        (StatusCode::PAYLOAD_TOO_LARGE, "invalid_photo".into(), Some("photo[0]".into()))
+    );
+    let mut no_description = report.clone();
+    no_description.as_object_mut().unwrap().remove("description");
+    let (status, _, field) = refusal(file_form(&server, &resident, &no_description, &[photo_with_gps()]));
+    assert_eq!((status, field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("description")));
+
+    let photo_only = Form::new().part("photo", Part::bytes(photo_with_gps()));
+    let response = Client::new()
+        .post(server.url("/api/v1/reports"))
+        .bearer_auth(&resident.token)
+        .multipart(photo_only)
+        .send();
+    assert_eq!(
+        refusal(response.unwrap()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "required".into(), Some("report".into()))
+    );
+    let stray =
+        Form::new().part("report", Part::text(report.to_string())).part("video", Part::bytes(vec![0; 10]));
+    let response = Client::new()
+        .post(server.url("/api/v1/reports"))
+        .bearer_auth(&resident.token)
+        .multipart(stray)
+        .send();
+    assert_eq!(refusal(response.unwrap()).2.as_deref(), Some("video"));
+
+    // A JSON body keeps the JSON limit, though the route takes photo-sized forms.
+    let mut padded = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    padded["description"] = json!("x".repeat(100 * 1024));
+    let response = resident.file(&padded).unwrap();
+    assert_eq!(refusal(response).0, StatusCode::PAYLOAD_TOO_LARGE);
+    let page: Value = resident.get("/api/v1/reports").json().unwrap();
+    assert_eq!(page["reports"], json!([]), "nothing refused was filed");
 }

@@ -7,8 +7,10 @@ mod health;
 mod limits;
 mod params;
 mod photos;
+mod report_form;
 mod reports;
 mod staff;
+mod test_clock;
 mod wards;
 
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use phananh_shared::sla::SlaPolicy;
 use phananh_shared::wards::WardIndex;
 use tokio::sync::OnceCell;
@@ -28,7 +30,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::cli::RateLimits;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::display;
 use crate::store::Store;
 use crate::uploads::Uploads;
@@ -40,6 +42,8 @@ const UPLOAD_LIMIT: usize = crate::photos::MAX_PHOTO_BYTES + 64 * 1024;
 /// What every handler can read. Immutable after start, so it is shared without locks.
 pub struct AppState {
     pub clock: Arc<dyn Clock>,
+    /// The same clock when tests drive it (`serve --manual-clock`); `None` in service.
+    manual_clock: Option<Arc<ManualClock>>,
     pub store: Store,
     pub uploads: Uploads,
     pub wards: Arc<WardIndex>,
@@ -49,9 +53,20 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, uploads: Uploads, wards: WardIndex, policy: SlaPolicy) -> Arc<AppState> {
+    pub fn new(
+        store: Store,
+        uploads: Uploads,
+        wards: WardIndex,
+        policy: SlaPolicy,
+        manual_clock: Option<Arc<ManualClock>>,
+    ) -> Arc<AppState> {
+        let clock: Arc<dyn Clock> = match &manual_clock {
+            Some(manual) => Arc::clone(manual) as Arc<dyn Clock>,
+            None => Arc::new(SystemClock),
+        };
         Arc::new(AppState {
-            clock: Arc::new(SystemClock),
+            clock,
+            manual_clock,
             store,
             uploads,
             wards: Arc::new(wards),
@@ -85,7 +100,11 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
         )
         .propagate_x_request_id()
         .layer(CompressionLayer::new());
-    Router::new()
+    let routes = match state.manual_clock {
+        Some(_) => Router::new().route("/api/v1/test/clock", put(test_clock::set)),
+        None => Router::new(),
+    };
+    routes
         .route("/healthz", get(health::check))
         .route("/api/v1/wards", get(wards::list))
         .route("/api/v1/wards.geojson", get(wards::geojson))
@@ -93,7 +112,10 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
         .route("/api/v1/devices", post(devices::register).layer(limits.registration()))
         .route("/api/v1/staff/login", post(staff::login).layer(limits.login()))
         .route("/api/v1/staff/me", get(staff::me))
-        .route("/api/v1/reports", post(reports::file).get(reports::list))
+        .route(
+            "/api/v1/reports",
+            post(reports::file).layer(DefaultBodyLimit::max(report_form::FORM_LIMIT)).get(reports::list),
+        )
         .route("/api/v1/reports/nearby", get(reports::nearby))
         .route("/api/v1/reports/{id}/follow", post(reports::follow))
         .route("/api/v1/reports/{id}", get(reports::get))

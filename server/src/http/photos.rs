@@ -38,7 +38,7 @@ pub async fn upload(
     let body = body.map_err(|rejection| {
         ApiError::new(rejection.status(), "invalid_photo", rejection.body_text()).on("photo")
     })?;
-    let uploaded = state.uploads.upload(&state.store, uploader, body.to_vec()).await?;
+    let uploaded = state.uploads.upload(&state.store, uploader, body.to_vec(), state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(uploaded)))
 }
 

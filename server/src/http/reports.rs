@@ -12,7 +12,7 @@ use phananh_shared::answers::{self, AnswerTemplate};
 use phananh_shared::api::{
     ActionRequest, CommentRequest, Event, Following, NearbyReport, RatingRequest, ReportPage, ReportView,
 };
-use phananh_shared::report::NewReport;
+use phananh_shared::report::MAX_PHOTOS;
 use phananh_shared::validation::FieldError;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -21,16 +21,33 @@ use super::AppState;
 use super::auth::{Device, Staff, Viewer};
 use super::error::ApiError;
 use super::params;
+use super::report_form::ReportForm;
 use crate::reports::{self, Cursor, Filed, ListFilter};
 
 /// `POST /api/v1/reports`: 201 with the routed report, or 200 with the stored one when the
-/// same report is filed again (a retry after a lost answer).
+/// same report is filed again (a retry after a lost answer). Photos sent in the same
+/// (multipart) request are stored first and join those the report names.
 pub async fn file(
     State(state): State<Arc<AppState>>,
     Device(device): Device,
-    body: Result<Json<NewReport>, JsonRejection>,
+    ReportForm { mut report, photos }: ReportForm,
 ) -> Result<(StatusCode, Json<ReportView>), ApiError> {
-    let Json(report) = body?;
+    if !photos.is_empty() {
+        let count = report.photos.len() + photos.len();
+        if count > MAX_PHOTOS {
+            return Err(FieldError::too_many("photos", MAX_PHOTOS, count).into());
+        }
+        // Refuse a report that cannot be filed before its photos are decoded and stored.
+        report.validate()?;
+        for (position, photo) in photos.into_iter().enumerate() {
+            let uploaded = state
+                .uploads
+                .upload(&state.store, format!("device:{device}"), photo.to_vec(), state.clock.now())
+                .await
+                .map_err(|error| error.on(&format!("photo[{position}]")))?;
+            report.photos.push(uploaded.id);
+        }
+    }
     let (filed, view) =
         reports::file(&state.store, &state.wards, &state.policy, device, report, state.clock.now()).await?;
     let status = match filed {

@@ -85,7 +85,8 @@ pub async fn act(
                         return Err(FieldError::required("after_photos").into());
                     }
                     set_status(tx, id, status)?;
-                    uploads::attach(tx, id, &after_photos, "after", "staff:", "after_photos")?;
+                    uploads::owned(tx, &after_photos, "staff:", "after_photos")?;
+                    uploads::attach(tx, id, &after_photos, "after")?;
                     (current.ward, Change::Resolved { status, answer: answer.trim().to_owned(), after_photos })
                 }
                 ActionRequest::Reject { reason } => {

@@ -48,13 +48,15 @@ pub async fn file(
     report.validate()?;
     let (lon, lat) = (report.location.lon, report.location.lat);
     let found = wards.locate(lon, lat).ok_or_else(|| outside_city("location", lon, lat))?;
-    let content_hash = Sha256::digest(serde_json::to_vec(&report).expect("a report serialises")).to_vec();
     let deadlines = policy.deadlines_at_filing(WorkCalendar::vietnam(), received_at, report.priority);
     let (ward_code, ward_match, distance_m) = (found.ward.code.clone(), found.matched, found.distance_m);
     let ward_valid_from = wards.validity().from;
 
     store
         .write(move |tx| {
+            let reporter = format!("device:{device}");
+            let photo_hashes = uploads::owned(tx, &report.photos, &reporter, "photos")?;
+            let content_hash = content_hash(&report, &photo_hashes);
             if let Some((owner, stored_hash)) = existing(tx, report.id)? {
                 if owner != device || stored_hash != content_hash {
                     return Err(ApiError::conflict(
@@ -98,8 +100,7 @@ pub async fn file(
                 priority: report.priority,
                 deadlines,
             };
-            let reporter = format!("device:{device}");
-            uploads::attach(tx, report.id, &report.photos, "report", &reporter, "photos")?;
+            uploads::attach(tx, report.id, &report.photos, "report")?;
             append_event(tx, report.id, &ward_code, received_at, &reporter, &change)?;
             Ok((Filed::Created, view(tx, report.id, &Reader::Device(device))?.expect("just inserted")))
         })
@@ -147,6 +148,19 @@ pub async fn follow(
             Ok(Some(Following { followers }))
         })
         .await
+}
+
+/// What makes two filings of one report the same: its content, with each photo counted by
+/// its bytes rather than its upload id, so that a retried multipart filing (whose photos are
+/// uploaded again, under new ids) is recognised as the same report.
+fn content_hash(report: &NewReport, photo_hashes: &[String]) -> Vec<u8> {
+    let without_photos = NewReport { photos: Vec::new(), ..report.clone() };
+    let mut hash = Sha256::new();
+    hash.update(serde_json::to_vec(&without_photos).expect("a report serialises"));
+    for photo in photo_hashes {
+        hash.update(photo.as_bytes());
+    }
+    hash.finalize().to_vec()
 }
 
 pub(super) fn existing(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<(Uuid, Vec<u8>)>> {
