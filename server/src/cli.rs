@@ -67,6 +67,10 @@ pub struct ServeArgs {
     pub wards: WardsArgs,
     #[command(flatten)]
     pub limits: RateLimits,
+    /// Seconds between pings to each live subscriber; one that has not answered a ping by
+    /// the next is disconnected.
+    #[arg(long, env = "PHANANH_LIVE_HEARTBEAT_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
+    pub live_heartbeat_seconds: u16,
     /// For tests: the clock stands still at this time (RFC 3339) and moves only when
     /// `PUT /api/v1/test/clock` sets it, so deadlines can be passed without waiting. That
     /// endpoint exists only with this option.

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod devices;
 pub mod display;
 pub mod http;
+pub mod live;
 pub mod locate;
 pub mod photos;
 pub mod reports;

@@ -5,10 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::cli::ServeArgs;
 use crate::clock::ManualClock;
 use crate::http::{AppState, router};
+use crate::live::Hub;
 use crate::photos::PhotoStore;
 use crate::store::{Store, StoreError};
 use crate::uploads::Uploads;
@@ -43,8 +45,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
     let photos = PhotoStore::open(args.data_dir.join(PHOTOS_DIR))
         .map_err(|source| ServeError::DataDir { path: args.data_dir.join(PHOTOS_DIR), source })?;
     let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));
-    let state = AppState::new(store, Uploads::new(photos), wards, SlaPolicy::default(), manual_clock);
     tokio::runtime::Runtime::new()?.block_on(async {
+        let (hub, publisher) = Hub::start(store.clone()).await?;
+        tokio::spawn(publisher);
+        let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
+        let uploads = Uploads::new(photos);
+        let state = AppState::new(store, uploads, wards, SlaPolicy::default(), manual_clock, hub, heartbeat);
         wards_file::record(&state.store, &state.wards).await?;
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await

@@ -305,4 +305,59 @@ pub enum Change {
     Commented {
         text: String,
     },
+    /// Nobody acknowledged the report by its deadline: escalated to the city. The event is
+    /// dated at the deadline itself, the moment the report became late.
+    AckOverdue {
+        deadline: DateTime<Utc>,
+    },
+    /// The report was not resolved by its handling deadline: escalated to the city.
+    HandlingOverdue {
+        deadline: DateTime<Utc>,
+    },
+}
+
+impl Change {
+    /// Whether only staff may see this change (everyone else gets the report's timeline
+    /// without it).
+    pub const fn is_staff_only(&self) -> bool {
+        matches!(self, Change::Noted { .. })
+    }
+}
+
+/// One message of the live stream (`GET /api/v1/live`), as JSON with a `type` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveMessage {
+    /// An event of the subscribed scope; its `seq` is the cursor to reconnect with.
+    Event(Event),
+    /// Every committed event up to `seq` has been sent (those of the scope): from here on
+    /// events arrive as they happen. A client may reconnect with `since=seq` even if no event
+    /// of its scope came.
+    CaughtUp { seq: u64 },
+    /// The client fell too far behind; the server closes the stream. Reconnect with
+    /// `since=seq` to get the rest without a gap.
+    Resume { seq: u64 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_event_is_one_flat_object_that_reads_back() {
+        let event = Event {
+            seq: 42,
+            report_id: Uuid::from_u128(7),
+            ward_code: "00070".into(),
+            at: "2026-03-09T09:30:00Z".parse().unwrap(),
+            change: Change::AckOverdue { deadline: "2026-03-09T09:30:00Z".parse().unwrap() },
+        };
+        let message = LiveMessage::Event(event);
+        let json = serde_json::to_value(&message).unwrap();
+        assert_eq!(json["type"], "event");
+        assert_eq!((json["seq"].as_u64(), json["kind"].as_str()), (Some(42), Some("ack_overdue")));
+        assert_eq!(serde_json::from_value::<LiveMessage>(json).unwrap(), message);
+        let resume = serde_json::to_string(&LiveMessage::Resume { seq: 9 }).unwrap();
+        assert_eq!(resume, r#"{"type":"resume","seq":9}"#);
+    }
 }

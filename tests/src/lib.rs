@@ -2,8 +2,10 @@
 //! binary, starts it on a free port with a temporary data directory, and stops it when the
 //! test ends, so tests talk to the server exactly as apps and scripts do.
 
+mod live;
 mod staff;
 
+pub use live::{LiveClient, Refused};
 pub use staff::{STAFF_PASSWORD, StaffClient, create_staff};
 
 use std::io::{BufRead, BufReader};

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use uuid::Uuid;
@@ -23,28 +24,12 @@ impl FromRequestParts<Arc<AppState>> for Device {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Device, ApiError> {
-        let token = bearer(parts)?.ok_or_else(|| {
+        let token = bearer(&parts.headers)?.ok_or_else(|| {
             ApiError::unauthorized(
                 "register the device first and send its token as `Authorization: Bearer <token>`",
             )
         })?;
         recognise(state, token).await
-    }
-}
-
-/// As an `Option<Device>`: absent without a token (a public reader), but a token that is
-/// sent must be valid, so a device with a lost registration hears about it.
-impl OptionalFromRequestParts<Arc<AppState>> for Device {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Option<Device>, ApiError> {
-        match bearer(parts)? {
-            Some(token) => recognise(state, token).await.map(Some),
-            None => Ok(None),
-        }
     }
 }
 
@@ -64,7 +49,7 @@ impl FromRequestParts<Arc<AppState>> for Staff {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Staff, ApiError> {
-        let token = bearer(parts)?.ok_or_else(|| {
+        let token = bearer(&parts.headers)?.ok_or_else(|| {
             ApiError::unauthorized(
                 "sign in at /api/v1/staff/login and send the token as `Authorization: Bearer <token>`",
             )
@@ -73,23 +58,6 @@ impl FromRequestParts<Arc<AppState>> for Staff {
             Some(Session::Active(member)) => Ok(Staff(member)),
             Some(Session::Ended) => Err(session_ended()),
             None => Err(ApiError::unauthorized("this is not a staff token; sign in at /api/v1/staff/login")),
-        }
-    }
-}
-
-/// As an `Option<Staff>`: absent without a token, and absent with a token that is not a
-/// staff token at all (it may be a device's, for the `Device` extractor to judge). A staff
-/// token whose session has ended is a 401, so the staff app hears it must sign in again
-/// instead of quietly getting the public view.
-impl OptionalFromRequestParts<Arc<AppState>> for Staff {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Option<Staff>, ApiError> {
-        let Some(token) = bearer(parts)? else { return Ok(None) };
-        match staff::session(&state.store, token).await? {
-            Some(Session::Active(member)) => Ok(Some(Staff(member))),
-            Some(Session::Ended) => Err(session_ended()),
-            None => Ok(None),
         }
     }
 }
@@ -103,13 +71,18 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Viewer, ApiError> {
-        if let Some(Staff(member)) =
-            <Staff as OptionalFromRequestParts<_>>::from_request_parts(parts, state).await?
-        {
-            return Ok(Viewer(Reader::Staff { id: member.id, ward: member.ward_code }));
-        }
-        let device = <Device as OptionalFromRequestParts<_>>::from_request_parts(parts, state).await?;
-        Ok(Viewer(device.map_or(Reader::Public, |Device(id)| Reader::Device(id))))
+        reader(state, bearer(&parts.headers)?).await.map(Viewer)
+    }
+}
+
+/// Who carries `token`: signed-in staff, a resident's device, or (no token) the public. A
+/// token that is neither is a 401; so is a staff token whose session has ended.
+pub async fn reader(state: &AppState, token: Option<&str>) -> Result<Reader, ApiError> {
+    let Some(token) = token else { return Ok(Reader::Public) };
+    match staff::session(&state.store, token).await? {
+        Some(Session::Active(member)) => Ok(Reader::Staff { id: member.id, ward: member.ward_code }),
+        Some(Session::Ended) => Err(session_ended()),
+        None => recognise(state, token).await.map(|Device(id)| Reader::Device(id)),
     }
 }
 
@@ -118,8 +91,8 @@ fn session_ended() -> ApiError {
 }
 
 /// The token of an `Authorization: Bearer …` header, if there is one.
-fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else { return Ok(None) };
+pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else { return Ok(None) };
     value
         .to_str()
         .ok()

@@ -9,5 +9,9 @@ use serde_json::{Value, json};
 use super::AppState;
 
 pub async fn check(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({ "status": "ok", "wards": state.wards.wards().len() }))
+    Json(json!({
+        "status": "ok",
+        "wards": state.wards.wards().len(),
+        "live_subscribers": state.live.subscribers(),
+    }))
 }

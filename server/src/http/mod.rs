@@ -5,6 +5,7 @@ mod devices;
 pub mod error;
 mod health;
 mod limits;
+mod live;
 mod params;
 mod photos;
 mod report_form;
@@ -14,6 +15,7 @@ mod test_clock;
 mod wards;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -32,6 +34,7 @@ use tracing::Level;
 use crate::cli::RateLimits;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::display;
+use crate::live::Hub;
 use crate::store::Store;
 use crate::uploads::Uploads;
 
@@ -48,6 +51,9 @@ pub struct AppState {
     pub uploads: Uploads,
     pub wards: Arc<WardIndex>,
     pub policy: SlaPolicy,
+    /// The live stream's source, and how often its subscribers are pinged.
+    pub live: Hub,
+    pub heartbeat: Duration,
     /// `GET /api/v1/wards.geojson`, built once: it never changes while the server runs.
     wards_geojson: OnceCell<Bytes>,
 }
@@ -59,6 +65,8 @@ impl AppState {
         wards: WardIndex,
         policy: SlaPolicy,
         manual_clock: Option<Arc<ManualClock>>,
+        live: Hub,
+        heartbeat: Duration,
     ) -> Arc<AppState> {
         let clock: Arc<dyn Clock> = match &manual_clock {
             Some(manual) => Arc::clone(manual) as Arc<dyn Clock>,
@@ -67,6 +75,8 @@ impl AppState {
         Arc::new(AppState {
             clock,
             manual_clock,
+            live,
+            heartbeat,
             store,
             uploads,
             wards: Arc::new(wards),
@@ -126,6 +136,7 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
         .route("/api/v1/answer-templates", get(reports::templates))
         .route("/api/v1/photos", post(photos::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/api/v1/photos/{id}", get(photos::get))
+        .route("/api/v1/live", get(live::live))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(limits::JSON_BODY_LIMIT))

@@ -18,11 +18,12 @@ use crate::uploads;
 mod actions;
 mod followup;
 mod query;
-mod rows;
+pub(crate) mod rows;
 
 pub use actions::act;
 pub use followup::{comment, rate};
 
+pub(crate) use query::event as event_row;
 use query::view;
 pub use query::{Cursor, ListFilter, Reader, events, get, list, nearby};
 use rows::{text, uuid};

@@ -34,7 +34,7 @@ pub enum Reader {
 
 impl Reader {
     /// Whether this reader sees the full view of a report filed by `device` in `ward`.
-    fn sees_all_of(&self, device: Uuid, ward: &str) -> bool {
+    pub fn sees_all_of(&self, device: Uuid, ward: &str) -> bool {
         match self {
             Reader::Public => false,
             Reader::Device(reader) => *reader == device,
@@ -277,7 +277,7 @@ fn uuids(row: &Row, column: usize) -> rusqlite::Result<Vec<Uuid>> {
         .collect()
 }
 
-fn event(row: &Row) -> rusqlite::Result<Event> {
+pub(crate) fn event(row: &Row) -> rusqlite::Result<Event> {
     let data: String = row.get(4)?;
     Ok(Event {
         seq: row.get::<_, i64>(0)? as u64,

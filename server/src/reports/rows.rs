@@ -5,27 +5,27 @@ use rusqlite::Row;
 use uuid::Uuid;
 
 /// The wire name of a snake_case enum, as stored.
-pub(super) fn text<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).expect("a unit enum variant")
 }
 
 /// A stored wire name read back as its enum.
-pub(super) fn parsed<T: serde::de::DeserializeOwned>(row: &Row, column: usize) -> rusqlite::Result<T> {
+pub(crate) fn parsed<T: serde::de::DeserializeOwned>(row: &Row, column: usize) -> rusqlite::Result<T> {
     let text: String = row.get(column)?;
     serde_json::from_value(serde_json::Value::String(text)).map_err(|e| conversion(column, e))
 }
 
-pub(super) fn uuid(row: &Row, column: usize) -> rusqlite::Result<Uuid> {
+pub(crate) fn uuid(row: &Row, column: usize) -> rusqlite::Result<Uuid> {
     let text: String = row.get(column)?;
     Uuid::parse_str(&text).map_err(|e| conversion(column, e))
 }
 
-pub(super) fn time(row: &Row, column: usize) -> rusqlite::Result<DateTime<Utc>> {
+pub(crate) fn time(row: &Row, column: usize) -> rusqlite::Result<DateTime<Utc>> {
     let text: String = row.get(column)?;
     DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(|e| conversion(column, e))
 }
 
-pub(super) fn conversion(
+pub(crate) fn conversion(
     column: usize,
     error: impl std::error::Error + Send + Sync + 'static,
 ) -> rusqlite::Error {

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, Transaction};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,9 @@ const MAX_BATCH: usize = 256;
 pub struct Store {
     writer: mpsc::Sender<Job>,
     readers: r2d2::Pool<Readers>,
+    /// How many transactions have committed since the store opened: it changes only after a
+    /// commit, so whoever watches it reads committed data (the live stream's source).
+    commits: watch::Receiver<u64>,
 }
 
 /// How long a reader waits on a lock before giving up (only a checkpoint can make it wait).
@@ -68,17 +71,25 @@ impl Store {
         migrations::apply(&mut conn)?;
 
         let (writer, jobs) = mpsc::channel::<Job>();
+        let (committed, commits) = watch::channel(0);
         std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || {
                 while let Ok(first) = jobs.recv() {
                     let batch = std::iter::once(first).chain(jobs.try_iter().take(MAX_BATCH - 1));
-                    commit_batch(&mut conn, batch);
+                    if commit_batch(&mut conn, batch) {
+                        committed.send_modify(|count| *count += 1);
+                    }
                 }
             })
             .expect("a thread can be spawned");
         let readers = r2d2::Pool::builder().max_size(READERS).build(Readers(path.to_owned()))?;
-        Ok(Store { writer, readers })
+        Ok(Store { writer, readers, commits })
+    }
+
+    /// Changes after every commit: what the live stream waits on.
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.clone()
     }
 
     /// Runs `change` on the writer thread, all or nothing, and answers once it is committed:
@@ -136,14 +147,15 @@ impl Store {
     }
 }
 
-/// Runs `jobs` in one transaction and answers each after the commit.
-fn commit_batch(conn: &mut Connection, jobs: impl Iterator<Item = Job>) {
+/// Runs `jobs` in one transaction and answers each after the commit; whether it committed.
+fn commit_batch(conn: &mut Connection, jobs: impl Iterator<Item = Job>) -> bool {
     let mut tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(error) => {
             let error = StoreError::from(error);
             tracing::error!(%error, "cannot begin a write transaction");
-            return jobs.for_each(|job| drop(job));
+            jobs.for_each(|job| drop(job));
+            return false;
         }
     };
     let replies: Vec<Reply> = jobs.map(|job| job(&mut tx)).collect();
@@ -154,6 +166,7 @@ fn commit_batch(conn: &mut Connection, jobs: impl Iterator<Item = Job>) {
     for reply in replies {
         reply(committed.as_ref().map(|_| ()));
     }
+    committed.is_ok()
 }
 
 /// A time as stored: RFC 3339 in UTC with microseconds, always the same width, so that the

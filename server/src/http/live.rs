@@ -1,0 +1,199 @@
+//! `GET /api/v1/live?scope=…&since=SEQ`: the live stream, as a WebSocket or, for simple
+//! clients, as server-sent events (`Accept: text/event-stream`; `Last-Event-ID` resumes).
+//!
+//! Browsers cannot set headers on either, so the token may also come as `access_token` in
+//! the query (the request log records paths only, never queries). Each message is a JSON
+//! [`LiveMessage`](phananh_shared::api::LiveMessage).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{ACCEPT, HeaderMap};
+use axum::response::sse::{self, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use phananh_shared::validation::FieldError;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::AppState;
+use super::auth::{bearer, reader};
+use super::error::ApiError;
+use crate::live::{Next, Scope, Subscription};
+
+/// How long one message may take to reach a client before it counts as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Deserialize)]
+pub struct LiveQuery {
+    scope: Option<String>,
+    since: Option<String>,
+    access_token: Option<String>,
+}
+
+pub async fn live(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<LiveQuery>, QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let token = match bearer(&headers)? {
+        Some(token) => Some(token.to_owned()),
+        None => query.access_token.clone(),
+    };
+    let reader = reader(&state, token.as_deref()).await?;
+    let scope_text = query.scope.as_deref().ok_or_else(|| FieldError::required("scope"))?;
+    let mut scope = Scope::parse(scope_text, &reader)?;
+    if let Scope::Report { id, staff } = &mut scope {
+        *staff = report_staff_view(&state, *id, &reader).await?;
+    }
+    let sse = accepts_event_stream(&headers);
+    let since = match headers.get("last-event-id").filter(|_| sse) {
+        Some(last) => last.to_str().ok().map(str::to_owned),
+        None => query.since.clone(),
+    };
+    let since = match since.as_deref() {
+        None | Some("") => 0,
+        Some(text) => text.trim().parse::<u64>().map_err(|_| {
+            FieldError::invalid("since", format!("since must be a sequence number, got {text:?}"))
+        })?,
+    };
+    let subscription = Subscription::start(&state.live, scope, since).await?;
+    if sse {
+        return Ok(event_stream(subscription, state.heartbeat).into_response());
+    }
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "upgrade_required",
+            format!("{}: open a WebSocket, or ask for text/event-stream", rejection.body_text()),
+        )
+    })?;
+    let heartbeat = state.heartbeat;
+    Ok(upgrade
+        // An idle subscriber holds little: small buffers, grown only while a message passes.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| stream_to_socket(socket, subscription, heartbeat)))
+}
+
+/// Whether the full view of report `id` is for `reader` (its ward's or the city's staff).
+async fn report_staff_view(
+    state: &AppState,
+    id: Uuid,
+    reader: &crate::reports::Reader,
+) -> Result<bool, ApiError> {
+    let reader = reader.clone();
+    let found = state
+        .store
+        .read(move |conn| {
+            use rusqlite::OptionalExtension;
+            conn.query_row(
+                "SELECT device_id, ward_code FROM reports WHERE id = ?1",
+                [id.to_string()],
+                |row| Ok((crate::reports::rows::uuid(row, 0)?, row.get::<_, String>(1)?)),
+            )
+            .optional()
+            .map_err(ApiError::from)
+        })
+        .await?;
+    let (device, ward) = found.ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
+    Ok(matches!(reader, crate::reports::Reader::Staff { .. }) && reader.sees_all_of(device, &ward))
+}
+
+fn accepts_event_stream(headers: &HeaderMap) -> bool {
+    headers.get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"))
+}
+
+/// Sends the subscription down a WebSocket, pinging every `heartbeat`; a client that has not
+/// answered since the last ping, or cannot take a message within [`SEND_TIMEOUT`], is gone.
+async fn stream_to_socket(mut socket: WebSocket, mut subscription: Subscription, heartbeat: Duration) {
+    let mut ticks = tokio::time::interval(heartbeat);
+    ticks.tick().await;
+    let mut alive = true;
+    loop {
+        tokio::select! {
+            next = subscription.next() => match next {
+                Ok(Next::Message(message, _)) => {
+                    if send(&mut socket, Message::Text(text(message))).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(Next::Resume(message)) => {
+                    if send(&mut socket, Message::Text(text(message))).await.is_ok() {
+                        let reason = "fell behind: reconnect with since=<seq of the resume message>";
+                        let close = CloseFrame { code: close_code::AGAIN, reason: reason.into() };
+                        let _ = send(&mut socket, Message::Close(Some(close))).await;
+                    }
+                    return;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "live stream stopped");
+                    let close = CloseFrame { code: close_code::ERROR, reason: "server error".into() };
+                    let _ = send(&mut socket, Message::Close(Some(close))).await;
+                    return;
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                // Clients have nothing to say; any frame (a pong, mostly) shows they are there.
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => alive = true,
+            },
+            _ = ticks.tick() => {
+                if !alive {
+                    tracing::debug!("live subscriber did not answer the last ping");
+                    return;
+                }
+                alive = false;
+                if send(&mut socket, Message::Ping(Bytes::new())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+fn text(json: Bytes) -> Utf8Bytes {
+    Utf8Bytes::try_from(json).expect("JSON is UTF-8")
+}
+
+/// The subscription as server-sent events: each event's `id` is its sequence number, so a
+/// browser's `EventSource` resumes after a drop by itself; comments keep the line alive.
+fn event_stream(
+    subscription: Subscription,
+    heartbeat: Duration,
+) -> Sse<impl futures_util::Stream<Item = Result<sse::Event, Infallible>>> {
+    let events = futures_util::stream::unfold(Some(subscription), |subscription| async move {
+        let mut subscription = subscription?;
+        match subscription.next().await {
+            Ok(Next::Message(message, seq)) => {
+                let event = match seq {
+                    Some(seq) => sse::Event::default().id(seq.to_string()),
+                    None => sse::Event::default(),
+                };
+                Some((Ok(event.data(text(message).as_str())), Some(subscription)))
+            }
+            // The last message: the stream ends after it.
+            Ok(Next::Resume(message)) => Some((Ok(sse::Event::default().data(text(message).as_str())), None)),
+            Err(error) => {
+                tracing::error!(%error, "live stream stopped");
+                None
+            }
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::new().interval(heartbeat))
+}

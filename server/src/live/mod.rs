@@ -1,0 +1,159 @@
+//! The live stream: every committed event, published once to every subscriber whose scope
+//! it belongs to.
+//!
+//! The [`Hub`] follows the store: after each commit it reads the new events from the
+//! database (so nothing is published that is not committed) and broadcasts them in sequence
+//! order, each serialised once per view (staff's, everyone else's). A [`Subscription`]
+//! replays what a client missed from the database, then takes the broadcast; since it
+//! subscribes before it looks at how far the hub has got, every event reaches it one way or
+//! the other, and the sequence numbers drop the ones that came both ways.
+
+mod scope;
+mod subscription;
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use phananh_shared::api::{Event, LiveMessage};
+use rusqlite::{Connection, Row, params};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+pub use scope::Scope;
+pub use subscription::{Next, Subscription};
+
+use crate::reports::event_row;
+use crate::reports::rows::uuid;
+use crate::store::{Store, StoreError};
+
+/// How many events the broadcast holds for subscribers that are slow to take them; one that
+/// falls further behind is told to resume from its last sequence number.
+const BACKLOG: usize = 4096;
+/// How many events one database read takes, publishing or replaying.
+const BATCH: u32 = 1000;
+
+/// A committed event with what decides who may see it, and its two views as sent.
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub event: Event,
+    /// The device that filed the report.
+    pub reporter: Uuid,
+    /// Who made the change: `device:<id>`, `staff:<id>` or `system`.
+    pub actor: String,
+    /// The message as staff of the report's ward and the city see it.
+    staff_view: Bytes,
+    /// The message as everyone else sees it; `None` for a staff-only change.
+    public_view: Option<Bytes>,
+}
+
+impl LiveEvent {
+    fn new(event: Event, reporter: Uuid, actor: String) -> LiveEvent {
+        let staff_only = event.change.is_staff_only();
+        let message = LiveMessage::Event(event);
+        let staff_view = Bytes::from(serde_json::to_vec(&message).expect("a message serialises"));
+        let LiveMessage::Event(event) = message else { unreachable!("built as an event") };
+        let public_view = (!staff_only).then(|| staff_view.clone());
+        LiveEvent { event, reporter, actor, staff_view, public_view }
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.event.seq
+    }
+}
+
+/// The broadcast of committed events, and how far it has got.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    sender: broadcast::Sender<Arc<LiveEvent>>,
+    /// The newest published sequence number. Held while publishing and while subscribing, so
+    /// a subscriber either gets an event from the broadcast or finds it at or below this.
+    published: Mutex<u64>,
+    store: Store,
+}
+
+impl Hub {
+    /// A hub for `store`, publishing from after the newest event already stored, and the
+    /// task that keeps it publishing (spawn it on the server's runtime).
+    pub async fn start(store: Store) -> Result<(Hub, impl Future<Output = ()>), StoreError> {
+        let newest = store
+            .read(|conn| {
+                conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get::<_, i64>(0))
+                    .map_err(StoreError::from)
+            })
+            .await? as u64;
+        let (sender, _) = broadcast::channel(BACKLOG);
+        let hub = Hub { inner: Arc::new(HubInner { sender, published: Mutex::new(newest), store }) };
+        let publisher = hub.clone().publish();
+        Ok((hub, publisher))
+    }
+
+    /// Publishes the new events after every commit, until the store closes.
+    async fn publish(self) {
+        let mut commits = self.inner.store.commits();
+        loop {
+            let after = *self.inner.published.lock().expect("not poisoned");
+            let read =
+                self.inner.store.read(move |conn| events_after(conn, after, u64::MAX, &Scope::City)).await;
+            match read {
+                Ok(events) if !events.is_empty() => {
+                    let mut published = self.inner.published.lock().expect("not poisoned");
+                    for event in events {
+                        *published = event.seq();
+                        // No receiver is no error: nobody is listening right now.
+                        let _ = self.inner.sender.send(Arc::new(event));
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "cannot read new events to publish"),
+            }
+            if commits.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// A receiver of every event published from now on, and the newest sequence number
+    /// already published (the subscriber replays up to it from the database).
+    fn subscribe(&self) -> (broadcast::Receiver<Arc<LiveEvent>>, u64) {
+        let published = self.inner.published.lock().expect("not poisoned");
+        (self.inner.sender.subscribe(), *published)
+    }
+
+    /// How many subscribers are connected.
+    pub fn subscribers(&self) -> usize {
+        self.inner.sender.receiver_count()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+}
+
+/// Up to [`BATCH`] committed events after `after` and up to `until` that `scope` may hold (a
+/// superset: the scope decides on each), oldest first.
+fn events_after(
+    conn: &Connection,
+    after: u64,
+    until: u64,
+    scope: &Scope,
+) -> Result<Vec<LiveEvent>, StoreError> {
+    let (filter, key) = scope.prefilter();
+    let sql = format!(
+        "SELECT e.seq, e.report_id, e.ward_code, e.at, e.data, e.actor, r.device_id
+         FROM events e JOIN reports r ON r.id = e.report_id
+         WHERE e.seq > ?1 AND e.seq <= ?2 AND ({filter}) ORDER BY e.seq LIMIT {BATCH}"
+    );
+    let until = i64::try_from(until).unwrap_or(i64::MAX);
+    let mut query = conn.prepare_cached(&sql)?;
+    let rows = query.query_map(params![after as i64, until, key], live_event)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+fn live_event(row: &Row) -> rusqlite::Result<LiveEvent> {
+    Ok(LiveEvent::new(event_row(row)?, uuid(row, 6)?, row.get(5)?))
+}

@@ -1,0 +1,118 @@
+//! What a live subscriber may see: a scope, checked against who is asking, decides on each
+//! event whether it belongs and in which view.
+
+use std::collections::HashSet;
+
+use axum::body::Bytes;
+use phananh_shared::api::Change;
+use phananh_shared::validation::FieldError;
+use uuid::Uuid;
+
+use super::LiveEvent;
+use crate::http::error::ApiError;
+use crate::reports::Reader;
+
+/// A live stream's scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// A resident's device: the reports it filed, and those it follows from the moment it
+    /// said "me too".
+    Device { id: Uuid, following: HashSet<Uuid> },
+    /// A ward's inbox: its reports' events, and the transfer of a report away from it.
+    Ward(String),
+    /// Every event, for city staff.
+    City,
+    /// One report, in the full view for its ward's and the city's staff.
+    Report { id: Uuid, staff: bool },
+}
+
+impl Scope {
+    /// The scope named by `text` (`device`, `ward:<code>`, `city` or `report:<id>`), if
+    /// `reader` may see it. A report scope's view is settled later, when the report is found.
+    pub fn parse(text: &str, reader: &Reader) -> Result<Scope, ApiError> {
+        let (kind, key) = text.split_once(':').unwrap_or((text, ""));
+        match (kind, reader) {
+            ("device", Reader::Device(id)) if key.is_empty() => {
+                Ok(Scope::Device { id: *id, following: HashSet::new() })
+            }
+            ("device", _) if key.is_empty() => {
+                Err(ApiError::unauthorized("the device scope needs the device's token"))
+            }
+            ("ward", Reader::Staff { ward, .. }) if !key.is_empty() => match ward {
+                Some(own) if own != key => {
+                    Err(ApiError::forbidden(format!("you are staff of ward {own}, not of ward {key}")))
+                }
+                _ => Ok(Scope::Ward(key.to_owned())),
+            },
+            ("ward", _) if !key.is_empty() => Err(ApiError::unauthorized("a ward's stream is for its staff")),
+            ("city", Reader::Staff { ward: None, .. }) if key.is_empty() => Ok(Scope::City),
+            ("city", Reader::Staff { .. }) if key.is_empty() => {
+                Err(ApiError::forbidden("the city stream is for city staff"))
+            }
+            ("city", _) if key.is_empty() => Err(ApiError::unauthorized("the city stream is for city staff")),
+            ("report", _) => match Uuid::parse_str(key) {
+                Ok(id) => Ok(Scope::Report { id, staff: false }),
+                Err(_) => {
+                    Err(FieldError::invalid("scope", format!("report id must be a UUID, got {key:?}")).into())
+                }
+            },
+            _ => Err(FieldError::invalid(
+                "scope",
+                format!("unknown scope {text:?}: use device, ward:<code>, city or report:<id>"),
+            )
+            .into()),
+        }
+    }
+
+    /// The view of `event` this scope sends, or `None` if the event is not in the scope.
+    /// Events must come in sequence order: a device starts to follow a report at its own
+    /// "me too".
+    pub fn admit<'e>(&mut self, event: &'e LiveEvent) -> Option<&'e Bytes> {
+        let report = event.event.report_id;
+        match self {
+            Scope::Device { id, following } => {
+                let follows_now = matches!(event.event.change, Change::Followed { .. })
+                    && event.actor.strip_prefix("device:").is_some_and(|actor| actor == id.to_string());
+                if follows_now {
+                    following.insert(report);
+                }
+                let in_scope = event.reporter == *id || following.contains(&report);
+                in_scope.then_some(event.public_view.as_ref()).flatten()
+            }
+            Scope::Ward(code) => {
+                let transferred_away =
+                    matches!(&event.event.change, Change::Transferred { from_ward, .. } if from_ward == code);
+                (event.event.ward_code == *code || transferred_away).then_some(&event.staff_view)
+            }
+            Scope::City => Some(&event.staff_view),
+            Scope::Report { id, staff } if *id == report => {
+                if *staff {
+                    Some(&event.staff_view)
+                } else {
+                    event.public_view.as_ref()
+                }
+            }
+            Scope::Report { .. } => None,
+        }
+    }
+
+    /// An SQL condition on `events e` that holds for every event the scope may admit (and
+    /// perhaps a few more), with its one parameter `?3`: it keeps a replay from reading the
+    /// whole city's events for one device.
+    pub(super) fn prefilter(&self) -> (&'static str, Option<String>) {
+        match self {
+            Scope::Device { id, .. } => (
+                "e.report_id IN (SELECT id FROM reports WHERE device_id = ?3)
+                 OR e.report_id IN (SELECT report_id FROM followers WHERE device_id = ?3)",
+                Some(id.to_string()),
+            ),
+            Scope::Ward(code) => (
+                "e.ward_code = ?3 OR (e.kind = 'transferred' AND json_extract(e.data, '$.from_ward') = ?3)",
+                Some(code.clone()),
+            ),
+            // Every event: the parameter is NULL, and the condition always true.
+            Scope::City => ("?3 IS NULL", None),
+            Scope::Report { id, .. } => ("e.report_id = ?3", Some(id.to_string())),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! One subscriber's stream: the events it missed, read from the database, then the hub's
+//! broadcast, in sequence order with none twice.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use phananh_shared::api::LiveMessage;
+use phananh_shared::validation::FieldError;
+use rusqlite::params;
+use tokio::sync::broadcast;
+
+use super::{BATCH, Hub, LiveEvent, Scope, events_after};
+use crate::http::error::ApiError;
+use crate::store::StoreError;
+
+/// What to send next.
+#[derive(Debug)]
+pub enum Next {
+    /// A message (JSON) to send, and the sequence number of the event it carries, if any.
+    Message(Bytes, Option<u64>),
+    /// The subscriber fell behind the broadcast: send this message (`resume` with its
+    /// sequence number) and close.
+    Resume(Bytes),
+}
+
+pub struct Subscription {
+    hub: Hub,
+    scope: Scope,
+    events: broadcast::Receiver<Arc<LiveEvent>>,
+    /// Every event up to here has been sent or is not in the scope.
+    cursor: u64,
+    /// While replaying: the newest event the hub had published when the subscription began.
+    replay_until: Option<u64>,
+    ready: VecDeque<(Bytes, u64)>,
+}
+
+impl Subscription {
+    /// Starts a subscription to `scope` after sequence number `since`.
+    pub async fn start(hub: &Hub, mut scope: Scope, since: u64) -> Result<Subscription, ApiError> {
+        let (events, published) = hub.subscribe();
+        let seed = scope.clone();
+        let (newest, following) = hub
+            .store()
+            .read(move |conn| {
+                let newest: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+                // The reports a device already followed at `since`; later follows are replayed.
+                let following = match &seed {
+                    Scope::Device { id, .. } => {
+                        let mut query = conn.prepare(
+                            "SELECT report_id FROM events WHERE kind = 'followed' AND actor = ?1 AND seq <= ?2",
+                        )?;
+                        let rows = query.query_map(params![format!("device:{id}"), since as i64], |row| {
+                            crate::reports::rows::uuid(row, 0)
+                        })?;
+                        rows.collect::<Result<Vec<_>, _>>()?
+                    }
+                    _ => Vec::new(),
+                };
+                Ok::<_, StoreError>((newest as u64, following))
+            })
+            .await?;
+        if since > newest {
+            return Err(FieldError::invalid(
+                "since",
+                format!(
+                    "since={since} is after the newest event ({newest}): it is not a cursor of this server"
+                ),
+            )
+            .into());
+        }
+        if let Scope::Device { following: followed, .. } = &mut scope {
+            followed.extend(following);
+        }
+        Ok(Subscription {
+            hub: hub.clone(),
+            scope,
+            events,
+            cursor: since,
+            replay_until: Some(published.max(since)),
+            ready: VecDeque::new(),
+        })
+    }
+
+    /// The next message for the subscriber. Cancel-safe: nothing is lost if the future is
+    /// dropped before it resolves.
+    pub async fn next(&mut self) -> Result<Next, StoreError> {
+        loop {
+            if let Some((message, seq)) = self.ready.pop_front() {
+                return Ok(Next::Message(message, Some(seq)));
+            }
+            if let Some(until) = self.replay_until {
+                if self.cursor >= until {
+                    self.replay_until = None;
+                    return Ok(Next::Message(message(&LiveMessage::CaughtUp { seq: self.cursor }), None));
+                }
+                let (after, scope) = (self.cursor, self.scope.clone());
+                let batch =
+                    self.hub.store().read(move |conn| events_after(conn, after, until, &scope)).await?;
+                // A short batch is the end of the replay: what follows comes from the broadcast.
+                self.cursor = match batch.last() {
+                    Some(last) if batch.len() == BATCH as usize => last.seq(),
+                    _ => until,
+                };
+                for event in &batch {
+                    if let Some(view) = self.scope.admit(event) {
+                        self.ready.push_back((view.clone(), event.seq()));
+                    }
+                }
+                continue;
+            }
+            match self.events.recv().await {
+                Ok(event) if event.seq() <= self.cursor => {}
+                Ok(event) => {
+                    self.cursor = event.seq();
+                    if let Some(view) = self.scope.admit(&event) {
+                        return Ok(Next::Message(view.clone(), Some(event.seq())));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    return Ok(Next::Resume(message(&LiveMessage::Resume { seq: self.cursor })));
+                }
+                Err(broadcast::error::RecvError::Closed) => return Err(StoreError::WriterGone),
+            }
+        }
+    }
+}
+
+fn message(message: &LiveMessage) -> Bytes {
+    Bytes::from(serde_json::to_vec(message).expect("a message serialises"))
+}

@@ -1,0 +1,98 @@
+//! A live-stream client for tests and benchmarks: a WebSocket to `GET /api/v1/live`, read as
+//! [`LiveMessage`]s.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use phananh_shared::api::LiveMessage;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::TestServer;
+
+/// An open live stream.
+pub struct LiveClient {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// What a refused connection answered: its status and JSON body.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl LiveClient {
+    /// Opens `scope` after `since`, with `token` (staff or device) as a bearer header.
+    pub async fn connect(
+        base: &str,
+        scope: &str,
+        since: u64,
+        token: Option<&str>,
+    ) -> Result<LiveClient, Refused> {
+        let url = format!("{}/api/v1/live?scope={scope}&since={since}", base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().expect("a valid URL");
+        if let Some(token) = token {
+            let value = format!("Bearer {token}").parse().expect("a header value");
+            request.headers_mut().insert("authorization", value);
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(LiveClient { socket }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response.body().as_deref().unwrap_or_default();
+                Err(Refused {
+                    status: response.status().as_u16(),
+                    body: serde_json::from_slice(body).unwrap_or_default(),
+                })
+            }
+            Err(error) => panic!("cannot connect to the live stream: {error}"),
+        }
+    }
+
+    /// As [`LiveClient::connect`], on a test server.
+    pub async fn open(server: &TestServer, scope: &str, since: u64, token: Option<&str>) -> LiveClient {
+        match LiveClient::connect(&server.url(""), scope, since, token).await {
+            Ok(client) => client,
+            Err(refused) => panic!("the live stream refused {scope}: {refused:?}"),
+        }
+    }
+
+    /// The next message, or `None` if the server closed the stream or `wait` passed first.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<LiveMessage> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()??;
+            match frame {
+                Ok(Message::Text(text)) => {
+                    return Some(serde_json::from_str(&text).expect("a live message is JSON"));
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// The next message, which must come within 10 s.
+    pub async fn next(&mut self) -> LiveMessage {
+        self.next_within(Duration::from_secs(10)).await.expect("a live message within 10 s")
+    }
+
+    /// Reads until the `caught_up` message; the events before it.
+    pub async fn until_caught_up(&mut self) -> (Vec<phananh_shared::api::Event>, u64) {
+        let mut events = Vec::new();
+        loop {
+            match self.next().await {
+                LiveMessage::Event(event) => events.push(event),
+                LiveMessage::CaughtUp { seq } => return (events, seq),
+                LiveMessage::Resume { seq } => panic!("told to resume at {seq} while catching up"),
+            }
+        }
+    }
+
+    /// Closes the stream politely.
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}
