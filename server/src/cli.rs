@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// the next is disconnected.
     #[arg(long, env = "PHANANH_LIVE_HEARTBEAT_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
     pub live_heartbeat_seconds: u16,
+    /// How many events the live stream holds for subscribers slow to take them; one that
+    /// falls further behind is told to resume from its last sequence number.
+    #[arg(long, env = "PHANANH_LIVE_BACKLOG", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub live_backlog: u32,
     /// For tests: the clock stands still at this time (RFC 3339) and moves only when
     /// `PUT /api/v1/test/clock` sets it, so deadlines can be passed without waiting. That
     /// endpoint exists only with this option.

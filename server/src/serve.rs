@@ -46,7 +46,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
         .map_err(|source| ServeError::DataDir { path: args.data_dir.join(PHOTOS_DIR), source })?;
     let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));
     tokio::runtime::Runtime::new()?.block_on(async {
-        let (hub, publisher) = Hub::start(store.clone()).await?;
+        let (hub, publisher) = Hub::start(store.clone(), args.live_backlog as usize).await?;
         tokio::spawn(publisher);
         let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
         let uploads = Uploads::new(photos);

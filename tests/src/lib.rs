@@ -149,6 +149,14 @@ impl TestServer {
             .expect("the server answers")
     }
 
+    /// The code of the ward holding (`lon`, `lat`), as the server locates it.
+    pub fn ward_at(&self, (lon, lat): (f64, f64)) -> String {
+        let url = self.url(&format!("/api/v1/wards/locate?lon={lon}&lat={lat}"));
+        let found: serde_json::Value =
+            reqwest::blocking::get(url).and_then(|r| r.json()).expect("the server locates the point");
+        found["code"].as_str().expect("a ward code").to_owned()
+    }
+
     /// What the server has logged so far (its stderr).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -208,6 +216,16 @@ impl ResidentDevice {
     /// Files `report` (a JSON body): the answer as sent by the server.
     pub fn file(&self, report: &serde_json::Value) -> reqwest::Result<reqwest::blocking::Response> {
         self.client.post(format!("{}/api/v1/reports", self.base)).bearer_auth(&self.token).json(report).send()
+    }
+
+    /// POSTs `body` (JSON) to `path` with this device's token.
+    pub fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .expect("the server answers")
     }
 
     /// GETs `path` with this device's token.

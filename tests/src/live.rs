@@ -32,13 +32,31 @@ impl LiveClient {
         since: u64,
         token: Option<&str>,
     ) -> Result<LiveClient, Refused> {
+        LiveClient::connect_with(base, scope, since, token, None).await
+    }
+
+    /// As [`LiveClient::connect`], with the socket's receive buffer set to `receive_buffer`
+    /// bytes: a client on a slow link, whose unread messages soon fill the way back.
+    pub async fn connect_with(
+        base: &str,
+        scope: &str,
+        since: u64,
+        token: Option<&str>,
+        receive_buffer: Option<u32>,
+    ) -> Result<LiveClient, Refused> {
         let url = format!("{}/api/v1/live?scope={scope}&since={since}", base.replacen("http", "ws", 1));
         let mut request = url.into_client_request().expect("a valid URL");
         if let Some(token) = token {
             let value = format!("Bearer {token}").parse().expect("a header value");
             request.headers_mut().insert("authorization", value);
         }
-        match tokio_tungstenite::connect_async(request).await {
+        let address = base.trim_start_matches("http://").trim_end_matches('/');
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        if let Some(size) = receive_buffer {
+            socket.set_recv_buffer_size(size).expect("a receive buffer size");
+        }
+        let stream = socket.connect(address.parse().expect("host:port")).await.expect("the server listens");
+        match tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await {
             Ok((socket, _)) => Ok(LiveClient { socket }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 let body = response.body().as_deref().unwrap_or_default();

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
 use phananh_shared::api::{Change, LiveMessage};
-use phananh_tests::{LiveClient, ResidentDevice, StaffClient, TestServer, report_at};
+use phananh_tests::{LiveClient, NO_RATE_LIMITS, ResidentDevice, StaffClient, TestServer, report_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -26,20 +26,11 @@ fn world(args: &[&str]) -> World {
     let data = tempfile::tempdir().unwrap();
     let server = TestServer::start_in(data.path(), args);
     let hoan_kiem = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
-    let van_mieu_ward = ward_at(&server, VAN_MIEU);
+    let van_mieu_ward = server.ward_at(VAN_MIEU);
     let van_mieu = StaffClient::create(&server, data.path(), "vanmieu", "ward", Some(&van_mieu_ward));
     let city = StaffClient::create(&server, data.path(), "thanhpho", "city", None);
     let resident = ResidentDevice::register(&server);
     World { server, _data: data, hoan_kiem, van_mieu, van_mieu_ward, city, resident }
-}
-
-fn ward_at(server: &TestServer, (lon, lat): (f64, f64)) -> String {
-    let found: Value =
-        reqwest::blocking::get(server.url(&format!("/api/v1/wards/locate?lon={lon}&lat={lat}")))
-            .unwrap()
-            .json()
-            .unwrap();
-    found["code"].as_str().unwrap().to_owned()
 }
 
 /// Files a noise report at `at` for `resident`: its id.
@@ -233,4 +224,59 @@ fn a_subscriber_that_stops_answering_pings_is_disconnected() {
         assert!(std::time::Instant::now() < deadline, "still connected after 15 heartbeats");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn a_subscriber_too_slow_to_keep_up_is_told_to_resume_and_holds_up_nobody() {
+    let mut args = vec!["--live-backlog", "128"];
+    args.extend_from_slice(NO_RATE_LIMITS);
+    let (world, rt) = (world(&args), runtime());
+    let (base, token) = (world.server.url(""), Some(world.city.token.as_str()));
+    let id = file(&world.resident, HOAN_KIEM);
+    // A slow link: a 4 KiB receive buffer, and nothing read while 800 long notes (12 KB
+    // each, 9.6 MB in all: twice what the kernel buffers on the way) are written.
+    let mut slow = rt.block_on(LiveClient::connect_with(&base, "city", 0, token, Some(4096))).unwrap();
+    let brisk = rt.spawn({
+        let (base, token) = (base.clone(), world.city.token.clone());
+        async move {
+            let mut brisk = LiveClient::connect(&base, "city", 0, Some(&token)).await.unwrap();
+            let mut seqs = Vec::new();
+            while seqs.len() < 801 {
+                match brisk.next().await {
+                    LiveMessage::Event(event) => seqs.push(event.seq),
+                    LiveMessage::CaughtUp { .. } => {}
+                    LiveMessage::Resume { seq } => panic!("the brisk subscriber was told to resume at {seq}"),
+                }
+            }
+            seqs
+        }
+    });
+    let note = json!({ "action": "note", "text": "ồ".repeat(4000) });
+    std::thread::scope(|threads| {
+        for _ in 0..4 {
+            threads.spawn(|| {
+                for _ in 0..200 {
+                    assert_eq!(world.hoan_kiem.act(&id, &note).status(), StatusCode::OK);
+                }
+            });
+        }
+    });
+    let everything: Vec<u64> = (1..=801).collect();
+    assert_eq!(rt.block_on(brisk).unwrap(), everything, "the brisk subscriber got everything, in order");
+
+    // The slow one gets what fitted on the way, then `resume`, then the stream ends.
+    let mut got = Vec::new();
+    let resume = loop {
+        match rt.block_on(slow.next()) {
+            LiveMessage::Event(event) => got.push(event.seq),
+            LiveMessage::CaughtUp { .. } => {}
+            LiveMessage::Resume { seq } => break seq,
+        }
+    };
+    assert!(got.len() < 801, "the slow subscriber was never told to resume");
+    assert_eq!(resume, got.last().copied().unwrap_or(0));
+    assert_eq!(rt.block_on(slow.next_within(Duration::from_secs(10))), None, "closed after resume");
+    let mut again = rt.block_on(LiveClient::open(&world.server, "city", resume, token));
+    got.extend(rt.block_on(again.until_caught_up()).0.iter().map(|e| e.seq));
+    assert_eq!(got, everything, "resuming fills the gap exactly");
 }

@@ -26,9 +26,6 @@ use crate::reports::event_row;
 use crate::reports::rows::uuid;
 use crate::store::{Store, StoreError};
 
-/// How many events the broadcast holds for subscribers that are slow to take them; one that
-/// falls further behind is told to resume from its last sequence number.
-const BACKLOG: usize = 4096;
 /// How many events one database read takes, publishing or replaying.
 const BATCH: u32 = 1000;
 
@@ -77,15 +74,17 @@ struct HubInner {
 
 impl Hub {
     /// A hub for `store`, publishing from after the newest event already stored, and the
-    /// task that keeps it publishing (spawn it on the server's runtime).
-    pub async fn start(store: Store) -> Result<(Hub, impl Future<Output = ()>), StoreError> {
+    /// task that keeps it publishing (spawn it on the server's runtime). The broadcast holds
+    /// `backlog` events for subscribers slow to take them; one that falls further behind is
+    /// told to resume from its last sequence number.
+    pub async fn start(store: Store, backlog: usize) -> Result<(Hub, impl Future<Output = ()>), StoreError> {
         let newest = store
             .read(|conn| {
                 conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get::<_, i64>(0))
                     .map_err(StoreError::from)
             })
             .await? as u64;
-        let (sender, _) = broadcast::channel(BACKLOG);
+        let (sender, _) = broadcast::channel(backlog);
         let hub = Hub { inner: Arc::new(HubInner { sender, published: Mutex::new(newest), store }) };
         let publisher = hub.clone().publish();
         Ok((hub, publisher))
