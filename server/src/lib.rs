@@ -12,6 +12,7 @@ pub mod display;
 pub mod http;
 pub mod live;
 pub mod locate;
+pub mod overdue;
 pub mod photos;
 pub mod reports;
 pub mod seed;

@@ -11,6 +11,7 @@ use crate::cli::ServeArgs;
 use crate::clock::ManualClock;
 use crate::http::{AppState, router};
 use crate::live::Hub;
+use crate::overdue;
 use crate::photos::PhotoStore;
 use crate::store::{Store, StoreError};
 use crate::uploads::Uploads;
@@ -51,6 +52,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
         let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
         let uploads = Uploads::new(photos);
         let state = AppState::new(store, uploads, wards, SlaPolicy::default(), manual_clock, hub, heartbeat);
+        tokio::spawn(overdue::watch(state.store.clone(), Arc::clone(&state.clock), state.live.clone()));
         wards_file::record(&state.store, &state.wards).await?;
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await

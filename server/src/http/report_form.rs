@@ -44,48 +44,48 @@ impl<S: Send + Sync> FromRequest<S> for ReportForm {
     }
 }
 
+/// Reads the form's parts. A part in error does not end the reading: the rest of the form
+/// is read (and dropped) first, so the client, still sending, hears the refusal instead of a
+/// connection reset. The body limit bounds what that costs.
 async fn read_form(mut form: Multipart) -> Result<ReportForm, ApiError> {
     let mut report = None;
     let mut photos = Vec::new();
+    let mut refusal: Option<ApiError> = None;
     while let Some(part) = form.next_field().await.map_err(|e| bad_form(e.status(), e.body_text()))? {
         let name = part.name().unwrap_or_default().to_owned();
+        let bytes = part.bytes().await.map_err(|e| bad_form(e.status(), e.body_text()))?;
+        if refusal.is_some() {
+            continue;
+        }
         match name.as_str() {
-            "report" if report.is_none() => {
-                let bytes = part.bytes().await.map_err(|e| bad_form(e.status(), e.body_text()))?;
-                if bytes.len() > JSON_BODY_LIMIT {
-                    return Err(ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        format!(
-                            "the report part is larger than the {} KiB it may have",
-                            JSON_BODY_LIMIT / 1024
-                        ),
-                    )
-                    .on("report"));
-                }
-                let Json(parsed) = Json::<NewReport>::from_bytes(&bytes)?;
-                report = Some(parsed);
+            "report" if report.is_some() => {
+                refusal =
+                    Some(FieldError::invalid("report", "the form has more than one report part").into());
             }
-            "report" => {
-                return Err(FieldError::invalid("report", "the form has more than one report part").into());
+            "report" if bytes.len() > JSON_BODY_LIMIT => {
+                let limit = JSON_BODY_LIMIT / 1024;
+                let message = format!("the report part is larger than the {limit} KiB it may have");
+                refusal =
+                    Some(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).on("report"));
             }
+            "report" => match Json::<NewReport>::from_bytes(&bytes) {
+                Ok(Json(parsed)) => report = Some(parsed),
+                Err(rejection) => refusal = Some(rejection.into()),
+            },
             "photo" if photos.len() == MAX_PHOTOS => {
-                return Err(FieldError::too_many("photos", MAX_PHOTOS, MAX_PHOTOS + 1).into());
+                refusal = Some(FieldError::too_many("photos", MAX_PHOTOS, MAX_PHOTOS + 1).into());
             }
-            "photo" => {
-                let bytes = part.bytes().await.map_err(|e| bad_form(e.status(), e.body_text()))?;
-                photos.push(bytes);
-            }
+            "photo" => photos.push(bytes),
             _ => {
-                return Err(FieldError::invalid(
-                    name.clone(),
-                    format!(
-                        "unexpected form part {name:?}: a filing has a \"report\" part and \"photo\" parts"
-                    ),
-                )
-                .into());
+                let message = format!(
+                    "unexpected form part {name:?}: a filing has a \"report\" part and \"photo\" parts"
+                );
+                refusal = Some(FieldError::invalid(name.clone(), message).into());
             }
         }
+    }
+    if let Some(refusal) = refusal {
+        return Err(refusal);
     }
     let report = report.ok_or_else(|| FieldError::required("report"))?;
     Ok(ReportForm { report, photos })

@@ -11,6 +11,7 @@
 mod scope;
 mod subscription;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -70,6 +71,8 @@ struct HubInner {
     /// a subscriber either gets an event from the broadcast or finds it at or below this.
     published: Mutex<u64>,
     store: Store,
+    /// Subscriptions alive now (not counting the server's own watchers).
+    subscribers: AtomicUsize,
 }
 
 impl Hub {
@@ -85,7 +88,14 @@ impl Hub {
             })
             .await? as u64;
         let (sender, _) = broadcast::channel(backlog);
-        let hub = Hub { inner: Arc::new(HubInner { sender, published: Mutex::new(newest), store }) };
+        let hub = Hub {
+            inner: Arc::new(HubInner {
+                sender,
+                published: Mutex::new(newest),
+                store,
+                subscribers: AtomicUsize::new(0),
+            }),
+        };
         let publisher = hub.clone().publish();
         Ok((hub, publisher))
     }
@@ -123,13 +133,33 @@ impl Hub {
         (self.inner.sender.subscribe(), *published)
     }
 
+    /// Counts a subscription from now until the guard is dropped.
+    fn count_subscriber(&self) -> SubscriberCount {
+        self.inner.subscribers.fetch_add(1, Ordering::Relaxed);
+        SubscriberCount(Arc::clone(&self.inner))
+    }
+
+    /// Every event published from now on, for the server's own watchers.
+    pub fn changes(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+        self.inner.sender.subscribe()
+    }
+
     /// How many subscribers are connected.
     pub fn subscribers(&self) -> usize {
-        self.inner.sender.receiver_count()
+        self.inner.subscribers.load(Ordering::Relaxed)
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+}
+
+/// One counted subscription; dropping it uncounts it.
+struct SubscriberCount(Arc<HubInner>);
+
+impl Drop for SubscriberCount {
+    fn drop(&mut self) {
+        self.0.subscribers.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

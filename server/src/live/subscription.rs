@@ -10,7 +10,7 @@ use phananh_shared::validation::FieldError;
 use rusqlite::params;
 use tokio::sync::broadcast;
 
-use super::{BATCH, Hub, LiveEvent, Scope, events_after};
+use super::{BATCH, Hub, LiveEvent, Scope, SubscriberCount, events_after};
 use crate::http::error::ApiError;
 use crate::store::StoreError;
 
@@ -33,6 +33,7 @@ pub struct Subscription {
     /// While replaying: the newest event the hub had published when the subscription began.
     replay_until: Option<u64>,
     ready: VecDeque<(Bytes, u64)>,
+    _counted: SubscriberCount,
 }
 
 impl Subscription {
@@ -79,6 +80,7 @@ impl Subscription {
             cursor: since,
             replay_until: Some(published.max(since)),
             ready: VecDeque::new(),
+            _counted: hub.count_subscriber(),
         })
     }
 

@@ -71,7 +71,8 @@ pub async fn act(
                     let mut deadlines = deadlines(tx, id)?;
                     deadlines.handle = policy.handling_deadline(calendar, now, current.priority);
                     tx.execute(
-                        "UPDATE reports SET status = ?1, acknowledged_at = ?2, deadline_handle = ?3 WHERE id = ?4",
+                        "UPDATE reports SET status = ?1, acknowledged_at = ?2, deadline_handle = ?3, handle_overdue_at = NULL
+                         WHERE id = ?4",
                         params![status.code(), stamp(now), stamp(deadlines.handle), id.to_string()],
                     )?;
                     (current.ward, Change::Acknowledged { status, deadlines })
@@ -101,7 +102,8 @@ pub async fn act(
                     let deadlines = policy.deadlines_at_filing(calendar, now, current.priority);
                     tx.execute(
                         "UPDATE reports SET status = ?1, ward_code = ?2, ward_valid_from = ?3, acknowledged_at = NULL,
-                            deadline_ack = ?4, deadline_handle = ?5 WHERE id = ?6",
+                            deadline_ack = ?4, deadline_handle = ?5, ack_overdue_at = NULL, handle_overdue_at = NULL
+                         WHERE id = ?6",
                         params![
                             status.code(),
                             ward,

@@ -84,7 +84,7 @@ pub async fn rate(
                 // Back to the ward, with a fresh handling deadline.
                 let handle = policy.handling_deadline(WorkCalendar::vietnam(), now, report.priority);
                 tx.execute(
-                    "UPDATE reports SET status = ?1, deadline_handle = ?2 WHERE id = ?3",
+                    "UPDATE reports SET status = ?1, deadline_handle = ?2, handle_overdue_at = NULL WHERE id = ?3",
                     params![status.code(), stamp(handle), id.to_string()],
                 )?;
             } else {

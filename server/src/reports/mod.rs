@@ -171,7 +171,7 @@ pub(super) fn existing(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<(
     .optional()
 }
 
-fn append_event(
+pub(crate) fn append_event(
     tx: &Connection,
     report: Uuid,
     ward_code: &str,

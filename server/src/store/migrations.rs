@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_followers_and_workflow.sql"),
     include_str!("migrations/0004_photos.sql"),
     include_str!("migrations/0005_ratings.sql"),
+    include_str!("migrations/0006_overdue.sql"),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
