@@ -83,31 +83,40 @@ fn new_deadline(change: &Change) -> Option<DateTime<Utc>> {
     }
 }
 
+/// A deadline passed and not yet recorded.
+struct Breach {
+    deadline: DateTime<Utc>,
+    report: Uuid,
+    ward: String,
+    /// The acknowledgement deadline, else the handling one.
+    ack: bool,
+}
+
 /// Records every deadline passed by `now` and not yet recorded, in deadline order; how many.
 fn record_breaches(tx: &Connection, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let due = |waiting: &str, deadline: &str| -> rusqlite::Result<Vec<(DateTime<Utc>, Uuid, String, bool)>> {
-        let sql =
-            format!("SELECT {deadline}, id, ward_code FROM reports WHERE {waiting} AND {deadline} <= ?1");
+    let due = |waiting: &str, column: &str| -> rusqlite::Result<Vec<Breach>> {
+        let sql = format!("SELECT {column}, id, ward_code FROM reports WHERE {waiting} AND {column} <= ?1");
         let mut query = tx.prepare(&sql)?;
-        let ack = deadline == "deadline_ack";
-        let rows =
-            query.query_map([stamp(now)], |row| Ok((time(row, 0)?, uuid(row, 1)?, row.get(2)?, ack)))?;
+        let ack = column == "deadline_ack";
+        let rows = query.query_map([stamp(now)], |row| {
+            Ok(Breach { deadline: time(row, 0)?, report: uuid(row, 1)?, ward: row.get(2)?, ack })
+        })?;
         rows.collect()
     };
     let mut breaches = due(AWAITING_ACK, "deadline_ack")?;
     breaches.extend(due(AWAITING_ANSWER, "deadline_handle")?);
-    breaches.sort_by_key(|&(deadline, id, _, ack)| (deadline, !ack, id));
-    for (deadline, id, ward, ack) in &breaches {
-        let (change, column) = if *ack {
-            (Change::AckOverdue { deadline: *deadline }, "ack_overdue_at")
+    breaches.sort_by_key(|breach| (breach.deadline, !breach.ack, breach.report));
+    for breach in &breaches {
+        let (change, column) = if breach.ack {
+            (Change::AckOverdue { deadline: breach.deadline }, "ack_overdue_at")
         } else {
-            (Change::HandlingOverdue { deadline: *deadline }, "handle_overdue_at")
+            (Change::HandlingOverdue { deadline: breach.deadline }, "handle_overdue_at")
         };
         tx.execute(
             &format!("UPDATE reports SET {column} = ?1 WHERE id = ?2"),
-            params![stamp(*deadline), id.to_string()],
+            params![stamp(breach.deadline), breach.report.to_string()],
         )?;
-        append_event(tx, *id, ward, *deadline, "system", &change)?;
+        append_event(tx, breach.report, &breach.ward, breach.deadline, "system", &change)?;
     }
     Ok(breaches.len())
 }
