@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod dashboard;
 pub mod devices;
 pub mod display;
 pub mod http;

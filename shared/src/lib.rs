@@ -7,6 +7,7 @@
 //! - [`report`]: categories, priorities, a new report and its validation.
 //! - [`api`]: the other request and response bodies: devices, report views, events.
 //! - [`answers`]: the answer templates ward staff start from.
+//! - [`dashboard`]: the city dashboard and the public transparency figures.
 //! - [`status`]: the report status state machine.
 //! - [`validation`]: the field error every validation returns.
 //! - [`sla`]: the office calendar of Hà Nội and the deadlines computed on it.
@@ -14,6 +15,7 @@
 
 pub mod answers;
 pub mod api;
+pub mod dashboard;
 pub mod report;
 pub mod sla;
 pub mod status;

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared state, and the middleware every request passes through.
 
 mod auth;
+mod dashboard;
 mod devices;
 pub mod error;
 mod health;
@@ -137,6 +138,8 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
         .route("/api/v1/photos", post(photos::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/api/v1/photos/{id}", get(photos::get))
         .route("/api/v1/live", get(live::live))
+        .route("/api/v1/dashboard", get(dashboard::dashboard))
+        .route("/api/v1/transparency", get(dashboard::transparency))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(limits::JSON_BODY_LIMIT))

@@ -78,3 +78,14 @@ fn parse_number(field: &str, raw: &str) -> Result<f64, FieldError> {
         FieldError::new(field, ErrorCode::NotANumber, format!("{field} must be a number, got {raw:?}"))
     })
 }
+
+/// An optional `YYYY-MM-DD` date.
+pub fn date(field: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate>, FieldError> {
+    present(raw)
+        .map(|raw| {
+            chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+                FieldError::invalid(field, format!("{field} must be a date such as 2025-07-01, got {raw:?}"))
+            })
+        })
+        .transpose()
+}

@@ -274,11 +274,13 @@ fn plain_date(value: &toml::value::Datetime) -> Option<NaiveDate> {
     }
 }
 
-fn to_local(t: DateTime<Utc>) -> NaiveDateTime {
+/// `t` on Hà Nội's clocks.
+pub fn to_local(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc() + UTC_OFFSET
 }
 
-fn to_utc(local: NaiveDateTime) -> DateTime<Utc> {
+/// The moment Hà Nội's clocks show `local`.
+pub fn to_utc(local: NaiveDateTime) -> DateTime<Utc> {
     (local - UTC_OFFSET).and_utc()
 }
 

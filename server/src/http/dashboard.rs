@@ -1,0 +1,192 @@
+//! `GET /api/v1/dashboard` (staff: the city's figures, or a ward's) and
+//! `GET /api/v1/transparency` (everyone: each ward's on-time and satisfaction figures).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, TimeDelta};
+use phananh_shared::api::WardRef;
+use phananh_shared::dashboard::{Dashboard, Figures, Transparency};
+use phananh_shared::sla::to_local;
+use phananh_shared::validation::FieldError;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Staff;
+use super::error::ApiError;
+use super::params;
+use crate::dashboard::{self, Period};
+
+/// The longest period one dashboard covers, and the default: the last 30 days.
+const LONGEST_PERIOD_DAYS: i64 = 366;
+const DEFAULT_PERIOD_DAYS: i64 = 30;
+
+#[derive(Debug, Deserialize)]
+pub struct DashboardQuery {
+    from: Option<String>,
+    to: Option<String>,
+    ward: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Format {
+    Json,
+    Csv,
+}
+
+/// `GET /api/v1/dashboard?from=&to=&ward=&format=json|csv`: city staff see every ward (or
+/// the one they name); a ward officer sees their own ward only.
+pub async fn dashboard(
+    State(state): State<Arc<AppState>>,
+    Staff(staff): Staff,
+    query: Result<Query<DashboardQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let period = period(&state, query.from.as_deref(), query.to.as_deref())?;
+    let format = match query.format.as_deref() {
+        Some(format) => params::choice("format", format)?,
+        None => Format::Json,
+    };
+    let asked = query.ward.as_deref().map(str::trim).filter(|w| !w.is_empty());
+    let ward = match (&staff.ward_code, asked) {
+        (Some(own), Some(asked)) if own != asked => {
+            return Err(ApiError::forbidden(format!("you are staff of ward {own}, not of ward {asked}")));
+        }
+        (Some(own), _) => Some(own.as_str()),
+        (None, asked) => asked,
+    };
+    let wards = match ward {
+        Some(code) => vec![ward_ref(&state, code)?],
+        None => state
+            .wards
+            .wards()
+            .iter()
+            .map(|w| WardRef { code: w.code.clone(), name: w.name.clone() })
+            .collect(),
+    };
+    let dashboard = dashboard::dashboard(&state.store, wards, ward.is_some(), period).await?;
+    Ok(match format {
+        Format::Json => Json(dashboard).into_response(),
+        Format::Csv => csv(&dashboard)?,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /api/v1/transparency?from=&to=`: each ward's figures for the public.
+pub async fn transparency(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Result<Json<Transparency>, ApiError> {
+    let Query(query) = query?;
+    let period = period(&state, query.from.as_deref(), query.to.as_deref())?;
+    let wards =
+        state.wards.wards().iter().map(|w| WardRef { code: w.code.clone(), name: w.name.clone() }).collect();
+    Ok(Json(dashboard::transparency(&state.store, wards, period).await?))
+}
+
+/// The period asked for: `from` and `to` both included, the last 30 days (to today, in Hà
+/// Nội) when not said.
+fn period(state: &AppState, from: Option<&str>, to: Option<&str>) -> Result<Period, ApiError> {
+    let now = state.clock.now();
+    let to: NaiveDate = params::date("to", to)?.unwrap_or_else(|| to_local(now).date());
+    let from = params::date("from", from)?.unwrap_or(to - TimeDelta::days(DEFAULT_PERIOD_DAYS - 1));
+    if from > to {
+        return Err(FieldError::invalid("from", format!("from ({from}) is after to ({to})")).into());
+    }
+    if (to - from).num_days() >= LONGEST_PERIOD_DAYS {
+        return Err(FieldError::invalid(
+            "from",
+            format!("a period covers at most {LONGEST_PERIOD_DAYS} days"),
+        )
+        .into());
+    }
+    Ok(Period { from, to, now })
+}
+
+fn ward_ref(state: &AppState, code: &str) -> Result<WardRef, ApiError> {
+    let ward = state.wards.ward(code).ok_or_else(|| {
+        FieldError::invalid("ward", format!("there is no ward {code:?} in the boundaries in force"))
+    })?;
+    Ok(WardRef { code: ward.code.clone(), name: ward.name.clone() })
+}
+
+/// One row of the CSV export (the total, then each ward): [`Figures`] with the backlog ages
+/// as columns of their own, since CSV has no nesting.
+#[derive(Serialize)]
+struct Row<'a> {
+    ward_code: &'a str,
+    ward_name: &'a str,
+    received: u64,
+    acknowledged_on_time_pct: Option<f64>,
+    acknowledgements_due: u64,
+    resolved_on_time_pct: Option<f64>,
+    resolutions_due: u64,
+    resolved: u64,
+    handling_hours_median: Option<f64>,
+    handling_hours_p90: Option<f64>,
+    satisfaction_pct: Option<f64>,
+    ratings: u64,
+    overdue_now: u64,
+    backlog: u64,
+    backlog_under_1_day: u64,
+    backlog_1_to_3_days: u64,
+    backlog_3_to_5_days: u64,
+    backlog_5_to_10_days: u64,
+    backlog_over_10_days: u64,
+}
+
+impl<'a> Row<'a> {
+    fn new(ward_code: &'a str, ward_name: &'a str, f: &Figures) -> Row<'a> {
+        Row {
+            ward_code,
+            ward_name,
+            received: f.received,
+            acknowledged_on_time_pct: f.acknowledged_on_time_pct,
+            acknowledgements_due: f.acknowledgements_due,
+            resolved_on_time_pct: f.resolved_on_time_pct,
+            resolutions_due: f.resolutions_due,
+            resolved: f.resolved,
+            handling_hours_median: f.handling_hours_median,
+            handling_hours_p90: f.handling_hours_p90,
+            satisfaction_pct: f.satisfaction_pct,
+            ratings: f.ratings,
+            overdue_now: f.overdue_now,
+            backlog: f.backlog,
+            backlog_under_1_day: f.backlog_age.under_1_day,
+            backlog_1_to_3_days: f.backlog_age.from_1_to_3_days,
+            backlog_3_to_5_days: f.backlog_age.from_3_to_5_days,
+            backlog_5_to_10_days: f.backlog_age.from_5_to_10_days,
+            backlog_over_10_days: f.backlog_age.over_10_days,
+        }
+    }
+}
+
+/// The ward table as CSV, with a byte-order mark so that spreadsheet programs read the
+/// Vietnamese names as UTF-8.
+fn csv(dashboard: &Dashboard) -> Result<Response, ApiError> {
+    let mut out = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+    // A ward's own dashboard has one row: its total is that row.
+    let total = (dashboard.wards.len() > 1).then(|| Row::new("", "Toàn thành phố", &dashboard.total));
+    let wards = dashboard.wards.iter().map(|w| Row::new(&w.ward.code, &w.ward.name, &w.figures));
+    for row in total.into_iter().chain(wards) {
+        out.serialize(row).map_err(ApiError::internal)?;
+    }
+    let bytes = out.into_inner().map_err(ApiError::internal)?;
+    let file = format!("attachment; filename=\"phananh-{}-{}.csv\"", dashboard.from, dashboard.to);
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, file)],
+        bytes,
+    )
+        .into_response())
+}
