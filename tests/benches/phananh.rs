@@ -21,9 +21,154 @@ fn main() {
     println!();
     println!("| what | how | figure | compared with |");
     println!("|---|---|---|---|");
-    let index = routing();
-    ingest(&index);
-    ingest_with_wrk();
+    // `PHANANH_BENCH=live make bench` runs only the benchmarks whose name contains `live`.
+    let only = std::env::var("PHANANH_BENCH").unwrap_or_default();
+    let wanted = |name: &str| name.contains(only.as_str());
+    if wanted("routing") || wanted("ingest") {
+        let index = routing();
+        if wanted("ingest") {
+            ingest(&index);
+            ingest_with_wrk();
+        }
+    }
+    if wanted("live") {
+        live_fanout(1_000);
+        live_fanout(10_000);
+    }
+}
+
+/// Status changes timed, one after the other.
+const CHANGES: usize = 21;
+
+/// Live fan-out: `subscribers` idle WebSocket subscribers of the city scope, then status
+/// changes one at a time; for each, the time from sending the staff action to its arrival at
+/// each subscriber (an upper bound on "from commit": the request's own time is included).
+/// And the server's memory per idle subscriber.
+fn live_fanout(subscribers: usize) {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data.path(), NO_RATE_LIMITS);
+    let officer = phananh_tests::StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
+    let city = phananh_tests::StaffClient::create(&server, data.path(), "thanhpho", "city", None);
+    let resident = ResidentDevice::register(&server);
+    // Reports to move, filed before anyone listens: three status changes each.
+    let reports: Vec<String> = (0..CHANGES / 3)
+        .map(|_| {
+            let mut report = report_at(105.8525, 21.0288);
+            report["category"] = serde_json::json!("noise");
+            assert_eq!(resident.file(&report).unwrap().status(), reqwest::StatusCode::CREATED);
+            report["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let newest = reports.len() as u64;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let before = rss_kib(server.pid());
+
+    let base = server.url("");
+    let arrived = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut clients = Vec::with_capacity(subscribers);
+    // In waves, so the listen queue never overflows.
+    for wave in 0..subscribers / 500 {
+        let connected: Vec<phananh_tests::LiveClient> = runtime.block_on(async {
+            let connecting = (0..500).map(|_| {
+                let (base, token) = (base.clone(), city.token.clone());
+                tokio::spawn(async move {
+                    let mut live = phananh_tests::LiveClient::connect(&base, "city", newest, Some(&token))
+                        .await
+                        .unwrap_or_else(|refused| panic!("subscriber refused: {refused:?}"));
+                    live.until_caught_up().await;
+                    live
+                })
+            });
+            let mut connected = Vec::new();
+            for client in connecting.collect::<Vec<_>>() {
+                connected.push(client.await.unwrap());
+            }
+            connected
+        });
+        assert_eq!(connected.len(), 500, "wave {wave}");
+        clients.extend(connected);
+    }
+    let after = rss_kib(server.pid());
+    let per_connection = (after.saturating_sub(before)) as f64 / subscribers as f64;
+
+    // Each subscriber notes when each change arrived (the first, a warm-up, is not timed).
+    let listening: Vec<_> = clients
+        .into_iter()
+        .map(|mut live| {
+            let arrived = std::sync::Arc::clone(&arrived);
+            runtime.spawn(async move {
+                let mut times = Vec::with_capacity(CHANGES + 1);
+                while times.len() < CHANGES + 1 {
+                    let seq = live.next_event_seq().await.expect("the stream stays open");
+                    times.push((seq, Instant::now()));
+                    arrived.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                (times, live)
+            })
+        })
+        .collect();
+    // A staff note first, untimed: it warms every connection's buffers up. Then the status
+    // changes, each waited for at every subscriber before the next.
+    let warm_up = (&reports[0], serde_json::json!({ "action": "note", "text": "Khởi động, chưa tính giờ." }));
+    let status_changes = reports.iter().flat_map(|report| {
+        [
+            serde_json::json!({ "action": "acknowledge" }),
+            serde_json::json!({ "action": "start" }),
+            serde_json::json!({ "action": "resolve", "answer": "Đã nhắc nhở, tiếng ồn đã chấm dứt." }),
+        ]
+        .map(|action| (report, action))
+    });
+    let mut sent = std::collections::HashMap::new();
+    for (n, (report, action)) in std::iter::once(warm_up).chain(status_changes).enumerate() {
+        let seq = newest + 1 + n as u64;
+        sent.insert(seq, Instant::now());
+        assert_eq!(officer.act(report, &action).status(), reqwest::StatusCode::OK);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while arrived.load(std::sync::atomic::Ordering::Relaxed) < (n + 1) * subscribers {
+            assert!(Instant::now() < deadline, "change {seq} did not reach every subscriber in 60 s");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let warm_up = newest + 1;
+    let (times, clients): (Vec<_>, Vec<_>) =
+        listening.into_iter().map(|task| runtime.block_on(task).unwrap()).unzip();
+    // Closed only now: ten thousand closes during the last change would be timed with it.
+    drop(clients);
+    let mut latencies: Vec<Duration> = times
+        .into_iter()
+        .flatten()
+        .filter(|(seq, _)| *seq > warm_up)
+        .map(|(seq, at)| at - sent[&seq])
+        .collect();
+    latencies.sort();
+    let quantile = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    row(
+        &format!("live fan-out, {} idle subscribers", thousands(subscribers as f64)),
+        &format!(
+            "{CHANGES} status changes one at a time, each to every city-scope WebSocket subscriber (clients in the same process, on the same 2 cores); from sending the staff action to receipt"
+        ),
+        &format!("p50 {:.1} ms, p99 {:.1} ms", ms(quantile(0.5)), ms(quantile(0.99))),
+        "target p99 ≤ 50 ms",
+    );
+    row(
+        "live subscriber memory",
+        &format!(
+            "server RSS with {} idle subscribers minus before they connected",
+            thousands(subscribers as f64)
+        ),
+        &format!("{per_connection:.1} KiB per connection ({} MiB in all)", (after - before) / 1024),
+        "target ≤ 20 KB per idle connection",
+    );
+}
+
+/// The resident memory of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("a Linux /proc");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/<pid>/status")
 }
 
 /// The same filing driven by wrk, a load generator in C that takes little of the two cores

@@ -149,6 +149,11 @@ impl TestServer {
             .expect("the server answers")
     }
 
+    /// The server's process id (to read its memory use, say).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The code of the ward holding (`lon`, `lat`), as the server locates it.
     pub fn ward_at(&self, (lon, lat): (f64, f64)) -> String {
         let url = self.url(&format!("/api/v1/wards/locate?lon={lon}&lat={lat}"));

@@ -8,6 +8,7 @@ use phananh_shared::api::LiveMessage;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::TestServer;
@@ -56,7 +57,16 @@ impl LiveClient {
             socket.set_recv_buffer_size(size).expect("a receive buffer size");
         }
         let stream = socket.connect(address.parse().expect("host:port")).await.expect("the server listens");
-        match tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await {
+        // Small buffers: the library's default read buffer (128 KiB, zeroed on every read)
+        // would make ten thousand clients in one process measure themselves, not the server.
+        let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
+        match tokio_tungstenite::client_async_with_config(
+            request,
+            MaybeTlsStream::Plain(stream),
+            Some(config),
+        )
+        .await
+        {
             Ok((socket, _)) => Ok(LiveClient { socket }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 let body = response.body().as_deref().unwrap_or_default();
@@ -88,6 +98,25 @@ impl LiveClient {
                 }
                 Ok(Message::Close(_)) | Err(_) => return None,
                 Ok(_) => {}
+            }
+        }
+    }
+
+    /// The sequence number of the next event, skipping other messages; `None` if the stream
+    /// ends. Reads only `type` and `seq`: a cheap client, for benchmarks that time the server.
+    pub async fn next_event_seq(&mut self) -> Option<u64> {
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            #[serde(rename = "type")]
+            kind: &'a str,
+            seq: u64,
+        }
+        loop {
+            if let Message::Text(text) = self.socket.next().await?.ok()? {
+                let head: Head = serde_json::from_str(&text).expect("a live message");
+                if head.kind == "event" {
+                    return Some(head.seq);
+                }
             }
         }
     }

@@ -4,15 +4,16 @@
 //! The [`Hub`] follows the store: after each commit it reads the new events from the
 //! database (so nothing is published that is not committed) and broadcasts them in sequence
 //! order, each serialised once per view (staff's, everyone else's). A [`Subscription`]
-//! replays what a client missed from the database, then takes the broadcast; since it
-//! subscribes before it looks at how far the hub has got, every event reaches it one way or
-//! the other, and the sequence numbers drop the ones that came both ways.
+//! replays what a client missed from the database up to the newest committed event, then
+//! takes the broadcast; since it subscribes before it reads how far the database has got,
+//! every event reaches it one way or the other, and the sequence numbers drop the ones that
+//! came both ways.
 
 mod scope;
 mod subscription;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use phananh_shared::api::{Event, LiveMessage};
@@ -67,9 +68,6 @@ pub struct Hub {
 
 struct HubInner {
     sender: broadcast::Sender<Arc<LiveEvent>>,
-    /// The newest published sequence number. Held while publishing and while subscribing, so
-    /// a subscriber either gets an event from the broadcast or finds it at or below this.
-    published: Mutex<u64>,
     store: Store,
     /// Subscriptions alive now (not counting the server's own watchers).
     subscribers: AtomicUsize,
@@ -88,30 +86,21 @@ impl Hub {
             })
             .await? as u64;
         let (sender, _) = broadcast::channel(backlog);
-        let hub = Hub {
-            inner: Arc::new(HubInner {
-                sender,
-                published: Mutex::new(newest),
-                store,
-                subscribers: AtomicUsize::new(0),
-            }),
-        };
-        let publisher = hub.clone().publish();
+        let hub = Hub { inner: Arc::new(HubInner { sender, store, subscribers: AtomicUsize::new(0) }) };
+        let publisher = hub.clone().publish(newest);
         Ok((hub, publisher))
     }
 
-    /// Publishes the new events after every commit, until the store closes.
-    async fn publish(self) {
+    /// Publishes the events after `after` as they are committed, until the store closes.
+    async fn publish(self, mut after: u64) {
         let mut commits = self.inner.store.commits();
         loop {
-            let after = *self.inner.published.lock().expect("not poisoned");
             let read =
                 self.inner.store.read(move |conn| events_after(conn, after, u64::MAX, &Scope::City)).await;
             match read {
                 Ok(events) if !events.is_empty() => {
-                    let mut published = self.inner.published.lock().expect("not poisoned");
                     for event in events {
-                        *published = event.seq();
+                        after = event.seq();
                         // No receiver is no error: nobody is listening right now.
                         let _ = self.inner.sender.send(Arc::new(event));
                     }
@@ -126,20 +115,14 @@ impl Hub {
         }
     }
 
-    /// A receiver of every event published from now on, and the newest sequence number
-    /// already published (the subscriber replays up to it from the database).
-    fn subscribe(&self) -> (broadcast::Receiver<Arc<LiveEvent>>, u64) {
-        let published = self.inner.published.lock().expect("not poisoned");
-        (self.inner.sender.subscribe(), *published)
-    }
-
     /// Counts a subscription from now until the guard is dropped.
     fn count_subscriber(&self) -> SubscriberCount {
         self.inner.subscribers.fetch_add(1, Ordering::Relaxed);
         SubscriberCount(Arc::clone(&self.inner))
     }
 
-    /// Every event published from now on, for the server's own watchers.
+    /// Every event published from now on. A subscriber takes this before it reads the newest
+    /// committed event from the database, so every later event reaches it here.
     pub fn changes(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.inner.sender.subscribe()
     }

@@ -30,7 +30,8 @@ pub struct Subscription {
     events: broadcast::Receiver<Arc<LiveEvent>>,
     /// Every event up to here has been sent or is not in the scope.
     cursor: u64,
-    /// While replaying: the newest event the hub had published when the subscription began.
+    /// While replaying: the newest event committed when the subscription began (it may not
+    /// have been published yet; the broadcast's copy of it is then dropped as a repeat).
     replay_until: Option<u64>,
     ready: VecDeque<(Bytes, u64)>,
     _counted: SubscriberCount,
@@ -39,7 +40,7 @@ pub struct Subscription {
 impl Subscription {
     /// Starts a subscription to `scope` after sequence number `since`.
     pub async fn start(hub: &Hub, mut scope: Scope, since: u64) -> Result<Subscription, ApiError> {
-        let (events, published) = hub.subscribe();
+        let events = hub.changes();
         let seed = scope.clone();
         let (newest, following) = hub
             .store()
@@ -78,7 +79,7 @@ impl Subscription {
             scope,
             events,
             cursor: since,
-            replay_until: Some(published.max(since)),
+            replay_until: Some(newest),
             ready: VecDeque::new(),
             _counted: hub.count_subscriber(),
         })
