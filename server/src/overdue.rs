@@ -43,8 +43,8 @@ pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
             next = match store.read(next_deadline).await {
                 Ok(next) => next,
                 Err(error) => {
-                    tracing::error!(%error, "cannot read the next deadline");
-                    Some(clock.now())
+                    tracing::error!(%error, "cannot read the next deadline; looking again in a minute");
+                    Some(clock.now() + chrono::TimeDelta::minutes(1))
                 }
             };
         }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use geo::{Contains, Point, Rect};
 use phananh_shared::wards::{Validity, WardIndex};
-use phananh_tests::{NO_RATE_LIMITS, ResidentDevice, TestServer, reference_file, report_at, server_binary};
+use phananh_tests::{
+    HOAN_KIEM, NO_RATE_LIMITS, ResidentDevice, TestServer, reference_file, report_at, server_binary,
+};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rstar::{RTree, primitives::GeomWithData, primitives::Rectangle};
 
@@ -53,7 +55,7 @@ fn live_fanout(subscribers: usize) {
     // Reports to move, filed before anyone listens: three status changes each.
     let reports: Vec<String> = (0..CHANGES / 3)
         .map(|_| {
-            let mut report = report_at(105.8525, 21.0288);
+            let mut report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
             report["category"] = serde_json::json!("noise");
             assert_eq!(resident.file(&report).unwrap().status(), reqwest::StatusCode::CREATED);
             report["id"].as_str().unwrap().to_owned()

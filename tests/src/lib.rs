@@ -243,6 +243,11 @@ impl ResidentDevice {
     }
 }
 
+/// Landmarks whose wards the tests know: Hoàn Kiếm lake (ward 00070, Phường Hoàn Kiếm) and
+/// the Temple of Literature (Văn Miếu, in a neighbouring ward).
+pub const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
+pub const VAN_MIEU: (f64, f64) = (105.8355, 21.0293);
+
 /// A valid new report at (`lon`, `lat`) with a fresh id.
 pub fn report_at(lon: f64, lat: f64) -> serde_json::Value {
     serde_json::json!({

@@ -1,6 +1,6 @@
 //! The test clock (`serve --manual-clock`): only there when asked for, and never going back.
 
-use phananh_tests::{ResidentDevice, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, TestServer, report_at};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -14,7 +14,7 @@ fn a_server_in_service_has_no_test_clock() {
 fn the_manual_clock_dates_what_happens_and_does_not_go_back() {
     let server = TestServer::start_with(&["--manual-clock", "2026-03-06T16:30:00+07:00"]);
     let resident = ResidentDevice::register(&server);
-    let filed: Value = resident.file(&report_at(105.8525, 21.0288)).unwrap().json().unwrap();
+    let filed: Value = resident.file(&report_at(HOAN_KIEM.0, HOAN_KIEM.1)).unwrap().json().unwrap();
     assert_eq!(filed["received_at"], "2026-03-06T09:30:00Z");
     // Friday 16:30 in Hà Nội: acknowledged by Monday 16:30 (8 working hours).
     assert_eq!(filed["deadlines"]["acknowledge"], "2026-03-09T09:30:00Z");

@@ -5,7 +5,7 @@
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use phananh_tests::{NO_RATE_LIMITS, ResidentDevice, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, NO_RATE_LIMITS, ResidentDevice, TestServer, report_at};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -26,7 +26,7 @@ fn sigkill_while_filing_loses_no_acknowledged_report() {
             let (acknowledged, progress) = (&acknowledged, &progress);
             scope.spawn(move || {
                 loop {
-                    let report = report_at(105.8525, 21.0288);
+                    let report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
                     // Any failure to get an answer means the server is gone: stop.
                     let Ok(response) = device.file(&report) else { break };
                     match response.status() {

@@ -2,12 +2,9 @@
 //! at known times with the manual clock. (The arithmetic itself is checked against a larger
 //! hand-worked fixture in the server's unit tests.)
 
-use phananh_tests::{ResidentDevice, StaffClient, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, VAN_MIEU, report_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
-const VAN_MIEU: (f64, f64) = (105.8355, 21.0293);
 
 struct World {
     server: TestServer,

@@ -1,12 +1,10 @@
 //! The reporter's follow-up: rating the answer (closing, or reopening after a low rating)
 //! and adding information.
 
-use phananh_tests::{ResidentDevice, StaffClient, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, report_at};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
-
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
 
 struct World {
     server: TestServer,

@@ -6,12 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use phananh_tests::{ResidentDevice, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, TestServer, report_at};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
 /// One request per 1,000 s: no refill within a test.
 const NO_REFILL: &str = "0.001";
 

@@ -5,12 +5,11 @@ use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
 use phananh_shared::api::{Change, LiveMessage};
-use phananh_tests::{LiveClient, NO_RATE_LIMITS, ResidentDevice, StaffClient, TestServer, report_at};
+use phananh_tests::{
+    HOAN_KIEM, LiveClient, NO_RATE_LIMITS, ResidentDevice, StaffClient, TestServer, VAN_MIEU, report_at,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
-const VAN_MIEU: (f64, f64) = (105.8355, 21.0293);
 
 struct World {
     server: TestServer,

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use phananh_shared::api::{Change, Event, LiveMessage};
-use phananh_tests::{LiveClient, NO_RATE_LIMITS, ResidentDevice, StaffClient, TestServer, report_at};
+use phananh_tests::{
+    HOAN_KIEM, LiveClient, NO_RATE_LIMITS, ResidentDevice, StaffClient, TestServer, VAN_MIEU, report_at,
+};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use reqwest::StatusCode;
@@ -17,8 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 /// Four wards' landmarks: Hoàn Kiếm lake, Văn Miếu, West Lake, Times City.
-const PLACES: [(f64, f64); 4] =
-    [(105.8525, 21.0288), (105.8355, 21.0293), (105.8190, 21.0580), (105.8680, 20.9950)];
+const PLACES: [(f64, f64); 4] = [HOAN_KIEM, VAN_MIEU, (105.8190, 21.0580), (105.8680, 20.9950)];
 const DEVICES: usize = 20;
 const REPORTS: usize = 250;
 /// Reports that exist before the subscribers start, so some can subscribe to one report.

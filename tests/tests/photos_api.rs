@@ -4,13 +4,12 @@
 use std::io::Cursor;
 
 use image::{ImageFormat, RgbImage};
-use phananh_tests::{ResidentDevice, StaffClient, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, report_at};
 use reqwest::StatusCode;
 use reqwest::blocking::multipart::{Form, Part};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
 /// Text the test puts in the photo's EXIF block: it must never come back.
 const SECRET: &[u8] = b"GPSLatitude 21.0288 N GPSLongitude 105.8525 E PhananhTestCam";
 

@@ -3,14 +3,12 @@
 
 use std::sync::LazyLock;
 
-use phananh_tests::{ResidentDevice, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, TestServer, report_at};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
 static SERVER: LazyLock<TestServer> = LazyLock::new(TestServer::start);
-
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
 
 fn body(response: reqwest::blocking::Response) -> (StatusCode, Value) {
     let status = response.status();

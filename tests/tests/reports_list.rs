@@ -1,13 +1,10 @@
 //! Lists, nearby search and "me too": reading reports the way the app's map and the
 //! "already reported" prompt do.
 
-use phananh_tests::{ResidentDevice, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, TestServer, VAN_MIEU, report_at};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
-
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
-const VAN_MIEU: (f64, f64) = (105.8355, 21.0293);
 
 fn get(server: &TestServer, path: &str) -> (StatusCode, Value) {
     let response = Client::new().get(server.url(path)).send().unwrap();

@@ -7,12 +7,9 @@
 //! arrived, the later report's breach would have arrived with it had it been recorded.
 
 use phananh_shared::api::{Change, Event, LiveMessage};
-use phananh_tests::{LiveClient, ResidentDevice, StaffClient, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, LiveClient, ResidentDevice, StaffClient, TestServer, VAN_MIEU, report_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
-const VAN_MIEU: (f64, f64) = (105.8355, 21.0293);
 
 struct World {
     server: TestServer,

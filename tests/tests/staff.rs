@@ -6,12 +6,10 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::LazyLock;
 
-use phananh_tests::{ResidentDevice, STAFF_PASSWORD, TestServer, report_at, run_server};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, STAFF_PASSWORD, TestServer, report_at, run_server};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
-
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
 
 /// One server for the whole file, on a data directory the tests make accounts in.
 struct World {

@@ -1,11 +1,10 @@
 //! The staff workflow over HTTP: every action from every status, by the ward's own officer,
 //! by another ward's officer and by city staff; what each action does; and privacy.
 
-use phananh_tests::{ResidentDevice, StaffClient, TestServer, report_at};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, report_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
 /// Phường Ba Đình, the other ward in these tests.
 const BA_DINH: &str = "00004";
 

@@ -26,6 +26,7 @@ use super::AppState;
 use super::auth::{bearer, reader};
 use super::error::ApiError;
 use crate::live::{Next, Scope, Subscription};
+use crate::reports::{Reader, sees_staff_view};
 
 /// How long one message may take to reach a client before it counts as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,28 +85,11 @@ pub async fn live(
         .on_upgrade(move |socket| stream_to_socket(socket, subscription, heartbeat)))
 }
 
-/// Whether the full view of report `id` is for `reader` (its ward's or the city's staff).
-async fn report_staff_view(
-    state: &AppState,
-    id: Uuid,
-    reader: &crate::reports::Reader,
-) -> Result<bool, ApiError> {
+/// Whether `reader` gets report `id`'s staff view; 404 if there is no such report.
+async fn report_staff_view(state: &AppState, id: Uuid, reader: &Reader) -> Result<bool, ApiError> {
     let reader = reader.clone();
-    let found = state
-        .store
-        .read(move |conn| {
-            use rusqlite::OptionalExtension;
-            conn.query_row(
-                "SELECT device_id, ward_code FROM reports WHERE id = ?1",
-                [id.to_string()],
-                |row| Ok((crate::reports::rows::uuid(row, 0)?, row.get::<_, String>(1)?)),
-            )
-            .optional()
-            .map_err(ApiError::from)
-        })
-        .await?;
-    let (device, ward) = found.ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
-    Ok(matches!(reader, crate::reports::Reader::Staff { .. }) && reader.sees_all_of(device, &ward))
+    let seen = state.store.read(move |conn| Ok::<_, ApiError>(sees_staff_view(conn, id, &reader)?)).await?;
+    seen.ok_or_else(|| ApiError::not_found(format!("no report {id}")))
 }
 
 fn accepts_event_stream(headers: &HeaderMap) -> bool {

@@ -13,7 +13,6 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use uuid::Uuid;
 
-use super::existing;
 use super::rows::{conversion, parsed, time, uuid};
 use crate::http::error::ApiError;
 use crate::store::{Store, stamp};
@@ -56,12 +55,7 @@ pub async fn get(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Repor
 pub async fn events(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Vec<Event>>, ApiError> {
     store
         .read(move |conn| {
-            let Some((device, _)) = existing(conn, id)? else { return Ok(None) };
-            let ward: String =
-                conn.query_row("SELECT ward_code FROM reports WHERE id = ?1", [id.to_string()], |row| {
-                    row.get(0)
-                })?;
-            let private = reader.sees_all_of(device, &ward) && !matches!(reader, Reader::Device(_));
+            let Some(private) = sees_staff_view(conn, id, &reader)? else { return Ok(None) };
             let mut query = conn.prepare(
                 "SELECT seq, report_id, ward_code, at, data FROM events
                  WHERE report_id = ?1 AND (kind <> 'noted' OR ?2) ORDER BY seq",
@@ -71,6 +65,16 @@ pub async fn events(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Ve
             Ok(Some(events))
         })
         .await
+}
+
+/// Whether `reader` sees report `id`'s staff view (its staff notes): its ward's staff and the
+/// city's. `None` if there is no such report.
+pub fn sees_staff_view(conn: &Connection, id: Uuid, reader: &Reader) -> rusqlite::Result<Option<bool>> {
+    conn.query_row("SELECT device_id, ward_code FROM reports WHERE id = ?1", [id.to_string()], |row| {
+        let staff = matches!(reader, Reader::Staff { .. });
+        Ok(staff && reader.sees_all_of(uuid(row, 0)?, &row.get::<_, String>(1)?))
+    })
+    .optional()
 }
 
 /// The columns of a report view, in the order [`view_row`] reads them.
