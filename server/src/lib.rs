@@ -20,6 +20,7 @@ pub mod seed;
 pub mod serve;
 pub mod staff;
 pub mod store;
+pub mod sync;
 pub mod tokens;
 pub mod uploads;
 pub mod wards_file;

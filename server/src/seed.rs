@@ -199,24 +199,21 @@ impl World {
         act(ActionRequest::Resolve { answer, after_photos }, when).await?;
         let Some(when) = step(2..96, rng) else { return Ok(()) };
         let stars = *[5u8, 5, 4, 4, 4, 3, 2, 1].get(rng.random_range(0..8)).expect("in range");
+        let policy = *policy;
+        let rate = |rating: RatingRequest| {
+            store.write(move |tx| reports::rate(tx, &policy, device, id, rating, when))
+        };
         if stars <= 2 && rng.random_bool(0.5) {
             let comment = Some("Tình trạng vẫn tiếp diễn, đề nghị phường kiểm tra lại.".to_owned());
-            reports::rate(store, policy, device, id, RatingRequest { stars, comment, reopen: true }, when)
-                .await?;
+            rate(RatingRequest { stars, comment, reopen: true }).await?;
             if let Some(when) = step(1..24, rng) {
                 let text = "Tối qua vẫn còn, tôi gửi thêm thông tin.".to_owned();
-                reports::comment(store, device, id, CommentRequest { text }, when).await?;
+                store
+                    .write(move |tx| reports::comment(tx, device, id, CommentRequest { text }, when))
+                    .await?;
             }
         } else {
-            reports::rate(
-                store,
-                policy,
-                device,
-                id,
-                RatingRequest { stars, comment: None, reopen: false },
-                when,
-            )
-            .await?;
+            rate(RatingRequest { stars, comment: None, reopen: false }).await?;
         }
         Ok(())
     }

@@ -11,6 +11,7 @@
 //! - [`status`]: the report status state machine.
 //! - [`validation`]: the field error every validation returns.
 //! - [`sla`]: the office calendar of Hà Nội and the deadlines computed on it.
+//! - [`sync`]: the offline-first client's push and pull.
 //! - [`wards`]: ward boundaries and the point-in-polygon index that routes a report.
 
 pub mod answers;
@@ -19,5 +20,6 @@ pub mod dashboard;
 pub mod report;
 pub mod sla;
 pub mod status;
+pub mod sync;
 pub mod validation;
 pub mod wards;

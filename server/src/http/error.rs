@@ -64,6 +64,16 @@ impl ApiError {
         self
     }
 
+    /// Whether the client can fix what was refused (a 4xx), as opposed to a failure of ours.
+    pub fn is_client_error(&self) -> bool {
+        self.status.is_client_error()
+    }
+
+    /// The error's code, message and field, as the body carries them.
+    pub fn parts(&self) -> (&str, &str, Option<&str>) {
+        (&self.body.code, &self.body.message, self.body.field.as_deref())
+    }
+
     /// A failure of ours, not the client's: logged in full, answered without details.
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "internal error");
@@ -93,11 +103,13 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
         let message = rejection.body_text();
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            let limit = super::limits::JSON_BODY_LIMIT / 1024;
+            let (json, push) = (super::limits::JSON_BODY_LIMIT / 1024, super::limits::PUSH_BODY_LIMIT / 1024);
             return ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
-                format!("the request body is larger than the {limit} KiB a JSON body may have"),
+                format!(
+                    "the request body is too large: a JSON body may have {json} KiB, a sync push {push} KiB"
+                ),
             );
         }
         match rejection {

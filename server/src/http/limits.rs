@@ -33,6 +33,9 @@ use crate::cli::RateLimits;
 /// a route with a limit of its own); anything near this is not a real client's.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 
+/// The largest sync push: a full batch of reports at their longest.
+pub const PUSH_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 /// How often buckets that have refilled completely are forgotten, so that the memory the
 /// limiters hold follows the clients of the last minutes, not every client ever seen.
 const FORGET_EVERY: Duration = Duration::from_secs(60);

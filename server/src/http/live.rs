@@ -25,6 +25,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::{bearer, reader};
 use super::error::ApiError;
+use super::params;
 use crate::live::{Next, Scope, Subscription};
 use crate::reports::{Reader, sees_staff_view};
 
@@ -60,12 +61,7 @@ pub async fn live(
         Some(last) => last.to_str().ok().map(str::to_owned),
         None => query.since.clone(),
     };
-    let since = match since.as_deref() {
-        None | Some("") => 0,
-        Some(text) => text.trim().parse::<u64>().map_err(|_| {
-            FieldError::invalid("since", format!("since must be a sequence number, got {text:?}"))
-        })?,
-    };
+    let since = params::sequence("since", since.as_deref())?;
     let subscription = Subscription::start(&state.live, scope, since).await?;
     if sse {
         return Ok(event_stream(subscription, state.heartbeat).into_response());

@@ -12,6 +12,7 @@ mod photos;
 mod report_form;
 mod reports;
 mod staff;
+mod sync;
 mod test_clock;
 mod wards;
 
@@ -138,6 +139,8 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
         .route("/api/v1/photos", post(photos::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/api/v1/photos/{id}", get(photos::get))
         .route("/api/v1/live", get(live::live))
+        .route("/api/v1/sync/push", post(sync::push).layer(DefaultBodyLimit::max(limits::PUSH_BODY_LIMIT)))
+        .route("/api/v1/sync/pull", get(sync::pull))
         .route("/api/v1/dashboard", get(dashboard::dashboard))
         .route("/api/v1/transparency", get(dashboard::transparency))
         .fallback(error::no_route)

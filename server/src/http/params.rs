@@ -89,3 +89,15 @@ pub fn date(field: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate>,
         })
         .transpose()
 }
+
+/// An optional sequence number (a cursor into the event log), 0 when absent.
+pub fn sequence(field: &str, raw: Option<&str>) -> Result<u64, FieldError> {
+    let Some(raw) = present(raw) else { return Ok(0) };
+    raw.parse().map_err(|_| {
+        FieldError::new(
+            field,
+            ErrorCode::NotANumber,
+            format!("{field} must be a sequence number, got {raw:?}"),
+        )
+    })
+}

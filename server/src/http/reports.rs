@@ -171,7 +171,9 @@ pub async fn follow(
     Path(id): Path<String>,
 ) -> Result<Json<Following>, ApiError> {
     let id = report_id(&id)?;
-    reports::follow(&state.store, id, device, state.clock.now()).await?.map(Json).ok_or_else(|| no_report(id))
+    let now = state.clock.now();
+    let following = state.store.write(move |tx| reports::follow(tx, id, device, now)).await?;
+    following.map(Json).ok_or_else(|| no_report(id))
 }
 
 /// `POST /api/v1/reports/{id}/rating`: the reporter rates the answer.
@@ -183,10 +185,9 @@ pub async fn rate(
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
     let Json(rating) = body?;
-    reports::rate(&state.store, &state.policy, device, id, rating, state.clock.now())
-        .await?
-        .map(Json)
-        .ok_or_else(|| no_report(id))
+    let (policy, now) = (state.policy, state.clock.now());
+    let rated = state.store.write(move |tx| reports::rate(tx, &policy, device, id, rating, now)).await?;
+    rated.map(Json).ok_or_else(|| no_report(id))
 }
 
 /// `POST /api/v1/reports/{id}/comments`: more information from the reporter.
@@ -198,10 +199,9 @@ pub async fn comment(
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
     let Json(comment) = body?;
-    reports::comment(&state.store, device, id, comment, state.clock.now())
-        .await?
-        .map(Json)
-        .ok_or_else(|| no_report(id))
+    let now = state.clock.now();
+    let commented = state.store.write(move |tx| reports::comment(tx, device, id, comment, now)).await?;
+    commented.map(Json).ok_or_else(|| no_report(id))
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Bytes;
 use phananh_shared::api::{Event, LiveMessage};
+use phananh_shared::sync::PullResponse;
+use phananh_shared::validation::FieldError;
 use rusqlite::{Connection, Row, params};
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -24,6 +26,7 @@ use uuid::Uuid;
 pub use scope::Scope;
 pub use subscription::{Next, Subscription};
 
+use crate::http::error::ApiError;
 use crate::reports::event_row;
 use crate::reports::rows::uuid;
 use crate::store::{Store, StoreError};
@@ -144,6 +147,49 @@ impl Drop for SubscriberCount {
     fn drop(&mut self) {
         self.0.subscribers.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Up to `limit` events of `device`'s scope after `cursor`, as the offline client's pull
+/// takes them, with the cursor to pull from next.
+pub async fn pull(store: &Store, device: Uuid, cursor: u64, limit: usize) -> Result<PullResponse, ApiError> {
+    let scope = Scope::Device { id: device, following: Default::default() };
+    store
+        .read(move |conn| {
+            let (newest, mut scope) = position(conn, scope, cursor, "cursor")?;
+            let (mut events, mut scanned) = (Vec::new(), cursor);
+            while scanned < newest && events.len() < limit {
+                let batch = events_after(conn, scanned, newest, &scope)?;
+                let full = batch.len() == BATCH as usize;
+                for event in batch {
+                    scanned = event.seq();
+                    if scope.admit(&event).is_some() {
+                        events.push(event.event);
+                        if events.len() == limit {
+                            break;
+                        }
+                    }
+                }
+                if !full && events.len() < limit {
+                    scanned = newest;
+                }
+            }
+            Ok(PullResponse { events, next_cursor: scanned, more: scanned < newest })
+        })
+        .await
+}
+
+/// The newest committed sequence number, and `scope` as it stands after `since`, which must
+/// not be past the newest (`field` names the parameter that gave it).
+fn position(conn: &Connection, scope: Scope, since: u64, field: &str) -> Result<(u64, Scope), ApiError> {
+    let newest =
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get::<_, i64>(0))? as u64;
+    if since > newest {
+        let message = format!(
+            "{field}={since} is after the newest event ({newest}): it is not a cursor of this server"
+        );
+        return Err(FieldError::invalid(field, message).into());
+    }
+    Ok((newest, scope.at(conn, since)?))
 }
 
 /// Up to [`BATCH`] committed events after `after` and up to `until` that `scope` may hold (a

@@ -6,11 +6,13 @@ use std::collections::HashSet;
 use axum::body::Bytes;
 use phananh_shared::api::Change;
 use phananh_shared::validation::FieldError;
+use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::LiveEvent;
 use crate::http::error::ApiError;
 use crate::reports::Reader;
+use crate::reports::rows::uuid;
 
 /// A live stream's scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +96,21 @@ impl Scope {
             }
             Scope::Report { .. } => None,
         }
+    }
+
+    /// The scope as it stands after event `since`: a device already follows the reports it
+    /// said "me too" about by then (later follows come with the events).
+    pub(super) fn at(mut self, conn: &Connection, since: u64) -> rusqlite::Result<Scope> {
+        if let Scope::Device { id, following } = &mut self {
+            let mut query = conn.prepare(
+                "SELECT report_id FROM events WHERE kind = 'followed' AND actor = ?1 AND seq <= ?2",
+            )?;
+            let rows = query.query_map(params![format!("device:{id}"), since as i64], |row| uuid(row, 0))?;
+            for report in rows {
+                following.insert(report?);
+            }
+        }
+        Ok(self)
     }
 
     /// An SQL condition on `events e` that holds for every event the scope may admit (and

@@ -6,11 +6,9 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use phananh_shared::api::LiveMessage;
-use phananh_shared::validation::FieldError;
-use rusqlite::params;
 use tokio::sync::broadcast;
 
-use super::{BATCH, Hub, LiveEvent, Scope, SubscriberCount, events_after};
+use super::{BATCH, Hub, LiveEvent, Scope, SubscriberCount, events_after, position};
 use crate::http::error::ApiError;
 use crate::store::StoreError;
 
@@ -39,41 +37,9 @@ pub struct Subscription {
 
 impl Subscription {
     /// Starts a subscription to `scope` after sequence number `since`.
-    pub async fn start(hub: &Hub, mut scope: Scope, since: u64) -> Result<Subscription, ApiError> {
+    pub async fn start(hub: &Hub, scope: Scope, since: u64) -> Result<Subscription, ApiError> {
         let events = hub.changes();
-        let seed = scope.clone();
-        let (newest, following) = hub
-            .store()
-            .read(move |conn| {
-                let newest: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
-                // The reports a device already followed at `since`; later follows are replayed.
-                let following = match &seed {
-                    Scope::Device { id, .. } => {
-                        let mut query = conn.prepare(
-                            "SELECT report_id FROM events WHERE kind = 'followed' AND actor = ?1 AND seq <= ?2",
-                        )?;
-                        let rows = query.query_map(params![format!("device:{id}"), since as i64], |row| {
-                            crate::reports::rows::uuid(row, 0)
-                        })?;
-                        rows.collect::<Result<Vec<_>, _>>()?
-                    }
-                    _ => Vec::new(),
-                };
-                Ok::<_, StoreError>((newest as u64, following))
-            })
-            .await?;
-        if since > newest {
-            return Err(FieldError::invalid(
-                "since",
-                format!(
-                    "since={since} is after the newest event ({newest}): it is not a cursor of this server"
-                ),
-            )
-            .into());
-        }
-        if let Scope::Device { following: followed, .. } = &mut scope {
-            followed.extend(following);
-        }
+        let (newest, scope) = hub.store().read(move |conn| position(conn, scope, since, "since")).await?;
         Ok(Subscription {
             hub: hub.clone(),
             scope,

@@ -14,7 +14,7 @@ use super::append_event;
 use super::query::{Reader, view};
 use super::rows::{parsed, time, uuid};
 use crate::http::error::ApiError;
-use crate::store::{Store, stamp};
+use crate::store::stamp;
 
 /// The report as its reporter acts on it.
 struct Own {
@@ -46,8 +46,8 @@ fn own(conn: &Connection, id: Uuid, device: Uuid) -> Result<Option<Own>, ApiErro
 }
 
 /// The reporter rates the answer to report `id`.
-pub async fn rate(
-    store: &Store,
+pub fn rate(
+    tx: &Connection,
     policy: &SlaPolicy,
     device: Uuid,
     id: Uuid,
@@ -55,76 +55,67 @@ pub async fn rate(
     now: DateTime<Utc>,
 ) -> Result<Option<ReportView>, ApiError> {
     rating.validate()?;
-    let policy = *policy;
-    store
-        .write(move |tx| {
-            let Some(report) = own(tx, id, device)? else { return Ok(None) };
-            let action = if rating.reopen { Action::Reopen } else { Action::Close };
-            if report.status != Status::Resolved {
-                return Err(ApiError::transition(phananh_shared::status::TransitionError {
-                    from: report.status,
-                    action,
-                }));
-            }
-            let status = report.status.apply(action).map_err(ApiError::transition)?;
-            if rating.reopen {
-                let resolved_at = tx.query_row(
-                    "SELECT at FROM events WHERE report_id = ?1 AND kind = 'resolved' ORDER BY seq DESC LIMIT 1",
-                    [id.to_string()],
-                    |row| time(row, 0),
-                )?;
-                let window_end = resolved_at + TimeDelta::days(REOPEN_WINDOW_DAYS);
-                if now > window_end {
-                    return Err(FieldError::invalid(
-                        "reopen",
-                        format!("the {REOPEN_WINDOW_DAYS}-day window to reopen this report ended at {window_end}"),
-                    )
-                    .into());
-                }
-                // Back to the ward, with a fresh handling deadline.
-                let handle = policy.handling_deadline(WorkCalendar::vietnam(), now, report.priority);
-                tx.execute(
-                    "UPDATE reports SET status = ?1, deadline_handle = ?2, handle_overdue_at = NULL WHERE id = ?3",
-                    params![status.code(), stamp(handle), id.to_string()],
-                )?;
-            } else {
-                tx.execute("UPDATE reports SET status = ?1 WHERE id = ?2", params![status.code(), id.to_string()])?;
-            }
-            let comment = rating.comment.as_deref().map(str::trim).map(str::to_owned);
-            tx.execute(
-                "INSERT INTO ratings (report_id, stars, comment, reopened, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id.to_string(), rating.stars, comment, rating.reopen, stamp(now)],
-            )?;
-            let change = Change::Rated { status, stars: rating.stars, comment };
-            append_event(tx, id, &report.ward, now, &format!("device:{device}"), &change)?;
-            Ok(Some(view(tx, id, &Reader::Device(device))?.expect("it exists")))
-        })
-        .await
+    let Some(report) = own(tx, id, device)? else { return Ok(None) };
+    let action = if rating.reopen { Action::Reopen } else { Action::Close };
+    if report.status != Status::Resolved {
+        return Err(ApiError::transition(phananh_shared::status::TransitionError {
+            from: report.status,
+            action,
+        }));
+    }
+    let status = report.status.apply(action).map_err(ApiError::transition)?;
+    if rating.reopen {
+        let resolved_at = tx.query_row(
+            "SELECT at FROM events WHERE report_id = ?1 AND kind = 'resolved' ORDER BY seq DESC LIMIT 1",
+            [id.to_string()],
+            |row| time(row, 0),
+        )?;
+        let window_end = resolved_at + TimeDelta::days(REOPEN_WINDOW_DAYS);
+        if now > window_end {
+            return Err(FieldError::invalid(
+                "reopen",
+                format!("the {REOPEN_WINDOW_DAYS}-day window to reopen this report ended at {window_end}"),
+            )
+            .into());
+        }
+        // Back to the ward, with a fresh handling deadline.
+        let handle = policy.handling_deadline(WorkCalendar::vietnam(), now, report.priority);
+        tx.execute(
+            "UPDATE reports SET status = ?1, deadline_handle = ?2, handle_overdue_at = NULL WHERE id = ?3",
+            params![status.code(), stamp(handle), id.to_string()],
+        )?;
+    } else {
+        tx.execute("UPDATE reports SET status = ?1 WHERE id = ?2", params![status.code(), id.to_string()])?;
+    }
+    let comment = rating.comment.as_deref().map(str::trim).map(str::to_owned);
+    tx.execute(
+        "INSERT INTO ratings (report_id, stars, comment, reopened, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id.to_string(), rating.stars, comment, rating.reopen, stamp(now)],
+    )?;
+    let change = Change::Rated { status, stars: rating.stars, comment };
+    append_event(tx, id, &report.ward, now, &format!("device:{device}"), &change)?;
+    Ok(Some(view(tx, id, &Reader::Device(device))?.expect("it exists")))
 }
 
 /// The reporter adds information to report `id`, while the ward still works on it or has
 /// just answered.
-pub async fn comment(
-    store: &Store,
+pub fn comment(
+    tx: &Connection,
     device: Uuid,
     id: Uuid,
     comment: CommentRequest,
     now: DateTime<Utc>,
 ) -> Result<Option<ReportView>, ApiError> {
     comment.validate()?;
-    store
-        .write(move |tx| {
-            let Some(report) = own(tx, id, device)? else { return Ok(None) };
-            if !(report.status.is_open() || report.status == Status::Resolved) {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::CONFLICT,
-                    "report_closed",
-                    format!("the report is {}: file a new report instead", report.status.code()),
-                ));
-            }
-            let change = Change::Commented { text: comment.text.trim().to_owned() };
-            append_event(tx, id, &report.ward, now, &format!("device:{device}"), &change)?;
-            Ok(Some(view(tx, id, &Reader::Device(device))?.expect("it exists")))
-        })
-        .await
+    let Some(report) = own(tx, id, device)? else { return Ok(None) };
+    if !(report.status.is_open() || report.status == Status::Resolved) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "report_closed",
+            format!("the report is {}: file a new report instead", report.status.code()),
+        ));
+    }
+    let change = Change::Commented { text: comment.text.trim().to_owned() };
+    append_event(tx, id, &report.ward, now, &format!("device:{device}"), &change)?;
+    Ok(Some(view(tx, id, &Reader::Device(device))?.expect("it exists")))
 }

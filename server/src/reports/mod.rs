@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use phananh_shared::api::{Change, Following, ReportView};
 use phananh_shared::report::NewReport;
-use phananh_shared::sla::{SlaPolicy, WorkCalendar};
+use phananh_shared::sla::{Deadlines, SlaPolicy, WorkCalendar};
 use phananh_shared::status::Status;
-use phananh_shared::wards::{WardIndex, outside_city};
+use phananh_shared::wards::{Match, WardIndex, outside_city};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -24,7 +24,7 @@ pub use actions::act;
 pub use followup::{comment, rate};
 
 pub(crate) use query::event as event_row;
-use query::view;
+pub(crate) use query::view;
 pub use query::{Cursor, ListFilter, Reader, events, get, list, nearby, sees_staff_view};
 use rows::{text, uuid};
 
@@ -33,6 +33,18 @@ use rows::{text, uuid};
 pub enum Filed {
     Created,
     AlreadyThere,
+}
+
+/// A report checked, routed and given its deadlines, ready to be recorded.
+pub struct Filing {
+    device: Uuid,
+    report: NewReport,
+    received_at: DateTime<Utc>,
+    deadlines: Deadlines,
+    ward_code: String,
+    ward_match: Match,
+    distance_m: f64,
+    ward_valid_from: chrono::NaiveDate,
 }
 
 /// Files `report` for `device`: validates it, routes it to its ward, sets its deadlines and
@@ -46,109 +58,114 @@ pub async fn file(
     report: NewReport,
     received_at: DateTime<Utc>,
 ) -> Result<(Filed, ReportView), ApiError> {
+    let filing = prepare_filing(wards, policy, device, report, received_at)?;
+    store.write(move |tx| record_filing(tx, filing)).await
+}
+
+/// The part of filing that needs no database: validation, routing, deadlines.
+pub fn prepare_filing(
+    wards: &WardIndex,
+    policy: &SlaPolicy,
+    device: Uuid,
+    report: NewReport,
+    received_at: DateTime<Utc>,
+) -> Result<Filing, ApiError> {
     report.validate()?;
     let (lon, lat) = (report.location.lon, report.location.lat);
     let found = wards.locate(lon, lat).ok_or_else(|| outside_city("location", lon, lat))?;
     let deadlines = policy.deadlines_at_filing(WorkCalendar::vietnam(), received_at, report.priority);
-    let (ward_code, ward_match, distance_m) = (found.ward.code.clone(), found.matched, found.distance_m);
-    let ward_valid_from = wards.validity().from;
+    Ok(Filing {
+        device,
+        ward_code: found.ward.code.clone(),
+        ward_match: found.matched,
+        distance_m: found.distance_m,
+        ward_valid_from: wards.validity().from,
+        report,
+        received_at,
+        deadlines,
+    })
+}
 
-    store
-        .write(move |tx| {
-            let reporter = format!("device:{device}");
-            let photo_hashes = uploads::owned(tx, &report.photos, &reporter, "photos")?;
-            let content_hash = content_hash(&report, &photo_hashes);
-            if let Some((owner, stored_hash)) = existing(tx, report.id)? {
-                if owner != device || stored_hash != content_hash {
-                    return Err(ApiError::conflict(
-                        "id",
-                        format!("report {} already exists with different content", report.id),
-                    ));
-                }
-                return Ok((
-                    Filed::AlreadyThere,
-                    view(tx, report.id, &Reader::Device(device))?.expect("it exists"),
-                ));
-            }
-            tx.execute(
-                "INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
-                    accuracy_m, ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
-                    deadline_ack, deadline_handle, last_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0)",
-                params![
-                    report.id.to_string(),
-                    device.to_string(),
-                    content_hash,
-                    report.category.code(),
-                    text(&report.priority),
-                    report.description.trim(),
-                    lon,
-                    lat,
-                    report.location.accuracy_m,
-                    ward_code,
-                    ward_valid_from.to_string(),
-                    text(&ward_match),
-                    distance_m,
-                    Status::Submitted.code(),
-                    stamp(received_at),
-                    stamp(deadlines.acknowledge),
-                    stamp(deadlines.handle),
-                ],
-            )?;
-            let change = Change::Filed {
-                status: Status::Submitted,
-                category: report.category,
-                priority: report.priority,
-                deadlines,
-            };
-            uploads::attach(tx, report.id, &report.photos, "report")?;
-            append_event(tx, report.id, &ward_code, received_at, &reporter, &change)?;
-            Ok((Filed::Created, view(tx, report.id, &Reader::Device(device))?.expect("just inserted")))
-        })
-        .await
+/// Records a prepared filing in the writer's transaction.
+pub fn record_filing(tx: &Connection, filing: Filing) -> Result<(Filed, ReportView), ApiError> {
+    let Filing { device, report, received_at, deadlines, ward_code, ward_match, distance_m, ward_valid_from } =
+        filing;
+    let reporter = format!("device:{device}");
+    let photo_hashes = uploads::owned(tx, &report.photos, &reporter, "photos")?;
+    let content_hash = content_hash(&report, &photo_hashes);
+    if let Some((owner, stored_hash)) = existing(tx, report.id)? {
+        if owner != device || stored_hash != content_hash {
+            return Err(ApiError::conflict(
+                "id",
+                format!("report {} already exists with different content", report.id),
+            ));
+        }
+        return Ok((Filed::AlreadyThere, view(tx, report.id, &Reader::Device(device))?.expect("it exists")));
+    }
+    tx.execute(
+        "INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
+            accuracy_m, ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
+            deadline_ack, deadline_handle, last_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0)",
+        params![
+            report.id.to_string(),
+            device.to_string(),
+            content_hash,
+            report.category.code(),
+            text(&report.priority),
+            report.description.trim(),
+            report.location.lon,
+            report.location.lat,
+            report.location.accuracy_m,
+            ward_code,
+            ward_valid_from.to_string(),
+            text(&ward_match),
+            distance_m,
+            Status::Submitted.code(),
+            stamp(received_at),
+            stamp(deadlines.acknowledge),
+            stamp(deadlines.handle),
+        ],
+    )?;
+    let change = Change::Filed {
+        status: Status::Submitted,
+        category: report.category,
+        priority: report.priority,
+        deadlines,
+    };
+    uploads::attach(tx, report.id, &report.photos, "report")?;
+    append_event(tx, report.id, &ward_code, received_at, &reporter, &change)?;
+    Ok((Filed::Created, view(tx, report.id, &Reader::Device(device))?.expect("just inserted")))
 }
 
 /// `device` follows report `id` ("me too"): idempotent; the reporter already follows their
 /// own report. `None` if there is no such report.
-pub async fn follow(
-    store: &Store,
+pub fn follow(
+    tx: &Connection,
     id: Uuid,
     device: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<Following>, ApiError> {
-    store
-        .write(move |tx| {
-            let Some((reporter, _)) = existing(tx, id)? else { return Ok(None) };
-            let count = |tx: &Connection| -> rusqlite::Result<u64> {
-                tx.query_row("SELECT COUNT(*) FROM followers WHERE report_id = ?1", [id.to_string()], |row| {
-                    row.get::<_, i64>(0).map(|n| n as u64)
-                })
-            };
-            if reporter == device {
-                return Ok(Some(Following { followers: count(tx)? }));
-            }
-            let added = tx.execute(
-                "INSERT OR IGNORE INTO followers (report_id, device_id, created_at) VALUES (?1, ?2, ?3)",
-                params![id.to_string(), device.to_string(), stamp(now)],
-            )?;
-            let followers = count(tx)?;
-            if added > 0 {
-                let ward: String =
-                    tx.query_row("SELECT ward_code FROM reports WHERE id = ?1", [id.to_string()], |row| {
-                        row.get(0)
-                    })?;
-                append_event(
-                    tx,
-                    id,
-                    &ward,
-                    now,
-                    &format!("device:{device}"),
-                    &Change::Followed { followers },
-                )?;
-            }
-            Ok(Some(Following { followers }))
+    let Some((reporter, _)) = existing(tx, id)? else { return Ok(None) };
+    let count = |tx: &Connection| -> rusqlite::Result<u64> {
+        tx.query_row("SELECT COUNT(*) FROM followers WHERE report_id = ?1", [id.to_string()], |row| {
+            row.get::<_, i64>(0).map(|n| n as u64)
         })
-        .await
+    };
+    if reporter == device {
+        return Ok(Some(Following { followers: count(tx)? }));
+    }
+    let added = tx.execute(
+        "INSERT OR IGNORE INTO followers (report_id, device_id, created_at) VALUES (?1, ?2, ?3)",
+        params![id.to_string(), device.to_string(), stamp(now)],
+    )?;
+    let followers = count(tx)?;
+    if added > 0 {
+        let ward: String =
+            tx.query_row("SELECT ward_code FROM reports WHERE id = ?1", [id.to_string()], |row| row.get(0))?;
+        append_event(tx, id, &ward, now, &format!("device:{device}"), &Change::Followed { followers })?;
+    }
+    Ok(Some(Following { followers }))
 }
 
 /// What makes two filings of one report the same: its content, with each photo counted by

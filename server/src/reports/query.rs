@@ -238,7 +238,7 @@ pub async fn nearby(
         .await
 }
 
-pub(super) fn view(conn: &Connection, id: Uuid, reader: &Reader) -> rusqlite::Result<Option<ReportView>> {
+pub(crate) fn view(conn: &Connection, id: Uuid, reader: &Reader) -> rusqlite::Result<Option<ReportView>> {
     conn.query_row(&format!("{VIEW} WHERE r.id = ?1"), [id.to_string()], |row| view_row(row, reader))
         .optional()
 }

@@ -1,0 +1,100 @@
+//! The sync protocol: how an offline-first client sends what the resident did while offline
+//! (`POST /api/v1/sync/push`) and catches up with what happened meanwhile
+//! (`GET /api/v1/sync/pull`).
+//!
+//! Every operation carries an id the client made when the resident acted. The server applies
+//! each id at most once and keeps its answer, so a batch sent again after a lost answer gets
+//! the same answers, operation by operation, and changes nothing.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::{CommentRequest, Event, RatingRequest, ReportView};
+use crate::report::NewReport;
+use crate::validation::FieldError;
+
+/// The most operations one push carries: a phone back online after a week of filing sends
+/// its outbox in a few batches, each answered quickly.
+pub const MAX_BATCH: usize = 100;
+
+/// `POST /api/v1/sync/push`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub operations: Vec<Operation>,
+}
+
+impl PushRequest {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.operations.is_empty() {
+            return Err(FieldError::required("operations"));
+        }
+        if self.operations.len() > MAX_BATCH {
+            return Err(FieldError::too_many("operations", MAX_BATCH, self.operations.len()));
+        }
+        Ok(())
+    }
+}
+
+/// One thing the resident did, with the id the client gave it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub change: OperationKind,
+}
+
+/// What an operation does. Photos are uploaded first (`POST /api/v1/photos`) and named in the
+/// report, so a report is never half-sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum OperationKind {
+    CreateReport { report: NewReport },
+    Comment { report_id: Uuid, comment: CommentRequest },
+    Rate { report_id: Uuid, rating: RatingRequest },
+    Follow { report_id: Uuid },
+}
+
+impl OperationKind {
+    /// The report the operation is about.
+    pub fn report_id(&self) -> Uuid {
+        match self {
+            OperationKind::CreateReport { report } => report.id,
+            OperationKind::Comment { report_id, .. }
+            | OperationKind::Rate { report_id, .. }
+            | OperationKind::Follow { report_id } => *report_id,
+        }
+    }
+}
+
+/// The answers to a push, one per operation, in its order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<OperationResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationResult {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied: the report as the server now has it (ward, deadlines, status, sequence).
+    Accepted { report: Box<ReportView> },
+    /// Not applied, for a reason the resident can read; sending it again changes nothing.
+    Refused { code: String, message: String, field: Option<String> },
+}
+
+/// `GET /api/v1/sync/pull?cursor=&limit=`: the device's events after `cursor`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub events: Vec<Event>,
+    /// Pull from here next time (every event up to it has been seen or is not the device's).
+    pub next_cursor: u64,
+    /// Whether more events are waiting after `next_cursor`.
+    pub more: bool,
+}
