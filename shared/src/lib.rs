@@ -7,6 +7,7 @@
 //! - [`report`]: categories, priorities, a new report and its validation.
 //! - [`api`]: the other request and response bodies: devices, report views, events.
 //! - [`answers`]: the answer templates ward staff start from.
+//! - `client` (feature `client`): the offline-first client engine.
 //! - [`dashboard`]: the city dashboard and the public transparency figures.
 //! - [`status`]: the report status state machine.
 //! - [`validation`]: the field error every validation returns.
@@ -16,6 +17,8 @@
 
 pub mod answers;
 pub mod api;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod dashboard;
 pub mod report;
 pub mod sla;

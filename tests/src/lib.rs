@@ -73,6 +73,29 @@ pub const NO_RATE_LIMITS: &[&str] = &[
     "1000000",
 ];
 
+/// A loopback address with a port nobody listens on now, for a server to start on later.
+pub fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound").to_string()
+}
+
+/// The 2025 Hà Nội ward index, loaded once per test process: what a device carries offline.
+pub fn hanoi_wards() -> std::sync::Arc<phananh_shared::wards::WardIndex> {
+    static WARDS: OnceLock<std::sync::Arc<phananh_shared::wards::WardIndex>> = OnceLock::new();
+    WARDS
+        .get_or_init(|| {
+            let text = std::fs::read_to_string(reference_file("hanoi_wards_2025.geojson"))
+                .expect("the reference data");
+            let validity = phananh_shared::wards::Validity::since(
+                chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("a date"),
+            );
+            std::sync::Arc::new(
+                phananh_shared::wards::WardIndex::from_geojson(&text, validity).expect("valid boundaries"),
+            )
+        })
+        .clone()
+}
+
 /// A running `phananh-server serve`, killed on drop.
 pub struct TestServer {
     child: Child,
@@ -99,13 +122,19 @@ impl TestServer {
 
     /// Starts a server on an existing data directory (to restart one).
     pub fn start_in(data_dir: &Path, args: &[&str]) -> TestServer {
+        TestServer::start_at(data_dir, "127.0.0.1:0", args)
+    }
+
+    /// Starts a server listening on `addr` (see [`free_address`]): for clients that were
+    /// told where the server is before it came up.
+    pub fn start_at(data_dir: &Path, addr: &str, args: &[&str]) -> TestServer {
         // The server's log goes to a file, not a pipe nobody drains (a full pipe would stall
         // the server mid-test); a failed start shows it.
         let log_path = data_dir.join("server.log");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).expect("a log file");
         let mut child = Command::new(server_binary())
             .arg("serve")
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", addr])
             .arg("--data-dir")
             .arg(data_dir)
             .args(args)

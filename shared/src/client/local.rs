@@ -1,0 +1,206 @@
+//! The device's own database: the outbox of operations not yet answered, the reports the
+//! resident filed or follows as the server last showed them, refused operations with their
+//! reason, and the sync cursor. SQLite in WAL mode; every change is one transaction, so a
+//! crash at any point leaves either the state before it or the state after it.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::api::{ReportView, WardRef};
+use crate::sync::{Operation, Outcome};
+
+use super::{ClientError, LocalReport, Refusal};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Operations waiting for the server's answer, in the order the resident made them.
+CREATE TABLE IF NOT EXISTS outbox (
+    position  INTEGER PRIMARY KEY AUTOINCREMENT,
+    id        TEXT NOT NULL UNIQUE,
+    report_id TEXT NOT NULL,
+    operation TEXT NOT NULL          -- JSON, as pushed
+);
+-- The resident's reports and those they follow: the server's view once it has answered,
+-- else what the device knows (the ward from its offline index).
+CREATE TABLE IF NOT EXISTS reports (
+    id          TEXT PRIMARY KEY,
+    filed_at    TEXT NOT NULL,
+    local_ward  TEXT,                -- JSON WardRef, from the offline index
+    view        TEXT                 -- JSON ReportView, from the server
+);
+-- Operations the server refused: kept, with the reason, until the resident dismisses them.
+CREATE TABLE IF NOT EXISTS refused (
+    id        TEXT PRIMARY KEY,
+    report_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    code      TEXT NOT NULL,
+    message   TEXT NOT NULL,
+    field     TEXT
+);
+";
+
+/// The device's database.
+pub struct Local {
+    conn: Connection,
+}
+
+impl Local {
+    pub fn open(path: &Path) -> Result<Local, ClientError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Every transaction that returns is on disk: the resident was told "saved".
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Local { conn })
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, ClientError> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), ClientError> {
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+        Ok(())
+    }
+
+    /// Queues `operation`; for a new report, also caches it with its offline ward. One
+    /// transaction: either both are saved or neither.
+    pub fn queue(
+        &mut self,
+        operation: &Operation,
+        new_report: Option<(Uuid, Option<&WardRef>)>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ClientError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO outbox (id, report_id, operation) VALUES (?1, ?2, ?3)",
+            params![
+                operation.id.to_string(),
+                operation.change.report_id().to_string(),
+                serde_json::to_string(operation).expect("an operation serialises")
+            ],
+        )?;
+        if let Some((id, ward)) = new_report {
+            tx.execute(
+                "INSERT OR IGNORE INTO reports (id, filed_at, local_ward) VALUES (?1, ?2, ?3)",
+                params![
+                    id.to_string(),
+                    now.to_rfc3339(),
+                    ward.map(|w| serde_json::to_string(w).expect("serialises"))
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Up to `limit` queued operations, oldest first.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<Operation>, ClientError> {
+        let mut query = self.conn.prepare("SELECT operation FROM outbox ORDER BY position LIMIT ?1")?;
+        let rows = query.query_map([limit as i64], |row| row.get::<_, String>(0))?;
+        rows.map(|text| Ok(serde_json::from_str(&text?)?)).collect()
+    }
+
+    pub fn waiting(&self) -> Result<u64, ClientError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Stores the server's answer to `operation` and only then takes it out of the outbox,
+    /// in one transaction.
+    pub fn answered(&mut self, operation: &Operation, outcome: &Outcome) -> Result<(), ClientError> {
+        let tx = self.conn.transaction()?;
+        match outcome {
+            Outcome::Accepted { report } => store_view(&tx, report)?,
+            Outcome::Refused { code, message, field } => {
+                tx.execute(
+                    "INSERT OR REPLACE INTO refused (id, report_id, operation, code, message, field)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        operation.id.to_string(),
+                        operation.change.report_id().to_string(),
+                        serde_json::to_string(operation).expect("an operation serialises"),
+                        code,
+                        message,
+                        field
+                    ],
+                )?;
+            }
+        }
+        tx.execute("DELETE FROM outbox WHERE id = ?1", [operation.id.to_string()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The sequence number of the cached view of report `id`, if there is one.
+    pub fn view_seq(&self, id: Uuid) -> Result<Option<u64>, ClientError> {
+        let seq: Option<Option<i64>> = self
+            .conn
+            .query_row(
+                "SELECT json_extract(view, '$.seq') FROM reports WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(seq.flatten().map(|seq| seq as u64))
+    }
+
+    /// Caches the server's view of a report (after a pull).
+    pub fn store_view(&self, view: &ReportView) -> Result<(), ClientError> {
+        store_view(&self.conn, view)
+    }
+
+    /// The reports this device knows of, newest first.
+    pub fn reports(&self) -> Result<Vec<LocalReport>, ClientError> {
+        let mut query = self.conn.prepare(
+            "SELECT r.id, r.local_ward, r.view,
+                    (SELECT COUNT(*) FROM outbox o WHERE o.report_id = r.id),
+                    (SELECT json_object('code', f.code, 'message', f.message, 'field', f.field)
+                       FROM refused f WHERE f.report_id = r.id ORDER BY f.rowid DESC LIMIT 1)
+             FROM reports r ORDER BY r.filed_at DESC, r.id DESC",
+        )?;
+        let rows = query.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, ward, view, queued, refusal) = row?;
+            Ok(LocalReport {
+                id: Uuid::parse_str(&id).map_err(|e| ClientError::Corrupt(e.to_string()))?,
+                local_ward: ward.map(|w| serde_json::from_str(&w)).transpose()?,
+                view: view.map(|v| serde_json::from_str(&v)).transpose()?,
+                waiting: queued > 0,
+                refusal: refusal.map(|r| serde_json::from_str::<Refusal>(&r)).transpose()?,
+            })
+        })
+        .collect()
+    }
+
+    /// Refused operations, with their reasons.
+    pub fn refused(&self) -> Result<Vec<Refusal>, ClientError> {
+        let mut query = self.conn.prepare("SELECT code, message, field FROM refused ORDER BY rowid")?;
+        let rows = query.query_map([], |row| {
+            Ok(Refusal { code: row.get(0)?, message: row.get(1)?, field: row.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Caches `view` unless a newer one (by its sequence number) is there already: answers and
+/// pulls may arrive in either order.
+fn store_view(conn: &Connection, view: &ReportView) -> Result<(), ClientError> {
+    conn.execute(
+        "INSERT INTO reports (id, filed_at, view) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET view = excluded.view
+         WHERE reports.view IS NULL OR json_extract(reports.view, '$.seq') <= json_extract(excluded.view, '$.seq')",
+        params![view.id.to_string(), view.received_at.to_rfc3339(), serde_json::to_string(view).expect("serialises")],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! The offline-first client engine (feature `client`): what the desktop app runs, and what
+//! the tests drive as residents' devices.
+//!
+//! Everything the resident does is written to the device's own database first
+//! ([`Engine::file_report`] returns as soon as the report is saved, with the ward from the
+//! offline index); [`Engine::sync_once`] then pushes the outbox in batches and pulls what
+//! happened after the cursor. An operation leaves the outbox only in the transaction that
+//! stores its answer, and the server applies each operation id at most once, so a crash or a
+//! lost answer at any point ends with every operation applied exactly once. [`Engine::run`]
+//! keeps syncing, with exponential backoff and jitter while the server cannot be reached.
+
+mod local;
+mod remote;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, Notify};
+use uuid::Uuid;
+
+use crate::api::{CommentRequest, NewDevice, RatingRequest, ReportView, WardRef};
+use crate::report::NewReport;
+use crate::sync::{MAX_BATCH, Operation, OperationKind};
+use crate::validation::FieldError;
+use crate::wards::WardIndex;
+
+use local::Local;
+use remote::Remote;
+
+/// Why the engine could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("the device's database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("the device's database holds something unreadable: {0}")]
+    Corrupt(String),
+    #[error("cannot reach the server: {0}")]
+    Offline(#[from] reqwest::Error),
+    #[error("the server answered {status}: {body}")]
+    Server { status: u16, body: String },
+}
+
+impl From<serde_json::Error> for ClientError {
+    fn from(error: serde_json::Error) -> ClientError {
+        ClientError::Corrupt(error.to_string())
+    }
+}
+
+/// A report as the device knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalReport {
+    pub id: Uuid,
+    /// The ward the offline index chose when the report was filed on this device.
+    pub local_ward: Option<WardRef>,
+    /// The server's view, once it has one (ward, status, deadlines).
+    pub view: Option<ReportView>,
+    /// Whether an operation on it is still waiting to be sent.
+    pub waiting: bool,
+    /// Why the server refused the last refused operation on it, if it did.
+    pub refusal: Option<Refusal>,
+}
+
+/// An operation the server refused, as the resident is told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+/// What the app shows about syncing: "3 reports waiting to send", "last synced 2 min ago",
+/// and the refused items with their reasons.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub waiting: u64,
+    pub last_synced: Option<DateTime<Utc>>,
+    pub refused: Vec<Refusal>,
+}
+
+/// One device's engine: its database, its server, its ward index.
+#[derive(Clone)]
+pub struct Engine {
+    local: Arc<Mutex<Local>>,
+    remote: Remote,
+    wards: Arc<WardIndex>,
+    /// Woken when something is queued, so the sync loop sends it at once.
+    queued: Arc<Notify>,
+    /// One sync at a time.
+    syncing: Arc<Mutex<()>>,
+}
+
+const DEVICE_ID: &str = "device_id";
+const TOKEN: &str = "token";
+const CURSOR: &str = "cursor";
+const LAST_SYNCED: &str = "last_synced";
+
+impl Engine {
+    /// Opens (creating if needed) the device database at `path`, for the server at `server`
+    /// (`http://host:port`).
+    pub fn open(path: &Path, server: &str, wards: Arc<WardIndex>) -> Result<Engine, ClientError> {
+        Ok(Engine {
+            local: Arc::new(Mutex::new(Local::open(path)?)),
+            remote: Remote::new(server),
+            wards,
+            queued: Arc::new(Notify::new()),
+            syncing: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Files `report` on the device: checked, given its ward by the offline index, saved and
+    /// queued. Returns at once, online or not.
+    pub async fn file_report(&self, report: NewReport) -> Result<LocalReport, ClientError> {
+        report.validate()?;
+        let ward = self
+            .wards
+            .locate(report.location.lon, report.location.lat)
+            .map(|found| WardRef { code: found.ward.code.clone(), name: found.ward.name.clone() });
+        let id = report.id;
+        let operation = Operation { id: Uuid::now_v7(), change: OperationKind::CreateReport { report } };
+        self.queue(operation, Some((id, ward))).await?;
+        let reports = self.reports().await?;
+        Ok(reports.into_iter().find(|r| r.id == id).expect("just saved"))
+    }
+
+    /// Adds information to a report, to be sent with the next sync.
+    pub async fn comment(&self, report_id: Uuid, text: String) -> Result<(), ClientError> {
+        let comment = CommentRequest { text };
+        comment.validate()?;
+        self.queue(
+            Operation { id: Uuid::now_v7(), change: OperationKind::Comment { report_id, comment } },
+            None,
+        )
+        .await
+    }
+
+    /// Rates the answer to a report, to be sent with the next sync.
+    pub async fn rate(&self, report_id: Uuid, rating: RatingRequest) -> Result<(), ClientError> {
+        rating.validate()?;
+        self.queue(Operation { id: Uuid::now_v7(), change: OperationKind::Rate { report_id, rating } }, None)
+            .await
+    }
+
+    async fn queue(
+        &self,
+        operation: Operation,
+        new_report: Option<(Uuid, Option<WardRef>)>,
+    ) -> Result<(), ClientError> {
+        let new_report = new_report.as_ref().map(|(id, ward)| (*id, ward.as_ref()));
+        self.local.lock().await.queue(&operation, new_report, Utc::now())?;
+        self.queued.notify_one();
+        Ok(())
+    }
+
+    /// The reports the device knows, newest first.
+    pub async fn reports(&self) -> Result<Vec<LocalReport>, ClientError> {
+        self.local.lock().await.reports()
+    }
+
+    pub async fn status(&self) -> Result<SyncStatus, ClientError> {
+        let local = self.local.lock().await;
+        let last_synced = local
+            .meta(LAST_SYNCED)?
+            .map(|t| t.parse())
+            .transpose()
+            .map_err(|e: chrono::ParseError| ClientError::Corrupt(e.to_string()))?;
+        Ok(SyncStatus { waiting: local.waiting()?, last_synced, refused: local.refused()? })
+    }
+
+    /// Registers the device with the server if it has not been yet; its token.
+    async fn token(&self) -> Result<String, ClientError> {
+        if let Some(token) = self.local.lock().await.meta(TOKEN)? {
+            return Ok(token);
+        }
+        let created = self.remote.register(&NewDevice::default()).await?;
+        let local = self.local.lock().await;
+        local.set_meta(DEVICE_ID, &created.device_id.to_string())?;
+        local.set_meta(TOKEN, &created.token)?;
+        Ok(created.token)
+    }
+
+    /// Pushes the whole outbox, in batches, then pulls every event after the cursor and
+    /// refreshes the reports they touch. Fails (leaving everything queued that was not
+    /// answered) if the server cannot be reached.
+    pub async fn sync_once(&self) -> Result<(), ClientError> {
+        let _one_at_a_time = self.syncing.lock().await;
+        let token = self.token().await?;
+        loop {
+            let batch = self.local.lock().await.outbox(MAX_BATCH)?;
+            if batch.is_empty() {
+                break;
+            }
+            let answers = self.remote.push(&token, &batch).await?;
+            let mut local = self.local.lock().await;
+            for (operation, answer) in batch.iter().zip(&answers.results) {
+                if answer.id != operation.id {
+                    return Err(ClientError::Corrupt(format!(
+                        "answer for {} where {} was sent",
+                        answer.id, operation.id
+                    )));
+                }
+                local.answered(operation, &answer.outcome)?;
+            }
+        }
+        let mut cursor: u64 = self
+            .local
+            .lock()
+            .await
+            .meta(CURSOR)?
+            .map_or(Ok(0), |c| c.parse())
+            .map_err(|e: std::num::ParseIntError| ClientError::Corrupt(e.to_string()))?;
+        loop {
+            let page = self.remote.pull(&token, cursor).await?;
+            // The newest event of each report the page touches: a report whose cached view is
+            // at least that new (the push's answer, say) needs no second look.
+            let mut newest: std::collections::BTreeMap<Uuid, u64> = std::collections::BTreeMap::new();
+            for event in &page.events {
+                newest.insert(event.report_id, event.seq);
+            }
+            for (id, seq) in newest {
+                if self.local.lock().await.view_seq(id)?.is_some_and(|cached| cached >= seq) {
+                    continue;
+                }
+                let view = self.remote.report(&token, id).await?;
+                self.local.lock().await.store_view(&view)?;
+            }
+            cursor = page.next_cursor;
+            self.local.lock().await.set_meta(CURSOR, &cursor.to_string())?;
+            if !page.more {
+                break;
+            }
+        }
+        self.local.lock().await.set_meta(LAST_SYNCED, &Utc::now().to_rfc3339())?;
+        Ok(())
+    }
+
+    /// Syncs for as long as it runs: at once, whenever something is queued, every
+    /// `interval` otherwise; after a failure, again after a delay that doubles up to
+    /// `max_backoff`, with jitter so that many devices coming back online do not all call at
+    /// the same moment.
+    pub async fn run(&self, interval: Duration, max_backoff: Duration) {
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            let wait = match self.sync_once().await {
+                Ok(()) => {
+                    backoff = Duration::from_millis(250);
+                    interval
+                }
+                Err(_) => {
+                    let jittered = backoff.mul_f64(rand::random_range(0.5..1.5));
+                    backoff = (backoff * 2).min(max_backoff);
+                    jittered
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.queued.notified() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The server, as the engine calls it.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::api::{DeviceCreated, NewDevice, ReportView};
+use crate::sync::{Operation, PullResponse, PushRequest, PushResponse};
+
+use super::ClientError;
+
+/// How long one request may take before the engine counts the server as unreachable.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct Remote {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Remote {
+    pub fn new(base: &str) -> Remote {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client with these settings builds");
+        Remote { http, base: base.trim_end_matches('/').to_owned() }
+    }
+
+    pub async fn register(&self, device: &NewDevice) -> Result<DeviceCreated, ClientError> {
+        answer(self.http.post(format!("{}/api/v1/devices", self.base)).json(device).send().await?).await
+    }
+
+    pub async fn push(&self, token: &str, operations: &[Operation]) -> Result<PushResponse, ClientError> {
+        let body = PushRequest { operations: operations.to_vec() };
+        self.post(token, "/api/v1/sync/push", &body).await
+    }
+
+    pub async fn pull(&self, token: &str, cursor: u64) -> Result<PullResponse, ClientError> {
+        let url = format!("{}/api/v1/sync/pull?cursor={cursor}", self.base);
+        answer(self.http.get(url).bearer_auth(token).send().await?).await
+    }
+
+    pub async fn report(&self, token: &str, id: Uuid) -> Result<ReportView, ClientError> {
+        let url = format!("{}/api/v1/reports/{id}", self.base);
+        answer(self.http.get(url).bearer_auth(token).send().await?).await
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        let request = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body);
+        answer(request.send().await?).await
+    }
+}
+
+/// The body of a successful answer; any other answer is an error carrying its body.
+async fn answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(ClientError::Server { status: status.as_u16(), body });
+    }
+    Ok(response.json().await?)
+}

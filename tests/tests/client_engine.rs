@@ -1,0 +1,131 @@
+//! The offline-first client engine against the real server: reports filed with no server at
+//! all arrive exactly once when it comes up, with the server's ward and deadlines cached.
+
+use std::collections::BTreeSet;
+
+use phananh_shared::client::{ClientError, Engine};
+use phananh_shared::report::NewReport;
+use phananh_shared::status::Status;
+use phananh_tests::{NO_RATE_LIMITS, StaffClient, TestServer, free_address, hanoi_wards, report_at};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde_json::{Value, json};
+
+/// `n` reports at random points inside the city (each in a ward, by the offline index).
+fn reports_in_the_city(n: usize, seed: u64) -> Vec<NewReport> {
+    let wards = hanoi_wards();
+    let bounds = wards.bounds();
+    let mut rng = StdRng::seed_from_u64(seed);
+    std::iter::repeat_with(|| {
+        (rng.random_range(bounds.min().x..bounds.max().x), rng.random_range(bounds.min().y..bounds.max().y))
+    })
+    .filter(|&(lon, lat)| wards.locate(lon, lat).is_some())
+    .take(n)
+    .map(|(lon, lat)| serde_json::from_value(report_at(lon, lat)).unwrap())
+    .collect()
+}
+
+/// Every report id the server lists, page by page.
+fn server_report_ids(server: &TestServer) -> Vec<String> {
+    let (mut ids, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let query = cursor.map_or(String::new(), |c| format!("&cursor={c}"));
+        let page: Value = reqwest::blocking::get(server.url(&format!("/api/v1/reports?limit=200{query}")))
+            .unwrap()
+            .json()
+            .unwrap();
+        ids.extend(page["reports"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return ids,
+        }
+    }
+}
+
+#[test]
+fn a_thousand_reports_filed_with_the_server_down_arrive_exactly_once_when_it_comes_up() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let device_dir = tempfile::tempdir().unwrap();
+    let address = free_address();
+    let engine =
+        Engine::open(&device_dir.path().join("device.db"), &format!("http://{address}"), hanoi_wards())
+            .unwrap();
+
+    let filed: Vec<_> = reports_in_the_city(1000, 7)
+        .into_iter()
+        .map(|report| runtime.block_on(engine.file_report(report)).unwrap())
+        .collect();
+    assert!(
+        filed.iter().all(|r| r.waiting && r.view.is_none() && r.local_ward.is_some()),
+        "saved, with an offline ward"
+    );
+    let offline = runtime.block_on(engine.sync_once());
+    assert!(matches!(offline, Err(ClientError::Offline(_))), "{offline:?}");
+    let status = runtime.block_on(engine.status()).unwrap();
+    assert_eq!((status.waiting, status.last_synced), (1000, None));
+
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_at(data.path(), &address, NO_RATE_LIMITS);
+    runtime.block_on(engine.sync_once()).unwrap();
+
+    let status = runtime.block_on(engine.status()).unwrap();
+    assert_eq!((status.waiting, status.refused.len()), (0, 0));
+    assert!(status.last_synced.is_some());
+    let cached = runtime.block_on(engine.reports()).unwrap();
+    assert_eq!(cached.len(), 1000);
+    for report in &cached {
+        let view = report.view.as_ref().expect("the server's view is cached");
+        assert!(!report.waiting);
+        assert_eq!(Some(&view.ward), report.local_ward.as_ref(), "the server routed it where the device did");
+        assert_eq!(view.status, Status::Submitted);
+        assert!(
+            view.deadlines.acknowledge > view.received_at
+                && view.deadlines.handle > view.deadlines.acknowledge
+        );
+    }
+    let on_server = server_report_ids(&server);
+    assert_eq!(on_server.len(), 1000, "each report once");
+    let local: BTreeSet<String> = filed.iter().map(|r| r.id.to_string()).collect();
+    assert_eq!(on_server.into_iter().collect::<BTreeSet<_>>(), local);
+
+    // Syncing again sends nothing and files nothing twice.
+    runtime.block_on(engine.sync_once()).unwrap();
+    assert_eq!(server_report_ids(&server).len(), 1000);
+}
+
+#[test]
+fn the_cache_follows_the_ward_and_refusals_stay_visible_with_their_reason() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data.path(), &[]);
+    let officer = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
+    let device_dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(&device_dir.path().join("device.db"), &server.url(""), hanoi_wards()).unwrap();
+
+    let mut report: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
+    report.category = phananh_shared::report::Category::Noise;
+    let id = runtime.block_on(engine.file_report(report)).unwrap().id;
+    runtime.block_on(engine.sync_once()).unwrap();
+    let answer = json!({ "action": "resolve", "answer": "Đã nhắc nhở, quán đã tắt loa." });
+    for action in [json!({ "action": "acknowledge" }), answer] {
+        assert_eq!(officer.act(&id.to_string(), &action).status(), reqwest::StatusCode::OK);
+    }
+    runtime.block_on(engine.sync_once()).unwrap();
+    let cached = runtime.block_on(engine.reports()).unwrap();
+    assert_eq!(
+        cached[0].view.as_ref().unwrap().status,
+        Status::Resolved,
+        "the ward's answer reached the cache"
+    );
+
+    // Commenting on a report nobody has is refused; the refusal stays, with its reason.
+    runtime.block_on(engine.comment(uuid::Uuid::now_v7(), "Còn tiếp diễn không?".into())).unwrap();
+    runtime.block_on(engine.sync_once()).unwrap();
+    let status = runtime.block_on(engine.status()).unwrap();
+    assert_eq!(status.waiting, 0);
+    assert_eq!(status.refused.len(), 1);
+    assert_eq!(
+        (status.refused[0].code.as_str(), status.refused[0].field.as_deref()),
+        ("not_found", Some("report_id"))
+    );
+}
