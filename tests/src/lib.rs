@@ -3,9 +3,11 @@
 //! test ends, so tests talk to the server exactly as apps and scripts do.
 
 mod live;
+mod proxy;
 mod staff;
 
 pub use live::{LiveClient, Refused};
+pub use proxy::{Counts, Fault, Faults, FaultyProxy};
 pub use staff::{STAFF_PASSWORD, StaffClient, create_staff};
 
 use std::io::{BufRead, BufReader};

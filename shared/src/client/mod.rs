@@ -171,6 +171,15 @@ impl Engine {
         Ok(SyncStatus { waiting: local.waiting()?, last_synced, refused: local.refused()? })
     }
 
+    /// The device's id and token, once it has registered with the server (for calls the
+    /// engine does not make itself, such as uploading a photo).
+    pub async fn credentials(&self) -> Result<Option<(Uuid, String)>, ClientError> {
+        let local = self.local.lock().await;
+        let (Some(id), Some(token)) = (local.meta(DEVICE_ID)?, local.meta(TOKEN)?) else { return Ok(None) };
+        let id = Uuid::parse_str(&id).map_err(|e| ClientError::Corrupt(e.to_string()))?;
+        Ok(Some((id, token)))
+    }
+
     /// Registers the device with the server if it has not been yet; its token.
     async fn token(&self) -> Result<String, ClientError> {
         if let Some(token) = self.local.lock().await.meta(TOKEN)? {
