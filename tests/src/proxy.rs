@@ -65,20 +65,23 @@ pub struct Counts {
 pub struct FaultyProxy {
     pub addr: String,
     pub counts: Arc<Counts>,
+    schedule: Arc<Schedule>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 /// The seeded choice of fault for each exchange.
 struct Schedule {
     rng: Mutex<StdRng>,
-    share: f64,
+    /// The share of exchanges given a fault, as `f64` bits (it can change while running).
+    share: AtomicU64,
     counts: Arc<Counts>,
 }
 
 impl Schedule {
     async fn next(&self) -> Fault {
         let mut rng = self.rng.lock().await;
-        let fault = if rng.random_bool(self.share) {
+        let share = f64::from_bits(self.share.load(Ordering::Relaxed));
+        let fault = if rng.random_bool(share) {
             match rng.random_range(0..5) {
                 0 => Fault::Refuse,
                 1 => Fault::DropRequest,
@@ -108,16 +111,22 @@ impl FaultyProxy {
         let counts = Arc::new(Counts::default());
         let schedule = Arc::new(Schedule {
             rng: Mutex::new(StdRng::seed_from_u64(faults.seed)),
-            share: faults.share,
+            share: AtomicU64::new(faults.share.to_bits()),
             counts: Arc::clone(&counts),
         });
+        let shared = Arc::clone(&schedule);
         let target = target.to_owned();
         runtime.spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 tokio::spawn(relay(client, target.clone(), Arc::clone(&schedule)));
             }
         });
-        FaultyProxy { addr, counts, runtime: Some(runtime) }
+        FaultyProxy { addr, counts, schedule: shared, runtime: Some(runtime) }
+    }
+
+    /// Changes the share of exchanges given a fault from now on (1.0: the link is down).
+    pub fn set_share(&self, share: f64) {
+        self.schedule.share.store(share.to_bits(), Ordering::Relaxed);
     }
 
     /// `http://` and the proxy's address.
