@@ -72,6 +72,9 @@ async fn apply(
                 (OperationKind::Rate { report_id, rating }, _) => {
                     reports::rate(tx, &policy, device, report_id, rating, now)
                 }
+                (OperationKind::Cancel { report_id, cancel }, _) => {
+                    reports::cancel(tx, device, report_id, cancel, now)
+                }
                 (OperationKind::Follow { report_id }, _) => reports::follow(tx, report_id, device, now)
                     .and_then(|followed| match followed {
                         Some(_) => Ok(reports::view(tx, report_id, &Reader::Device(device))?),

@@ -235,6 +235,24 @@ impl CommentRequest {
     }
 }
 
+/// `POST /api/v1/reports/{id}/cancel`: the reporter withdraws a report the ward has not
+/// answered yet, optionally saying why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl CancelRequest {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        match &self.reason {
+            Some(reason) => check_text("reason", reason, 1, RESIDENT_TEXT_MAX_CHARS),
+            None => Ok(()),
+        }
+    }
+}
+
 /// One change to a report, in the global order of all changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -304,6 +322,11 @@ pub enum Change {
     /// More information from the reporter.
     Commented {
         text: String,
+    },
+    /// The reporter withdrew the report.
+    Cancelled {
+        status: Status,
+        reason: Option<String>,
     },
     /// Nobody acknowledged the report by its deadline: escalated to the city. The event is
     /// dated at the deadline itself, the moment the report became late.

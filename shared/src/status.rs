@@ -7,6 +7,7 @@
 //! submitted, acknowledged, in_progress ──reject──> rejected             (final)
 //! submitted, acknowledged ──mark_duplicate──> duplicate                 (final)
 //! submitted, acknowledged, in_progress, reopened ──transfer──> submitted (at another ward)
+//! submitted, acknowledged, in_progress, reopened ──cancel──> cancelled  (by its resident; final)
 //! ```
 //!
 //! The rules live here so the server (which refuses any other move) and the app (which shows
@@ -42,6 +43,9 @@ pub enum Status {
     Duplicate,
     /// The resident disagreed with the answer; the ward must answer again.
     Reopened,
+    /// Withdrawn by the resident who filed it before the ward answered (fixed by itself,
+    /// filed by mistake). Final.
+    Cancelled,
 }
 
 /// What staff or the resident do to a report.
@@ -56,6 +60,7 @@ pub enum Action {
     MarkDuplicate,
     Close,
     Reopen,
+    Cancel,
 }
 
 /// A move the state machine does not allow. Its message says what to do instead, so the server
@@ -68,7 +73,7 @@ pub struct TransitionError {
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Submitted,
         Status::Acknowledged,
         Status::InProgress,
@@ -77,6 +82,7 @@ impl Status {
         Status::Rejected,
         Status::Duplicate,
         Status::Reopened,
+        Status::Cancelled,
     ];
 
     /// The status `action` moves a report to, or why it cannot.
@@ -92,6 +98,7 @@ impl Status {
             (S::Submitted | S::Acknowledged, A::MarkDuplicate) => Ok(S::Duplicate),
             (S::Resolved, A::Close) => Ok(S::Closed),
             (S::Resolved | S::Closed, A::Reopen) => Ok(S::Reopened),
+            (S::Submitted | S::Acknowledged | S::InProgress | S::Reopened, A::Cancel) => Ok(S::Cancelled),
             (from, action) => Err(TransitionError { from, action }),
         }
     }
@@ -118,6 +125,7 @@ impl Status {
             Status::Rejected => "rejected",
             Status::Duplicate => "duplicate",
             Status::Reopened => "reopened",
+            Status::Cancelled => "cancelled",
         }
     }
 
@@ -132,6 +140,7 @@ impl Status {
             Status::Rejected => "Từ chối",
             Status::Duplicate => "Trùng lặp",
             Status::Reopened => "Mở lại",
+            Status::Cancelled => "Đã hủy",
         }
     }
 
@@ -145,6 +154,7 @@ impl Status {
             Status::Rejected => "Rejected",
             Status::Duplicate => "Duplicate",
             Status::Reopened => "Reopened",
+            Status::Cancelled => "Cancelled",
         }
     }
 
@@ -159,7 +169,7 @@ impl Status {
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::Acknowledge,
         Action::Start,
         Action::Resolve,
@@ -168,6 +178,7 @@ impl Action {
         Action::MarkDuplicate,
         Action::Close,
         Action::Reopen,
+        Action::Cancel,
     ];
 
     /// The wire name, as serialised.
@@ -181,6 +192,7 @@ impl Action {
             Action::MarkDuplicate => "mark_duplicate",
             Action::Close => "close",
             Action::Reopen => "reopen",
+            Action::Cancel => "cancel",
         }
     }
 
@@ -212,7 +224,8 @@ fn hint(from: Status, action: Action) -> &'static str {
     use Action as A;
     use Status as S;
     match (from, action) {
-        (S::Rejected | S::Duplicate, _) => "it is final",
+        (S::Rejected | S::Duplicate | S::Cancelled, _) => "it is final",
+        (S::Resolved | S::Closed, A::Cancel) => "the ward has answered: rate the answer, or reopen it",
         (S::Closed, _) => "a closed report can only be reopened",
         (S::Acknowledged, A::Acknowledge) => "it is already acknowledged",
         (S::InProgress, A::Start) => "work has already started",
@@ -241,16 +254,17 @@ mod tests {
     /// The whole state machine, written out by hand: one row per status, one column per action
     /// in `Action::ALL` order; `NO` is a refused move.
     #[rustfmt::skip]
-    const TABLE: [(Status, [Option<Status>; 8]); 8] = [
-        //              acknowledge         start             resolve         reject          transfer         mark_duplicate   close         reopen
-        (Submitted,    [Some(Acknowledged), NO,               NO,             Some(Rejected), Some(Submitted), Some(Duplicate), NO,           NO]),
-        (Acknowledged, [NO,                 Some(InProgress), Some(Resolved), Some(Rejected), Some(Submitted), Some(Duplicate), NO,           NO]),
-        (InProgress,   [NO,                 NO,               Some(Resolved), Some(Rejected), Some(Submitted), NO,              NO,           NO]),
-        (Resolved,     [NO,                 NO,               NO,             NO,             NO,              NO,              Some(Closed), Some(Reopened)]),
-        (Closed,       [NO,                 NO,               NO,             NO,             NO,              NO,              NO,           Some(Reopened)]),
-        (Rejected,     [NO,                 NO,               NO,             NO,             NO,              NO,              NO,           NO]),
-        (Duplicate,    [NO,                 NO,               NO,             NO,             NO,              NO,              NO,           NO]),
-        (Reopened,     [NO,                 Some(InProgress), Some(Resolved), NO,             Some(Submitted), NO,              NO,           NO]),
+    const TABLE: [(Status, [Option<Status>; 9]); 9] = [
+        //              acknowledge         start             resolve         reject          transfer         mark_duplicate   close         reopen          cancel
+        (Submitted,    [Some(Acknowledged), NO,               NO,             Some(Rejected), Some(Submitted), Some(Duplicate), NO,           NO,             Some(Cancelled)]),
+        (Acknowledged, [NO,                 Some(InProgress), Some(Resolved), Some(Rejected), Some(Submitted), Some(Duplicate), NO,           NO,             Some(Cancelled)]),
+        (InProgress,   [NO,                 NO,               Some(Resolved), Some(Rejected), Some(Submitted), NO,              NO,           NO,             Some(Cancelled)]),
+        (Resolved,     [NO,                 NO,               NO,             NO,             NO,              NO,              Some(Closed), Some(Reopened), NO]),
+        (Closed,       [NO,                 NO,               NO,             NO,             NO,              NO,              NO,           Some(Reopened), NO]),
+        (Rejected,     [NO,                 NO,               NO,             NO,             NO,              NO,              NO,           NO,             NO]),
+        (Duplicate,    [NO,                 NO,               NO,             NO,             NO,              NO,              NO,           NO,             NO]),
+        (Reopened,     [NO,                 Some(InProgress), Some(Resolved), NO,             Some(Submitted), NO,              NO,           NO,             Some(Cancelled)]),
+        (Cancelled,    [NO,                 NO,               NO,             NO,             NO,              NO,              NO,           NO,             NO]),
     ];
 
     #[test]
@@ -288,6 +302,10 @@ mod tests {
             (Reopened, Submitted),
             (Reopened, InProgress),
             (Reopened, Resolved),
+            (Submitted, Cancelled),
+            (Acknowledged, Cancelled),
+            (InProgress, Cancelled),
+            (Reopened, Cancelled),
         ];
         for from in Status::ALL {
             for to in Status::ALL {
@@ -300,14 +318,15 @@ mod tests {
     #[test]
     fn allowed_actions_are_the_ones_apply_accepts() {
         use Action::*;
-        assert_eq!(Submitted.allowed_actions(), [Acknowledge, Reject, Transfer, MarkDuplicate]);
-        assert_eq!(Acknowledged.allowed_actions(), [Start, Resolve, Reject, Transfer, MarkDuplicate]);
-        assert_eq!(InProgress.allowed_actions(), [Resolve, Reject, Transfer]);
+        assert_eq!(Submitted.allowed_actions(), [Acknowledge, Reject, Transfer, MarkDuplicate, Cancel]);
+        assert_eq!(Acknowledged.allowed_actions(), [Start, Resolve, Reject, Transfer, MarkDuplicate, Cancel]);
+        assert_eq!(InProgress.allowed_actions(), [Resolve, Reject, Transfer, Cancel]);
         assert_eq!(Resolved.allowed_actions(), [Close, Reopen]);
         assert_eq!(Closed.allowed_actions(), [Reopen]);
         assert_eq!(Rejected.allowed_actions(), []);
         assert_eq!(Duplicate.allowed_actions(), []);
-        assert_eq!(Reopened.allowed_actions(), [Start, Resolve, Transfer]);
+        assert_eq!(Reopened.allowed_actions(), [Start, Resolve, Transfer, Cancel]);
+        assert_eq!(Cancelled.allowed_actions(), []);
     }
 
     #[test]
@@ -374,6 +393,7 @@ mod tests {
             "rejected",
             "duplicate",
             "reopened",
+            "cancelled",
         ];
         for (status, name) in Status::ALL.into_iter().zip(names) {
             let json = serde_json::to_string(&status).unwrap();
@@ -386,8 +406,17 @@ mod tests {
 
     #[test]
     fn actions_have_stable_wire_names() {
-        let names =
-            ["acknowledge", "start", "resolve", "reject", "transfer", "mark_duplicate", "close", "reopen"];
+        let names = [
+            "acknowledge",
+            "start",
+            "resolve",
+            "reject",
+            "transfer",
+            "mark_duplicate",
+            "close",
+            "reopen",
+            "cancel",
+        ];
         for (action, name) in Action::ALL.into_iter().zip(names) {
             let json = serde_json::to_string(&action).unwrap();
             assert_eq!(json, format!("\"{name}\""));

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::api::{CommentRequest, Event, RatingRequest, ReportView};
+use crate::api::{CancelRequest, CommentRequest, Event, RatingRequest, ReportView};
 use crate::report::NewReport;
 use crate::validation::FieldError;
 
@@ -53,6 +53,7 @@ pub enum OperationKind {
     Comment { report_id: Uuid, comment: CommentRequest },
     Rate { report_id: Uuid, rating: RatingRequest },
     Follow { report_id: Uuid },
+    Cancel { report_id: Uuid, cancel: CancelRequest },
 }
 
 impl OperationKind {
@@ -62,7 +63,8 @@ impl OperationKind {
             OperationKind::CreateReport { report } => report.id,
             OperationKind::Comment { report_id, .. }
             | OperationKind::Rate { report_id, .. }
-            | OperationKind::Follow { report_id } => *report_id,
+            | OperationKind::Follow { report_id }
+            | OperationKind::Cancel { report_id, .. } => *report_id,
         }
     }
 }

@@ -118,6 +118,23 @@ fn the_cache_follows_the_ward_and_refusals_stay_visible_with_their_reason() {
         "the ward's answer reached the cache"
     );
 
+    // Another resident follows it; its owner withdraws a new one before the ward sees it.
+    let neighbour_dir = tempfile::tempdir().unwrap();
+    let neighbour =
+        Engine::open(&neighbour_dir.path().join("device.db"), &server.url(""), hanoi_wards()).unwrap();
+    runtime.block_on(neighbour.follow(id)).unwrap();
+    runtime.block_on(neighbour.sync_once()).unwrap();
+    let followed = runtime.block_on(neighbour.reports()).unwrap();
+    assert_eq!(followed[0].view.as_ref().map(|v| (v.id, v.followers)), Some((id, 1)));
+    let mut second: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
+    second.category = phananh_shared::report::Category::Noise;
+    let second = runtime.block_on(engine.file_report(second)).unwrap().id;
+    runtime.block_on(engine.cancel(second, Some("Đã tự hết.".into()))).unwrap();
+    runtime.block_on(engine.sync_once()).unwrap();
+    let cached = runtime.block_on(engine.reports()).unwrap();
+    let withdrawn = cached.iter().find(|r| r.id == second).unwrap();
+    assert_eq!(withdrawn.view.as_ref().unwrap().status, Status::Cancelled);
+
     // Commenting on a report nobody has is refused; the refusal stays, with its reason.
     runtime.block_on(engine.comment(uuid::Uuid::now_v7(), "Còn tiếp diễn không?".into())).unwrap();
     runtime.block_on(engine.sync_once()).unwrap();

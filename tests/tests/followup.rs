@@ -156,3 +156,35 @@ fn a_low_rating_reopens_only_within_seven_days_of_the_answer() {
     let closed = rate(&world, &late, json!({ "stars": 1, "comment": "Vẫn ồn." }));
     assert_eq!(closed.json::<Value>().unwrap()["status"], "closed", "a low rating is still recorded");
 }
+
+#[test]
+fn a_resident_withdraws_a_report_the_ward_has_not_answered() {
+    let world = world();
+    let mut report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    report["category"] = json!("noise");
+    world.resident.file(&report).unwrap();
+    let id = report["id"].as_str().unwrap();
+    let cancel =
+        |token: &str, body: Value| post(&world, token, &format!("/api/v1/reports/{id}/cancel"), body);
+
+    let stranger = ResidentDevice::register(&world.server);
+    assert_eq!(cancel(&stranger.token, json!({})).status(), StatusCode::FORBIDDEN);
+    let rambling = cancel(&world.resident.token, json!({ "reason": "x".repeat(3000) }));
+    assert_eq!(rambling.json::<Value>().unwrap()["error"]["field"], "reason");
+    let response = cancel(&world.resident.token, json!({ "reason": "Quán đã tự tắt loa." }));
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().unwrap()["status"], "cancelled");
+    assert_eq!(cancel(&world.resident.token, json!({})).status(), StatusCode::CONFLICT, "it is final");
+    assert_eq!(world.officer.act(id, &json!({ "action": "acknowledge" })).status(), StatusCode::CONFLICT);
+    let events: Value = world.resident.get(&format!("/api/v1/reports/{id}/events")).json().unwrap();
+    let last = events.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["kind"].as_str(), last["reason"].as_str()),
+        (Some("cancelled"), Some("Quán đã tự tắt loa."))
+    );
+
+    let answered = answered(&world);
+    let late = post(&world, &world.resident.token, &format!("/api/v1/reports/{answered}/cancel"), json!({}));
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+    assert!(late.json::<Value>().unwrap()["error"]["message"].as_str().unwrap().contains("rate the answer"));
+}

@@ -35,6 +35,8 @@ pub enum Step {
     Dismissed,
     Transferred,
     Reopened,
+    /// Withdrawn by its resident: it ends the report without being an answer.
+    Cancelled,
 }
 
 /// The period, both ends included, and the moment "now" of the figures about today.
@@ -106,12 +108,14 @@ impl Tally {
         let received_on = to_local(report.received_at).date();
         if (period.from..=period.to).contains(&received_on) {
             self.received += 1;
+            // A report withdrawn before its deadline was never late.
+            let cancelled = report.steps.iter().find(|(_, step)| *step == Step::Cancelled).map(|(at, _)| *at);
             match first_answer(report) {
                 Some(at) => {
                     self.acks_due += 1;
                     self.acks_on_time += u64::from(at <= report.deadline_ack);
                 }
-                None if report.deadline_ack < period.now => self.acks_due += 1,
+                None if report.deadline_ack < cancelled.unwrap_or(period.now) => self.acks_due += 1,
                 None => {}
             }
             match resolution(report) {
@@ -237,7 +241,7 @@ fn open_spells(report: &ReportFacts) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>
     let mut opened = Some(report.received_at);
     for (at, step) in &report.steps {
         match step {
-            Step::Resolved | Step::Dismissed => {
+            Step::Resolved | Step::Dismissed | Step::Cancelled => {
                 if let Some(start) = opened.take() {
                     spells.push((start, Some(*at)));
                 }
@@ -281,7 +285,7 @@ fn p90(sorted: &[f64]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    //! A fixture of 18 reports in two wards over Monday 2 to Friday 6 March 2026 (no
+    //! A fixture of 19 reports in two wards over Monday 2 to Friday 6 March 2026 (no
     //! holidays), seen on Monday 9 March at 10:00, with every figure worked out by hand in
     //! the comments (working hours: 08:00–12:00 and 13:00–17:00).
 
@@ -502,6 +506,16 @@ mod tests {
                 vec![(at(fri, "17:30"), Acknowledged), (at(mon2, "09:00"), Resolved)],
                 &[5],
             ),
+            // Withdrawn by its resident within the hour: received, never due.
+            report(
+                19,
+                "B",
+                Status::Cancelled,
+                at(thu, "09:00"),
+                (at(thu, "17:00"), "2026-03-12 17:00".into()),
+                vec![(at(thu, "10:00"), Cancelled)],
+                &[],
+            ),
             // Never acknowledged: 18 h late, 26 h old.
             report(
                 18,
@@ -563,7 +577,7 @@ mod tests {
         assert_eq!(
             wards[1].figures,
             Figures {
-                received: 6,
+                received: 7,                          // 19 was withdrawn before it was due: in no ratio
                 acknowledged_on_time_pct: Some(66.7), // all but 17 and 18
                 acknowledgements_due: 6,
                 resolved_on_time_pct: Some(66.7), // 13 and 15 of 13, 15, 17
@@ -586,7 +600,7 @@ mod tests {
         assert_eq!(
             total,
             Figures {
-                received: 15,
+                received: 16,
                 acknowledged_on_time_pct: Some(64.3), // 9 of 14
                 acknowledgements_due: 14,
                 resolved_on_time_pct: Some(62.5), // 5 of 8
@@ -633,7 +647,7 @@ mod tests {
                 (2, 5, 3, 3), // resolved 1, 9, 13; open at midnight 2, 11, 12
                 (3, 3, 3, 3), // resolved 2, 12, 15; open 3, 9 (reopened), 11
                 (4, 3, 1, 5), // resolved 9 again; open 3, 5, 6, 11, 18
-                (5, 2, 1, 6), // resolved 3; open 5, 6, 7, 11, 16, 18
+                (5, 3, 1, 6), // resolved 3; open 5, 6, 7, 11, 16, 18 (19 came and went)
                 (6, 2, 0, 8), // open 5, 6, 7, 8, 11, 16, 17, 18
             ]
         );

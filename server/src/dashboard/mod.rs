@@ -87,6 +87,7 @@ fn load(conn: &Connection, ward: Option<&str>, period: Period) -> Result<Vec<Rep
             "resolved" => Step::Resolved,
             "rejected" | "marked_duplicate" => Step::Dismissed,
             "transferred" => Step::Transferred,
+            "cancelled" => Step::Cancelled,
             "rated" if reopened => Step::Reopened,
             _ => continue,
         };

@@ -135,6 +135,7 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
         .route("/api/v1/reports/{id}/actions", post(reports::act))
         .route("/api/v1/reports/{id}/rating", post(reports::rate))
         .route("/api/v1/reports/{id}/comments", post(reports::comment))
+        .route("/api/v1/reports/{id}/cancel", post(reports::cancel))
         .route("/api/v1/answer-templates", get(reports::templates))
         .route("/api/v1/photos", post(photos::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/api/v1/photos/{id}", get(photos::get))

@@ -10,7 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use phananh_shared::answers::{self, AnswerTemplate};
 use phananh_shared::api::{
-    ActionRequest, CommentRequest, Event, Following, NearbyReport, RatingRequest, ReportPage, ReportView,
+    ActionRequest, CancelRequest, CommentRequest, Event, Following, NearbyReport, RatingRequest, ReportPage,
+    ReportView,
 };
 use phananh_shared::report::MAX_PHOTOS;
 use phananh_shared::validation::FieldError;
@@ -202,6 +203,20 @@ pub async fn comment(
     let now = state.clock.now();
     let commented = state.store.write(move |tx| reports::comment(tx, device, id, comment, now)).await?;
     commented.map(Json).ok_or_else(|| no_report(id))
+}
+
+/// `POST /api/v1/reports/{id}/cancel`: the reporter withdraws the report.
+pub async fn cancel(
+    State(state): State<Arc<AppState>>,
+    Device(device): Device,
+    Path(id): Path<String>,
+    body: Result<Json<CancelRequest>, JsonRejection>,
+) -> Result<Json<ReportView>, ApiError> {
+    let id = report_id(&id)?;
+    let Json(cancel) = body?;
+    let now = state.clock.now();
+    let cancelled = state.store.write(move |tx| reports::cancel(tx, device, id, cancel, now)).await?;
+    cancelled.map(Json).ok_or_else(|| no_report(id))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,8 +1,10 @@
 //! What the reporter does after filing: rate the answer (closing the report, or reopening it
-//! after a low rating within the window) and add information.
+//! after a low rating within the window), add information, or withdraw the report.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use phananh_shared::api::{Change, CommentRequest, REOPEN_WINDOW_DAYS, RatingRequest, ReportView};
+use phananh_shared::api::{
+    CancelRequest, Change, CommentRequest, REOPEN_WINDOW_DAYS, RatingRequest, ReportView,
+};
 use phananh_shared::report::Priority;
 use phananh_shared::sla::{SlaPolicy, WorkCalendar};
 use phananh_shared::status::{Action, Status};
@@ -117,5 +119,29 @@ pub fn comment(
     }
     let change = Change::Commented { text: comment.text.trim().to_owned() };
     append_event(tx, id, &report.ward, now, &format!("device:{device}"), &change)?;
+    Ok(Some(view(tx, id, &Reader::Device(device))?.expect("it exists")))
+}
+
+/// The reporter withdraws report `id` before the ward has answered it.
+pub fn cancel(
+    tx: &Connection,
+    device: Uuid,
+    id: Uuid,
+    cancel: CancelRequest,
+    now: DateTime<Utc>,
+) -> Result<Option<ReportView>, ApiError> {
+    cancel.validate()?;
+    let Some(report) = own(tx, id, device)? else { return Ok(None) };
+    let status = report.status.apply(Action::Cancel).map_err(ApiError::transition)?;
+    tx.execute("UPDATE reports SET status = ?1 WHERE id = ?2", params![status.code(), id.to_string()])?;
+    let reason = cancel.reason.as_deref().map(str::trim).map(str::to_owned);
+    append_event(
+        tx,
+        id,
+        &report.ward,
+        now,
+        &format!("device:{device}"),
+        &Change::Cancelled { status, reason },
+    )?;
     Ok(Some(view(tx, id, &Reader::Device(device))?.expect("it exists")))
 }

@@ -21,7 +21,7 @@ mod query;
 pub(crate) mod rows;
 
 pub use actions::act;
-pub use followup::{comment, rate};
+pub use followup::{cancel, comment, rate};
 
 pub(crate) use query::event as event_row;
 pub(crate) use query::view;

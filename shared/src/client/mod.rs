@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, Notify};
 use uuid::Uuid;
 
-use crate::api::{CommentRequest, NewDevice, RatingRequest, ReportView, WardRef};
+use crate::api::{CancelRequest, CommentRequest, NewDevice, RatingRequest, ReportView, WardRef};
 use crate::report::NewReport;
 use crate::sync::{MAX_BATCH, Operation, OperationKind};
 use crate::validation::FieldError;
@@ -143,6 +143,22 @@ impl Engine {
         rating.validate()?;
         self.queue(Operation { id: Uuid::now_v7(), change: OperationKind::Rate { report_id, rating } }, None)
             .await
+    }
+
+    /// Says "me too" about another resident's report, to be sent with the next sync; the
+    /// report is cached and followed from then on.
+    pub async fn follow(&self, report_id: Uuid) -> Result<(), ClientError> {
+        let operation = Operation { id: Uuid::now_v7(), change: OperationKind::Follow { report_id } };
+        self.queue(operation, Some((report_id, None))).await
+    }
+
+    /// Withdraws one of the resident's reports the ward has not answered, to be sent with the
+    /// next sync.
+    pub async fn cancel(&self, report_id: Uuid, reason: Option<String>) -> Result<(), ClientError> {
+        let cancel = CancelRequest { reason };
+        cancel.validate()?;
+        let operation = Operation { id: Uuid::now_v7(), change: OperationKind::Cancel { report_id, cancel } };
+        self.queue(operation, None).await
     }
 
     async fn queue(
