@@ -146,3 +146,40 @@ fn the_cache_follows_the_ward_and_refusals_stay_visible_with_their_reason() {
         ("not_found", Some("report_id"))
     );
 }
+
+#[test]
+fn a_running_engine_sends_at_once_and_hears_the_wards_answer_live() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data.path(), &[]);
+    let officer = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
+    let device_dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(&device_dir.path().join("device.db"), &server.url(""), hanoi_wards()).unwrap();
+    // A timer that never fires in this test: only the queue and the live stream wake it.
+    let hour = std::time::Duration::from_secs(3600);
+    runtime.spawn({
+        let engine = engine.clone();
+        async move { engine.run(hour, hour).await }
+    });
+    let status_of = |id: uuid::Uuid| {
+        let reports = runtime.block_on(engine.reports()).unwrap();
+        reports.into_iter().find(|r| r.id == id).and_then(|r| r.view).map(|v| v.status)
+    };
+    let wait_for = |id, status| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while status_of(id) != Some(status) {
+            assert!(std::time::Instant::now() < deadline, "{id} never became {status} on the device");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+
+    let mut report: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
+    report.category = phananh_shared::report::Category::Noise;
+    let id = runtime.block_on(engine.file_report(report)).unwrap().id;
+    wait_for(id, Status::Submitted);
+    assert_eq!(
+        officer.act(&id.to_string(), &json!({ "action": "acknowledge" })).status(),
+        reqwest::StatusCode::OK
+    );
+    wait_for(id, Status::Acknowledged);
+}

@@ -263,27 +263,40 @@ impl Engine {
         Ok(())
     }
 
-    /// Syncs for as long as it runs: at once, whenever something is queued, every
-    /// `interval` otherwise; after a failure, again after a delay that doubles up to
-    /// `max_backoff`, with jitter so that many devices coming back online do not all call at
-    /// the same moment.
+    /// Syncs for as long as it runs: at once, whenever something is queued, when the live
+    /// stream says something happened to the device's reports, and every `interval`
+    /// otherwise; after a failure, again after a delay that doubles up to `max_backoff`, with
+    /// jitter so that many devices coming back online do not all call at the same moment.
     pub async fn run(&self, interval: Duration, max_backoff: Duration) {
         let mut backoff = Duration::from_millis(250);
         loop {
-            let wait = match self.sync_once().await {
+            let (wait, online) = match self.sync_once().await {
                 Ok(()) => {
                     backoff = Duration::from_millis(250);
-                    interval
+                    (interval, true)
                 }
                 Err(_) => {
                     let jittered = backoff.mul_f64(rand::random_range(0.5..1.5));
                     backoff = (backoff * 2).min(max_backoff);
-                    jittered
+                    (jittered, false)
+                }
+            };
+            let live = async {
+                let local = self.local.lock().await;
+                let (token, cursor) = (local.meta(TOKEN), local.meta(CURSOR));
+                drop(local);
+                match (token, cursor) {
+                    (Ok(Some(token)), Ok(cursor)) => {
+                        let since = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+                        self.remote.next_live_event(&token, since).await
+                    }
+                    _ => std::future::pending().await,
                 }
             };
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = self.queued.notified() => {}
+                () = live, if online => {}
             }
         }
     }

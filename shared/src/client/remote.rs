@@ -49,6 +49,31 @@ impl Remote {
         answer(self.http.get(url).bearer_auth(token).send().await?).await
     }
 
+    /// Waits for the next event on the device's live stream after `since`; returns when one
+    /// comes, never if the stream cannot be opened or ends (the caller's timer takes over).
+    pub async fn next_live_event(&self, token: &str, since: u64) {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+        let url = format!("{}/api/v1/live?scope=device&since={since}", self.base.replacen("http", "ws", 1));
+        let Ok(mut request) = url.into_client_request() else { return std::future::pending().await };
+        let Ok(bearer) = format!("Bearer {token}").parse() else { return std::future::pending().await };
+        request.headers_mut().insert("authorization", bearer);
+        let Ok((mut stream, _)) = tokio_tungstenite::connect_async(request).await else {
+            return std::future::pending().await;
+        };
+        while let Some(Ok(message)) = stream.next().await {
+            if let Message::Text(text) = message
+                && serde_json::from_str::<crate::api::LiveMessage>(&text)
+                    .is_ok_and(|m| matches!(m, crate::api::LiveMessage::Event(_)))
+            {
+                return;
+            }
+        }
+        std::future::pending().await
+    }
+
     async fn post<T: DeserializeOwned>(
         &self,
         token: &str,
