@@ -46,8 +46,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The largest upload accepted, in bytes. The HTTP layer caps request bodies too, but this is
-/// the rule every path into the store goes through.
-pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+/// the rule every path into the store goes through (the app checks it before sending).
+pub use phananh_shared::report::MAX_PHOTO_BYTES;
 
 /// The most pixels an image may have (width × height), checked before decoding. A 50 MP
 /// phone photo (8160 × 6120) fits; a "decompression bomb" — a few kilobytes claiming billions

@@ -215,6 +215,8 @@ pub const DESCRIPTION_MIN_CHARS: usize = 10;
 pub const DESCRIPTION_MAX_CHARS: usize = 2000;
 /// The most photos a report may carry; each is uploaded separately and referenced by its id.
 pub const MAX_PHOTOS: usize = 5;
+/// The largest photo file accepted, in bytes.
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 
 /// A report as a resident's device sends it.
 ///

@@ -183,3 +183,40 @@ fn a_running_engine_sends_at_once_and_hears_the_wards_answer_live() {
     );
     wait_for(id, Status::Acknowledged);
 }
+
+#[test]
+fn photos_taken_offline_are_uploaded_before_their_report_and_a_refused_one_is_shown() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let address = free_address();
+    let device_dir = tempfile::tempdir().unwrap();
+    let engine =
+        Engine::open(&device_dir.path().join("device.db"), &format!("http://{address}"), hanoi_wards())
+            .unwrap();
+    let photo = {
+        let picture =
+            image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 60]));
+        let mut jpeg = Vec::new();
+        picture.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+        jpeg
+    };
+    let report: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
+    let filed = runtime
+        .block_on(engine.file_report_with_photos(report, vec![photo, b"not a picture".to_vec()]))
+        .unwrap();
+    let too_many: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
+    let six = runtime.block_on(engine.file_report_with_photos(too_many, vec![vec![0xFF; 10]; 6]));
+    assert!(matches!(six, Err(ClientError::Invalid(ref e)) if e.field == "photos"), "{six:?}");
+
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_at(data.path(), &address, &[]);
+    runtime.block_on(engine.sync_once()).unwrap();
+    runtime.block_on(engine.sync_once()).unwrap();
+    let view = runtime.block_on(engine.reports()).unwrap()[0].view.clone().expect("sent");
+    assert_eq!(view.photos.len(), 1, "the picture, not the other file");
+    let public = reqwest::blocking::get(server.url(&format!("/api/v1/photos/{}", view.photos[0]))).unwrap();
+    assert_eq!(public.status(), reqwest::StatusCode::OK);
+    let status = runtime.block_on(engine.status()).unwrap();
+    assert_eq!(status.refused.len(), 1);
+    assert_eq!(status.refused[0].field.as_deref(), Some("photos[1]"));
+    assert_eq!(server_report_ids(&server), [filed.id.to_string()]);
+}

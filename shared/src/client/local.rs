@@ -31,6 +31,15 @@ CREATE TABLE IF NOT EXISTS reports (
     local_ward  TEXT,                -- JSON WardRef, from the offline index
     view        TEXT                 -- JSON ReportView, from the server
 );
+-- Photos taken with a report, kept until the server has them; `server_id` is the id the
+-- upload got ('' for a photo the server refused).
+CREATE TABLE IF NOT EXISTS photos (
+    report_id TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    bytes     BLOB NOT NULL,
+    server_id TEXT,
+    PRIMARY KEY (report_id, position)
+);
 -- Operations the server refused: kept, with the reason, until the resident dismisses them.
 CREATE TABLE IF NOT EXISTS refused (
     id        TEXT PRIMARY KEY,
@@ -72,6 +81,7 @@ impl Local {
         &mut self,
         operation: &Operation,
         new_report: Option<(Uuid, Option<&WardRef>)>,
+        photos: &[Vec<u8>],
         now: DateTime<Utc>,
     ) -> Result<(), ClientError> {
         let tx = self.conn.transaction()?;
@@ -83,6 +93,12 @@ impl Local {
                 serde_json::to_string(operation).expect("an operation serialises")
             ],
         )?;
+        for (position, bytes) in photos.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO photos (report_id, position, bytes) VALUES (?1, ?2, ?3)",
+                params![operation.change.report_id().to_string(), position as i64, bytes],
+            )?;
+        }
         if let Some((id, ward)) = new_report {
             tx.execute(
                 "INSERT OR IGNORE INTO reports (id, filed_at, local_ward) VALUES (?1, ?2, ?3)",
@@ -94,6 +110,70 @@ impl Local {
             )?;
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    /// The photos of report `id` not yet uploaded, with their positions.
+    pub fn pending_photos(&self, id: Uuid) -> Result<Vec<(i64, Vec<u8>)>, ClientError> {
+        let mut query = self.conn.prepare(
+            "SELECT position, bytes FROM photos WHERE report_id = ?1 AND server_id IS NULL ORDER BY position",
+        )?;
+        let rows = query.query_map([id.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records what became of a photo's upload: the server's id, or its refusal (kept with
+    /// the report's other refusals, under the operation's id and the photo's position).
+    pub fn photo_sent(
+        &mut self,
+        operation: &Operation,
+        position: i64,
+        sent: Result<Uuid, Refusal>,
+    ) -> Result<(), ClientError> {
+        let report = operation.change.report_id().to_string();
+        let tx = self.conn.transaction()?;
+        let server_id = sent.as_ref().map_or(String::new(), Uuid::to_string);
+        tx.execute(
+            "UPDATE photos SET server_id = ?1 WHERE report_id = ?2 AND position = ?3",
+            params![server_id, report, position],
+        )?;
+        if let Err(refusal) = sent {
+            tx.execute(
+                "INSERT OR REPLACE INTO refused (id, report_id, operation, code, message, field)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    format!("{}/photo{position}", operation.id),
+                    report,
+                    serde_json::to_string(operation).expect("an operation serialises"),
+                    refusal.code,
+                    refusal.message,
+                    format!("photos[{position}]")
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The server's ids of report `id`'s uploaded photos, in order.
+    pub fn uploaded_photos(&self, id: Uuid) -> Result<Vec<Uuid>, ClientError> {
+        let mut query = self.conn.prepare(
+            "SELECT server_id FROM photos WHERE report_id = ?1 AND server_id <> '' ORDER BY position",
+        )?;
+        let rows = query.query_map([id.to_string()], |row| row.get::<_, String>(0))?;
+        rows.map(|id| Uuid::parse_str(&id?).map_err(|e| ClientError::Corrupt(e.to_string()))).collect()
+    }
+
+    /// Replaces a queued operation (a report whose photos now have the server's ids). Done
+    /// before the operation is first pushed, so every push of it is the same.
+    pub fn rewrite(&self, operation: &Operation) -> Result<(), ClientError> {
+        self.conn.execute(
+            "UPDATE outbox SET operation = ?1 WHERE id = ?2",
+            params![
+                serde_json::to_string(operation).expect("an operation serialises"),
+                operation.id.to_string()
+            ],
+        )?;
         Ok(())
     }
 

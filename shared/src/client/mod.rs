@@ -22,7 +22,7 @@ use tokio::sync::{Mutex, Notify};
 use uuid::Uuid;
 
 use crate::api::{CancelRequest, CommentRequest, NewDevice, RatingRequest, ReportView, WardRef};
-use crate::report::NewReport;
+use crate::report::{MAX_PHOTO_BYTES, MAX_PHOTOS, NewReport};
 use crate::sync::{MAX_BATCH, Operation, OperationKind};
 use crate::validation::FieldError;
 use crate::wards::WardIndex;
@@ -82,6 +82,19 @@ pub struct SyncStatus {
     pub refused: Vec<Refusal>,
 }
 
+/// A refusal as the server's error body gives it (`{"error": {"code", "message", "field"}}`).
+fn refusal(body: &str) -> Refusal {
+    #[derive(Deserialize)]
+    struct Envelope {
+        error: Refusal,
+    }
+    serde_json::from_str::<Envelope>(body).map(|e| e.error).unwrap_or_else(|_| Refusal {
+        code: "refused".into(),
+        message: body.to_owned(),
+        field: None,
+    })
+}
+
 /// One device's engine: its database, its server, its ward index.
 #[derive(Clone)]
 pub struct Engine {
@@ -115,14 +128,32 @@ impl Engine {
     /// Files `report` on the device: checked, given its ward by the offline index, saved and
     /// queued. Returns at once, online or not.
     pub async fn file_report(&self, report: NewReport) -> Result<LocalReport, ClientError> {
+        self.file_report_with_photos(report, Vec::new()).await
+    }
+
+    /// As [`Engine::file_report`], with photos (JPEG, PNG or WebP files) kept on the device
+    /// until they are uploaded, just before the report is sent.
+    pub async fn file_report_with_photos(
+        &self,
+        report: NewReport,
+        photos: Vec<Vec<u8>>,
+    ) -> Result<LocalReport, ClientError> {
         report.validate()?;
+        let count = report.photos.len() + photos.len();
+        if count > MAX_PHOTOS {
+            return Err(FieldError::too_many("photos", MAX_PHOTOS, count).into());
+        }
+        if let Some(large) = photos.iter().position(|photo| photo.len() > MAX_PHOTO_BYTES) {
+            let message = format!("photos[{large}] is larger than {} MB", MAX_PHOTO_BYTES / (1024 * 1024));
+            return Err(FieldError::invalid(format!("photos[{large}]"), message).into());
+        }
         let ward = self
             .wards
             .locate(report.location.lon, report.location.lat)
             .map(|found| WardRef { code: found.ward.code.clone(), name: found.ward.name.clone() });
         let id = report.id;
         let operation = Operation { id: Uuid::now_v7(), change: OperationKind::CreateReport { report } };
-        self.queue(operation, Some((id, ward))).await?;
+        self.queue(operation, Some((id, ward)), &photos).await?;
         let reports = self.reports().await?;
         Ok(reports.into_iter().find(|r| r.id == id).expect("just saved"))
     }
@@ -134,6 +165,7 @@ impl Engine {
         self.queue(
             Operation { id: Uuid::now_v7(), change: OperationKind::Comment { report_id, comment } },
             None,
+            &[],
         )
         .await
     }
@@ -141,15 +173,19 @@ impl Engine {
     /// Rates the answer to a report, to be sent with the next sync.
     pub async fn rate(&self, report_id: Uuid, rating: RatingRequest) -> Result<(), ClientError> {
         rating.validate()?;
-        self.queue(Operation { id: Uuid::now_v7(), change: OperationKind::Rate { report_id, rating } }, None)
-            .await
+        self.queue(
+            Operation { id: Uuid::now_v7(), change: OperationKind::Rate { report_id, rating } },
+            None,
+            &[],
+        )
+        .await
     }
 
     /// Says "me too" about another resident's report, to be sent with the next sync; the
     /// report is cached and followed from then on.
     pub async fn follow(&self, report_id: Uuid) -> Result<(), ClientError> {
         let operation = Operation { id: Uuid::now_v7(), change: OperationKind::Follow { report_id } };
-        self.queue(operation, Some((report_id, None))).await
+        self.queue(operation, Some((report_id, None)), &[]).await
     }
 
     /// Withdraws one of the resident's reports the ward has not answered, to be sent with the
@@ -158,16 +194,17 @@ impl Engine {
         let cancel = CancelRequest { reason };
         cancel.validate()?;
         let operation = Operation { id: Uuid::now_v7(), change: OperationKind::Cancel { report_id, cancel } };
-        self.queue(operation, None).await
+        self.queue(operation, None, &[]).await
     }
 
     async fn queue(
         &self,
         operation: Operation,
         new_report: Option<(Uuid, Option<WardRef>)>,
+        photos: &[Vec<u8>],
     ) -> Result<(), ClientError> {
         let new_report = new_report.as_ref().map(|(id, ward)| (*id, ward.as_ref()));
-        self.local.lock().await.queue(&operation, new_report, Utc::now())?;
+        self.local.lock().await.queue(&operation, new_report, photos, Utc::now())?;
         self.queued.notify_one();
         Ok(())
     }
@@ -215,9 +252,12 @@ impl Engine {
         let _one_at_a_time = self.syncing.lock().await;
         let token = self.token().await?;
         loop {
-            let batch = self.local.lock().await.outbox(MAX_BATCH)?;
+            let mut batch = self.local.lock().await.outbox(MAX_BATCH)?;
             if batch.is_empty() {
                 break;
+            }
+            for operation in &mut batch {
+                self.upload_photos(&token, operation).await?;
             }
             let answers = self.remote.push(&token, &batch).await?;
             let mut local = self.local.lock().await;
@@ -260,6 +300,36 @@ impl Engine {
             }
         }
         self.local.lock().await.set_meta(LAST_SYNCED, &Utc::now().to_rfc3339())?;
+        Ok(())
+    }
+
+    /// Uploads the photos kept for a new report and names them in it, before it is first
+    /// sent; a photo the server refuses is left out, and its refusal kept for the resident.
+    async fn upload_photos(&self, token: &str, operation: &mut Operation) -> Result<(), ClientError> {
+        let OperationKind::CreateReport { report } = &mut operation.change else { return Ok(()) };
+        let id = report.id;
+        let pending = self.local.lock().await.pending_photos(id)?;
+        for (position, bytes) in pending {
+            let sent = match self.remote.upload_photo(token, bytes).await {
+                Ok(server_id) => Ok(server_id),
+                Err(ClientError::Server { status: 400..=499, body }) => Err(refusal(&body)),
+                Err(error) => return Err(error),
+            };
+            self.local.lock().await.photo_sent(operation, position, sent)?;
+        }
+        let uploaded = self.local.lock().await.uploaded_photos(id)?;
+        let OperationKind::CreateReport { report } = &mut operation.change else {
+            unreachable!("matched above")
+        };
+        let before = report.photos.len();
+        for photo in uploaded {
+            if !report.photos.contains(&photo) {
+                report.photos.push(photo);
+            }
+        }
+        if report.photos.len() != before {
+            self.local.lock().await.rewrite(operation)?;
+        }
         Ok(())
     }
 

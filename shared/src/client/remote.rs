@@ -44,6 +44,17 @@ impl Remote {
         answer(self.http.get(url).bearer_auth(token).send().await?).await
     }
 
+    /// Uploads a photo; its server id.
+    pub async fn upload_photo(&self, token: &str, bytes: Vec<u8>) -> Result<Uuid, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Uploaded {
+            id: Uuid,
+        }
+        let request = self.http.post(format!("{}/api/v1/photos", self.base)).bearer_auth(token).body(bytes);
+        let uploaded: Uploaded = answer(request.send().await?).await?;
+        Ok(uploaded.id)
+    }
+
     pub async fn report(&self, token: &str, id: Uuid) -> Result<ReportView, ClientError> {
         let url = format!("{}/api/v1/reports/{id}", self.base);
         answer(self.http.get(url).bearer_auth(token).send().await?).await
