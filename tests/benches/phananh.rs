@@ -47,16 +47,10 @@ fn main() {
 /// byte-counting proxy that breaks nothing.
 fn sync_push() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let device_dir = tempfile::tempdir().unwrap();
     let address = phananh_tests::free_address();
     let proxy = phananh_tests::FaultyProxy::start(&address, phananh_tests::Faults::NONE);
     let wards = phananh_tests::hanoi_wards();
-    let engine = phananh_shared::client::Engine::open(
-        &device_dir.path().join("device.db"),
-        &proxy.url(),
-        wards.clone(),
-    )
-    .unwrap();
+    let engine = phananh_tests::TestDevice::open(&proxy.url());
     let points: Vec<(f64, f64)> = random_points(wards.bounds(), 20_000)
         .into_iter()
         .filter(|&(lon, lat)| wards.locate(lon, lat).is_some())

@@ -279,6 +279,41 @@ impl ResidentDevice {
 pub const HOAN_KIEM: (f64, f64) = (105.8525, 21.0288);
 pub const VAN_MIEU: (f64, f64) = (105.8355, 21.0293);
 
+/// A resident's device running the client engine, with a database of its own that is
+/// removed with it. It derefs to the [`Engine`](phananh_shared::client::Engine).
+pub struct TestDevice {
+    pub engine: phananh_shared::client::Engine,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDevice {
+    /// A new device that talks to `server` (`http://host:port`), carrying the Hà Nội wards.
+    pub fn open(server: &str) -> TestDevice {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let engine =
+            phananh_shared::client::Engine::open(&dir.path().join("device.db"), server, hanoi_wards())
+                .expect("the device database opens");
+        TestDevice { engine, _dir: dir }
+    }
+}
+
+impl std::ops::Deref for TestDevice {
+    type Target = phananh_shared::client::Engine;
+
+    fn deref(&self) -> &Self::Target {
+        &self.engine
+    }
+}
+
+/// A noise report (resolved without an "after" photo) at (`lon`, `lat`), as the engine takes
+/// it.
+pub fn noise_report(lon: f64, lat: f64) -> phananh_shared::report::NewReport {
+    let mut report: phananh_shared::report::NewReport =
+        serde_json::from_value(report_at(lon, lat)).expect("a valid report");
+    report.category = phananh_shared::report::Category::Noise;
+    report
+}
+
 /// A valid new report at (`lon`, `lat`) with a fresh id.
 pub fn report_at(lon: f64, lat: f64) -> serde_json::Value {
     serde_json::json!({

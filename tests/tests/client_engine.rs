@@ -3,10 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use phananh_shared::client::{ClientError, Engine};
+use phananh_shared::client::ClientError;
 use phananh_shared::report::NewReport;
 use phananh_shared::status::Status;
-use phananh_tests::{NO_RATE_LIMITS, StaffClient, TestServer, free_address, hanoi_wards, report_at};
+use phananh_tests::{
+    HOAN_KIEM, NO_RATE_LIMITS, StaffClient, TestDevice, TestServer, free_address, hanoi_wards, noise_report,
+    report_at,
+};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
@@ -45,11 +48,8 @@ fn server_report_ids(server: &TestServer) -> Vec<String> {
 #[test]
 fn a_thousand_reports_filed_with_the_server_down_arrive_exactly_once_when_it_comes_up() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let device_dir = tempfile::tempdir().unwrap();
     let address = free_address();
-    let engine =
-        Engine::open(&device_dir.path().join("device.db"), &format!("http://{address}"), hanoi_wards())
-            .unwrap();
+    let engine = TestDevice::open(&format!("http://{address}"));
 
     let filed: Vec<_> = reports_in_the_city(1000, 7)
         .into_iter()
@@ -99,11 +99,9 @@ fn the_cache_follows_the_ward_and_refusals_stay_visible_with_their_reason() {
     let data = tempfile::tempdir().unwrap();
     let server = TestServer::start_in(data.path(), &[]);
     let officer = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
-    let device_dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(&device_dir.path().join("device.db"), &server.url(""), hanoi_wards()).unwrap();
+    let engine = TestDevice::open(&server.url(""));
 
-    let mut report: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
-    report.category = phananh_shared::report::Category::Noise;
+    let report = noise_report(HOAN_KIEM.0, HOAN_KIEM.1);
     let id = runtime.block_on(engine.file_report(report)).unwrap().id;
     runtime.block_on(engine.sync_once()).unwrap();
     let answer = json!({ "action": "resolve", "answer": "Đã nhắc nhở, quán đã tắt loa." });
@@ -119,16 +117,12 @@ fn the_cache_follows_the_ward_and_refusals_stay_visible_with_their_reason() {
     );
 
     // Another resident follows it; its owner withdraws a new one before the ward sees it.
-    let neighbour_dir = tempfile::tempdir().unwrap();
-    let neighbour =
-        Engine::open(&neighbour_dir.path().join("device.db"), &server.url(""), hanoi_wards()).unwrap();
+    let neighbour = TestDevice::open(&server.url(""));
     runtime.block_on(neighbour.follow(id)).unwrap();
     runtime.block_on(neighbour.sync_once()).unwrap();
     let followed = runtime.block_on(neighbour.reports()).unwrap();
     assert_eq!(followed[0].view.as_ref().map(|v| (v.id, v.followers)), Some((id, 1)));
-    let mut second: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
-    second.category = phananh_shared::report::Category::Noise;
-    let second = runtime.block_on(engine.file_report(second)).unwrap().id;
+    let second = runtime.block_on(engine.file_report(noise_report(HOAN_KIEM.0, HOAN_KIEM.1))).unwrap().id;
     runtime.block_on(engine.cancel(second, Some("Đã tự hết.".into()))).unwrap();
     runtime.block_on(engine.sync_once()).unwrap();
     let cached = runtime.block_on(engine.reports()).unwrap();
@@ -153,12 +147,11 @@ fn a_running_engine_sends_at_once_and_hears_the_wards_answer_live() {
     let data = tempfile::tempdir().unwrap();
     let server = TestServer::start_in(data.path(), &[]);
     let officer = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
-    let device_dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(&device_dir.path().join("device.db"), &server.url(""), hanoi_wards()).unwrap();
+    let engine = TestDevice::open(&server.url(""));
     // A timer that never fires in this test: only the queue and the live stream wake it.
     let hour = std::time::Duration::from_secs(3600);
     runtime.spawn({
-        let engine = engine.clone();
+        let engine = engine.engine.clone();
         async move { engine.run(hour, hour).await }
     });
     let status_of = |id: uuid::Uuid| {
@@ -173,8 +166,7 @@ fn a_running_engine_sends_at_once_and_hears_the_wards_answer_live() {
         }
     };
 
-    let mut report: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
-    report.category = phananh_shared::report::Category::Noise;
+    let report = noise_report(HOAN_KIEM.0, HOAN_KIEM.1);
     let id = runtime.block_on(engine.file_report(report)).unwrap().id;
     wait_for(id, Status::Submitted);
     assert_eq!(
@@ -188,10 +180,7 @@ fn a_running_engine_sends_at_once_and_hears_the_wards_answer_live() {
 fn photos_taken_offline_are_uploaded_before_their_report_and_a_refused_one_is_shown() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let address = free_address();
-    let device_dir = tempfile::tempdir().unwrap();
-    let engine =
-        Engine::open(&device_dir.path().join("device.db"), &format!("http://{address}"), hanoi_wards())
-            .unwrap();
+    let engine = TestDevice::open(&format!("http://{address}"));
     let photo = {
         let picture =
             image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 60]));
@@ -199,11 +188,11 @@ fn photos_taken_offline_are_uploaded_before_their_report_and_a_refused_one_is_sh
         picture.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
         jpeg
     };
-    let report: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
+    let report = noise_report(HOAN_KIEM.0, HOAN_KIEM.1);
     let filed = runtime
         .block_on(engine.file_report_with_photos(report, vec![photo, b"not a picture".to_vec()]))
         .unwrap();
-    let too_many: NewReport = serde_json::from_value(report_at(105.8525, 21.0288)).unwrap();
+    let too_many = noise_report(HOAN_KIEM.0, HOAN_KIEM.1);
     let six = runtime.block_on(engine.file_report_with_photos(too_many, vec![vec![0xFF; 10]; 6]));
     assert!(matches!(six, Err(ClientError::Invalid(ref e)) if e.field == "photos"), "{six:?}");
 

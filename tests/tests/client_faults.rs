@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use phananh_shared::client::Engine;
-use phananh_shared::report::{Category, NewReport};
-use phananh_tests::{Faults, FaultyProxy, NO_RATE_LIMITS, StaffClient, TestServer, hanoi_wards, report_at};
+use phananh_tests::{
+    Faults, FaultyProxy, NO_RATE_LIMITS, StaffClient, TestDevice, TestServer, hanoi_wards, noise_report,
+};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use reqwest::StatusCode;
@@ -38,11 +39,7 @@ fn twenty_devices_through_a_faulty_link_end_with_every_operation_once_and_the_se
     let proxy =
         FaultyProxy::start(server.url("").trim_start_matches("http://"), Faults { seed: 2025, share: 0.45 });
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let device_dirs: Vec<_> = (0..DEVICES).map(|_| tempfile::tempdir().unwrap()).collect();
-    let engines: Vec<Engine> = device_dirs
-        .iter()
-        .map(|dir| Engine::open(&dir.path().join("device.db"), &proxy.url(), hanoi_wards()).unwrap())
-        .collect();
+    let engines: Vec<TestDevice> = (0..DEVICES).map(|_| TestDevice::open(&proxy.url())).collect();
 
     // Staff answer what arrives, straight to the server, while the devices work.
     let devices_done = AtomicBool::new(false);
@@ -56,7 +53,7 @@ fn twenty_devices_through_a_faulty_link_end_with_every_operation_once_and_the_se
         });
         let commented = runtime.block_on(async {
             let tasks = engines.iter().enumerate().map(|(n, engine)| {
-                let engine = engine.clone();
+                let engine = engine.engine.clone();
                 tokio::spawn(async move { use_device(&engine, n as u64).await })
             });
             let mut commented = Vec::new();
@@ -128,9 +125,7 @@ async fn use_device(engine: &Engine, seed: u64) -> Vec<Uuid> {
         if wards.locate(lon, lat).is_none() {
             continue;
         }
-        let mut report: NewReport = serde_json::from_value(report_at(lon, lat)).unwrap();
-        report.category = Category::Noise;
-        let id = engine.file_report(report).await.unwrap().id;
+        let id = engine.file_report(noise_report(lon, lat)).await.unwrap().id;
         if filed % 2 == 0 {
             engine.comment(id, "Tiếng ồn kéo dài đến nửa đêm.".into()).await.unwrap();
             commented.push(id);

@@ -8,12 +8,7 @@
 //! reports (by content), the server the same comments on each, and neither anything waiting
 //! or refused.
 
-use std::sync::Arc;
-
-use phananh_shared::client::Engine;
-use phananh_shared::report::{Category, NewReport};
-use phananh_shared::wards::WardIndex;
-use phananh_tests::{Faults, FaultyProxy, NO_RATE_LIMITS, StaffClient, TestServer, hanoi_wards, report_at};
+use phananh_tests::{Faults, FaultyProxy, NO_RATE_LIMITS, StaffClient, TestDevice, TestServer, noise_report};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
@@ -56,24 +51,20 @@ struct EndState {
 }
 
 struct Device {
-    engine: Engine,
+    engine: TestDevice,
     filed: Vec<Uuid>,
-    _dir: tempfile::TempDir,
 }
 
 impl Device {
-    fn new(server: &str, wards: &Arc<WardIndex>) -> Device {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = Engine::open(&dir.path().join("device.db"), server, Arc::clone(wards)).unwrap();
-        Device { engine, filed: Vec::new(), _dir: dir }
+    fn new(server: &str) -> Device {
+        Device { engine: TestDevice::open(server), filed: Vec::new() }
     }
 
     async fn edit(&mut self, step: &Step, n: usize) {
         match step {
             Step::File { place } => {
                 let (lon, lat) = PLACES[*place];
-                let mut report: NewReport = serde_json::from_value(report_at(lon, lat)).unwrap();
-                report.category = Category::Noise;
+                let mut report = noise_report(lon, lat);
                 report.description = format!("Phản ánh số {n}: tiếng ồn từ công trình ban đêm.");
                 self.filed.push(self.engine.file_report(report).await.unwrap().id);
             }
@@ -109,14 +100,13 @@ fn any_interleaving_of_edits_syncs_and_failures_ends_as_over_a_perfect_link() {
     let server = TestServer::start_in(data.path(), NO_RATE_LIMITS);
     let city = StaffClient::create(&server, data.path(), "thanhpho", "city", None);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let wards = hanoi_wards();
     let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
     runner
         .run(&(prop::collection::vec(step(), 1..25), any::<u64>()), |(steps, seed)| {
             let proxy =
                 FaultyProxy::start(server.url("").trim_start_matches("http://"), Faults { seed, share: 0.0 });
-            let mut flaky = Device::new(&proxy.url(), &wards);
-            let mut twin = Device::new(&server.url(""), &wards);
+            let mut flaky = Device::new(&proxy.url());
+            let mut twin = Device::new(&server.url(""));
             runtime.block_on(async {
                 for (n, step) in steps.iter().enumerate() {
                     flaky.edit(step, n).await;
