@@ -11,14 +11,12 @@ use std::fmt;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
+use chrono::{NaiveDate, SubsecRound, TimeDelta, Utc};
 use phananh_shared::api::WardRef;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use serde::{Deserialize, Serialize};
 
 use crate::cli::CreateStaffArgs;
 use crate::http::error::ApiError;
@@ -35,52 +33,7 @@ pub const PASSWORD_MAX_CHARS: usize = 1024;
 /// The length limits of a username, in characters.
 pub const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=32;
 
-/// What a staff member may do, and where.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A ward officer: acts on, and reads the private details of, one ward's reports.
-    Ward,
-    /// City staff: every ward.
-    City,
-    /// An administrator: every ward, and the accounts.
-    Admin,
-}
-
-impl Role {
-    /// The role as stored and sent: `ward`, `city` or `admin`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Ward => "ward",
-            Role::City => "city",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A role name that is none of `ward`, `city`, `admin`.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown role {0:?}: the roles are ward, city and admin")]
-pub struct UnknownRole(String);
-
-impl FromStr for Role {
-    type Err = UnknownRole;
-
-    fn from_str(text: &str) -> Result<Role, UnknownRole> {
-        match text {
-            "ward" => Ok(Role::Ward),
-            "city" => Ok(Role::City),
-            "admin" => Ok(Role::Admin),
-            other => Err(UnknownRole(other.to_owned())),
-        }
-    }
-}
+pub use phananh_shared::api::{LoginAnswer, LoginRequest, Role, StaffView, UnknownRole};
 
 /// A signed-in staff member, as the rest of the server sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,40 +55,6 @@ impl StaffMember {
             Role::City | Role::Admin => true,
         }
     }
-}
-
-/// `POST /api/v1/staff/login`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-}
-
-/// Never prints the password (requests end up in logs and panics).
-impl fmt::Debug for LoginRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginRequest").field("username", &self.username).field("password", &"…").finish()
-    }
-}
-
-/// The answer to a successful sign-in. The token is shown once: the app sends it as
-/// `Authorization: Bearer <token>` until `expires_at`, then signs in again.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoginAnswer {
-    pub token: String,
-    pub staff: StaffView,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// A staff member as the API shows them (`GET /api/v1/staff/me`, and in a sign-in's answer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaffView {
-    pub id: i64,
-    pub username: String,
-    pub role: Role,
-    /// A ward officer's ward; null for city staff and administrators.
-    pub ward: Option<WardRef>,
 }
 
 /// Why an account could not be made. Each says what to change.

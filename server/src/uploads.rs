@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
@@ -14,13 +13,7 @@ use crate::http::error::ApiError;
 use crate::photos::{PhotoError, PhotoSize, PhotoStore, StoredPhoto};
 use crate::store::{Store, stamp};
 
-/// What `POST /api/v1/photos` answers: the id to put in a report or an answer.
-#[derive(Debug, Clone, Serialize)]
-pub struct Uploaded {
-    pub id: Uuid,
-    pub width: u32,
-    pub height: u32,
-}
+pub use phananh_shared::api::Uploaded;
 
 /// Photos on disk and the limit on how many are decoded at once: decoding the largest
 /// accepted image takes about 150 MB, so two at a time keep a burst of uploads from

@@ -384,3 +384,95 @@ mod tests {
         assert_eq!(resume, r#"{"type":"resume","seq":9}"#);
     }
 }
+
+// Staff accounts and sign-in.
+
+/// What a staff member may do, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A ward officer: acts on, and reads the private details of, one ward's reports.
+    Ward,
+    /// City staff: every ward.
+    City,
+    /// An administrator: every ward, and the accounts.
+    Admin,
+}
+
+impl Role {
+    /// The role as stored and sent: `ward`, `city` or `admin`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Ward => "ward",
+            Role::City => "city",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is none of `ward`, `city`, `admin`.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role {0:?}: the roles are ward, city and admin")]
+pub struct UnknownRole(pub String);
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(text: &str) -> Result<Role, UnknownRole> {
+        match text {
+            "ward" => Ok(Role::Ward),
+            "city" => Ok(Role::City),
+            "admin" => Ok(Role::Admin),
+            other => Err(UnknownRole(other.to_owned())),
+        }
+    }
+}
+
+/// `POST /api/v1/staff/login`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// Never prints the password (requests end up in logs and panics).
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest").field("username", &self.username).field("password", &"…").finish()
+    }
+}
+
+/// The answer to a successful sign-in. The token is shown once: the app sends it as
+/// `Authorization: Bearer <token>` until `expires_at`, then signs in again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginAnswer {
+    pub token: String,
+    pub staff: StaffView,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A staff member as the API shows them (`GET /api/v1/staff/me`, and in a sign-in's answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffView {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    /// A ward officer's ward; null for city staff and administrators.
+    pub ward: Option<WardRef>,
+}
+
+/// The answer to a photo upload (`POST /api/v1/photos`): the id to name it by in a report or
+/// an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub id: Uuid,
+    pub width: u32,
+    pub height: u32,
+}

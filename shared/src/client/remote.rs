@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::api::{DeviceCreated, NewDevice, ReportView};
+use crate::api::{DeviceCreated, NewDevice, ReportView, Uploaded};
 use crate::sync::{Operation, PullResponse, PushRequest, PushResponse};
 
 use super::ClientError;
@@ -46,10 +46,6 @@ impl Remote {
 
     /// Uploads a photo; its server id.
     pub async fn upload_photo(&self, token: &str, bytes: Vec<u8>) -> Result<Uuid, ClientError> {
-        #[derive(serde::Deserialize)]
-        struct Uploaded {
-            id: Uuid,
-        }
         let request = self.http.post(format!("{}/api/v1/photos", self.base)).bearer_auth(token).body(bytes);
         let uploaded: Uploaded = answer(request.send().await?).await?;
         Ok(uploaded.id)
