@@ -61,6 +61,12 @@ pub struct WardRef {
     pub name: String,
 }
 
+impl From<&crate::wards::Ward> for WardRef {
+    fn from(ward: &crate::wards::Ward) -> WardRef {
+        WardRef { code: ward.code.clone(), name: ward.name.clone() }
+    }
+}
+
 /// Who filed a report: only in the full view (the reporter and the ward's staff).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reporter {

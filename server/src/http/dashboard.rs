@@ -63,12 +63,7 @@ pub async fn dashboard(
     };
     let wards = match ward {
         Some(code) => vec![ward_ref(&state, code)?],
-        None => state
-            .wards
-            .wards()
-            .iter()
-            .map(|w| WardRef { code: w.code.clone(), name: w.name.clone() })
-            .collect(),
+        None => state.wards.wards().iter().map(WardRef::from).collect(),
     };
     let dashboard = dashboard::dashboard(&state.store, wards, ward.is_some(), period).await?;
     Ok(match format {
@@ -90,8 +85,7 @@ pub async fn transparency(
 ) -> Result<Json<Transparency>, ApiError> {
     let Query(query) = query?;
     let period = period(&state, query.from.as_deref(), query.to.as_deref())?;
-    let wards =
-        state.wards.wards().iter().map(|w| WardRef { code: w.code.clone(), name: w.name.clone() }).collect();
+    let wards = state.wards.wards().iter().map(WardRef::from).collect();
     Ok(Json(dashboard::transparency(&state.store, wards, period).await?))
 }
 
@@ -118,7 +112,7 @@ fn ward_ref(state: &AppState, code: &str) -> Result<WardRef, ApiError> {
     let ward = state.wards.ward(code).ok_or_else(|| {
         FieldError::invalid("ward", format!("there is no ward {code:?} in the boundaries in force"))
     })?;
-    Ok(WardRef { code: ward.code.clone(), name: ward.name.clone() })
+    Ok(WardRef::from(ward))
 }
 
 /// One row of the CSV export (the total, then each ward): [`Figures`] with the backlog ages

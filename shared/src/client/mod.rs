@@ -150,7 +150,7 @@ impl Engine {
         let ward = self
             .wards
             .locate(report.location.lon, report.location.lat)
-            .map(|found| WardRef { code: found.ward.code.clone(), name: found.ward.name.clone() });
+            .map(|found| WardRef::from(found.ward));
         let id = report.id;
         let operation = Operation { id: Uuid::now_v7(), change: OperationKind::CreateReport { report } };
         self.queue(operation, Some((id, ward)), &photos).await?;
