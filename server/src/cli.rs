@@ -39,6 +39,8 @@ pub enum Command {
     /// Make a staff account. The password is the first line of stdin (at least 10
     /// characters).
     CreateStaff(CreateStaffArgs),
+    /// Issue an Open311 API key for a client program (printed on stdout, shown only once).
+    CreateApiKey(CreateApiKeyArgs),
     /// Fill the database with realistic demo reports over the last 60 days, in every status,
     /// with demo staff accounts (printed) for every ward.
     SeedDemo(SeedArgs),
@@ -80,6 +82,32 @@ pub struct ServeArgs {
     /// endpoint exists only with this option.
     #[arg(long, value_name = "TIME")]
     pub manual_clock: Option<chrono::DateTime<chrono::Utc>>,
+    #[command(flatten)]
+    pub open311: Open311Args,
+}
+
+/// The Open311 GeoReport v2 API (`/open311/v2`).
+#[derive(Debug, Clone, Args)]
+pub struct Open311Args {
+    /// The jurisdiction this server serves: a `jurisdiction_id` other than this is refused.
+    #[arg(long, env = "PHANANH_OPEN311_JURISDICTION", default_value = "hanoi.gov.vn")]
+    pub open311_jurisdiction: String,
+    /// The server's public address (`https://phananh.example.vn`), for the absolute links
+    /// Open311 answers carry (photos, discovery). Without it, links use the request's `Host`.
+    #[arg(long, env = "PHANANH_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
+}
+
+/// An absolute http(s) URL, kept without its trailing slash.
+fn public_url(text: &str) -> Result<String, String> {
+    match text.parse::<axum::http::Uri>() {
+        Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some() => {
+            Ok(text.trim_end_matches('/').to_owned())
+        }
+        _ => {
+            Err(format!("expected an absolute http(s) URL such as https://phananh.example.vn, got {text:?}"))
+        }
+    }
 }
 
 /// How fast clients may send requests. Each limit is a bucket of `burst` requests that
@@ -171,6 +199,16 @@ pub struct CreateStaffArgs {
     pub data: DataDirArgs,
     #[command(flatten)]
     pub wards: WardsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateApiKeyArgs {
+    /// The client's name, unique (an aggregator, another city app): it is the reporter of
+    /// the reports the client files.
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub data: DataDirArgs,
 }
 
 #[derive(Debug, Args)]

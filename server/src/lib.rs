@@ -13,6 +13,7 @@ pub mod display;
 pub mod http;
 pub mod live;
 pub mod locate;
+pub mod open311;
 pub mod overdue;
 pub mod photos;
 pub mod reports;

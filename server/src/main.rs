@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => phananh_server::serve::run(args).map_err(Into::into),
         Command::Locate(args) => phananh_server::locate::run(args).map_err(Into::into),
         Command::CreateStaff(args) => phananh_server::staff::run_create(args).map_err(Into::into),
+        Command::CreateApiKey(args) => phananh_server::open311::clients::run_create(args).map_err(Into::into),
         Command::SeedDemo(args) => phananh_server::seed::run(args).map_err(Into::into),
     };
     match outcome {

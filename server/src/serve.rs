@@ -66,7 +66,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
         let warm = Arc::clone(&state);
         tokio::spawn(async move { warm.wards_geojson().await });
         // With the peer's address, which the rate limits count by.
-        let app = router(state, &args.limits).into_make_service_with_connect_info::<SocketAddr>();
+        let app =
+            router(state, &args.limits, &args.open311).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)

@@ -9,7 +9,7 @@ use crate::answers::AnswerTemplate;
 use crate::report::{Category, Location, Priority};
 use crate::sla::Deadlines;
 use crate::status::{Action, Status};
-use crate::validation::{FieldError, check_text};
+use crate::validation::{FieldError, check_phone, check_text};
 use crate::wards::Match;
 
 /// The longest contact name accepted.
@@ -31,18 +31,10 @@ impl NewDevice {
         if let Some(name) = &self.name {
             check_text("name", name, 1, CONTACT_NAME_MAX_CHARS)?;
         }
-        if let Some(phone) = &self.phone {
-            // Vietnamese numbers: 10 digits from 0, or +84 and 9; allow spaces, dots and dashes.
-            let digits = phone.chars().filter(char::is_ascii_digit).count();
-            let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +.-".contains(c));
-            if !allowed || !(8..=15).contains(&digits) {
-                return Err(FieldError::invalid(
-                    "phone",
-                    format!("phone must be 8 to 15 digits, got {phone:?}"),
-                ));
-            }
+        match &self.phone {
+            Some(phone) => check_phone("phone", phone),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -67,12 +59,15 @@ impl From<&crate::wards::Ward> for WardRef {
     }
 }
 
-/// Who filed a report: only in the full view (the reporter and the ward's staff).
+/// Who filed a report: only in the full view (the reporter and the ward's staff). The
+/// contact details are the device's, or those the report came with (an Open311 filing's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reporter {
     pub device_id: Uuid,
     pub name: Option<String>,
     pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// A report as the server answers about it.

@@ -171,9 +171,56 @@ pub fn check_number(field: &str, value: f64, min: f64, max: f64) -> Result<(), F
     }
 }
 
+/// Checks a phone number a resident gives for a call back: 8 to 15 digits (Vietnamese
+/// numbers are 10 digits from 0, or +84 and 9), with spaces, dots and dashes allowed between.
+pub fn check_phone(field: &str, phone: &str) -> Result<(), FieldError> {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +.-".contains(c));
+    if !allowed || !(8..=15).contains(&digits) {
+        return Err(FieldError::invalid(field, format!("{field} must be 8 to 15 digits, got {phone:?}")));
+    }
+    Ok(())
+}
+
+/// Checks an e-mail address is plausible: one `@` with text on both sides, a dot in the
+/// domain, no spaces, at most 254 characters (RFC 5321). Whether it receives mail is the
+/// sender's problem, not a form's.
+pub fn check_email(field: &str, email: &str) -> Result<(), FieldError> {
+    let plausible = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.ends_with('.')
+        });
+    if !plausible {
+        return Err(FieldError::invalid(field, format!("{field} must be an e-mail address, got {email:?}")));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plausible_emails_pass_and_others_are_refused_by_name() {
+        for good in ["lan@example.vn", "nguyen.thi.lan+phananh@mail.hanoi.gov.vn"] {
+            assert_eq!(check_email("email", good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "lan",
+            "@example.vn",
+            "lan@",
+            "lan@example",
+            "lan@@example.vn",
+            "lan @example.vn",
+            "lan@example.",
+        ] {
+            let error = check_email("email", bad).expect_err(bad);
+            assert_eq!((error.field.as_str(), error.code), ("email", ErrorCode::Invalid), "{bad}");
+        }
+        assert!(check_email("email", &format!("{}@example.vn", "a".repeat(250))).is_err(), "too long");
+    }
 
     #[test]
     fn field_error_serialises_as_the_api_error_body() {

@@ -64,6 +64,10 @@ impl ApiError {
         self
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// Whether the client can fix what was refused (a 4xx), as opposed to a failure of ours.
     pub fn is_client_error(&self) -> bool {
         self.status.is_client_error()

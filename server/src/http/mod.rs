@@ -7,6 +7,7 @@ pub mod error;
 mod health;
 mod limits;
 mod live;
+mod open311;
 mod params;
 mod photos;
 mod report_form;
@@ -33,7 +34,7 @@ use tower_http::request_id::MakeRequestUuid;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::cli::RateLimits;
+use crate::cli::{Open311Args, RateLimits};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::display;
 use crate::live::Hub;
@@ -101,7 +102,7 @@ impl AppState {
     }
 }
 
-pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
+pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311Args) -> Router {
     let limits = limits::Limits::new(rate_limits);
     let middleware = tower::ServiceBuilder::new()
         .set_x_request_id(MakeRequestUuid)
@@ -144,6 +145,7 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits) -> Router {
         .route("/api/v1/sync/pull", get(sync::pull))
         .route("/api/v1/dashboard", get(dashboard::dashboard))
         .route("/api/v1/transparency", get(dashboard::transparency))
+        .nest("/open311/v2", open311::routes(open311.clone()))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(limits::JSON_BODY_LIMIT))

@@ -122,7 +122,13 @@ pub async fn list(
     let filter = ListFilter {
         ward: query.ward.filter(|w| !w.trim().is_empty()),
         statuses: params::choices("status", query.status.as_deref())?,
-        category: query.category.as_deref().map(|c| params::choice("category", c)).transpose()?,
+        categories: query
+            .category
+            .as_deref()
+            .map(|c| params::choice("category", c))
+            .transpose()?
+            .into_iter()
+            .collect(),
         bbox: params::bbox("bbox", query.bbox.as_deref())?,
         since: params::time("since", query.since.as_deref())?,
         limit: params::count("limit", query.limit.as_deref(), 1, PAGE_MAX, PAGE_DEFAULT)?,
@@ -134,6 +140,7 @@ pub async fn list(
                     .ok_or_else(|| FieldError::invalid("cursor", "cursor is not one this server gave"))
             })
             .transpose()?,
+        ..ListFilter::default()
     };
     Ok(Json(reports::list(&state.store, filter).await?))
 }

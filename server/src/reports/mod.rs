@@ -25,7 +25,7 @@ pub use followup::{cancel, comment, rate};
 
 pub(crate) use query::event as event_row;
 pub(crate) use query::view;
-pub use query::{Cursor, ListFilter, Reader, events, get, list, nearby, sees_staff_view};
+pub use query::{Cursor, ListFilter, Reader, events, get, list, nearby, page, sees_staff_view};
 use rows::{text, uuid};
 
 /// Whether a filing made a new report or met one already stored with the same content.

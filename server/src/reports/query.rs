@@ -81,29 +81,38 @@ pub fn sees_staff_view(conn: &Connection, id: Uuid, reader: &Reader) -> rusqlite
 const VIEW: &str =
     "SELECT r.id, r.category, r.priority, r.description, r.lon, r.lat, r.accuracy_m, r.ward_code,
         w.name, r.ward_match, r.status, r.received_at, r.deadline_ack, r.deadline_handle, r.last_seq,
-        (SELECT COUNT(*) FROM followers f WHERE f.report_id = r.id), r.device_id, d.name, d.phone,
+        (SELECT COUNT(*) FROM followers f WHERE f.report_id = r.id), r.device_id,
+        COALESCE(c.name, d.name), COALESCE(c.phone, d.phone), c.email,
         (SELECT group_concat(photo_id) FROM (SELECT photo_id FROM report_photos
             WHERE report_id = r.id AND role = 'report' ORDER BY position)),
         (SELECT group_concat(photo_id) FROM (SELECT photo_id FROM report_photos
             WHERE report_id = r.id AND role = 'after' ORDER BY position))
     FROM reports r
     JOIN wards w ON w.code = r.ward_code AND w.valid_from = r.ward_valid_from
-    JOIN devices d ON d.id = r.device_id";
+    JOIN devices d ON d.id = r.device_id
+    LEFT JOIN report_contacts c ON c.report_id = r.id";
 
 /// Which reports a list shows, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
+    /// These reports only; any when empty.
+    pub ids: Vec<Uuid>,
     pub ward: Option<String>,
     /// Any of these statuses; all when empty.
     pub statuses: Vec<Status>,
-    pub category: Option<Category>,
+    /// Any of these categories; all when empty.
+    pub categories: Vec<Category>,
     /// `[min_lon, min_lat, max_lon, max_lat]`.
     pub bbox: Option<[f64; 4]>,
     /// Received at or after.
     pub since: Option<DateTime<Utc>>,
+    /// Received at or before.
+    pub until: Option<DateTime<Utc>>,
     pub limit: u32,
     /// Continue after this position.
     pub after: Option<Cursor>,
+    /// Skip this many (for page-numbered lists; `after` is cheaper for long ones).
+    pub offset: u32,
 }
 
 /// A position in a list: the last report shown, by its receipt time and id (ties on the time
@@ -131,61 +140,73 @@ impl std::fmt::Display for Cursor {
 
 /// A page of public views matching `filter`.
 pub async fn list(store: &Store, filter: ListFilter) -> Result<ReportPage, ApiError> {
-    store
-        .read(move |conn| {
-            let mut sql = format!("{VIEW} WHERE 1 = 1");
-            let mut values: Vec<Value> = Vec::new();
-            let mut condition = |clause: &str, new: Vec<Value>| {
-                sql.push_str(" AND ");
-                sql.push_str(clause);
-                values.extend(new);
-            };
-            if let Some(ward) = filter.ward {
-                condition("r.ward_code = ?", vec![ward.into()]);
-            }
-            if !filter.statuses.is_empty() {
-                let marks = vec!["?"; filter.statuses.len()].join(", ");
-                condition(
-                    &format!("r.status IN ({marks})"),
-                    filter.statuses.iter().map(|s| s.code().to_owned().into()).collect(),
-                );
-            }
-            if let Some(category) = filter.category {
-                condition("r.category = ?", vec![category.code().to_owned().into()]);
-            }
-            if let Some([min_lon, min_lat, max_lon, max_lat]) = filter.bbox {
-                condition(
-                    "r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?",
-                    vec![min_lon.into(), max_lon.into(), min_lat.into(), max_lat.into()],
-                );
-            }
-            if let Some(since) = filter.since {
-                condition("r.received_at >= ?", vec![stamp(since).into()]);
-            }
-            if let Some(after) = filter.after {
-                condition(
-                    "(r.received_at, r.id) < (?, ?)",
-                    vec![after.received_at.into(), after.id.to_string().into()],
-                );
-            }
-            // One more than asked: whether it exists says whether there is a next page.
-            sql.push_str(" ORDER BY r.received_at DESC, r.id DESC LIMIT ?");
-            values.push(i64::from(filter.limit + 1).into());
-            let mut query = conn.prepare(&sql)?;
-            let mut reports = query
-                .query_map(params_from_iter(values), |row| view_row(row, &Reader::Public))?
-                .collect::<Result<Vec<_>, _>>()?;
-            let next_cursor = if reports.len() > filter.limit as usize {
-                reports.truncate(filter.limit as usize);
-                reports
-                    .last()
-                    .map(|last| Cursor { received_at: stamp(last.received_at), id: last.id }.to_string())
-            } else {
-                None
-            };
-            Ok(ReportPage { reports, next_cursor })
-        })
-        .await
+    store.read(move |conn| Ok::<_, ApiError>(page(conn, &filter)?)).await
+}
+
+/// [`list`], inside a read the caller holds.
+pub fn page(conn: &Connection, filter: &ListFilter) -> rusqlite::Result<ReportPage> {
+    let mut sql = format!("{VIEW} WHERE 1 = 1");
+    let mut values: Vec<Value> = Vec::new();
+    let mut condition = |clause: &str, new: Vec<Value>| {
+        sql.push_str(" AND ");
+        sql.push_str(clause);
+        values.extend(new);
+    };
+    let marks = |n: usize| vec!["?"; n].join(", ");
+    if !filter.ids.is_empty() {
+        condition(
+            &format!("r.id IN ({})", marks(filter.ids.len())),
+            filter.ids.iter().map(|id| id.to_string().into()).collect(),
+        );
+    }
+    if let Some(ward) = &filter.ward {
+        condition("r.ward_code = ?", vec![ward.clone().into()]);
+    }
+    if !filter.statuses.is_empty() {
+        condition(
+            &format!("r.status IN ({})", marks(filter.statuses.len())),
+            filter.statuses.iter().map(|s| s.code().to_owned().into()).collect(),
+        );
+    }
+    if !filter.categories.is_empty() {
+        condition(
+            &format!("r.category IN ({})", marks(filter.categories.len())),
+            filter.categories.iter().map(|c| c.code().to_owned().into()).collect(),
+        );
+    }
+    if let Some([min_lon, min_lat, max_lon, max_lat]) = filter.bbox {
+        condition(
+            "r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?",
+            vec![min_lon.into(), max_lon.into(), min_lat.into(), max_lat.into()],
+        );
+    }
+    if let Some(since) = filter.since {
+        condition("r.received_at >= ?", vec![stamp(since).into()]);
+    }
+    if let Some(until) = filter.until {
+        condition("r.received_at <= ?", vec![stamp(until).into()]);
+    }
+    if let Some(after) = &filter.after {
+        condition(
+            "(r.received_at, r.id) < (?, ?)",
+            vec![after.received_at.clone().into(), after.id.to_string().into()],
+        );
+    }
+    // One more than asked: whether it exists says whether there is a next page.
+    sql.push_str(" ORDER BY r.received_at DESC, r.id DESC LIMIT ? OFFSET ?");
+    values.push(i64::from(filter.limit + 1).into());
+    values.push(i64::from(filter.offset).into());
+    let mut query = conn.prepare(&sql)?;
+    let mut reports = query
+        .query_map(params_from_iter(values), |row| view_row(row, &Reader::Public))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if reports.len() > filter.limit as usize {
+        reports.truncate(filter.limit as usize);
+        reports.last().map(|last| Cursor { received_at: stamp(last.received_at), id: last.id }.to_string())
+    } else {
+        None
+    };
+    Ok(ReportPage { reports, next_cursor })
 }
 
 /// How many reports `nearby` returns at most.
@@ -249,7 +270,7 @@ fn view_row(row: &Row, reader: &Reader) -> rusqlite::Result<ReportView> {
     let device_id = uuid(row, 16)?;
     let ward: String = row.get(7)?;
     let reporter = if reader.sees_all_of(device_id, &ward) {
-        Some(Reporter { device_id, name: row.get(17)?, phone: row.get(18)? })
+        Some(Reporter { device_id, name: row.get(17)?, phone: row.get(18)?, email: row.get(19)? })
     } else {
         None
     };
@@ -266,8 +287,8 @@ fn view_row(row: &Row, reader: &Reader) -> rusqlite::Result<ReportView> {
         deadlines: Deadlines { acknowledge: time(row, 12)?, handle: time(row, 13)? },
         seq: row.get::<_, i64>(14)? as u64,
         followers: row.get::<_, i64>(15)? as u64,
-        photos: uuids(row, 19)?,
-        after_photos: uuids(row, 20)?,
+        photos: uuids(row, 20)?,
+        after_photos: uuids(row, 21)?,
         reporter,
     })
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_ratings.sql"),
     include_str!("migrations/0006_overdue.sql"),
     include_str!("migrations/0007_sync.sql"),
+    include_str!("migrations/0008_open311.sql"),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

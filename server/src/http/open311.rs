@@ -1,0 +1,289 @@
+//! `/open311/v2`: the GeoReport v2 endpoints (see [`crate::open311`] for the mapping).
+//!
+//! Every resource takes its format as a suffix (`services.json`, `services.xml`). Answers
+//! and refusals are in that format, refusals in the spec's error list with the spec's
+//! statuses: 404 for what does not exist, 403 for a missing or unknown `api_key`, 400 for any
+//! other input that cannot be taken (our 422s), so an Open311 client sees what it expects.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::header::{CONTENT_TYPE, HOST};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Router, http::Uri};
+use phananh_shared::report::NewReport;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::cli::Open311Args;
+use crate::open311::form::{self, Params, RequestFilter};
+use crate::open311::{self as api, catalogue, clients, query, wire, xml};
+use crate::reports::{self, Filed};
+
+/// The routes, to be nested under `/open311/v2`.
+pub fn routes(settings: Open311Args) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/{file}", get(resource).post(file_request))
+        .route("/services/{file}", get(definition))
+        .route("/requests/{file}", get(one_request))
+        .fallback(no_resource)
+        .layer(Extension(Arc::new(settings)))
+}
+
+/// The two formats of every resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Xml,
+}
+
+/// `services.json` → (`services`, JSON). `None` for a file with neither suffix.
+fn split(file: &str) -> Option<(&str, Format)> {
+    let (name, suffix) = file.rsplit_once('.')?;
+    match suffix {
+        "json" => Some((name, Format::Json)),
+        "xml" => Some((name, Format::Xml)),
+        _ => None,
+    }
+}
+
+/// An answer: its status, and the document with the names its XML form takes.
+struct Document {
+    status: StatusCode,
+    /// The root element; and, for a list, the element of each item.
+    root: &'static str,
+    item: &'static str,
+    body: Value,
+}
+
+impl Document {
+    fn list<T: Serialize>(root: &'static str, item: &'static str, items: &[T]) -> Document {
+        let body = serde_json::to_value(items).expect("an Open311 document serialises");
+        Document { status: StatusCode::OK, root, item, body }
+    }
+
+    fn object<T: Serialize>(root: &'static str, object: &T) -> Document {
+        let body = serde_json::to_value(object).expect("an Open311 document serialises");
+        Document { status: StatusCode::OK, root, item: "", body }
+    }
+}
+
+/// The one place an Open311 answer or refusal becomes a response.
+fn respond(format: Format, answer: Result<Document, ApiError>) -> Response {
+    let document = answer.unwrap_or_else(|error| {
+        let (code, message, field) = error.parts();
+        let description = match field {
+            Some(field) if !message.contains(field) => format!("{field}: {message}"),
+            _ => message.to_owned(),
+        };
+        let status = match error.status() {
+            StatusCode::NOT_FOUND => StatusCode::NOT_FOUND,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => StatusCode::FORBIDDEN,
+            status if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => status,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        tracing::debug!(code, %status, "Open311 refusal");
+        let errors = [wire::Error { code: status.as_u16(), description }];
+        Document { status, ..Document::list("errors", "error", &errors) }
+    });
+    let (content_type, body) = match format {
+        Format::Json => ("application/json; charset=utf-8", document.body.to_string()),
+        Format::Xml => {
+            ("text/xml; charset=utf-8", xml::document(document.root, document.item, &document.body))
+        }
+    };
+    (document.status, [(CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+}
+
+/// A path with no resource, or no format suffix: 404, as XML (the spec's required format)
+/// unless the path asked for JSON.
+async fn no_resource(uri: Uri) -> Response {
+    let format = split(uri.path()).map_or(Format::Xml, |(_, format)| format);
+    respond(format, Err(not_a_resource()))
+}
+
+fn not_a_resource() -> ApiError {
+    ApiError::not_found("no such Open311 resource: see discovery.json; resources end in .json or .xml")
+}
+
+/// Where this server is, for absolute links: the configured public address, or the host the
+/// client asked.
+fn base_url(settings: &Open311Args, headers: &HeaderMap) -> String {
+    settings.public_url.clone().unwrap_or_else(|| {
+        let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        format!("http://{host}")
+    })
+}
+
+/// The public link of a photo (its copy without EXIF).
+fn photo_link(base: &str) -> impl Fn(Uuid) -> String + '_ {
+    move |photo| format!("{base}/api/v1/photos/{photo}")
+}
+
+/// `GET discovery|services|requests|servicerequestupdates.{fmt}`.
+async fn resource(
+    State(state): State<Arc<AppState>>,
+    Extension(settings): Extension<Arc<Open311Args>>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some((name, format)) = split(&file) else { return respond(Format::Xml, Err(not_a_resource())) };
+    let params = Params::parse(query.unwrap_or_default().as_bytes());
+    let base = base_url(&settings, &headers);
+    let answer = async {
+        params.check_jurisdiction(&settings.open311_jurisdiction)?;
+        match name {
+            "discovery" => Ok(Document::object("discovery", &api::discovery(&format!("{base}/open311/v2")))),
+            "services" => Ok(Document::list("services", "service", &catalogue::services())),
+            "requests" => {
+                let filter = form::request_filter(&params, state.clock.now())?;
+                requests(&state, filter, &base).await
+            }
+            "servicerequestupdates" => {
+                let window = form::window(&params, state.clock.now())?;
+                let page = form::page(&params)?;
+                let events = state
+                    .store
+                    .read(move |conn| Ok::<_, ApiError>(query::updates(conn, window, page)?))
+                    .await?;
+                let updates: Vec<_> =
+                    events.iter().filter_map(|e| api::update(e, photo_link(&base))).collect();
+                Ok(Document::list("service_request_updates", "request_update", &updates))
+            }
+            _ => Err(not_a_resource()),
+        }
+    };
+    respond(format, answer.await)
+}
+
+async fn requests(state: &AppState, filter: RequestFilter, base: &str) -> Result<Document, ApiError> {
+    let found = state.store.read(move |conn| Ok::<_, ApiError>(query::requests(conn, &filter)?)).await?;
+    let requests: Vec<_> = found
+        .into_iter()
+        .map(|(view, extras)| api::service_request(view, extras, photo_link(base)))
+        .collect();
+    Ok(Document::list("service_requests", "request", &requests))
+}
+
+/// `GET services/{service_code}.{fmt}`.
+async fn definition(
+    Extension(settings): Extension<Arc<Open311Args>>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some((code, format)) = split(&file) else { return respond(Format::Xml, Err(not_a_resource())) };
+    let answer = Params::parse(query.unwrap_or_default().as_bytes())
+        .check_jurisdiction(&settings.open311_jurisdiction)
+        .and_then(|()| catalogue::category(code).ok_or_else(|| form::unknown_service(code)))
+        .map(|category| Document::object("service_definition", &catalogue::definition(category)));
+    respond(format, answer)
+}
+
+/// `GET requests/{service_request_id}.{fmt}`: a list of one, as the spec has it.
+async fn one_request(
+    State(state): State<Arc<AppState>>,
+    Extension(settings): Extension<Arc<Open311Args>>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some((id, format)) = split(&file) else { return respond(Format::Xml, Err(not_a_resource())) };
+    let params = Params::parse(query.unwrap_or_default().as_bytes());
+    let base = base_url(&settings, &headers);
+    let answer = async {
+        params.check_jurisdiction(&settings.open311_jurisdiction)?;
+        let no_such = || ApiError::not_found(format!("no service request {id}")).on("service_request_id");
+        let id = Uuid::parse_str(id).map_err(|_| no_such())?;
+        let document = requests(&state, RequestFilter::one(id), &base).await?;
+        if document.body.as_array().is_some_and(Vec::is_empty) {
+            return Err(no_such());
+        }
+        Ok(document)
+    };
+    respond(format, answer.await)
+}
+
+/// `POST requests.{fmt}`: files a report for the client whose `api_key` the form carries.
+async fn file_request(
+    State(state): State<Arc<AppState>>,
+    Extension(settings): Extension<Arc<Open311Args>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((name, format)) = split(&file) else { return respond(Format::Xml, Err(not_a_resource())) };
+    if name != "requests" {
+        return respond(format, Err(not_a_resource()));
+    }
+    respond(format, file_form(&state, &settings, &headers, &body).await)
+}
+
+async fn file_form(
+    state: &AppState,
+    settings: &Open311Args,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Document, ApiError> {
+    let form_type = "application/x-www-form-urlencoded";
+    if let Some(given) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        if !given.starts_with(form_type) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("send the request as a form ({form_type}), not {given}"),
+            ));
+        }
+    }
+    let params = Params::parse(body);
+    params.check_jurisdiction(&settings.open311_jurisdiction)?;
+    let key = params
+        .get("api_key")
+        .ok_or_else(|| ApiError::forbidden("api_key is required to file a request").on("api_key"))?;
+    let client = clients::recognise(&state.store, key)
+        .await?
+        .ok_or_else(|| ApiError::forbidden("api_key is not a key this server issued").on("api_key"))?;
+    let request = form::new_request(&params)?;
+    let id = match headers.get("idempotency-key") {
+        Some(key) => {
+            let key = key.to_str().ok().map(str::trim).filter(|k| (1..=255).contains(&k.len())).ok_or_else(
+                || {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid",
+                        "Idempotency-Key must be 1 to 255 visible characters",
+                    )
+                    .on("Idempotency-Key")
+                },
+            )?;
+            api::report_id(client, key)
+        }
+        None => Uuid::now_v7(),
+    };
+    let form::NewRequest { category, priority, description, location, contact, media_url } = request;
+    let report = NewReport { id, category, priority, description, location, photos: Vec::new() };
+    let filing = reports::prepare_filing(&state.wards, &state.policy, client, report, state.clock.now())?;
+    let (filed, view) = state
+        .store
+        .write(move |tx| {
+            let (filed, view) = reports::record_filing(tx, filing)?;
+            if filed == Filed::Created {
+                query::record(tx, view.id, &contact, media_url.as_deref())?;
+            }
+            Ok::<_, ApiError>((filed, view))
+        })
+        .await?;
+    let created = wire::Created {
+        service_request_id: view.id.to_string(),
+        service_notice: api::notice(&view),
+        account_id: None,
+    };
+    let status = if filed == Filed::Created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(Document { status, ..Document::list("service_requests", "request", &[created]) })
+}
