@@ -75,6 +75,15 @@ pub const NO_RATE_LIMITS: &[&str] = &[
     "1000000",
 ];
 
+/// Issues an Open311 API key for client `name` with `phananh-server create-api-key`, as an
+/// administrator would, on the data directory of a (running or stopped) server.
+pub fn create_api_key(data_dir: &Path, name: &str) -> String {
+    let data_dir = data_dir.to_str().expect("a UTF-8 path");
+    let issued = run_server(&["create-api-key", "--name", name, "--data-dir", data_dir], "");
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    String::from_utf8(issued.stdout).expect("UTF-8").trim().to_owned()
+}
+
 /// A loopback address with a port nobody listens on now, for a server to start on later.
 pub fn free_address() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");

@@ -268,7 +268,9 @@ async fn file_form(
     };
     let form::NewRequest { category, priority, description, location, contact, media_url } = request;
     let report = NewReport { id, category, priority, description, location, photos: Vec::new() };
-    let filing = reports::prepare_filing(&state.wards, &state.policy, client, report, state.clock.now())?;
+    let filing = reports::prepare_filing(&state.wards, &state.policy, client, report, state.clock.now())
+        // Our report names the point `location`; an Open311 client sent it as `lat` and `long`.
+        .map_err(|error| if error.parts().2 == Some("location") { error.on("lat/long") } else { error })?;
     let (filed, view) = state
         .store
         .write(move |tx| {

@@ -191,7 +191,8 @@ pub struct RequestFilter {
     pub ids: Vec<Uuid>,
     pub categories: Vec<Category>,
     pub statuses: Vec<Status>,
-    pub window: Window,
+    /// Filed within this span; any time when `None` (reports asked for by id).
+    pub window: Option<Window>,
     pub page: Page,
 }
 
@@ -202,7 +203,7 @@ impl RequestFilter {
             ids: vec![id],
             categories: Vec::new(),
             statuses: Vec::new(),
-            window: Window { start: DateTime::<Utc>::MIN_UTC, end: DateTime::<Utc>::MAX_UTC },
+            window: None,
             page: Page { size: 1, offset: 0 },
         }
     }
@@ -249,7 +250,7 @@ pub fn request_filter(params: &Params, now: DateTime<Utc>) -> Result<RequestFilt
         other => Err(FieldError::invalid("status", format!("status must be open or closed, got {other:?}"))),
     })?
     .concat();
-    Ok(RequestFilter { ids: Vec::new(), categories, statuses, window: window(params, now)?, page })
+    Ok(RequestFilter { ids: Vec::new(), categories, statuses, window: Some(window(params, now)?), page })
 }
 
 /// A comma-separated parameter, each item read by `item`.

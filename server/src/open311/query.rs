@@ -31,8 +31,8 @@ pub fn requests(conn: &Connection, filter: &RequestFilter) -> rusqlite::Result<V
         ids: filter.ids.clone(),
         statuses: filter.statuses.clone(),
         categories: filter.categories.clone(),
-        since: Some(filter.window.start),
-        until: Some(filter.window.end),
+        since: filter.window.map(|window| window.start),
+        until: filter.window.map(|window| window.end),
         limit: filter.page.size,
         offset: filter.page.offset,
         ..ListFilter::default()
