@@ -11,12 +11,14 @@ CARGO ?= cargo
 run: tools
 	$(CARGO) run --release -p phananh-server -- serve
 
-## Every test: formatting, lints, unit/integration/end-to-end tests, the wasm build of the
-## shared crate, and the app and desktop crates.
+## Every test: formatting, lints, unit/integration/end-to-end tests, schema-driven fuzzing of
+## the Open311 API (schemathesis from PyPI, in target/tools), the wasm build of the shared
+## crate, and the app and desktop crates.
 test: tools
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) test --locked
+	tests/open311/schemathesis
 	$(CARGO) check --locked -p phananh-shared --target wasm32-unknown-unknown
 	$(CARGO) build --locked -p phananh-app -p phananh-desktop
 

@@ -460,3 +460,114 @@ fn an_open311_request_reaches_the_ward_live_inbox_and_the_city_dashboard() {
     assert_eq!(hoan_kiem["received"], 1);
     assert_eq!(dashboard["total"]["received"], 1);
 }
+
+/// The spec's field lists (wiki.open311.org/GeoReport_v2, and FixMyStreet's update), each
+/// schema of `docs/open311/openapi.json` that describes them, and the fields we add.
+const SPEC_FIELDS: &[(&str, &[&str], &[&str])] = &[
+    ("Discovery", &["changeset", "contact", "key_service", "endpoints"], &[]),
+    ("Endpoint", &["specification", "url", "changeset", "type", "formats"], &[]),
+    (
+        "Service",
+        &["service_code", "service_name", "description", "metadata", "type", "keywords", "group"],
+        &[],
+    ),
+    ("ServiceDefinition", &["service_code", "attributes"], &[]),
+    (
+        "Attribute",
+        &[
+            "variable",
+            "code",
+            "datatype",
+            "required",
+            "datatype_description",
+            "order",
+            "description",
+            "values",
+        ],
+        &[],
+    ),
+    ("AttributeValue", &["key", "name"], &[]),
+    (
+        "ServiceRequest",
+        &[
+            "service_request_id",
+            "status",
+            "status_notes",
+            "service_name",
+            "service_code",
+            "description",
+            "agency_responsible",
+            "service_notice",
+            "requested_datetime",
+            "updated_datetime",
+            "expected_datetime",
+            "address",
+            "address_id",
+            "zipcode",
+            "lat",
+            "long",
+            "media_url",
+        ],
+        &[],
+    ),
+    (
+        "Update",
+        &["update_id", "service_request_id", "status", "updated_datetime", "description", "media_url"],
+        &["external_status_code"],
+    ),
+];
+
+fn openapi() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/open311/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the OpenAPI description")).expect("JSON")
+}
+
+/// The property names of schema `name`, sorted.
+fn properties(openapi: &Value, name: &str) -> Vec<String> {
+    let mut names: Vec<String> = openapi["components"]["schemas"][name]["properties"]
+        .as_object()
+        .expect(name)
+        .keys()
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
+fn keys(object: &Value) -> Vec<String> {
+    let mut names: Vec<String> = object.as_object().expect("an object").keys().cloned().collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_openapi_description_has_the_specs_fields_and_the_server_answers_with_exactly_those() {
+    let openapi = openapi();
+    for (schema, spec, ours) in SPEC_FIELDS {
+        let mut expected: Vec<String> = spec.iter().chain(*ours).map(|f| f.to_string()).collect();
+        expected.sort();
+        assert_eq!(properties(&openapi, schema), expected, "{schema}");
+    }
+    let world = world();
+    let id = world.file(&[]);
+    let answer = "Công an phường đã nhắc nhở, quán cam kết tắt nhạc trước 22 giờ.";
+    assert_eq!(world.officer.act(&id, &json!({ "action": "acknowledge" })).status(), StatusCode::OK);
+    assert_eq!(
+        world.officer.act(&id, &json!({ "action": "resolve", "answer": answer })).status(),
+        StatusCode::OK
+    );
+    let discovery = world.get("discovery.json").json();
+    let definition = world.get("services/roads.json").json();
+    for (schema, answer) in [
+        ("Discovery", &discovery),
+        ("Endpoint", &discovery["endpoints"][0]),
+        ("Service", &world.get("services.json").json()[0]),
+        ("ServiceDefinition", &definition),
+        ("Attribute", &definition["attributes"][0]),
+        ("AttributeValue", &definition["attributes"][0]["values"][0]),
+        ("ServiceRequest", &world.get(&format!("requests/{id}.json")).json()[0]),
+        ("Update", &world.get("servicerequestupdates.json").json()[0]),
+    ] {
+        assert_eq!(keys(answer), properties(&openapi, schema), "{schema}: {answer}");
+    }
+}

@@ -215,6 +215,7 @@ async fn file_request(
     State(state): State<Arc<AppState>>,
     Extension(settings): Extension<Arc<Open311Args>>,
     Path(file): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -222,29 +223,33 @@ async fn file_request(
     if name != "requests" {
         return respond(format, Err(not_a_resource()));
     }
-    respond(format, file_form(&state, &settings, &headers, &body).await)
+    let query = Params::parse(query.unwrap_or_default().as_bytes());
+    respond(format, file_form(&state, &settings, &headers, &query, &body).await)
 }
 
+/// Files the form `body`. The `api_key` may come in the query string instead, as some
+/// clients send it there.
 async fn file_form(
     state: &AppState,
     settings: &Open311Args,
     headers: &HeaderMap,
+    query: &Params,
     body: &[u8],
 ) -> Result<Document, ApiError> {
     let form_type = "application/x-www-form-urlencoded";
-    if let Some(given) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        if !given.starts_with(form_type) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                format!("send the request as a form ({form_type}), not {given}"),
-            ));
-        }
+    let given = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if let Some(given) = given.filter(|given| !given.starts_with(form_type)) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the request as a form ({form_type}), not {given}"),
+        ));
     }
     let params = Params::parse(body);
     params.check_jurisdiction(&settings.open311_jurisdiction)?;
     let key = params
         .get("api_key")
+        .or_else(|| query.get("api_key"))
         .ok_or_else(|| ApiError::forbidden("api_key is required to file a request").on("api_key"))?;
     let client = clients::recognise(&state.store, key)
         .await?
