@@ -337,6 +337,15 @@ fn bad_filings_and_searches_are_refused_in_the_spec_format_naming_the_field() {
             assert!(description.contains(field), "{resource}?{query}: {description}");
         }
     }
+    let multipart = world
+        .http
+        .post(world.server.url("/open311/v2/requests.json"))
+        .multipart(reqwest::blocking::multipart::Form::new().text("api_key", world.key.clone()))
+        .send()
+        .unwrap();
+    let multipart = answer(multipart);
+    assert_eq!(multipart.status, StatusCode::BAD_REQUEST);
+    assert!(multipart.json()[0]["description"].as_str().unwrap().contains("x-www-form-urlencoded"));
     assert_eq!(world.get("requests.json").json(), json!([]), "nothing was filed by the refusals");
 }
 
@@ -355,6 +364,9 @@ fn a_post_retried_with_its_idempotency_key_files_one_report() {
     form[4] = ("description", "Một nội dung khác hẳn cho cùng khoá.");
     let clash = world.post("requests.json", &form, Some("client-request-42"));
     assert_eq!(clash.status, StatusCode::BAD_REQUEST, "{}", clash.text);
+    let overlong = world.post("requests.json", &form, Some(&"k".repeat(256)));
+    assert_eq!(overlong.status, StatusCode::BAD_REQUEST);
+    assert!(overlong.json()[0]["description"].as_str().unwrap().contains("Idempotency-Key"));
 }
 
 #[test]

@@ -223,22 +223,10 @@ pub struct Page {
     pub offset: u32,
 }
 
+/// Reads the filters of `GET requests`. Every parameter is checked, so a malformed one is
+/// refused even beside `service_request_id`, which then overrides the others' filtering.
 pub fn request_filter(params: &Params, now: DateTime<Utc>) -> Result<RequestFilter, ApiError> {
     let page = page(params)?;
-    if let Some(ids) = params.get("service_request_id") {
-        let ids = ids
-            .split(',')
-            .map(|id| {
-                Uuid::parse_str(id.trim()).map_err(|_| {
-                    FieldError::invalid(
-                        "service_request_id",
-                        format!("service_request_id {id:?} is not an id this server gives"),
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        return Ok(RequestFilter { ids, page, ..RequestFilter::one(Uuid::nil()) });
-    }
     let categories = list(params, "service_code", |code| {
         catalogue::category(code).ok_or_else(|| {
             FieldError::invalid("service_code", format!("service_code {code:?} is not one of ours"))
@@ -250,7 +238,19 @@ pub fn request_filter(params: &Params, now: DateTime<Utc>) -> Result<RequestFilt
         other => Err(FieldError::invalid("status", format!("status must be open or closed, got {other:?}"))),
     })?
     .concat();
-    Ok(RequestFilter { ids: Vec::new(), categories, statuses, window: Some(window(params, now)?), page })
+    let window = window(params, now)?;
+    let ids = list(params, "service_request_id", |id| {
+        Uuid::parse_str(id).map_err(|_| {
+            FieldError::invalid(
+                "service_request_id",
+                format!("service_request_id {id:?} is not an id this server gives"),
+            )
+        })
+    })?;
+    if !ids.is_empty() {
+        return Ok(RequestFilter { ids, page, ..RequestFilter::one(Uuid::nil()) });
+    }
+    Ok(RequestFilter { ids, categories, statuses, window: Some(window), page })
 }
 
 /// A comma-separated parameter, each item read by `item`.
@@ -285,11 +285,14 @@ pub fn window(params: &Params, now: DateTime<Utc>) -> Result<Window, FieldError>
     Ok(window)
 }
 
+/// A W3C date-time: RFC 3339 with its `T` (chrono would also take a space there).
 fn date(params: &Params, field: &str) -> Result<Option<DateTime<Utc>>, FieldError> {
     params
         .get(field)
         .map(|raw| {
-            DateTime::parse_from_rfc3339(raw).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+            let with_t = matches!(raw.as_bytes().get(10), Some(b'T' | b't'));
+            let parsed = DateTime::parse_from_rfc3339(raw).ok().filter(|_| with_t);
+            parsed.map(|t| t.with_timezone(&Utc)).ok_or_else(|| {
                 FieldError::invalid(
                     field,
                     format!("{field} must be a W3C date and time with its zone, such as 2025-07-01T08:00:00+07:00, got {raw:?}"),
@@ -389,6 +392,8 @@ mod tests {
         let reversed = window(&params("start_date=2026-05-01T00:00:00Z&end_date=2026-04-01T00:00:00Z"), now);
         assert_eq!(reversed.unwrap_err().field, "start_date");
         assert_eq!(window(&params("end_date=yesterday"), now).unwrap_err().field, "end_date");
+        let spaced = window(&params("end_date=2026-06-01+00:00:00Z"), now);
+        assert_eq!(spaced.unwrap_err().field, "end_date", "a W3C date-time has its T");
     }
 
     #[test]
@@ -403,8 +408,10 @@ mod tests {
     fn ids_override_every_other_filter() {
         let now = Utc::now();
         let id = Uuid::now_v7();
-        let filter = request_filter(&params(&format!("service_request_id={id}&status=bogus")), now).unwrap();
-        assert_eq!((filter.ids, filter.statuses), (vec![id], vec![]));
+        let filter = request_filter(&params(&format!("service_request_id={id}&status=closed")), now).unwrap();
+        assert_eq!((filter.ids, filter.statuses, filter.window), (vec![id], vec![], None));
+        let malformed = request_filter(&params(&format!("service_request_id={id}&end_date=0.0")), now);
+        assert_eq!(malformed.unwrap_err().parts().2, Some("end_date"), "checked even when overridden");
         let open = request_filter(&params("status=open&service_code=roads,noise"), now).unwrap();
         assert!(open.statuses.iter().all(|s| s.is_open()) && open.statuses.len() == 4);
         assert_eq!(open.categories, [Category::Roads, Category::Noise]);
