@@ -96,7 +96,7 @@ pub fn priority(category: Category, attributes: &[(String, String)]) -> Result<P
             let message = format!("{field}: service {} has no attribute {code:?}", category.code());
             return Err(FieldError::invalid(field, message));
         }
-        priority = match value.trim() {
+        priority = match value.as_str() {
             "yes" => Priority::Urgent,
             "no" | "" => Priority::Normal,
             other => {

@@ -31,9 +31,10 @@ impl Params {
         Params(form_urlencoded::parse(encoded).into_owned().collect())
     }
 
-    /// The first non-empty value of `name`, trimmed.
+    /// The first non-empty value of `name`, as sent (a value of spaces is not empty: it is
+    /// refused where it cannot be taken, rather than guessed away).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().filter(|(key, _)| key == name).map(|(_, value)| value.trim()).find(|v| !v.is_empty())
+        self.0.iter().filter(|(key, _)| key == name).map(|(_, value)| value.as_str()).find(|v| !v.is_empty())
     }
 
     /// `attribute[code]=value` pairs (also `attribute[code][]=value`), as (code, value).
@@ -162,11 +163,12 @@ fn contact(params: &Params) -> Result<Contact, FieldError> {
     if let Some(phone) = params.get("phone") {
         check_phone("phone", phone)?;
     }
-    let names: Vec<&str> = ["first_name", "last_name"].iter().filter_map(|f| params.get(f)).collect();
+    let trimmed = |field: &str| params.get(field).map(str::trim);
+    let names: Vec<&str> = ["first_name", "last_name"].iter().filter_map(|f| trimmed(f)).collect();
     Ok(Contact {
         name: (!names.is_empty()).then(|| names.join(" ")),
-        email: params.get("email").map(str::to_owned),
-        phone: params.get("phone").map(str::to_owned),
+        email: trimmed("email").map(str::to_owned),
+        phone: trimmed("phone").map(str::to_owned),
     })
 }
 
