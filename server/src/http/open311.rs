@@ -8,8 +8,9 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, FromRequestParts, Path, State};
 use axum::http::header::{CONTENT_TYPE, HOST};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -126,114 +127,129 @@ fn photo_link(base: &str) -> impl Fn(Uuid) -> String + '_ {
     move |photo| format!("{base}/api/v1/photos/{photo}")
 }
 
+/// What every Open311 request carries: the resource named by the path's last segment and
+/// the format its suffix asks for, the query's parameters, the API's settings and where this
+/// server is. A last segment with neither suffix is refused here, with a 404 in XML.
+struct Call {
+    name: String,
+    format: Format,
+    query: Params,
+    settings: Arc<Open311Args>,
+    base: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for Call {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Call, Response> {
+        let no_format = || respond(Format::Xml, Err(not_a_resource()));
+        let Path(file) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| no_format())?;
+        let (name, format) = split(&file).ok_or_else(no_format)?;
+        let settings =
+            Arc::clone(parts.extensions.get::<Arc<Open311Args>>().expect("the routes carry their settings"));
+        Ok(Call {
+            name: name.to_owned(),
+            format,
+            query: Params::parse(parts.uri.query().unwrap_or_default().as_bytes()),
+            base: base_url(&settings, &parts.headers),
+            settings,
+        })
+    }
+}
+
+impl Call {
+    fn respond(&self, answer: Result<Document, ApiError>) -> Response {
+        respond(self.format, answer)
+    }
+
+    fn check_jurisdiction(&self) -> Result<(), ApiError> {
+        self.query.check_jurisdiction(&self.settings.open311_jurisdiction)
+    }
+}
+
 /// `GET discovery|services|requests|servicerequestupdates.{fmt}`.
-async fn resource(
-    State(state): State<Arc<AppState>>,
-    Extension(settings): Extension<Arc<Open311Args>>,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let Some((name, format)) = split(&file) else { return respond(Format::Xml, Err(not_a_resource())) };
-    let params = Params::parse(query.unwrap_or_default().as_bytes());
-    let base = base_url(&settings, &headers);
+async fn resource(State(state): State<Arc<AppState>>, call: Call) -> Response {
     let answer = async {
-        params.check_jurisdiction(&settings.open311_jurisdiction)?;
-        match name {
+        call.check_jurisdiction()?;
+        let base = &call.base;
+        match call.name.as_str() {
             "discovery" => Ok(Document::object("discovery", &api::discovery(&format!("{base}/open311/v2")))),
             "services" => Ok(Document::list("services", "service", &catalogue::services())),
             "requests" => {
-                let filter = form::request_filter(&params, state.clock.now())?;
-                requests(&state, filter, &base).await
+                let filter = form::request_filter(&call.query, state.clock.now())?;
+                Ok(Document::list("service_requests", "request", &requests(&state, filter, base).await?))
             }
             "servicerequestupdates" => {
-                let window = form::window(&params, state.clock.now())?;
-                let page = form::page(&params)?;
+                let window = form::window(&call.query, state.clock.now())?;
+                let page = form::page(&call.query)?;
                 let events = state
                     .store
                     .read(move |conn| Ok::<_, ApiError>(query::updates(conn, window, page)?))
                     .await?;
                 let updates: Vec<_> =
-                    events.iter().filter_map(|e| api::update(e, photo_link(&base))).collect();
+                    events.iter().filter_map(|e| api::update(e, photo_link(base))).collect();
                 Ok(Document::list("service_request_updates", "request_update", &updates))
             }
             _ => Err(not_a_resource()),
         }
     };
-    respond(format, answer.await)
+    call.respond(answer.await)
 }
 
-async fn requests(state: &AppState, filter: RequestFilter, base: &str) -> Result<Document, ApiError> {
+/// The reports `filter` asks for, as service requests.
+async fn requests(
+    state: &AppState,
+    filter: RequestFilter,
+    base: &str,
+) -> Result<Vec<wire::ServiceRequest>, ApiError> {
     let found = state.store.read(move |conn| Ok::<_, ApiError>(query::requests(conn, &filter)?)).await?;
-    let requests: Vec<_> = found
-        .into_iter()
-        .map(|(view, extras)| api::service_request(view, extras, photo_link(base)))
-        .collect();
-    Ok(Document::list("service_requests", "request", &requests))
+    Ok(found.into_iter().map(|(view, extras)| api::service_request(view, extras, photo_link(base))).collect())
 }
 
 /// `GET services/{service_code}.{fmt}`.
-async fn definition(
-    Extension(settings): Extension<Arc<Open311Args>>,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let Some((code, format)) = split(&file) else { return respond(Format::Xml, Err(not_a_resource())) };
-    let answer = Params::parse(query.unwrap_or_default().as_bytes())
-        .check_jurisdiction(&settings.open311_jurisdiction)
-        .and_then(|()| catalogue::category(code).ok_or_else(|| form::unknown_service(code)))
+async fn definition(call: Call) -> Response {
+    let answer = call
+        .check_jurisdiction()
+        .and_then(|()| catalogue::category(&call.name).ok_or_else(|| form::unknown_service(&call.name)))
         .map(|category| Document::object("service_definition", &catalogue::definition(category)));
-    respond(format, answer)
+    call.respond(answer)
 }
 
 /// `GET requests/{service_request_id}.{fmt}`: a list of one, as the spec has it.
-async fn one_request(
-    State(state): State<Arc<AppState>>,
-    Extension(settings): Extension<Arc<Open311Args>>,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let Some((id, format)) = split(&file) else { return respond(Format::Xml, Err(not_a_resource())) };
-    let params = Params::parse(query.unwrap_or_default().as_bytes());
-    let base = base_url(&settings, &headers);
+async fn one_request(State(state): State<Arc<AppState>>, call: Call) -> Response {
     let answer = async {
-        params.check_jurisdiction(&settings.open311_jurisdiction)?;
-        let no_such = || ApiError::not_found(format!("no service request {id}")).on("service_request_id");
-        let id = Uuid::parse_str(id).map_err(|_| no_such())?;
-        let document = requests(&state, RequestFilter::one(id), &base).await?;
-        if document.body.as_array().is_some_and(Vec::is_empty) {
+        call.check_jurisdiction()?;
+        let no_such =
+            || ApiError::not_found(format!("no service request {}", call.name)).on("service_request_id");
+        let id = Uuid::parse_str(&call.name).map_err(|_| no_such())?;
+        let found = requests(&state, RequestFilter::one(id), &call.base).await?;
+        if found.is_empty() {
             return Err(no_such());
         }
-        Ok(document)
+        Ok(Document::list("service_requests", "request", &found))
     };
-    respond(format, answer.await)
+    call.respond(answer.await)
 }
 
 /// `POST requests.{fmt}`: files a report for the client whose `api_key` the form carries.
 async fn file_request(
     State(state): State<Arc<AppState>>,
-    Extension(settings): Extension<Arc<Open311Args>>,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
+    call: Call,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some((name, format)) = split(&file) else { return respond(Format::Xml, Err(not_a_resource())) };
-    if name != "requests" {
-        return respond(format, Err(not_a_resource()));
+    if call.name != "requests" {
+        return call.respond(Err(not_a_resource()));
     }
-    let query = Params::parse(query.unwrap_or_default().as_bytes());
-    respond(format, file_form(&state, &settings, &headers, &query, &body).await)
+    call.respond(file_form(&state, &call, &headers, &body).await)
 }
 
 /// Files the form `body`. The `api_key` may come in the query string instead, as some
 /// clients send it there.
 async fn file_form(
     state: &AppState,
-    settings: &Open311Args,
+    call: &Call,
     headers: &HeaderMap,
-    query: &Params,
     body: &[u8],
 ) -> Result<Document, ApiError> {
     let form_type = "application/x-www-form-urlencoded";
@@ -246,10 +262,10 @@ async fn file_form(
         ));
     }
     let params = Params::parse(body);
-    params.check_jurisdiction(&settings.open311_jurisdiction)?;
+    params.check_jurisdiction(&call.settings.open311_jurisdiction)?;
     let key = params
         .get("api_key")
-        .or_else(|| query.get("api_key"))
+        .or_else(|| call.query.get("api_key"))
         .ok_or_else(|| ApiError::forbidden("api_key is required to file a request").on("api_key"))?;
     let client = clients::recognise(&state.store, key)
         .await?
