@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::cli::CreateStaffArgs;
 use crate::http::error::ApiError;
-use crate::store::{Store, StoreError, stamp};
+use crate::store::{Store, StoreError, is_unique_violation, stamp};
 use crate::tokens;
 use crate::wards_file::{self, WardsFileError};
 
@@ -190,9 +190,7 @@ pub async fn create(
                 );
                 match inserted {
                     Ok(_) => Ok(tx.last_insert_rowid()),
-                    Err(rusqlite::Error::SqliteFailure(error, _))
-                        if error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-                    {
+                    Err(error) if is_unique_violation(&error) => {
                         Err(CreateStaffError::DuplicateUsername(username))
                     }
                     Err(error) => Err(error.into()),

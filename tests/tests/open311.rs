@@ -191,6 +191,13 @@ fn discovery_services_and_definitions_in_both_formats() {
 #[test]
 fn filing_needs_an_api_key_this_server_issued() {
     let world = world();
+    let data_dir = world.data.path().to_str().unwrap();
+    let again = phananh_tests::run_server(
+        &["create-api-key", "--name", "Ứng dụng thử nghiệm", "--data-dir", data_dir],
+        "",
+    );
+    assert!(!again.status.success() && again.stdout.is_empty(), "one key per client name");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
     let resident = ResidentDevice::register(&world.server);
     for key in [None, Some("not-a-key"), Some(resident.token.as_str())] {
         let mut form = good_form();

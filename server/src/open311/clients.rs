@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::cli::CreateApiKeyArgs;
 use crate::http::error::ApiError;
-use crate::store::{Store, StoreError, stamp};
+use crate::store::{Store, StoreError, is_unique_violation, stamp};
 use crate::tokens;
 
 /// The longest client name.
@@ -59,11 +59,7 @@ pub async fn create(store: &Store, name: &str) -> Result<String, CreateApiKeyErr
             );
             match inserted {
                 Ok(_) => Ok(()),
-                Err(rusqlite::Error::SqliteFailure(error, _))
-                    if error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-                {
-                    Err(CreateApiKeyError::DuplicateName(name))
-                }
+                Err(error) if is_unique_violation(&error) => Err(CreateApiKeyError::DuplicateName(name)),
                 Err(error) => Err(error.into()),
             }
         })

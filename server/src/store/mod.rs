@@ -169,6 +169,11 @@ fn commit_batch(conn: &mut Connection, jobs: impl Iterator<Item = Job>) -> bool 
     committed.is_ok()
 }
 
+/// Whether `error` is a UNIQUE constraint refusing a row: a name or key already taken.
+pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(e, _) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
 /// A time as stored: RFC 3339 in UTC with microseconds, always the same width, so that the
 /// text order of stored times is their time order (lists and cursors compare them as text).
 pub fn stamp(time: DateTime<Utc>) -> String {
