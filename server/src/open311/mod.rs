@@ -25,7 +25,7 @@ pub mod xml;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use phananh_shared::api::{Change, Event, ReportView};
-use phananh_shared::sla::to_local;
+use phananh_shared::sla::{UTC_OFFSET, to_local};
 use phananh_shared::status::Status;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -38,7 +38,8 @@ const CHANGESET: &str = "2026-12-01T00:00:00+07:00";
 
 /// A time as the spec writes it (W3C, with its zone), in Hà Nội time.
 pub fn w3(time: DateTime<Utc>) -> String {
-    let hanoi = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+    let seconds = i32::try_from(UTC_OFFSET.num_seconds()).expect("an offset of hours");
+    let hanoi = FixedOffset::east_opt(seconds).expect("the city's offset is a valid one");
     time.with_timezone(&hanoi).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Asia/Ho_Chi_Minh as a fixed offset. The whole of Vietnam has kept UTC+7, with no daylight
 /// saving time, since 1975, so this is exact for every date the calendar handles, and no time
 /// zone database is needed (none would be available in the browser build anyway).
-const UTC_OFFSET: TimeDelta = TimeDelta::hours(7);
+pub const UTC_OFFSET: TimeDelta = TimeDelta::hours(7);
 
 /// Office hours, local time: the morning and the afternoon period, lunch break between.
 const PERIODS: [(NaiveTime, NaiveTime); 2] = [(hm(8, 0), hm(12, 0)), (hm(13, 0), hm(17, 0))];

@@ -15,5 +15,7 @@
 pub mod calendar;
 pub mod policy;
 
-pub use calendar::{CalendarEntry, CalendarError, DayKind, WORKING_DAY, WorkCalendar, to_local, to_utc};
+pub use calendar::{
+    CalendarEntry, CalendarError, DayKind, UTC_OFFSET, WORKING_DAY, WorkCalendar, to_local, to_utc,
+};
 pub use policy::{Deadlines, PolicyError, SlaPolicy};
