@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::cli::SeedArgs;
 use crate::http::error::ApiError;
 use crate::photos::PhotoStore;
-use crate::serve::{DATABASE_FILE, PHOTOS_DIR};
+use crate::serve::PHOTOS_DIR;
 use crate::staff::{self, NewStaff, Role, StaffMember};
 use crate::store::{Store, StoreError};
 use crate::uploads::Uploads;
@@ -53,9 +53,8 @@ impl From<ApiError> for SeedError {
 }
 
 pub fn run(args: SeedArgs) -> Result<ExitCode, SeedError> {
-    std::fs::create_dir_all(&args.data.data_dir)?;
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
-    let store = Store::open(&args.data.data_dir.join(DATABASE_FILE))?;
+    let store = Store::open_in(&args.data.data_dir)?;
     let uploads = Uploads::new(PhotoStore::open(args.data.data_dir.join(PHOTOS_DIR))?);
     tokio::runtime::Runtime::new()?.block_on(async {
         wards_file::record(&store, &wards).await?;

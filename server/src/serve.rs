@@ -18,8 +18,6 @@ use crate::uploads::Uploads;
 use crate::wards_file::{self, WardsFileError};
 use phananh_shared::sla::SlaPolicy;
 
-/// The database, in the data directory.
-pub const DATABASE_FILE: &str = "phananh.db";
 /// Uploaded photos, in the data directory.
 pub const PHOTOS_DIR: &str = "photos";
 
@@ -39,10 +37,8 @@ pub enum ServeError {
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(|source| ServeError::DataDir { path: args.data_dir.clone(), source })?;
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
-    let store = Store::open(&args.data_dir.join(DATABASE_FILE))?;
+    let store = Store::open_in(&args.data_dir)?;
     let photos = PhotoStore::open(args.data_dir.join(PHOTOS_DIR))
         .map_err(|source| ServeError::DataDir { path: args.data_dir.join(PHOTOS_DIR), source })?;
     let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));

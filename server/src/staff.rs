@@ -9,7 +9,6 @@
 
 use std::fmt;
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -82,8 +81,6 @@ pub enum CreateStaffError {
     Stdin(std::io::Error),
     #[error("cannot hash the password: {0}")]
     Hash(argon2::password_hash::Error),
-    #[error("cannot create the data directory {}: {source}", path.display())]
-    DataDir { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Wards(#[from] WardsFileError),
     #[error(transparent)]
@@ -207,11 +204,8 @@ pub fn run_create(args: CreateStaffArgs) -> Result<ExitCode, CreateStaffError> {
     let password = read_password(std::io::stdin().lock())?;
     // Every check that needs no database comes first, so a mistake is told at once.
     let new = NewStaff::new(&args.username, password, args.role, args.ward)?;
-    let data_dir = args.data.data_dir;
-    std::fs::create_dir_all(&data_dir)
-        .map_err(|source| CreateStaffError::DataDir { path: data_dir.clone(), source })?;
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
-    let store = Store::open(&data_dir.join(crate::serve::DATABASE_FILE))?;
+    let store = Store::open_in(&args.data.data_dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let made = runtime.block_on(async {
         wards_file::record(&store, &wards).await?;
@@ -503,7 +497,7 @@ mod tests {
         (store, file)
     }
 
-    struct TempFile(PathBuf);
+    struct TempFile(std::path::PathBuf);
 
     impl Drop for TempFile {
         fn drop(&mut self) {

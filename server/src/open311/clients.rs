@@ -30,8 +30,6 @@ pub enum CreateApiKeyError {
     BadName,
     #[error("an API key for {0:?} exists already; client names are unique")]
     DuplicateName(String),
-    #[error("cannot create the data directory {}: {source}", path.display())]
-    DataDir { path: std::path::PathBuf, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("database: {0}")]
@@ -84,10 +82,7 @@ pub async fn recognise(store: &Store, key: &str) -> Result<Option<Uuid>, ApiErro
 
 /// `phananh-server create-api-key --name NAME`: prints the key alone on stdout, for scripts.
 pub fn run_create(args: CreateApiKeyArgs) -> Result<ExitCode, CreateApiKeyError> {
-    let data_dir = args.data.data_dir;
-    std::fs::create_dir_all(&data_dir)
-        .map_err(|source| CreateApiKeyError::DataDir { path: data_dir.clone(), source })?;
-    let store = Store::open(&data_dir.join(crate::serve::DATABASE_FILE))?;
+    let store = Store::open_in(&args.data.data_dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let key = runtime.block_on(create(&store, &args.name))?;
     let mut stdout = std::io::stdout().lock();

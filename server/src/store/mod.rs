@@ -23,6 +23,8 @@ use tokio::sync::{oneshot, watch};
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir { path: std::path::PathBuf, source: std::io::Error },
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database connection pool: {0}")]
@@ -39,6 +41,9 @@ pub enum StoreError {
 /// the transaction has committed (`Ok`) or failed (`Err`).
 type Job = Box<dyn FnOnce(&mut Transaction) -> Reply + Send>;
 type Reply = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
+
+/// The database's file in a data directory.
+pub const DATABASE_FILE: &str = "phananh.db";
 
 /// The most changes one commit carries.
 const MAX_BATCH: usize = 256;
@@ -58,6 +63,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const READERS: u32 = 8;
 
 impl Store {
+    /// Opens the database of the data directory `dir`, making the directory if it is missing.
+    pub fn open_in(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StoreError::DataDir { path: dir.to_owned(), source })?;
+        Store::open(&dir.join(DATABASE_FILE))
+    }
+
     /// Opens (creating if needed) the database at `path`, brings its schema up to date, and
     /// starts the writer thread.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
