@@ -10,7 +10,7 @@ use rusqlite::{Connection, params, params_from_iter};
 use uuid::Uuid;
 
 use super::form::{Contact, Page, RequestFilter, Window};
-use crate::reports::rows::{conversion, time, uuid};
+use crate::reports::rows::uuid;
 use crate::reports::{self, ListFilter};
 use crate::store::stamp;
 
@@ -63,15 +63,15 @@ fn extras(conn: &Connection, ids: impl Iterator<Item = Uuid>) -> rusqlite::Resul
         found.insert(uuid(row, 0)?, extras);
     }
     let mut events = conn.prepare(&format!(
-        "SELECT report_id, at, data FROM events WHERE report_id IN ({marks}) AND kind <> 'noted' ORDER BY seq"
+        "SELECT seq, report_id, ward_code, at, data FROM events
+         WHERE report_id IN ({marks}) AND kind <> 'noted' ORDER BY seq"
     ))?;
-    let mut rows = events.query(params_from_iter(&ids))?;
-    while let Some(row) = rows.next()? {
-        let change: Change = serde_json::from_str(&row.get::<_, String>(2)?).map_err(|e| conversion(2, e))?;
-        let extras = found.get_mut(&uuid(row, 0)?).expect("an event's report exists");
-        extras.updated_at = extras.updated_at.max(time(row, 1)?);
-        if super::moved(&change).is_some() {
-            extras.latest_change = Some(change);
+    for event in events.query_map(params_from_iter(&ids), reports::event_row)? {
+        let event = event?;
+        let extras = found.get_mut(&event.report_id).expect("an event's report exists");
+        extras.updated_at = extras.updated_at.max(event.at);
+        if super::moved(&event.change).is_some() {
+            extras.latest_change = Some(event.change);
         }
     }
     Ok(found)
