@@ -13,6 +13,9 @@ use crate::staff::Role;
 pub const DEFAULT_WARDS_FILE: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/hanoi_wards_2025.geojson");
 
+/// The web app as `make run` builds it.
+pub const DEFAULT_APP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/dist");
+
 #[derive(Debug, Parser)]
 #[command(name = "phananh-server", version, about = "Citizen feedback for Hà Nội: the server")]
 pub struct Cli {
@@ -67,6 +70,9 @@ pub struct ServeArgs {
     pub data_dir: PathBuf,
     #[command(flatten)]
     pub wards: WardsArgs,
+    /// The built web app to serve on `/` (trunk's output); without it only the API is served.
+    #[arg(long, env = "PHANANH_APP_DIR", default_value = DEFAULT_APP_DIR)]
+    pub app_dir: PathBuf,
     #[command(flatten)]
     pub limits: RateLimits,
     /// Seconds between pings to each live subscriber; one that has not answered a ping by

@@ -4,7 +4,8 @@
 //! Each ward is simplified on its own with Visvalingam–Whyatt in its topology-preserving form
 //! (no ring may come to cross itself or another, which a plain Ramer–Douglas–Peucker pass did
 //! on the 2025 set); neighbouring wards' shared edges may then differ slightly: fine for
-//! drawing, never for routing (the server and the app route on the full boundaries).
+//! drawing and for the app's offline guess of the ward, never for the routing that counts
+//! (the server routes on the full boundaries, and the report keeps the server's answer).
 
 use geo::{MapCoords, MultiPolygon, SimplifyVwPreserve};
 use geojson::{Feature, FeatureCollection, Geometry, JsonObject};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::cli::ServeArgs;
 use crate::clock::ManualClock;
-use crate::http::{AppState, router};
+use crate::http::{AppState, WebApp, router};
 use crate::live::Hub;
 use crate::overdue;
 use crate::photos::PhotoStore;
@@ -62,8 +62,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
         let warm = Arc::clone(&state);
         tokio::spawn(async move { warm.wards_geojson().await });
         // With the peer's address, which the rate limits count by.
-        let app =
-            router(state, &args.limits, &args.open311).into_make_service_with_connect_info::<SocketAddr>();
+        let web_app = WebApp::new(&args.app_dir);
+        let app = router(state, &args.limits, &args.open311, web_app)
+            .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)

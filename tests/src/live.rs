@@ -26,11 +26,12 @@ pub struct Refused {
 }
 
 impl LiveClient {
-    /// Opens `scope` after `since`, with `token` (staff or device) as a bearer header.
+    /// Opens `scope` after `since` (a sequence number, or `latest`), with `token` (staff or
+    /// device) as a bearer header.
     pub async fn connect(
         base: &str,
         scope: &str,
-        since: u64,
+        since: impl std::fmt::Display,
         token: Option<&str>,
     ) -> Result<LiveClient, Refused> {
         LiveClient::connect_with(base, scope, since, token, None).await
@@ -41,7 +42,7 @@ impl LiveClient {
     pub async fn connect_with(
         base: &str,
         scope: &str,
-        since: u64,
+        since: impl std::fmt::Display,
         token: Option<&str>,
         receive_buffer: Option<u32>,
     ) -> Result<LiveClient, Refused> {
@@ -80,7 +81,12 @@ impl LiveClient {
     }
 
     /// As [`LiveClient::connect`], on a test server.
-    pub async fn open(server: &TestServer, scope: &str, since: u64, token: Option<&str>) -> LiveClient {
+    pub async fn open(
+        server: &TestServer,
+        scope: &str,
+        since: impl std::fmt::Display,
+        token: Option<&str>,
+    ) -> LiveClient {
         match LiveClient::connect(&server.url(""), scope, since, token).await {
             Ok(client) => client,
             Err(refused) => panic!("the live stream refused {scope}: {refused:?}"),

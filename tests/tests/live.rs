@@ -121,6 +121,21 @@ fn reconnecting_with_the_last_sequence_number_misses_nothing_and_repeats_nothing
 }
 
 #[test]
+fn since_latest_replays_nothing_and_then_streams_what_happens() {
+    let (world, rt) = (world(&[]), runtime());
+    let (server, token) = (&world.server, Some(world.city.token.as_str()));
+    for _ in 0..3 {
+        file(&world.resident, HOAN_KIEM);
+    }
+    // A screen that has just loaded the current state: only what happens from now on.
+    let mut city = rt.block_on(LiveClient::open(server, "city", "latest", token));
+    assert_eq!(rt.block_on(city.next()), LiveMessage::CaughtUp { seq: 3 });
+    let fourth = file(&world.resident, HOAN_KIEM);
+    let live = event_of(rt.block_on(city.next()));
+    assert_eq!((live.seq, live.report_id.to_string()), (4, fourth));
+}
+
+#[test]
 fn nobody_opens_a_scope_they_may_not_see() {
     let (world, rt) = (world(&[]), runtime());
     let base = world.server.url("");

@@ -1,4 +1,4 @@
-//! `GET /api/v1/live?scope=…&since=SEQ`: the live stream, as a WebSocket or, for simple
+//! `GET /api/v1/live?scope=…&since=SEQ|latest`: the live stream, as a WebSocket or, for simple
 //! clients, as server-sent events (`Accept: text/event-stream`; `Last-Event-ID` resumes).
 //!
 //! Browsers cannot set headers on either, so the token may also come as `access_token` in
@@ -28,6 +28,10 @@ use super::error::ApiError;
 use super::params;
 use crate::live::{Next, Scope, Subscription};
 use crate::reports::{Reader, sees_staff_view};
+
+/// `since=latest`: no replay, only the changes from now on (the `caught_up` message gives the
+/// cursor to reconnect with). For screens that load the current state over HTTP first.
+const LATEST: &str = "latest";
 
 /// How long one message may take to reach a client before it counts as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,7 +65,10 @@ pub async fn live(
         Some(last) => last.to_str().ok().map(str::to_owned),
         None => query.since.clone(),
     };
-    let since = params::sequence("since", since.as_deref())?;
+    let since = match since.as_deref() {
+        Some(LATEST) => None,
+        other => Some(params::sequence("since", other)?),
+    };
     let subscription = Subscription::start(&state.live, scope, since).await?;
     if sse {
         return Ok(event_stream(subscription, state.heartbeat).into_response());

@@ -16,6 +16,7 @@ mod staff;
 mod sync;
 mod test_clock;
 mod wards;
+mod web_app;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,7 @@ use crate::display;
 use crate::live::Hub;
 use crate::store::Store;
 use crate::uploads::Uploads;
+pub use web_app::WebApp;
 
 /// The largest request body for a photo upload: a little over the 10 MB a photo may have,
 /// so that the intake, not the framework, refuses a photo that is slightly too large.
@@ -102,7 +104,7 @@ impl AppState {
     }
 }
 
-pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311Args) -> Router {
+pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311Args, app: WebApp) -> Router {
     let limits = limits::Limits::new(rate_limits);
     let middleware = tower::ServiceBuilder::new()
         .set_x_request_id(MakeRequestUuid)
@@ -146,8 +148,9 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311A
         .route("/api/v1/dashboard", get(dashboard::dashboard))
         .route("/api/v1/transparency", get(dashboard::transparency))
         .nest("/open311/v2", open311::routes(open311.clone()))
-        .fallback(error::no_route)
+        .fallback(web_app::serve)
         .method_not_allowed_fallback(error::wrong_method)
+        .layer(axum::Extension(Arc::new(app)))
         .layer(DefaultBodyLimit::max(limits::JSON_BODY_LIMIT))
         .layer(limits.per_client())
         .layer(limits.per_address())

@@ -155,7 +155,7 @@ pub async fn pull(store: &Store, device: Uuid, cursor: u64, limit: usize) -> Res
     let scope = Scope::Device { id: device, following: Default::default() };
     store
         .read(move |conn| {
-            let (newest, mut scope) = position(conn, scope, cursor, "cursor")?;
+            let (newest, _, mut scope) = position(conn, scope, Some(cursor), "cursor")?;
             let (mut events, mut scanned) = (Vec::new(), cursor);
             while scanned < newest && events.len() < limit {
                 let batch = events_after(conn, scanned, newest, &scope)?;
@@ -178,18 +178,25 @@ pub async fn pull(store: &Store, device: Uuid, cursor: u64, limit: usize) -> Res
         .await
 }
 
-/// The newest committed sequence number, and `scope` as it stands after `since`, which must
-/// not be past the newest (`field` names the parameter that gave it).
-fn position(conn: &Connection, scope: Scope, since: u64, field: &str) -> Result<(u64, Scope), ApiError> {
+/// The newest committed sequence number, the cursor to start from (`since`, or the newest
+/// when `since` is `None`: only what happens from now on), and `scope` as it stands there.
+/// `since` must not be past the newest (`field` names the parameter that gave it).
+fn position(
+    conn: &Connection,
+    scope: Scope,
+    since: Option<u64>,
+    field: &str,
+) -> Result<(u64, u64, Scope), ApiError> {
     let newest =
         conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get::<_, i64>(0))? as u64;
+    let since = since.unwrap_or(newest);
     if since > newest {
         let message = format!(
             "{field}={since} is after the newest event ({newest}): it is not a cursor of this server"
         );
         return Err(FieldError::invalid(field, message).into());
     }
-    Ok((newest, scope.at(conn, since)?))
+    Ok((newest, since, scope.at(conn, since)?))
 }
 
 /// Up to [`BATCH`] committed events after `after` and up to `until` that `scope` may hold (a

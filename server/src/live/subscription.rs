@@ -36,10 +36,13 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// Starts a subscription to `scope` after sequence number `since`.
-    pub async fn start(hub: &Hub, scope: Scope, since: u64) -> Result<Subscription, ApiError> {
+    /// Starts a subscription to `scope` after sequence number `since`, or (`None`) after the
+    /// newest committed event: for a client that loads the current state itself and wants
+    /// to hear of changes from then on.
+    pub async fn start(hub: &Hub, scope: Scope, since: Option<u64>) -> Result<Subscription, ApiError> {
         let events = hub.changes();
-        let (newest, scope) = hub.store().read(move |conn| position(conn, scope, since, "since")).await?;
+        let (newest, since, scope) =
+            hub.store().read(move |conn| position(conn, scope, since, "since")).await?;
         Ok(Subscription {
             hub: hub.clone(),
             scope,

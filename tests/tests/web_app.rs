@@ -1,0 +1,54 @@
+//! The server serves the built web app beside the API: pages get `index.html` (the app's
+//! router picks the screen, so a reload or a shared link works), the build's files are
+//! cached, and the API's unknown paths stay JSON errors.
+
+use phananh_tests::TestServer;
+use reqwest::StatusCode;
+use reqwest::blocking::get;
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE};
+
+/// A stand-in for trunk's output: an index page and one hashed script.
+fn built_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<!DOCTYPE html><title>Phản ánh</title>").unwrap();
+    std::fs::write(dir.path().join("phananh-app-0123abcd.js"), "export default 1;").unwrap();
+    dir
+}
+
+fn header(response: &reqwest::blocking::Response, name: reqwest::header::HeaderName) -> String {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+#[test]
+fn pages_get_the_app_files_are_cached_and_the_api_keeps_its_errors() {
+    let app = built_app();
+    let server = TestServer::start_with(&["--app-dir", app.path().to_str().unwrap()]);
+    for page in ["/", "/mine", "/reports/01900000-0000-7000-8000-000000000001", "/staff"] {
+        let response = get(server.url(page)).unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{page}");
+        assert!(header(&response, CONTENT_TYPE).starts_with("text/html"), "{page}");
+        assert_eq!(header(&response, CACHE_CONTROL), "no-cache", "{page}: the page names the current build");
+        assert!(response.text().unwrap().contains("Phản ánh"), "{page}");
+    }
+    let script = get(server.url("/phananh-app-0123abcd.js")).unwrap();
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(header(&script, CACHE_CONTROL).contains("immutable"));
+    assert_eq!(get(server.url("/phananh-app-ffff.js")).unwrap().status(), StatusCode::NOT_FOUND);
+
+    let unknown = get(server.url("/api/v1/nothing-here")).unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let body: serde_json::Value = unknown.json().unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    // Path tricks do not leave the app's directory.
+    assert_eq!(get(server.url("/..%2f..%2fetc%2fpasswd.txt")).unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn without_a_built_app_the_api_still_serves_and_says_so() {
+    let empty = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&["--app-dir", empty.path().to_str().unwrap()]);
+    let home = get(server.url("/")).unwrap();
+    assert_eq!(home.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(server.url("/healthz")).unwrap().status(), StatusCode::OK);
+    assert!(server.log().contains("the web app is not built"), "{}", server.log());
+}
