@@ -5,34 +5,62 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench desktop tools
+.PHONY: run test bench desktop tools web-tools app
 
-## Start the server on 127.0.0.1:8080 with the 2025 Hà Nội ward boundaries.
-run: tools
+# The web app's build tools, at the versions the app needs (see ../shared/TOOLCHAIN.md):
+# wasm-bindgen-cli must equal wasm-bindgen in Cargo.lock; wasm-opt is npm's binaryen 132
+# (Debian's 108 makes a wasm that loads as a blank page). Nothing is downloaded by trunk.
+TRUNK_VERSION := 0.21.14
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print }' Cargo.lock)
+BINARYEN_DIR := target/tools/binaryen-132
+export TRUNK_SKIP_VERSION_CHECK := true
+
+## Start the server on 127.0.0.1:8080 with the 2025 Hà Nội ward boundaries and the web app.
+run: tools app
 	$(CARGO) run --release -p phananh-server -- serve
 
 ## Every test: formatting, lints, unit/integration/end-to-end tests, schema-driven fuzzing of
 ## the Open311 API (schemathesis from PyPI, in target/tools), the wasm build of the shared
-## crate, and the app and desktop crates.
-test: tools
+## crate, the web app built and driven in headless Chromium, and the desktop crate.
+test: tools web-tools
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p phananh-tests --all-targets --features browser --locked -- -D warnings
+	$(CARGO) clippy -p phananh-app --target wasm32-unknown-unknown --locked -- -D warnings
 	$(CARGO) test --locked
 	tests/open311/schemathesis
 	$(CARGO) check --locked -p phananh-shared --target wasm32-unknown-unknown
-	$(CARGO) build --locked -p phananh-app -p phananh-desktop
+	$(MAKE) app
+	$(CARGO) test --locked -p phananh-tests --features browser --test browser
+	$(CARGO) build --locked -p phananh-desktop
 
 ## Benchmarks: prints the table recorded in docs/benchmarks.md (wrk from Debian drives the
 ## HTTP ingest figures beside the Rust clients). The live fan-out holds 10,000 WebSockets
 ## open, so the open-file limit is raised here for the bench and the server it starts.
-## PHANANH_BENCH=live (or routing, ingest) runs only those.
-bench: tools
+## PHANANH_BENCH=live (or routing, ingest, sync, app) runs only those.
+bench: tools app
 	@command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
-	ulimit -n "$$(ulimit -Hn)" && $(CARGO) bench --locked -p phananh-tests --bench phananh
+	ulimit -n "$$(ulimit -Hn)" && $(CARGO) bench --locked -p phananh-tests --features browser --bench phananh
 
 ## The desktop shell (a placeholder until the desktop issue).
 desktop: tools
 	$(CARGO) run -p phananh-desktop
+
+## The web app, built for release into app/dist (served by the server on `/`).
+app: web-tools
+	$(CARGO) fetch --locked
+	cd app && PATH="$(CURDIR)/$(BINARYEN_DIR)/node_modules/.bin:$$PATH" trunk build --release --locked
+
+## What building and testing the web app needs: trunk, wasm-bindgen-cli, wasm-opt, and
+## Debian's chromium and chromium-driver for the browser tests.
+web-tools: tools
+	@trunk --version 2>/dev/null | grep -qx "trunk $(TRUNK_VERSION)" || $(CARGO) install trunk --version $(TRUNK_VERSION) --locked
+	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || \
+	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@test -x $(BINARYEN_DIR)/node_modules/.bin/wasm-opt || \
+	  { mkdir -p $(BINARYEN_DIR) && cd $(BINARYEN_DIR) && npm install --no-audit --no-fund binaryen@132.0.0; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
 
 ## The Rust pieces every target needs: the wasm32 target for the browser build of `shared`.
 tools:

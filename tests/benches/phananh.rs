@@ -40,6 +40,74 @@ fn main() {
     if wanted("sync") {
         sync_push();
     }
+    if wanted("app") {
+        web_app();
+    }
+}
+
+/// The web app as a phone gets it: the release bundle's size (raw, and gzipped as the server
+/// sends it), and the time from asking for the page to the report form on screen in headless
+/// Chromium over loopback, each run in a fresh browser profile (nothing cached).
+fn web_app() {
+    use phananh_tests::browser::{ChromeDriver, PHONE, app_dist};
+    const RUNS: usize = 5;
+    let server = TestServer::start_with(&["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let http = reqwest::blocking::Client::builder().no_gzip().build().expect("a client");
+    let page = http.get(server.url("/")).send().and_then(|r| r.text()).expect("the page");
+    let (mut raw, mut gzipped) = (0, 0);
+    // The page names each file more than once (preload, then load).
+    let assets: std::collections::BTreeSet<&str> =
+        page.split(['"', '\'']).filter(|part| part.ends_with(".wasm") || part.ends_with(".js")).collect();
+    assert!(assets.iter().any(|a| a.ends_with(".wasm")), "the page loads a wasm module: {page}");
+    for asset in assets {
+        let size = |encoding: &str| {
+            let response =
+                http.get(server.url(asset)).header("accept-encoding", encoding).send().expect("the asset");
+            response.bytes().expect("its bytes").len()
+        };
+        raw += size("identity");
+        gzipped += size("gzip");
+    }
+    row(
+        "web app bundle",
+        "release wasm + JS (trunk, wasm-opt -Oz), raw and as the server sends it gzipped",
+        &format!("{} KiB raw, {} KiB gzipped", raw / 1024, gzipped / 1024),
+        "target ≤ 400 KB gzipped",
+    );
+    let driver = ChromeDriver::start();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let mut times: Vec<Duration> = runtime.block_on(async {
+        let mut times = Vec::new();
+        for _ in 0..RUNS {
+            let browser = driver.session(PHONE).await;
+            let start = Instant::now();
+            browser.goto(&server.url("/")).await.expect("the page opens");
+            browser
+                .wait()
+                .at_most(Duration::from_secs(30))
+                .every(Duration::from_millis(5))
+                .for_element(fantoccini::Locator::Css("#category"))
+                .await
+                .expect("the form renders");
+            times.push(start.elapsed());
+            browser.close().await.expect("the browser closes");
+        }
+        times
+    });
+    times.sort();
+    row(
+        "web app first render",
+        &format!(
+            "headless Chromium, fresh profile, loopback: request of `/` until the report form is on screen, median of {RUNS}"
+        ),
+        &format!(
+            "{:.0} ms (fastest {:.0}, slowest {:.0})",
+            ms(times[RUNS / 2]),
+            ms(times[0]),
+            ms(times[RUNS - 1])
+        ),
+        "target ≤ 1 s",
+    );
 }
 
 /// The offline client's catch-up: 1,000 reports queued on a device while the server was

@@ -2,6 +2,8 @@
 //! binary, starts it on a free port with a temporary data directory, and stops it when the
 //! test ends, so tests talk to the server exactly as apps and scripts do.
 
+#[cfg(feature = "browser")]
+pub mod browser;
 mod live;
 mod proxy;
 mod staff;

@@ -1,0 +1,106 @@
+//! The server's HTTP API, from the browser: JSON in and out, the bearer token when there is
+//! one, and the server's `{ "error": { code, message, field } }` read back into [`ApiError`].
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Why a call did not give an answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// The server could not be reached (no signal, server down): worth trying again later.
+    #[error("network: {0}")]
+    Offline(String),
+    /// The server answered with a refusal; `field` names the input at fault, if one is.
+    #[error("{message}")]
+    Refused { status: u16, code: String, message: String, field: Option<String> },
+}
+
+impl ApiError {
+    pub fn is_offline(&self) -> bool {
+        matches!(self, ApiError::Offline(_))
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Refused { field, .. } => field.as_deref(),
+            ApiError::Offline(_) => None,
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+    #[serde(default)]
+    field: Option<String>,
+}
+
+/// The page's own origin: the server that served the app is the one it talks to.
+pub fn origin() -> String {
+    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+}
+
+fn url(path: &str) -> String {
+    format!("{}{path}", origin())
+}
+
+fn with_token(request: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+    match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    }
+}
+
+async fn answer<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, ApiError> {
+    let response = request.send().await.map_err(|e| ApiError::Offline(e.to_string()))?;
+    let status = response.status();
+    if status.is_success() {
+        return response.json().await.map_err(|e| ApiError::Offline(e.to_string()));
+    }
+    let text = response.text().await.unwrap_or_default();
+    Err(match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(ErrorBody { error }) => ApiError::Refused {
+            status: status.as_u16(),
+            code: error.code,
+            message: error.message,
+            field: error.field,
+        },
+        Err(_) => {
+            ApiError::Refused { status: status.as_u16(), code: "http".into(), message: text, field: None }
+        }
+    })
+}
+
+pub async fn get<T: DeserializeOwned>(path: &str, token: Option<&str>) -> Result<T, ApiError> {
+    answer(with_token(reqwest::Client::new().get(url(path)), token)).await
+}
+
+pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+    path: &str,
+    token: Option<&str>,
+    body: &B,
+) -> Result<T, ApiError> {
+    answer(with_token(reqwest::Client::new().post(url(path)).json(body), token)).await
+}
+
+/// Sends a file's bytes as the body (a photo upload).
+pub async fn post_bytes<T: DeserializeOwned>(
+    path: &str,
+    token: Option<&str>,
+    bytes: Vec<u8>,
+    content_type: &str,
+) -> Result<T, ApiError> {
+    let request = reqwest::Client::new().post(url(path)).header("content-type", content_type).body(bytes);
+    answer(with_token(request, token)).await
+}
+
+/// The address of a stored photo, full size or as a thumbnail.
+pub fn photo_url(id: uuid::Uuid, thumb: bool) -> String {
+    if thumb { format!("/api/v1/photos/{id}?size=thumb") } else { format!("/api/v1/photos/{id}") }
+}

@@ -1,0 +1,54 @@
+//! Time as the screens show it: Hà Nội's wall clock, and deadlines in working hours.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use phananh_shared::sla::WorkCalendar;
+use phananh_shared::sla::calendar::to_local;
+
+use crate::i18n::Lang;
+
+/// The browser's clock.
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// Today's date in Hà Nội (the dashboard's periods are Hà Nội dates, whatever the device's
+/// zone: at 05:30 in Hà Nội it is still yesterday in UTC).
+pub fn today() -> chrono::NaiveDate {
+    to_local(now()).date()
+}
+
+/// `14:05 09/03/2026`, in Hà Nội time whatever the device's zone.
+pub fn local(t: DateTime<Utc>) -> String {
+    to_local(t).format("%H:%M %d/%m/%Y").to_string()
+}
+
+/// A deadline as a clock in working hours: "còn 6 giờ 30 phút làm việc" before it,
+/// "quá hạn 2 giờ làm việc" after. Office hours only count, as the city's rules do.
+pub fn deadline(lang: Lang, deadline: DateTime<Utc>, now: DateTime<Utc>) -> (String, bool) {
+    let calendar = WorkCalendar::vietnam();
+    let late = now > deadline;
+    let span = if late {
+        calendar.working_time_between(deadline, now)
+    } else {
+        calendar.working_time_between(now, deadline)
+    };
+    let text = hours_minutes(lang, span);
+    let phrase = match (late, lang) {
+        (false, Lang::Vi) => format!("còn {text} làm việc"),
+        (false, Lang::En) => format!("{text} of working time left"),
+        (true, Lang::Vi) => format!("quá hạn {text} làm việc"),
+        (true, Lang::En) => format!("{text} of working time late"),
+    };
+    (phrase, late)
+}
+
+fn hours_minutes(lang: Lang, span: TimeDelta) -> String {
+    let minutes = span.num_minutes().max(0);
+    let (h, m) = (minutes / 60, minutes % 60);
+    match lang {
+        Lang::Vi if h == 0 => format!("{m} phút"),
+        Lang::Vi => format!("{h} giờ {m} phút"),
+        Lang::En if h == 0 => format!("{m} min"),
+        Lang::En => format!("{h} h {m} min"),
+    }
+}

@@ -1,0 +1,269 @@
+//! The map: the wards drawn as SVG from the server's own boundaries (no tile server, so it
+//! works offline), with pan and zoom by pointer, wheel or keyboard, and a tap (or Enter at
+//! the centre) to pick a point.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use uuid::Uuid;
+use web_sys::{KeyboardEvent, PointerEvent, WheelEvent};
+
+use crate::i18n::tr;
+use crate::wards::Wards;
+
+/// A pin on the map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub lon: f64,
+    pub lat: f64,
+    pub label: String,
+    /// The report it stands for: clicking the pin opens it.
+    pub report: Option<Uuid>,
+    /// A CSS class for its colour (`open`, `done`, `late`).
+    pub class: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ViewBox {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+impl ViewBox {
+    fn zoom(self, factor: f64, cx: f64, cy: f64) -> ViewBox {
+        let w = (self.w * factor).clamp(5.0, 3000.0);
+        let h = self.h * w / self.w;
+        ViewBox { x: cx - (cx - self.x) * w / self.w, y: cy - (cy - self.y) * h / self.h, w, h }
+    }
+}
+
+/// Where a pointer press started, to tell a drag from a tap.
+#[derive(Debug, Clone, Copy)]
+struct Press {
+    client: (f64, f64),
+    view: ViewBox,
+    moved: bool,
+}
+
+#[component]
+pub fn WardMap(
+    wards: Rc<Wards>,
+    /// What the map shows, for screen readers.
+    label: &'static str,
+    /// Fill colour by ward code; wards not in it are drawn plain.
+    #[prop(optional, into)]
+    colours: Option<Signal<HashMap<String, String>>>,
+    #[prop(optional, into)] markers: Option<Signal<Vec<Marker>>>,
+    /// The picked point, drawn as a pin.
+    #[prop(optional, into)]
+    picked: Option<Signal<Option<(f64, f64)>>>,
+    /// Called with (lon, lat) when the resident taps the map; without it the map only shows.
+    #[prop(optional, into)]
+    on_pick: Option<Callback<(f64, f64)>>,
+    /// Called with a ward's code when its shape is clicked.
+    #[prop(optional, into)]
+    on_ward: Option<Callback<String>>,
+    /// Centre the view here at first (lon, lat) and zoom in.
+    #[prop(optional)]
+    focus: Option<(f64, f64)>,
+) -> impl IntoView {
+    let t = tr();
+    let (width, height) = wards.size;
+    let whole = ViewBox { x: 0.0, y: 0.0, w: width, h: height };
+    let start = match focus {
+        Some((lon, lat)) => {
+            let (x, y) = wards.projection.point(lon, lat);
+            whole.zoom(0.08, x, y)
+        }
+        None => whole,
+    };
+    let view = RwSignal::new(start);
+    let press = StoredValue::new(None::<Press>);
+    let svg_ref = NodeRef::<leptos::svg::Svg>::new();
+    let projection = wards.projection;
+
+    // The SVG point under a client position, with the letterboxing of `meet` accounted for.
+    let to_svg = move |client_x: f64, client_y: f64| -> Option<(f64, f64)> {
+        let svg = svg_ref.get_untracked()?;
+        let rect = svg.get_bounding_client_rect();
+        let v = view.get_untracked();
+        let scale = (rect.width() / v.w).min(rect.height() / v.h);
+        let left = rect.left() + (rect.width() - v.w * scale) / 2.0;
+        let top = rect.top() + (rect.height() - v.h * scale) / 2.0;
+        Some((v.x + (client_x - left) / scale, v.y + (client_y - top) / scale))
+    };
+    let units_per_px = move || -> f64 {
+        let v = view.get_untracked();
+        svg_ref.get_untracked().map_or(1.0, |svg| {
+            let rect = svg.get_bounding_client_rect();
+            (v.w / rect.width()).max(v.h / rect.height())
+        })
+    };
+    let pick_at = move |x: f64, y: f64| {
+        if let Some(on_pick) = on_pick {
+            on_pick.run(projection.lon_lat(x, y));
+        }
+    };
+
+    let on_pointer_down = move |ev: PointerEvent| {
+        press.set_value(Some(Press {
+            client: (f64::from(ev.client_x()), f64::from(ev.client_y())),
+            view: view.get_untracked(),
+            moved: false,
+        }));
+    };
+    let on_pointer_move = move |ev: PointerEvent| {
+        let Some(mut p) = press.get_value() else { return };
+        let (dx, dy) = (f64::from(ev.client_x()) - p.client.0, f64::from(ev.client_y()) - p.client.1);
+        if dx.abs() + dy.abs() > 6.0 {
+            p.moved = true;
+            press.set_value(Some(p));
+        }
+        if p.moved {
+            let k = units_per_px();
+            view.set(ViewBox { x: p.view.x - dx * k, y: p.view.y - dy * k, ..p.view });
+        }
+    };
+    let on_pointer_up = move |ev: PointerEvent| {
+        let Some(p) = press.get_value() else { return };
+        press.set_value(None);
+        if !p.moved
+            && let Some((x, y)) = to_svg(f64::from(ev.client_x()), f64::from(ev.client_y()))
+        {
+            pick_at(x, y);
+        }
+    };
+    let on_wheel = move |ev: WheelEvent| {
+        ev.prevent_default();
+        if let Some((x, y)) = to_svg(f64::from(ev.client_x()), f64::from(ev.client_y())) {
+            view.update(|v| *v = v.zoom(if ev.delta_y() < 0.0 { 0.8 } else { 1.25 }, x, y));
+        }
+    };
+    let zoom_centre = move |factor: f64| {
+        view.update(|v| *v = v.zoom(factor, v.x + v.w / 2.0, v.y + v.h / 2.0));
+    };
+    let on_key = move |ev: KeyboardEvent| {
+        let step = view.get_untracked().w / 10.0;
+        let (dx, dy) = match ev.key().as_str() {
+            "ArrowLeft" => (-step, 0.0),
+            "ArrowRight" => (step, 0.0),
+            "ArrowUp" => (0.0, -step),
+            "ArrowDown" => (0.0, step),
+            "+" | "=" => return zoom_centre(0.8),
+            "-" => return zoom_centre(1.25),
+            "Enter" | " " => {
+                ev.prevent_default();
+                let v = view.get_untracked();
+                return pick_at(v.x + v.w / 2.0, v.y + v.h / 2.0);
+            }
+            _ => return,
+        };
+        ev.prevent_default();
+        view.update(|v| {
+            v.x += dx;
+            v.y += dy;
+        });
+    };
+
+    let shapes = wards.shapes.clone();
+    let paths = shapes
+        .into_iter()
+        .map(|shape| {
+            let code = shape.ward.code.clone();
+            let fill_code = code.clone();
+            let fill = move || colours.and_then(|c| c.with(|c| c.get(&fill_code).cloned()));
+            view! {
+                <path
+                    d=shape.path
+                    class="ward"
+                    style:fill=fill
+                    on:click=move |_| {
+                        if let Some(on_ward) = on_ward {
+                            on_ward.run(code.clone());
+                        }
+                    }
+                >
+                    <title>{shape.ward.name}</title>
+                </path>
+            }
+        })
+        .collect_view();
+    let radius = move || view.get().w / 90.0;
+    let pins = move || {
+        markers
+            .map(|m| m.get())
+            .unwrap_or_default()
+            .into_iter()
+            .map(move |marker| {
+                let (x, y) = projection.point(marker.lon, marker.lat);
+                let href = marker.report.map(|id| format!("/reports/{id}"));
+                view! {
+                    <a href=href class="pin-link">
+                        <circle cx=x cy=y r=radius class=format!("pin {}", marker.class)>
+                            <title>{marker.label}</title>
+                        </circle>
+                    </a>
+                }
+            })
+            .collect_view()
+    };
+    let picked_pin = move || {
+        picked.and_then(|p| p.get()).map(|(lon, lat)| {
+            let (x, y) = projection.point(lon, lat);
+            view! { <circle cx=x cy=y r=move || radius() * 1.3 class="picked"/> }
+        })
+    };
+    let view_box = move || {
+        let v = view.get();
+        format!("{:.2} {:.2} {:.2} {:.2}", v.x, v.y, v.w, v.h)
+    };
+    let cross = move || {
+        let v = view.get();
+        let (cx, cy, r) = (v.x + v.w / 2.0, v.y + v.h / 2.0, v.w / 40.0);
+        format!("M{} {}H{}M{} {}V{}", cx - r, cy, cx + r, cx, cy - r, cy + r)
+    };
+    let hint = move || {
+        if on_pick.is_some() {
+            t(
+                "Chạm vào bản đồ để chọn vị trí. Bàn phím: mũi tên để di chuyển, + và − để phóng to, Enter để chọn điểm giữa.",
+                "Tap the map to choose the spot. Keyboard: arrows to move, + and − to zoom, Enter picks the centre.",
+            )
+        } else {
+            t("Kéo để di chuyển, cuộn hoặc + và − để phóng to.", "Drag to move; scroll or + and − to zoom.")
+        }
+    };
+
+    view! {
+        <div class="map">
+            <svg
+                node_ref=svg_ref
+                viewBox=view_box
+                preserveAspectRatio="xMidYMid meet"
+                tabindex="0"
+                role="application"
+                aria-label=label
+                aria-describedby="map-hint"
+                on:pointerdown=on_pointer_down
+                on:pointermove=on_pointer_move
+                on:pointerup=on_pointer_up
+                on:pointerleave=move |_| press.set_value(None)
+                on:wheel=on_wheel
+                on:keydown=on_key
+            >
+                <g style:stroke-width=move || format!("{}", view.get().w / 600.0)>{paths}</g>
+                {pins}
+                {picked_pin}
+                <path class="cross" d=cross style:stroke-width=move || format!("{}", view.get().w / 400.0)/>
+            </svg>
+            <div class="map-buttons">
+                <button type="button" on:click=move |_| zoom_centre(0.7) aria-label=move || t("Phóng to", "Zoom in")>"+"</button>
+                <button type="button" on:click=move |_| zoom_centre(1.4) aria-label=move || t("Thu nhỏ", "Zoom out")>"−"</button>
+                <button type="button" on:click=move |_| view.set(whole) aria-label=move || t("Toàn thành phố", "Whole city")>"⤢"</button>
+            </div>
+            <p id="map-hint" class="hint">{hint}</p>
+        </div>
+    }
+}

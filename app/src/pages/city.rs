@@ -1,0 +1,432 @@
+//! The city dashboard: every ward on a choropleth map (on-time share or overdue count),
+//! the daily received/resolved/backlog chart, the ward table sortable by each figure, the
+//! overdue list (live: it refreshes as the city stream reports changes), and CSV export.
+//! A ward officer gets the same screen for their own ward.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, TimeDelta};
+use leptos::prelude::*;
+use phananh_shared::dashboard::{Dashboard, Day, Figures, Missed, WardFigures};
+use wasm_bindgen::JsCast;
+
+use crate::api::{self, ApiError};
+use crate::clock;
+use crate::i18n::{self, Lang, tr, use_lang};
+use crate::live::Live;
+use crate::map::WardMap;
+use crate::pages::staff::SignIn;
+use crate::session::use_session;
+use crate::wards::use_wards;
+
+/// How long the dashboard waits after a live event before reloading, so a burst of
+/// changes costs one reload.
+const REFRESH_DELAY_MS: i32 = 1_000;
+
+#[component]
+pub fn CityDashboard() -> impl IntoView {
+    let session = use_session();
+    move || {
+        match session.get() {
+        None => view! { <SignIn session=session/> }.into_any(),
+        Some(answer) => view! { <Board token=answer.token scope=if answer.staff.ward.is_some() { None } else { Some("city") }/> }.into_any(),
+    }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colouring {
+    OnTime,
+    Overdue,
+}
+
+/// The colour of a share on time: red at 0 %, amber at 50 %, green at 100 %.
+pub fn on_time_colour(pct: Option<f64>) -> Option<String> {
+    pct.map(|p| format!("hsl({:.0}, 70%, 45%)", p.clamp(0.0, 100.0) * 1.2))
+}
+
+fn overdue_colour(count: u64, most: u64) -> Option<String> {
+    (count > 0).then(|| format!("hsl(0, 75%, {:.0}%)", 90.0 - 50.0 * count as f64 / most.max(1) as f64))
+}
+
+#[component]
+fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
+    let t = tr();
+    let wards = use_wards();
+    let today = clock::today();
+    let to = RwSignal::new(today);
+    let from = RwSignal::new(today - TimeDelta::days(29));
+    let version = RwSignal::new(0u64);
+    let colouring = RwSignal::new(Colouring::OnTime);
+    let token = StoredValue::new(token);
+    let dashboard = LocalResource::new(move || {
+        version.get();
+        let path = format!("/api/v1/dashboard?from={}&to={}", from.get(), to.get());
+        let token = token.get_value();
+        async move { api::get::<Dashboard>(&path, Some(&token)).await }
+    });
+    // City staff: reload when the city stream says something changed (a new report, an
+    // answer, a deadline passed), at most once a second.
+    let pending = StoredValue::new(false);
+    let live = StoredValue::new_local(None::<Live>);
+    if let Some(scope) = scope {
+        live.set_value(Some(Live::subscribe(
+            scope,
+            Some(&token.get_value()),
+            None,
+            move |_| {
+                if pending.get_value() {
+                    return;
+                }
+                pending.set_value(true);
+                let reload = wasm_bindgen::closure::Closure::once_into_js(move || {
+                    pending.set_value(false);
+                    version.update(|v| *v += 1);
+                });
+                let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
+                    reload.unchecked_ref(),
+                    REFRESH_DELAY_MS,
+                );
+            },
+            move |up| {
+                if up {
+                    version.update(|v| *v += 1);
+                }
+            },
+        )));
+    }
+    on_cleanup(move || live.set_value(None));
+
+    let colours = Signal::derive(move || {
+        let Some(Ok(board)) = dashboard.get() else { return HashMap::new() };
+        let most = board.wards.iter().map(|w| w.figures.overdue_now).max().unwrap_or(0);
+        board
+            .wards
+            .iter()
+            .filter_map(|w| {
+                let colour = match colouring.get() {
+                    Colouring::OnTime => on_time_colour(w.figures.resolved_on_time_pct),
+                    Colouring::Overdue => overdue_colour(w.figures.overdue_now, most),
+                };
+                colour.map(|c| (w.ward.code.clone(), c))
+            })
+            .collect()
+    });
+    let export = move |_| {
+        let path =
+            format!("/api/v1/dashboard?from={}&to={}&format=csv", from.get_untracked(), to.get_untracked());
+        let token = token.get_value();
+        leptos::task::spawn_local(async move {
+            if let Ok(csv) = fetch_text(&path, &token).await {
+                download(&format!("phananh-{}-{}.csv", from.get_untracked(), to.get_untracked()), &csv);
+            }
+        });
+    };
+    let date_input = move |id: &'static str,
+                           label: (&'static str, &'static str),
+                           value: RwSignal<NaiveDate>| {
+        view! {
+            <div class="field inline">
+                <label for=id>{move || t(label.0, label.1)}</label>
+                <input id=id type="date" prop:value=move || value.get().to_string()
+                    on:change=move |ev| if let Ok(date) = event_target_value(&ev).parse() { value.set(date) }/>
+            </div>
+        }
+    };
+
+    view! {
+        <h1>{move || t("Bảng điều hành thành phố", "City dashboard")}</h1>
+        <div class="toolbar">
+            {date_input("from", ("Từ ngày", "From"), from)}
+            {date_input("to", ("Đến ngày", "To"), to)}
+            <button type="button" class="secondary" on:click=export>{move || t("Xuất CSV", "Export CSV")}</button>
+        </div>
+        <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
+            {move || dashboard.get().map(|loaded| match loaded {
+                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Ok(board) => view! {
+                    <Totals figures=board.total.clone()/>
+                    <div class="two">
+                        <section>
+                            <h2>{move || t("Bản đồ phường", "Wards on the map")}</h2>
+                            <div class="field inline">
+                                <label for="colouring">{move || t("Tô màu theo", "Colour by")}</label>
+                                <select id="colouring" on:change=move |ev| colouring.set(if event_target_value(&ev) == "overdue" { Colouring::Overdue } else { Colouring::OnTime })>
+                                    <option value="on_time">{move || t("Tỷ lệ xử lý đúng hạn", "Resolved on time %")}</option>
+                                    <option value="overdue">{move || t("Số phản ánh quá hạn", "Overdue now")}</option>
+                                </select>
+                            </div>
+                            {move || wards.get().and_then(Result::ok).map(|w| view! {
+                                <WardMap wards=w label="Bản đồ các phường / map of the wards" colours=colours/>
+                            })}
+                        </section>
+                        <section>
+                            <h2>{move || t("Theo ngày", "By day")}</h2>
+                            <DayChart days=board.days.clone()/>
+                        </section>
+                    </div>
+                    <Overdue board=board.clone()/>
+                    <WardTable wards=board.wards.clone()/>
+                    <p class="muted">{move || format!("{} {}", t("Số liệu lúc", "Figures as of"), clock::local(board.now))}</p>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+async fn fetch_text(path: &str, token: &str) -> Result<String, ApiError> {
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", api::origin()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| ApiError::Offline(e.to_string()))?;
+    response.text().await.map_err(|e| ApiError::Offline(e.to_string()))
+}
+
+/// Saves `text` as a file the browser downloads.
+fn download(name: &str, text: &str) {
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    if let Ok(link) = document().create_element("a").map(|e| e.unchecked_into::<web_sys::HtmlAnchorElement>())
+    {
+        link.set_href(&url);
+        link.set_download(name);
+        link.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+fn pct(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.1} %"))
+}
+
+fn hours(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.1} h"))
+}
+
+#[component]
+fn Totals(figures: Figures) -> impl IntoView {
+    let t = tr();
+    let tiles = [
+        (("Tiếp nhận", "Received"), figures.received.to_string(), "received"),
+        (("Tiếp nhận đúng hạn", "Acknowledged on time"), pct(figures.acknowledged_on_time_pct), "ack"),
+        (("Xử lý đúng hạn", "Resolved on time"), pct(figures.resolved_on_time_pct), "on-time"),
+        (("Đang quá hạn", "Overdue now"), figures.overdue_now.to_string(), "overdue"),
+        (
+            ("Thời gian xử lý (trung vị)", "Handling time (median)"),
+            hours(figures.handling_hours_median),
+            "median",
+        ),
+        (("Thời gian xử lý (p90)", "Handling time (p90)"), hours(figures.handling_hours_p90), "p90"),
+        (("Hài lòng", "Satisfied"), pct(figures.satisfaction_pct), "satisfaction"),
+        (("Tồn đọng", "Backlog"), figures.backlog.to_string(), "backlog"),
+    ];
+    let age = figures.backlog_age;
+    view! {
+        <ul class="tiles" data-testid="totals">
+            {tiles.into_iter().map(|(label, value, key)| view! {
+                <li data-figure=key><span class="value">{value}</span><span class="label">{move || t(label.0, label.1)}</span></li>
+            }).collect_view()}
+        </ul>
+        <p class="muted">
+            {move || t("Tồn đọng theo tuổi (ngày làm việc): ", "Backlog by age (working days): ")}
+            {format!("<1: {} · 1–3: {} · 3–5: {} · 5–10: {} · >10: {}", age.under_1_day, age.from_1_to_3_days, age.from_3_to_5_days, age.from_5_to_10_days, age.over_10_days)}
+        </p>
+    }
+}
+
+/// Received and resolved per day as bars, the backlog at the end of each day as a line.
+#[component]
+fn DayChart(days: Vec<Day>) -> impl IntoView {
+    let t = tr();
+    let (w, h) = (600.0_f64, 200.0_f64);
+    let most =
+        days.iter().map(|d| d.received.max(d.resolved).max(d.backlog)).max().unwrap_or(0).max(1) as f64;
+    let step = w / days.len().max(1) as f64;
+    let y = move |v: u64| h - v as f64 / most * (h - 10.0);
+    let bars = days.iter().enumerate().map(|(i, d)| {
+        let x = i as f64 * step;
+        let bar = (step / 2.0 - 1.0).max(1.0);
+        view! {
+            <rect class="received" x=x y=y(d.received) width=bar height=h - y(d.received)><title>{format!("{} · {}", d.date, d.received)}</title></rect>
+            <rect class="resolved" x=x + bar y=y(d.resolved) width=bar height=h - y(d.resolved)><title>{format!("{} · {}", d.date, d.resolved)}</title></rect>
+        }
+    }).collect_view();
+    let line: String = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            format!(
+                "{}{:.1} {:.1}",
+                if i == 0 { "M" } else { "L" },
+                i as f64 * step + step / 2.0,
+                y(d.backlog)
+            )
+        })
+        .collect();
+    let first = days.first().map(|d| d.date.format("%d/%m").to_string()).unwrap_or_default();
+    let last = days.last().map(|d| d.date.format("%d/%m").to_string()).unwrap_or_default();
+    view! {
+        <figure class="chart">
+            <svg viewBox=format!("0 0 {w} {}", h + 2.0) role="img" aria-label=move || t("Biểu đồ tiếp nhận, xử lý và tồn đọng theo ngày", "Chart of received, resolved and backlog by day")>
+                {bars}
+                <path class="backlog" d=line/>
+            </svg>
+            <figcaption>
+                <span class="key received">{move || t("Tiếp nhận", "Received")}</span>
+                <span class="key resolved">{move || t("Đã xử lý", "Resolved")}</span>
+                <span class="key backlog">{move || t("Tồn đọng", "Backlog")}</span>
+                <span class="muted">{format!(" {first} – {last}")}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+#[component]
+fn Overdue(board: Dashboard) -> impl IntoView {
+    let t = tr();
+    let lang = use_lang();
+    view! {
+        <section aria-labelledby="overdue-title">
+            <h2 id="overdue-title">{move || t("Đang quá hạn", "Overdue now")}" ("{board.overdue.len()}")"</h2>
+            <table class="overdue" data-testid="overdue">
+                <thead><tr>
+                    <th scope="col">{move || t("Phường", "Ward")}</th>
+                    <th scope="col">{move || t("Hạn bị lỡ", "Missed")}</th>
+                    <th scope="col">{move || t("Trễ (giờ làm việc)", "Late (working hours)")}</th>
+                    <th scope="col">{move || t("Trạng thái", "Status")}</th>
+                </tr></thead>
+                <tbody>
+                    {board.overdue.iter().take(100).map(|o| {
+                        let status = o.status;
+                        let missed = o.missed;
+                        view! {
+                            <tr>
+                                <td><a href=format!("/staff/reports/{}", o.report_id)>{o.ward.name.clone()}</a></td>
+                                <td>{move || match missed { Missed::Acknowledge => t("Tiếp nhận", "Acknowledge"), Missed::Handle => t("Xử lý", "Handle") }}</td>
+                                <td class="num">{format!("{:.1}", o.late_hours)}</td>
+                                <td>{move || i18n::status(lang.get(), status)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Name,
+    Received,
+    AckOnTime,
+    OnTime,
+    Overdue,
+    Median,
+    Satisfaction,
+    Backlog,
+}
+
+impl Column {
+    const ALL: [Column; 8] = [
+        Column::Name,
+        Column::Received,
+        Column::AckOnTime,
+        Column::OnTime,
+        Column::Overdue,
+        Column::Median,
+        Column::Satisfaction,
+        Column::Backlog,
+    ];
+
+    fn title(self, lang: Lang) -> &'static str {
+        match self {
+            Column::Name => lang.pick("Phường", "Ward"),
+            Column::Received => lang.pick("Tiếp nhận", "Received"),
+            Column::AckOnTime => lang.pick("Tiếp nhận đúng hạn", "Ack. on time"),
+            Column::OnTime => lang.pick("Xử lý đúng hạn", "Resolved on time"),
+            Column::Overdue => lang.pick("Quá hạn", "Overdue"),
+            Column::Median => lang.pick("Trung vị (giờ)", "Median (h)"),
+            Column::Satisfaction => lang.pick("Hài lòng", "Satisfied"),
+            Column::Backlog => lang.pick("Tồn đọng", "Backlog"),
+        }
+    }
+
+    /// The value to sort by; a missing figure sorts last.
+    fn key(self, w: &WardFigures) -> f64 {
+        let f = &w.figures;
+        match self {
+            Column::Name => 0.0,
+            Column::Received => f.received as f64,
+            Column::AckOnTime => f.acknowledged_on_time_pct.unwrap_or(-1.0),
+            Column::OnTime => f.resolved_on_time_pct.unwrap_or(-1.0),
+            Column::Overdue => f.overdue_now as f64,
+            Column::Median => f.handling_hours_median.unwrap_or(-1.0),
+            Column::Satisfaction => f.satisfaction_pct.unwrap_or(-1.0),
+            Column::Backlog => f.backlog as f64,
+        }
+    }
+
+    fn cell(self, w: &WardFigures) -> String {
+        let f = &w.figures;
+        match self {
+            Column::Name => w.ward.name.clone(),
+            Column::Received => f.received.to_string(),
+            Column::AckOnTime => pct(f.acknowledged_on_time_pct),
+            Column::OnTime => pct(f.resolved_on_time_pct),
+            Column::Overdue => f.overdue_now.to_string(),
+            Column::Median => hours(f.handling_hours_median),
+            Column::Satisfaction => pct(f.satisfaction_pct),
+            Column::Backlog => f.backlog.to_string(),
+        }
+    }
+}
+
+/// Every ward's figures; a column's header sorts by it (again to reverse).
+#[component]
+fn WardTable(wards: Vec<WardFigures>) -> impl IntoView {
+    let lang = use_lang();
+    let t = tr();
+    let sort = RwSignal::new((Column::Overdue, true));
+    let rows = move || {
+        let (column, descending) = sort.get();
+        let mut rows = wards.clone();
+        match column {
+            Column::Name => rows.sort_by(|a, b| a.ward.name.cmp(&b.ward.name)),
+            _ => rows.sort_by(|a, b| column.key(a).total_cmp(&column.key(b))),
+        }
+        if descending {
+            rows.reverse();
+        }
+        rows
+    };
+    view! {
+        <section aria-labelledby="wards-title">
+            <h2 id="wards-title">{move || t("Các phường", "Wards")}</h2>
+            <div class="scroll">
+                <table class="wards" data-testid="ward-table">
+                    <thead><tr>
+                        {Column::ALL.into_iter().map(|c| view! {
+                            <th scope="col" aria-sort=move || match sort.get() { (s, true) if s == c => "descending", (s, false) if s == c => "ascending", _ => "none" }>
+                                <button type="button" class="sort" on:click=move |_| sort.update(|(s, d)| if *s == c { *d = !*d } else { *s = c; *d = c != Column::Name })>
+                                    {move || c.title(lang.get())}
+                                </button>
+                            </th>
+                        }).collect_view()}
+                    </tr></thead>
+                    <tbody>
+                        {move || rows().into_iter().map(|w| view! {
+                            <tr data-ward=w.ward.code.clone()>
+                                {Column::ALL.into_iter().map(|c| view! { <td class:num=c != Column::Name>{c.cell(&w)}</td> }).collect_view()}
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,335 @@
+//! Filing a report: category, priority, description, photos and the spot (the device's
+//! position or a tap on the map). The ward that will handle it shows at once, from the
+//! offline index, with open reports of the same kind nearby to follow instead.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use phananh_shared::api::{NearbyReport, WardRef};
+use phananh_shared::report::{Category, DESCRIPTION_MAX_CHARS, Location, NewReport, Priority};
+use phananh_shared::validation::{FieldError, text_len};
+use phananh_shared::wards::outside_city;
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+
+use crate::backend::{Pending, Photo, backend};
+use crate::i18n::{self, tr, use_lang};
+use crate::map::WardMap;
+use crate::photos::PhotoPicker;
+use crate::wards::use_wards;
+use crate::{api, clock, errors};
+
+type Errors = RwSignal<HashMap<&'static str, String>>;
+
+#[component]
+pub fn FileReport() -> impl IntoView {
+    let t = tr();
+    let lang = use_lang();
+    let wards = use_wards();
+    let category = RwSignal::new(None::<Category>);
+    let priority = RwSignal::new(Priority::Normal);
+    let description = RwSignal::new(String::new());
+    let photos = RwSignal::new(Vec::<Photo>::new());
+    let photo_error = RwSignal::new(None::<String>);
+    let location = RwSignal::new(None::<Location>);
+    let errors: Errors = RwSignal::new(HashMap::new());
+    let locating = RwSignal::new(false);
+    let saved_error = RwSignal::new(None::<String>);
+
+    let ward = Memo::new(move |_| {
+        let here = location.get()?;
+        let wards = wards.get()?.ok()?;
+        wards.locate(here.lon, here.lat).map(WardRef::from)
+    });
+    let nearby = LocalResource::new(move || {
+        let (here, category) = (location.get(), category.get());
+        async move {
+            let (Some(here), Some(category)) = (here, category) else { return Vec::new() };
+            let path =
+                format!("/api/v1/reports/nearby?lon={}&lat={}&category={category}", here.lon, here.lat);
+            api::get::<Vec<NearbyReport>>(&path, None).await.unwrap_or_default()
+        }
+    });
+
+    let set_location = move |lon: f64, lat: f64, accuracy_m: Option<f64>| {
+        location.set(Some(Location { lon, lat, accuracy_m }));
+        errors.update(|e| {
+            e.remove("location");
+        });
+    };
+    let use_my_position = move |_| {
+        let Some(geolocation) = web_sys::window().and_then(|w| w.navigator().geolocation().ok()) else {
+            errors.update(|e| {
+                e.insert(
+                    "location",
+                    t(
+                        "Thiết bị không cho biết vị trí; hãy chạm vào bản đồ.",
+                        "This device cannot tell its position; tap the map.",
+                    )
+                    .into(),
+                );
+            });
+            return;
+        };
+        locating.set(true);
+        let found = Closure::once_into_js(move |position: web_sys::Position| {
+            locating.set(false);
+            let c = position.coords();
+            set_location(
+                c.longitude(),
+                c.latitude(),
+                Some(c.accuracy().min(phananh_shared::report::MAX_ACCURACY_M)),
+            );
+        });
+        let failed = Closure::once_into_js(move |_: web_sys::PositionError| {
+            locating.set(false);
+            errors.update(|e| {
+                e.insert(
+                    "location",
+                    t(
+                        "Không lấy được vị trí; hãy chạm vào bản đồ.",
+                        "Could not get your position; tap the map.",
+                    )
+                    .into(),
+                );
+            });
+        });
+        let options = web_sys::PositionOptions::new();
+        options.set_enable_high_accuracy(true);
+        options.set_timeout(15_000);
+        let _ = geolocation.get_current_position_with_error_callback_and_options(
+            found.unchecked_ref(),
+            Some(failed.unchecked_ref()),
+            &options,
+        );
+    };
+
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let lang = lang.get_untracked();
+        let mut found: HashMap<&'static str, String> = HashMap::new();
+        let category_value = category.get_untracked();
+        if category_value.is_none() {
+            found.insert(
+                "category",
+                lang.pick("Chọn loại phản ánh.", "Choose what kind of problem it is.").into(),
+            );
+        }
+        let report = NewReport {
+            id: Uuid::now_v7(),
+            category: category_value.unwrap_or(Category::Other),
+            priority: priority.get_untracked(),
+            description: description.get_untracked().trim().to_owned(),
+            location: location.get_untracked().unwrap_or(Location { lon: 0.0, lat: 0.0, accuracy_m: None }),
+            photos: Vec::new(),
+        };
+        if let Err(error) = report.validate() {
+            found.insert(field_key(&error.field), errors::message(lang, &error));
+        }
+        match location.get_untracked() {
+            None => {
+                found.insert("location", errors::message(lang, &FieldError::required("location")));
+            }
+            Some(here)
+                if ward.get_untracked().is_none() && wards.get_untracked().is_some_and(|w| w.is_ok()) =>
+            {
+                found
+                    .insert("location", errors::message(lang, &outside_city("location", here.lon, here.lat)));
+            }
+            Some(_) => {}
+        }
+        found.remove("id");
+        if !found.is_empty() {
+            errors.set(found);
+            focus_first_error();
+            return;
+        }
+        errors.set(HashMap::new());
+        let pending = Pending {
+            op_id: Uuid::now_v7(),
+            report,
+            photos: photos.get_untracked(),
+            ward: ward.get_untracked(),
+            queued_at: clock::now(),
+            refused: None,
+        };
+        match backend().file_report(pending) {
+            Ok(()) => navigate("/mine", Default::default()),
+            Err(problem) => saved_error.set(Some(format!(
+                "{} ({problem})",
+                lang.pick(
+                    "Không lưu được phản ánh trên thiết bị",
+                    "The report could not be kept on this device"
+                )
+            ))),
+        }
+    };
+
+    let error_of = move |key: &'static str| move || errors.with(|e| e.get(key).cloned());
+    let invalid = move |key: &'static str| move || errors.with(|e| e.contains_key(key)).to_string();
+    let count = move || text_len(description.get().trim());
+
+    view! {
+        <h1>{move || t("Gửi phản ánh hiện trường", "Report a problem")}</h1>
+        <form class="report-form" on:submit=submit novalidate=true>
+            <div class="columns">
+            <div class="column">
+            <div class="field">
+                <label for="category">{move || t("Loại phản ánh", "Kind of problem")}</label>
+                <select
+                    id="category"
+                    aria-invalid=invalid("category")
+                    aria-describedby="category-error"
+                    on:change=move |ev| {
+                        let code = event_target_value(&ev);
+                        category.set(Category::ALL.into_iter().find(|c| c.code() == code));
+                        errors.update(|e| { e.remove("category"); });
+                    }
+                >
+                    <option value="" selected=true disabled=true>{move || t("— Chọn —", "— Choose —")}</option>
+                    {Category::ALL.into_iter().map(|c| view! {
+                        <option value=c.code()>{move || i18n::category(lang.get(), c)}</option>
+                    }).collect_view()}
+                </select>
+                <p class="error" id="category-error" role="alert">{error_of("category")}</p>
+            </div>
+
+            <fieldset class="field">
+                <legend>{move || t("Mức độ", "How urgent")}</legend>
+                {[Priority::Normal, Priority::Urgent, Priority::Complex].into_iter().map(|p| view! {
+                    <label class="choice">
+                        <input type="radio" name="priority" value=format!("{p:?}").to_lowercase()
+                            checked=move || priority.get() == p
+                            on:change=move |_| priority.set(p)/>
+                        {move || i18n::priority(lang.get(), p)}
+                    </label>
+                }).collect_view()}
+                <p class="help">{move || t(
+                    "Khẩn cấp: thiên tai, tai nạn, tội phạm, nguy hiểm cho người. Phức tạp: cần nhiều cơ quan.",
+                    "Urgent: disaster, accident, crime, danger to people. Complex: needs several agencies.",
+                )}</p>
+            </fieldset>
+
+            <div class="field">
+                <label for="description">{move || t("Mô tả", "Description")}</label>
+                <textarea
+                    id="description"
+                    rows="4"
+                    maxlength=DESCRIPTION_MAX_CHARS.to_string()
+                    aria-invalid=invalid("description")
+                    aria-describedby="description-error description-count"
+                    placeholder=move || t("Ở đâu, việc gì, từ bao giờ…", "Where, what, since when…")
+                    prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))
+                ></textarea>
+                <p class="help" id="description-count">{move || format!("{}/{DESCRIPTION_MAX_CHARS}", count())}</p>
+                <p class="error" id="description-error" role="alert">{error_of("description")}</p>
+            </div>
+
+            <PhotoPicker id="photos" label=("Ảnh (không bắt buộc)", "Photos (optional)") photos=photos error=photo_error/>
+            </div>
+
+            <div class="column">
+            <div class="field">
+                <span class="label" id="location-label">{move || t("Vị trí", "Location")}</span>
+                <button type="button" class="secondary" on:click=use_my_position disabled=move || locating.get()>
+                    {move || if locating.get() { t("Đang lấy vị trí…", "Finding you…") } else { t("Dùng vị trí của tôi", "Use my location") }}
+                </button>
+                <Suspense fallback=move || view! { <p class="help">{t("Đang tải bản đồ…", "Loading the map…")}</p> }>
+                    {move || wards.get().map(|loaded| match loaded {
+                        Ok(w) => view! {
+                            <WardMap
+                                wards=w
+                                label="Bản đồ chọn vị trí / map to choose the spot"
+                                picked=Signal::derive(move || location.get().map(|l| (l.lon, l.lat)))
+                                on_pick=Callback::new(move |(lon, lat)| set_location(lon, lat, None))
+                            />
+                        }.into_any(),
+                        Err(problem) => view! { <p class="error">{format!("{} ({problem})", t("Không tải được bản đồ", "The map did not load"))}</p> }.into_any(),
+                    })}
+                </Suspense>
+                <p class="ward" data-testid="ward" aria-live="polite">
+                    {move || match (location.get(), ward.get()) {
+                        (None, _) => t("Chưa chọn vị trí.", "No spot chosen yet.").to_owned(),
+                        (Some(_), Some(w)) => format!("{} {}", w.name, t("sẽ xử lý phản ánh này.", "will handle this report.")),
+                        (Some(_), None) => t("Vị trí này nằm ngoài Hà Nội.", "This spot is outside Hà Nội.").to_owned(),
+                    }}
+                </p>
+                <p class="error" id="location-error" role="alert">{error_of("location")}</p>
+            </div>
+
+            <NearbyList nearby=nearby/>
+            </div>
+            </div>
+
+            <p class="error" role="alert">{move || saved_error.get()}</p>
+            <button type="submit" class="primary">{move || t("Gửi phản ánh", "Send report")}</button>
+        </form>
+    }
+}
+
+/// The form field a shared check's error belongs to.
+fn field_key(field: &str) -> &'static str {
+    match errors::form_field(field) {
+        "description" => "description",
+        "location" => "location",
+        "photos" => "photos",
+        "category" => "category",
+        _ => "id",
+    }
+}
+
+/// Moves the keyboard to the first field in error, so the message is where the resident is.
+fn focus_first_error() {
+    let focus = Closure::once_into_js(|| {
+        let document = document();
+        if let Ok(Some(field)) = document.query_selector("[aria-invalid=true]")
+            && let Ok(field) = field.dyn_into::<web_sys::HtmlElement>()
+        {
+            let _ = field.focus();
+        }
+    });
+    let _ = window().request_animation_frame(focus.unchecked_ref());
+}
+
+/// Open reports of the same kind close to the chosen spot: "me too" instead of a second report.
+#[component]
+fn NearbyList(nearby: LocalResource<Vec<NearbyReport>>) -> impl IntoView {
+    let t = tr();
+    let followed = RwSignal::new(Vec::<Uuid>::new());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || nearby.get().filter(|n| !n.is_empty()).map(|reports| view! {
+                <section class="nearby" aria-labelledby="nearby-title">
+                    <h2 id="nearby-title">{t("Đã có người phản ánh gần đây", "Already reported nearby")}</h2>
+                    <p class="help">{t("Nếu là cùng một việc, hãy theo dõi thay vì gửi lại.", "If it is the same problem, follow it instead of filing again.")}</p>
+                    <ul>
+                        {reports.into_iter().map(|n| {
+                            let id = n.report.id;
+                            view! {
+                                <li>
+                                    <a href=format!("/reports/{id}")>{n.report.description.clone()}</a>
+                                    <span class="muted">{format!(" · {:.0} m", n.distance_m)}</span>
+                                    <button type="button" class="secondary"
+                                        disabled=move || followed.with(|f| f.contains(&id))
+                                        on:click=move |_| {
+                                            leptos::task::spawn_local(async move {
+                                                if backend().follow(id).await.is_ok() {
+                                                    followed.update(|f| f.push(id));
+                                                }
+                                            });
+                                        }>
+                                        {move || if followed.with(|f| f.contains(&id)) { t("Đang theo dõi", "Following") } else { t("Tôi cũng gặp", "Me too") }}
+                                    </button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,89 @@
+//! The resident's own reports, as the server has them, and the outbox: what is still
+//! waiting to be sent, and what the server refused, with the reason.
+
+use leptos::prelude::*;
+use phananh_shared::api::ReportView;
+
+use crate::backend::{Pending, backend};
+use crate::clock;
+use crate::i18n::{self, tr, use_lang};
+use crate::pages::timeline::{DeadlineClock, StatusBadge};
+
+#[component]
+pub fn MyReports() -> impl IntoView {
+    let t = tr();
+    let state = backend().state();
+    let reports = LocalResource::new(move || {
+        state.changed.get();
+        backend().my_reports()
+    });
+    view! {
+        <h1>{move || t("Phản ánh của tôi", "My reports")}</h1>
+        <Outbox pending=state.pending/>
+        <p class="muted">{move || state.last_sync.get().map(|at| format!("{} {}", t("Đồng bộ lần cuối:", "Last synced:"), clock::local(at)))}</p>
+        <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
+            {move || reports.get().map(|loaded| match loaded {
+                Ok(list) if list.is_empty() => view! {
+                    <p>{t("Bạn chưa gửi phản ánh nào từ thiết bị này.", "You have not filed a report from this device yet.")}</p>
+                }.into_any(),
+                Ok(list) => view! {
+                    <ul class="cards" data-testid="my-reports">
+                        {list.into_iter().map(|r| view! { <ReportCard report=r href_prefix="/reports"/> }).collect_view()}
+                    </ul>
+                }.into_any(),
+                Err(e) if e.is_offline() => view! {
+                    <p class="muted">{t("Không kết nối được máy chủ; danh sách sẽ cập nhật khi có mạng.", "The server cannot be reached; the list updates when you are back online.")}</p>
+                }.into_any(),
+                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Outbox(pending: RwSignal<Vec<Pending>>) -> impl IntoView {
+    let t = tr();
+    let lang = use_lang();
+    view! {
+        <Show when=move || pending.with(|p| !p.is_empty())>
+            <section class="outbox" aria-labelledby="outbox-title" data-testid="outbox">
+                <h2 id="outbox-title">{move || t("Hộp thư đi", "Outbox")}</h2>
+                <ul class="cards">
+                    <For each=move || pending.get() key=|p| (p.op_id, p.refused.clone(), p.photos.len()) children=move |p| {
+                        let category = p.report.category;
+                        view! {
+                            <li class="card" class:refused=p.refused.is_some()>
+                                <strong>{move || i18n::category(lang.get(), category)}</strong>
+                                <p>{p.report.description.clone()}</p>
+                                <p class="muted">{p.ward.as_ref().map(|w| w.name.clone())}" · "{clock::local(p.queued_at)}</p>
+                                {match p.refused.clone() {
+                                    Some(reason) => view! { <p class="error">{move || t("Bị từ chối: ", "Refused: ")}{reason}</p> }.into_any(),
+                                    None => view! { <p class="waiting">{move || t("Đang chờ gửi", "Waiting to send")}</p> }.into_any(),
+                                }}
+                            </li>
+                        }
+                    }/>
+                </ul>
+            </section>
+        </Show>
+    }
+}
+
+/// A report in a list: kind, status, ward, the deadline clock; the whole card is a link.
+#[component]
+pub fn ReportCard(report: ReportView, href_prefix: &'static str) -> impl IntoView {
+    let lang = use_lang();
+    let category = report.category;
+    view! {
+        <li class="card" data-report=report.id.to_string()>
+            <a href=format!("{href_prefix}/{}", report.id)>
+                <strong>{move || i18n::category(lang.get(), category)}</strong>
+            </a>
+            " "
+            <StatusBadge status=report.status/>
+            <p>{report.description.clone()}</p>
+            <p class="muted">{format!("{} · {}", report.ward.name, clock::local(report.received_at))}</p>
+            <DeadlineClock report=report.clone()/>
+        </li>
+    }
+}

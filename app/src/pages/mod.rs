@@ -1,0 +1,16 @@
+//! One module per screen.
+//!
+//! Residents: [`file`] (file a report), [`mine`] (my reports and the outbox), [`report`]
+//! (one report: timeline, deadline, answer, rating), [`nearby`] (public reports on the map).
+//! Ward staff: [`staff`] (sign-in and the live inbox), [`staff_report`] (one report and the
+//! actions). City: [`city`] (the dashboard), and [`transparency`] for the public.
+
+pub mod city;
+pub mod file;
+pub mod mine;
+pub mod nearby;
+pub mod report;
+pub mod staff;
+pub mod staff_report;
+pub mod timeline;
+pub mod transparency;

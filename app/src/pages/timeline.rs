@@ -1,0 +1,121 @@
+//! A report's history as people read it: what happened, when, and the ward's words.
+
+use leptos::prelude::*;
+use phananh_shared::api::{Change, Event, ReportView};
+use phananh_shared::status::Status;
+
+use crate::api::photo_url;
+use crate::clock;
+use crate::i18n::{self, Lang, tr, use_lang};
+
+fn describe(lang: Lang, change: &Change) -> String {
+    match change {
+        Change::Filed { .. } => {
+            lang.pick("Đã gửi và chuyển đến phường", "Filed and routed to the ward").into()
+        }
+        Change::Followed { followers } => {
+            format!("{} {followers}", lang.pick("Người theo dõi:", "Followers:"))
+        }
+        Change::Acknowledged { .. } => lang.pick("Phường đã tiếp nhận", "The ward acknowledged it").into(),
+        Change::Started { .. } => lang.pick("Bắt đầu xử lý", "Work started").into(),
+        Change::Resolved { answer, .. } => format!("{}: {answer}", lang.pick("Đã xử lý", "Resolved")),
+        Change::Rejected { reason, .. } => format!("{}: {reason}", lang.pick("Từ chối", "Rejected")),
+        Change::Transferred { from_ward, reason, .. } => {
+            format!("{} {from_ward}: {reason}", lang.pick("Chuyển từ phường", "Transferred from ward"))
+        }
+        Change::MarkedDuplicate { original, .. } => {
+            format!("{} {original}", lang.pick("Trùng với phản ánh", "Duplicate of"))
+        }
+        Change::Noted { text } => format!("{}: {text}", lang.pick("Ghi chú nội bộ", "Staff note")),
+        Change::Rated { stars, comment, status } => {
+            let mut text = format!("{} {stars}/5", lang.pick("Người dân đánh giá", "Rated"));
+            if let Some(comment) = comment {
+                text.push_str(&format!(" — {comment}"));
+            }
+            if *status == Status::Reopened {
+                text.push_str(lang.pick(" (mở lại)", " (reopened)"));
+            }
+            text
+        }
+        Change::Commented { text } => format!("{}: {text}", lang.pick("Bổ sung", "Added")),
+        Change::Cancelled { .. } => {
+            lang.pick("Người dân đã rút phản ánh", "Withdrawn by the resident").into()
+        }
+        Change::AckOverdue { .. } => lang
+            .pick("Quá hạn tiếp nhận — báo lên thành phố", "Not acknowledged in time — escalated to the city")
+            .into(),
+        Change::HandlingOverdue { .. } => lang
+            .pick("Quá hạn xử lý — báo lên thành phố", "Not handled in time — escalated to the city")
+            .into(),
+    }
+}
+
+#[component]
+pub fn Timeline(events: Vec<Event>) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <ol class="timeline">
+            {events.into_iter().map(|event| {
+                let after = match &event.change {
+                    Change::Resolved { after_photos, .. } => after_photos.clone(),
+                    _ => Vec::new(),
+                };
+                let change = event.change.clone();
+                view! {
+                    <li class=format!("event {}", kind_class(&event.change))>
+                        <time>{clock::local(event.at)}</time>
+                        <span>{move || describe(lang.get(), &change)}</span>
+                        {(!after.is_empty()).then(|| view! {
+                            <div class="thumbs">
+                                {after.into_iter().map(|id| view! {
+                                    <a href=photo_url(id, false)><img src=photo_url(id, true) alt="after"/></a>
+                                }).collect_view()}
+                            </div>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}
+
+fn kind_class(change: &Change) -> &'static str {
+    match change {
+        Change::Resolved { .. } => "good",
+        Change::Rejected { .. } | Change::AckOverdue { .. } | Change::HandlingOverdue { .. } => "bad",
+        _ => "",
+    }
+}
+
+/// A status as a coloured label.
+#[component]
+pub fn StatusBadge(status: Status) -> impl IntoView {
+    let lang = use_lang();
+    view! { <span class=format!("badge {status:?}").to_lowercase() data-status=format!("{status:?}")>{move || i18n::status(lang.get(), status)}</span> }
+}
+
+/// The deadline that matters now, as a working-hours clock; nothing once the report is done.
+#[component]
+pub fn DeadlineClock(report: ReportView) -> impl IntoView {
+    let t = tr();
+    let lang = use_lang();
+    let (deadline, what) = match report.status {
+        Status::Submitted => (report.deadlines.acknowledge, ("Hạn tiếp nhận", "Acknowledge by")),
+        Status::Acknowledged | Status::InProgress | Status::Reopened => {
+            (report.deadlines.handle, ("Hạn xử lý", "Handle by"))
+        }
+        _ => return None,
+    };
+    Some(view! {
+        <p class="deadline">
+            {move || {
+                let (phrase, late) = clock::deadline(lang.get(), deadline, clock::now());
+                view! {
+                    <span>{t(what.0, what.1)}" "{clock::local(deadline)}</span>
+                    " · "
+                    <strong class:late=late>{phrase}</strong>
+                }
+            }}
+        </p>
+    })
+}

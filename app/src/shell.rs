@@ -1,0 +1,76 @@
+//! The frame around every screen: the header with the navigation and the language switch,
+//! the offline banner with the outbox count, and the routes.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::backend::backend;
+use crate::i18n::{LangSwitch, provide_lang, tr};
+use crate::pages::{city, file, mine, nearby, report, staff, staff_report, transparency};
+use crate::session::provide_session;
+use crate::wards::provide_wards;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_lang();
+    provide_session();
+    provide_wards();
+    let t = tr();
+    view! {
+        <Router>
+            <a class="skip" href="#main">{move || t("Bỏ qua đến nội dung", "Skip to content")}</a>
+            <header class="top">
+                <A href="/" attr:class="brand">
+                    <span class="logo" aria-hidden="true">"◆"</span>
+                    {move || t("Phản ánh Hà Nội", "Hà Nội Feedback")}
+                </A>
+                <nav aria-label=move || t("Chính", "Main")>
+                    <A href="/">{move || t("Gửi phản ánh", "Report")}</A>
+                    <A href="/mine">{move || t("Của tôi", "Mine")}</A>
+                    <A href="/nearby">{move || t("Quanh đây", "Nearby")}</A>
+                    <A href="/staff">{move || t("Cán bộ", "Staff")}</A>
+                    <A href="/city">{move || t("Thành phố", "City")}</A>
+                    <A href="/transparency">{move || t("Công khai", "Results")}</A>
+                </nav>
+                <LangSwitch/>
+            </header>
+            <OfflineBanner/>
+            <main id="main">
+                <Routes fallback=move || view! { <p>{t("Không có trang này.", "There is no such page.")}</p> }>
+                    <Route path=path!("/") view=file::FileReport/>
+                    <Route path=path!("/mine") view=mine::MyReports/>
+                    <Route path=path!("/reports/:id") view=report::ReportPage/>
+                    <Route path=path!("/nearby") view=nearby::Nearby/>
+                    <Route path=path!("/staff") view=staff::StaffHome/>
+                    <Route path=path!("/staff/reports/:id") view=staff_report::StaffReport/>
+                    <Route path=path!("/city") view=city::CityDashboard/>
+                    <Route path=path!("/transparency") view=transparency::Transparency/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Shown while the server cannot be reached, with the reports kept on the device meanwhile.
+#[component]
+fn OfflineBanner() -> impl IntoView {
+    let t = tr();
+    let state = backend().state();
+    let waiting = move || state.pending.with(|p| p.iter().filter(|p| p.refused.is_none()).count());
+    view! {
+        <Show when=move || { !state.online.get() || waiting() > 0 }>
+            <div class="banner" role="status" data-testid="offline-banner">
+                <Show when=move || !state.online.get()>
+                    <strong>{move || t("Mất kết nối. ", "Offline. ")}</strong>
+                </Show>
+                {move || match waiting() {
+                    0 => String::new(),
+                    n => format!("{n} {}", t("phản ánh đang chờ gửi.", "reports waiting to send.")),
+                }}
+                " "
+                <A href="/mine">{move || t("Xem hộp thư đi", "See the outbox")}</A>
+            </div>
+        </Show>
+    }
+}

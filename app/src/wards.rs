@@ -1,0 +1,126 @@
+//! The wards, in the browser: the server's simplified boundaries, loaded once and kept for
+//! offline use, as an index (which ward will handle this point?) and as SVG paths to draw.
+//!
+//! The index runs on the simplified outlines, so within a few metres of a boundary the app's
+//! guess may name the neighbour; the server routes on the full boundaries and its answer is
+//! the one the report keeps (and the one the app shows once the report is sent).
+
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use chrono::NaiveDate;
+use geo::{Coord, MultiPolygon};
+use leptos::prelude::*;
+use phananh_shared::api::WardRef;
+use phananh_shared::wards::{Validity, Ward, WardIndex};
+
+use crate::storage;
+
+const CACHE_KEY: &str = "phananh.wards";
+
+/// How lon/lat become SVG units: an equirectangular projection scaled by the cosine of the
+/// city's latitude, so a kilometre is as long across as up (a unit is about 111 m).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Projection {
+    west: f64,
+    north: f64,
+    kx: f64,
+}
+
+pub const UNITS_PER_DEGREE: f64 = 1000.0;
+
+impl Projection {
+    pub fn point(&self, lon: f64, lat: f64) -> (f64, f64) {
+        ((lon - self.west) * self.kx * UNITS_PER_DEGREE, (self.north - lat) * UNITS_PER_DEGREE)
+    }
+
+    pub fn lon_lat(&self, x: f64, y: f64) -> (f64, f64) {
+        (x / UNITS_PER_DEGREE / self.kx + self.west, self.north - y / UNITS_PER_DEGREE)
+    }
+}
+
+/// One ward, drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape {
+    pub ward: WardRef,
+    pub path: String,
+}
+
+pub struct Wards {
+    pub index: WardIndex,
+    pub shapes: Vec<Shape>,
+    pub projection: Projection,
+    /// The whole city in SVG units: (width, height).
+    pub size: (f64, f64),
+}
+
+impl Wards {
+    fn from_geojson(text: &str) -> Result<Wards, String> {
+        let since = NaiveDate::from_ymd_opt(2025, 7, 1).expect("a real date");
+        let index = WardIndex::from_geojson(text, Validity::since(since)).map_err(|e| e.to_string())?;
+        let bounds = index.bounds();
+        let kx = ((bounds.min().y + bounds.max().y) / 2.0).to_radians().cos();
+        let projection = Projection { west: bounds.min().x, north: bounds.max().y, kx };
+        let size = projection.point(bounds.max().x, bounds.min().y);
+        let shapes = index
+            .shapes()
+            .map(|(ward, shape)| Shape { ward: WardRef::from(ward), path: svg_path(&projection, shape) })
+            .collect();
+        Ok(Wards { index, shapes, projection, size })
+    }
+
+    /// The ward the offline index says will handle the point.
+    pub fn locate(&self, lon: f64, lat: f64) -> Option<&Ward> {
+        self.index.locate(lon, lat).map(|found| found.ward)
+    }
+}
+
+/// A ward's rings as one SVG path, to a tenth of a unit (about 11 m).
+fn svg_path(projection: &Projection, shape: &MultiPolygon) -> String {
+    let mut path = String::new();
+    let mut ring = |coords: &mut dyn Iterator<Item = &Coord>| {
+        for (i, c) in coords.enumerate() {
+            let (x, y) = projection.point(c.x, c.y);
+            let _ = write!(path, "{}{:.1} {:.1}", if i == 0 { "M" } else { "L" }, x, y);
+        }
+        path.push('Z');
+    };
+    for polygon in shape {
+        ring(&mut polygon.exterior().coords());
+        for hole in polygon.interiors() {
+            ring(&mut hole.coords());
+        }
+    }
+    path
+}
+
+/// The wards, loading: from the server, or from the copy kept at the last visit when the
+/// server cannot be reached.
+pub type WardsResource = LocalResource<Result<Rc<Wards>, String>>;
+
+pub fn provide_wards() {
+    let resource: WardsResource = LocalResource::new(|| async {
+        let fetched = async {
+            let response = reqwest::get(format!("{}/api/v1/wards.geojson", crate::api::origin()))
+                .await
+                .map_err(|e| e.to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("HTTP {}", response.status()));
+            }
+            response.text().await.map_err(|e| e.to_string())
+        };
+        let text = match fetched.await {
+            Ok(text) => {
+                storage::set(CACHE_KEY, &text);
+                text
+            }
+            Err(error) => storage::get::<String>(CACHE_KEY).ok_or(error)?,
+        };
+        Wards::from_geojson(&text).map(Rc::new)
+    });
+    provide_context(resource);
+}
+
+pub fn use_wards() -> WardsResource {
+    expect_context::<WardsResource>()
+}

@@ -1,0 +1,134 @@
+//! Headless Chromium for the browser tests and benchmarks: one `chromedriver` (Debian's
+//! chromium-driver) on a free port, and a WebDriver session per person at the screen size
+//! they would use.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// How long a person would wait for something to show up before calling it broken.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A phone (the resident) and a desk screen (staff).
+pub const PHONE: (u32, u32) = (360, 800);
+pub const DESK: (u32, u32) = (1280, 800);
+
+/// The built web app the server serves (trunk's output, made by `make test`).
+pub fn app_dist() -> PathBuf {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "the web app is not built at {}: `make test` builds it (trunk build --release in app/)",
+        dist.display()
+    );
+    dist
+}
+
+/// A running chromedriver, stopped on drop.
+pub struct ChromeDriver {
+    child: Child,
+    pub url: String,
+    profiles: tempfile::TempDir,
+}
+
+impl ChromeDriver {
+    pub fn start() -> ChromeDriver {
+        let binary = std::env::var("PHANANH_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = crate::free_address().rsplit(':').next().expect("a port").to_owned();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{binary} starts (Debian package chromium-driver; `make test` installs it): {e}")
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + PATIENCE;
+        while reqwest::blocking::get(format!("{url}/status")).map_or(true, |r| !r.status().is_success()) {
+            assert!(Instant::now() < deadline, "chromedriver did not answer on {url} within {PATIENCE:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ChromeDriver { child, url, profiles: tempfile::tempdir().expect("a temporary directory") }
+    }
+
+    /// A new browser (its own profile: its own storage, like another person's phone) with a
+    /// window of `size`.
+    pub async fn session(&self, (width, height): (u32, u32)) -> Client {
+        let profile = tempfile::tempdir_in(self.profiles.path()).expect("a profile directory").keep();
+        let chromium = std::env::var("PHANANH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let options = serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--lang=vi",
+                format!("--window-size={width},{height}"),
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        });
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), "chrome".into());
+        capabilities.insert("goog:chromeOptions".into(), options);
+        let client = ClientBuilder::rustls()
+            .expect("TLS roots")
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("chromedriver opens a Chromium session");
+        // The window size asked for is the outer one; the page gets the viewport it names.
+        client.set_window_size(width, height).await.expect("the window can be sized");
+        client
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where screenshots go: `target/screenshots/`, kept as the run's artifacts.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).expect("the screenshot directory can be made");
+    dir
+}
+
+/// Saves what `client` shows now as `target/screenshots/<name>.png`.
+pub async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("a screenshot");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("the screenshot is saved");
+}
+
+/// The element `css` names, once it is on the page.
+pub async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    match client.wait().at_most(PATIENCE).for_element(Locator::Css(css)).await {
+        Ok(element) => element,
+        Err(error) => {
+            let url = client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+            panic!("{css} did not appear on {url} within {PATIENCE:?}: {error}")
+        }
+    }
+}
+
+/// Waits until the text of `css` satisfies `ready`, and gives it.
+pub async fn wait_for_text(client: &Client, css: &str, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+        {
+            if ready(&text) {
+                return text;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never showed the expected text within {PATIENCE:?}; it last said {last:?}")
+}

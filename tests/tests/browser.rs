@@ -1,0 +1,274 @@
+//! The web app in a real browser: the server with a fresh database serves the built app, and
+//! headless Chromium plays the people who use it: a resident on a phone, a ward officer and a
+//! city official at their desks, each in a browser of their own.
+
+use fantoccini::{Client, Locator};
+use phananh_tests::browser::{ChromeDriver, DESK, PHONE, app_dist, screenshot, wait_for, wait_for_text};
+use phananh_tests::{StaffClient, TestServer, hanoi_wards};
+
+/// A photo as a phone would take it: a small JPEG.
+fn photo(dir: &std::path::Path, name: &str, shade: u8) -> String {
+    let image =
+        image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([shade, (x % 256) as u8, (y % 256) as u8]));
+    let path = dir.join(name);
+    image.save(&path).expect("the photo is written");
+    path.to_str().expect("a UTF-8 path").to_owned()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime")
+}
+
+/// The ward the app will name for a tap in the middle of the city map (the map opens on
+/// the whole city, and a click lands in the middle of it).
+fn ward_in_the_middle() -> (String, String) {
+    let wards = hanoi_wards();
+    let bounds = wards.bounds();
+    let centre = bounds.center();
+    let ward =
+        wards.locate(centre.x, centre.y).expect("the middle of Hà Nội's bounding box is in a ward").ward;
+    (ward.code.clone(), ward.name.clone())
+}
+
+async fn sign_in(browser: &Client, path: &str, username: &str) {
+    browser.goto(path).await.expect("the page opens");
+    wait_for(browser, "#username").await.send_keys(username).await.expect("typed");
+    let password = phananh_tests::STAFF_PASSWORD.trim_end();
+    browser
+        .find(Locator::Css("#password"))
+        .await
+        .expect("a password field")
+        .send_keys(password)
+        .await
+        .expect("typed");
+    browser
+        .find(Locator::Css("form.signin button[type=submit]"))
+        .await
+        .expect("a button")
+        .click()
+        .await
+        .expect("clicked");
+}
+
+#[test]
+fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let (ward_code, ward_name) = ward_in_the_middle();
+    StaffClient::create(&server, data.path(), "can-bo-phuong", "ward", Some(&ward_code));
+    StaffClient::create(&server, data.path(), "can-bo-thanh-pho", "city", None);
+    let before = photo(data.path(), "before.jpg", 40);
+    let after = photo(data.path(), "after.jpg", 200);
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let resident = driver.session(PHONE).await;
+        let officer = driver.session(DESK).await;
+        let city = driver.session(DESK).await;
+
+        // The city official opens the dashboard first: the ward has nothing yet.
+        sign_in(&city, &server.url("/city"), "can-bo-thanh-pho").await;
+        let row = format!("tr[data-ward='{ward_code}']");
+        wait_for_text(&city, &format!("{row} td:nth-child(2)"), |t| t == "0").await;
+
+        // The ward officer signs in and watches the inbox, live.
+        sign_in(&officer, &server.url("/staff"), "can-bo-phuong").await;
+        wait_for(&officer, "table[data-testid=inbox]").await;
+        wait_for(&officer, ".live.on").await;
+        // Set on the page itself: a reload would lose it.
+        officer.execute("window.stillTheSamePage = true", vec![]).await.expect("script runs");
+        screenshot(&officer, "browser-officer-inbox-empty").await;
+
+        // The resident files a report with a photo and a tap on the map.
+        resident.goto(&server.url("/")).await.expect("the app opens");
+        wait_for(&resident, "#category").await.select_by_value("roads").await.expect("a category");
+        resident
+            .find(Locator::Css("#description"))
+            .await
+            .expect("a description field")
+            .send_keys("Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.")
+            .await
+            .expect("typed");
+        resident
+            .find(Locator::Css("#photos"))
+            .await
+            .expect("a photo field")
+            .send_keys(&before)
+            .await
+            .expect("picked");
+        wait_for(&resident, ".thumbs img").await;
+        wait_for(&resident, ".map svg path.ward").await;
+        resident
+            .find(Locator::Css(".map svg"))
+            .await
+            .expect("the map")
+            .click()
+            .await
+            .expect("a tap on the map");
+        let named = wait_for_text(&resident, "[data-testid=ward]", |t| t.contains("sẽ xử lý")).await;
+        assert!(named.contains(&ward_name), "the app names {ward_name} at once, offline: {named:?}");
+        screenshot(&resident, "browser-resident-form").await;
+        resident
+            .find(Locator::Css("form.report-form button[type=submit]"))
+            .await
+            .expect("send")
+            .click()
+            .await
+            .expect("sent");
+        wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
+        screenshot(&resident, "browser-resident-sent").await;
+
+        // It arrives in the officer's inbox without a reload, flagged as new.
+        wait_for(&officer, "tr.fresh").await;
+        wait_for_text(&officer, "[data-testid=new-count]", |t| t.starts_with('1')).await;
+        let same =
+            officer.execute("return window.stillTheSamePage === true", vec![]).await.expect("script runs");
+        assert_eq!(same, serde_json::Value::Bool(true), "the inbox updated without a reload");
+        screenshot(&officer, "browser-officer-inbox-new").await;
+
+        // The officer acknowledges, starts and answers with an "after" photo.
+        officer.find(Locator::Css("tr.fresh a")).await.expect("a link").click().await.expect("opened");
+        wait_for(&officer, "[data-testid=staff-report] .badge[data-status=Submitted]").await;
+        officer
+            .find(Locator::Css(".actions .buttons button"))
+            .await
+            .expect("acknowledge")
+            .click()
+            .await
+            .expect("clicked");
+        wait_for(&officer, "[data-testid=staff-report] .badge[data-status=Acknowledged]").await;
+        officer
+            .find(Locator::Css(".actions .buttons button"))
+            .await
+            .expect("start")
+            .click()
+            .await
+            .expect("clicked");
+        wait_for(&officer, "[data-testid=staff-report] .badge[data-status=InProgress]").await;
+        wait_for(&officer, "#answer")
+            .await
+            .send_keys("Phường đã cho vá ổ gà ngày hôm nay; mặt đường đã phẳng, xe đi lại bình thường.")
+            .await
+            .expect("typed");
+        officer
+            .find(Locator::Css("#after-photos"))
+            .await
+            .expect("a photo field")
+            .send_keys(&after)
+            .await
+            .expect("picked");
+        wait_for(&officer, ".actions .thumbs img").await;
+        officer
+            .find(Locator::Css("form.action button[type=submit]"))
+            .await
+            .expect("send")
+            .click()
+            .await
+            .expect("sent");
+        wait_for(&officer, "[data-testid=staff-report] .badge[data-status=Resolved]").await;
+        wait_for(&officer, ".timeline li.good img").await;
+        screenshot(&officer, "browser-officer-resolved").await;
+
+        // The resident's list shows "resolved" by itself; the resident rates the answer.
+        wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Resolved]").await;
+        screenshot(&resident, "browser-resident-resolved").await;
+        resident
+            .find(Locator::Css("[data-testid=my-reports] a"))
+            .await
+            .expect("a link")
+            .click()
+            .await
+            .expect("opened");
+        wait_for(&resident, ".timeline li.good img").await;
+        wait_for(&resident, "form.rating input[name=stars][value='5']").await.click().await.expect("5 stars");
+        resident
+            .find(Locator::Css("form.rating button[type=submit]"))
+            .await
+            .expect("send")
+            .click()
+            .await
+            .expect("rated");
+        wait_for(&resident, "[data-testid=report] .badge[data-status=Closed]").await;
+        screenshot(&resident, "browser-resident-rated").await;
+
+        // The city dashboard, still open, shows the ward's figures changed.
+        wait_for_text(&city, &format!("{row} td:nth-child(2)"), |t| t == "1").await;
+        wait_for_text(&city, &format!("{row} td:nth-child(7)"), |t| t == "100.0 %").await;
+        screenshot(&city, "browser-city-dashboard").await;
+
+        for browser in [resident, officer, city] {
+            browser.close().await.expect("the browser closes");
+        }
+    });
+    drop(server);
+}
+
+#[test]
+fn bad_input_is_explained_next_to_the_field() {
+    let server = TestServer::start_with(&["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let data = tempfile::tempdir().expect("a temporary directory");
+    // Over the 10 MB a photo may have: refused on the phone, before anything is sent.
+    let huge = data.path().join("huge.jpg");
+    std::fs::write(&huge, vec![0xFF_u8; 11 * 1024 * 1024]).expect("a large file");
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let resident = driver.session(PHONE).await;
+        resident.goto(&server.url("/")).await.expect("the app opens");
+        wait_for(&resident, ".map svg").await;
+        resident
+            .find(Locator::Css("form.report-form button[type=submit]"))
+            .await
+            .expect("send")
+            .click()
+            .await
+            .expect("sent");
+        let category = wait_for_text(&resident, "#category-error", |t| !t.is_empty()).await;
+        assert!(category.contains("Chọn loại"), "{category:?}");
+        let description = wait_for_text(&resident, "#description-error", |t| !t.is_empty()).await;
+        assert!(description.contains("mô tả"), "{description:?}");
+        let location = wait_for_text(&resident, "#location-error", |t| !t.is_empty()).await;
+        assert!(location.contains("Chọn vị trí"), "{location:?}");
+        let invalid = resident
+            .find(Locator::Css("#description"))
+            .await
+            .expect("field")
+            .attr("aria-invalid")
+            .await
+            .expect("attr");
+        assert_eq!(invalid.as_deref(), Some("true"));
+
+        resident
+            .find(Locator::Css("#description"))
+            .await
+            .expect("field")
+            .send_keys("Ngập")
+            .await
+            .expect("typed");
+        resident
+            .find(Locator::Css("form.report-form button[type=submit]"))
+            .await
+            .expect("send")
+            .click()
+            .await
+            .expect("sent");
+        wait_for_text(&resident, "#description-error", |t| t.contains("10 ký tự")).await;
+
+        resident
+            .find(Locator::Css("#photos"))
+            .await
+            .expect("a photo field")
+            .send_keys(huge.to_str().expect("UTF-8"))
+            .await
+            .expect("picked");
+        let photo = wait_for_text(&resident, "#photos-error", |t| !t.is_empty()).await;
+        assert!(photo.contains("quá lớn") && photo.contains("10 MB"), "{photo:?}");
+        assert!(
+            resident.find(Locator::Css(".thumbs img")).await.is_err(),
+            "the oversize photo was not taken"
+        );
+        screenshot(&resident, "browser-bad-input").await;
+        // Nothing was kept to send.
+        assert!(resident.find(Locator::Css("[data-testid=outbox]")).await.is_err());
+        resident.close().await.expect("the browser closes");
+    });
+    drop(server);
+}
