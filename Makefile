@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench desktop tools web-tools app
+.PHONY: run test bench desktop tools web-tools app screenshots
 
 # The web app's build tools, at the versions the app needs (see ../shared/TOOLCHAIN.md):
 # wasm-bindgen-cli must equal wasm-bindgen in Cargo.lock; wasm-opt is npm's binaryen 132
@@ -45,6 +45,11 @@ bench: tools app
 ## The desktop shell (a placeholder until the desktop issue).
 desktop: tools
 	$(CARGO) run -p phananh-desktop
+
+## The screenshots in docs/screenshots/: the three main screens on a phone and a desk screen,
+## over the demo data.
+screenshots: web-tools app
+	$(CARGO) run --locked -p phananh-tests --features browser --bin phananh-screenshots
 
 ## The web app, built for release into app/dist (served by the server on `/`).
 app: web-tools

@@ -117,8 +117,9 @@ const MINE_KEY: &str = "phananh.mine";
 const FOLLOWING_KEY: &str = "phananh.following";
 /// The last event of the device's stream seen, to reconnect from.
 const SEQ_KEY: &str = "phananh.device_seq";
-/// How often the outbox is retried while it holds reports and the server is away.
-const RETRY_MS: i32 = 15_000;
+/// How often the outbox is retried while it holds reports and the server is away: often
+/// enough that a report goes soon after the signal is back, rarely enough to cost nothing.
+const RETRY_MS: i32 = 5_000;
 
 /// The browser backend: the HTTP API, with the outbox in `localStorage`.
 pub struct HttpBackend {

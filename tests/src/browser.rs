@@ -72,15 +72,12 @@ impl ChromeDriver {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "chrome".into());
         capabilities.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::rustls()
+        ClientBuilder::rustls()
             .expect("TLS roots")
             .capabilities(capabilities)
             .connect(&self.url)
             .await
-            .expect("chromedriver opens a Chromium session");
-        // The window size asked for is the outer one; the page gets the viewport it names.
-        client.set_window_size(width, height).await.expect("the window can be sized");
-        client
+            .expect("chromedriver opens a Chromium session")
     }
 }
 

@@ -272,3 +272,66 @@ fn bad_input_is_explained_next_to_the_field() {
     });
     drop(server);
 }
+
+#[test]
+fn a_report_filed_while_the_server_is_away_waits_on_the_phone_and_goes_when_it_is_back() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let addr = phananh_tests::free_address();
+    let dist = app_dist();
+    let app = ["--app-dir", dist.to_str().expect("UTF-8")];
+    let server = TestServer::start_at(data.path(), &addr, &app);
+    let driver = ChromeDriver::start();
+    let rt = runtime();
+    let resident = rt.block_on(async {
+        let resident = driver.session(PHONE).await;
+        resident.goto(&server.url("/")).await.expect("the app opens");
+        // The map (and the boundaries kept for offline use) is loaded while the server is up.
+        wait_for(&resident, ".map svg path.ward").await;
+        resident
+    });
+    server.kill();
+    rt.block_on(async {
+        wait_for(&resident, "#category").await.select_by_value("environment").await.expect("a category");
+        let description = "Rác đổ trộm ở góc ngõ, bốc mùi cả tuần nay.";
+        resident
+            .find(Locator::Css("#description"))
+            .await
+            .expect("a field")
+            .send_keys(description)
+            .await
+            .expect("typed");
+        resident.find(Locator::Css(".map svg")).await.expect("the map").click().await.expect("a tap");
+        wait_for_text(&resident, "[data-testid=ward]", |t| t.contains("sẽ xử lý")).await;
+        resident
+            .find(Locator::Css("form.report-form button[type=submit]"))
+            .await
+            .expect("send")
+            .click()
+            .await
+            .expect("sent");
+        let banner = wait_for_text(&resident, "[data-testid=offline-banner]", |t| {
+            t.contains("1 phản ánh đang chờ gửi")
+        })
+        .await;
+        assert!(banner.contains("Mất kết nối"), "{banner:?}");
+        let waiting = wait_for_text(&resident, "[data-testid=outbox]", |t| t.contains("Đang chờ gửi")).await;
+        assert!(waiting.contains(description), "{waiting:?}");
+        screenshot(&resident, "browser-offline-outbox").await;
+    });
+    // The server comes back where it was; the phone sends by itself, once.
+    let server = TestServer::start_at(data.path(), &addr, &app);
+    rt.block_on(async {
+        wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
+        wait_for_text(&resident, "main", |t| !t.contains("Đang chờ gửi")).await;
+        assert!(
+            resident.find(Locator::Css("[data-testid=offline-banner]")).await.is_err(),
+            "the banner is gone"
+        );
+        resident.close().await.expect("the browser closes");
+    });
+    let page: serde_json::Value =
+        reqwest::blocking::get(server.url("/api/v1/reports")).unwrap().json().unwrap();
+    let reports = page["reports"].as_array().expect("a list");
+    assert_eq!(reports.len(), 1, "sent exactly once: {page}");
+    assert_eq!(reports[0]["category"], "environment");
+}
