@@ -54,13 +54,17 @@ impl ChromeDriver {
         ChromeDriver { child, url, profiles: tempfile::tempdir().expect("a temporary directory") }
     }
 
-    /// A new browser (its own profile: its own storage, like another person's phone) with a
-    /// window of `size`.
+    /// A new browser (its own profile: its own storage, like another person's phone) whose
+    /// page is `size` CSS pixels (emulated, so a phone's 360 px is 360 px: a headless
+    /// window cannot be made that narrow).
     pub async fn session(&self, (width, height): (u32, u32)) -> Client {
         let profile = tempfile::tempdir_in(self.profiles.path()).expect("a profile directory").keep();
         let chromium = std::env::var("PHANANH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let options = serde_json::json!({
             "binary": chromium,
+            "mobileEmulation": {
+                "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0, "mobile": width < 600, "touch": false },
+            },
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",

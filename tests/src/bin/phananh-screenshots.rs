@@ -65,7 +65,7 @@ fn main() {
             resident.close().await.expect("closed");
 
             let officer = driver.session(size).await;
-            sign_in(&officer, &server.url("/staff"), "p00070").await;
+            sign_in(&officer, &server.url("/staff"), "p00004").await;
             wait_for(&officer, "table[data-testid=inbox] tbody tr").await;
             save(&officer, &format!("ward-inbox-{label}")).await;
             officer.close().await.expect("closed");
