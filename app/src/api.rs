@@ -7,7 +7,8 @@ use serde::de::DeserializeOwned;
 /// Why a call did not give an answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
-    /// The server could not be reached (no signal, server down): worth trying again later.
+    /// No usable answer came back (no signal, server down, an answer cut off or unreadable):
+    /// worth trying again later.
     #[error("network: {0}")]
     Offline(String),
     /// The server answered with a refusal; `field` names the input at fault, if one is.
@@ -57,13 +58,15 @@ fn with_token(request: reqwest::RequestBuilder, token: Option<&str>) -> reqwest:
     }
 }
 
-async fn answer<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, ApiError> {
+/// The answer's body as text, or the server's refusal.
+async fn answer_text(request: reqwest::RequestBuilder) -> Result<String, ApiError> {
     let response = request.send().await.map_err(|e| ApiError::Offline(e.to_string()))?;
     let status = response.status();
+    // A body cut off on its way is a broken connection like any other.
+    let text = response.text().await.map_err(|e| ApiError::Offline(e.to_string()))?;
     if status.is_success() {
-        return response.json().await.map_err(|e| ApiError::Offline(e.to_string()));
+        return Ok(text);
     }
-    let text = response.text().await.unwrap_or_default();
     Err(match serde_json::from_str::<ErrorBody>(&text) {
         Ok(ErrorBody { error }) => ApiError::Refused {
             status: status.as_u16(),
@@ -77,8 +80,20 @@ async fn answer<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result
     })
 }
 
+async fn answer<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, ApiError> {
+    let text = answer_text(request).await?;
+    // Sent again, an operation with its id changes nothing: retrying is the safe reading.
+    serde_json::from_str(&text)
+        .map_err(|e| ApiError::Offline(format!("the server's answer could not be read: {e}")))
+}
+
 pub async fn get<T: DeserializeOwned>(path: &str, token: Option<&str>) -> Result<T, ApiError> {
     answer(with_token(reqwest::Client::new().get(url(path)), token)).await
+}
+
+/// A text answer (the dashboard's CSV).
+pub async fn get_text(path: &str, token: Option<&str>) -> Result<String, ApiError> {
+    answer_text(with_token(reqwest::Client::new().get(url(path)), token)).await
 }
 
 pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(

@@ -133,3 +133,23 @@ pub async fn wait_for_text(client: &Client, css: &str, ready: impl Fn(&str) -> b
     }
     panic!("{css} never showed the expected text within {PATIENCE:?}; it last said {last:?}")
 }
+
+/// Types `text` into the field `css` names.
+pub async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = wait_for(client, css).await;
+    field.send_keys(text).await.unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+}
+
+/// Clicks what `css` names, once it is on the page.
+pub async fn click(client: &Client, css: &str) {
+    let element = wait_for(client, css).await;
+    element.click().await.unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
+/// Signs in on the form at `url` (the staff and city pages show it to a stranger).
+pub async fn sign_in(client: &Client, url: &str, username: &str, password: &str) {
+    client.goto(url).await.expect("the page opens");
+    type_into(client, "#username", username).await;
+    type_into(client, "#password", password).await;
+    click(client, "form.signin button[type=submit]").await;
+}

@@ -3,7 +3,9 @@
 //! city official at their desks, each in a browser of their own.
 
 use fantoccini::{Client, Locator};
-use phananh_tests::browser::{ChromeDriver, DESK, PHONE, app_dist, screenshot, wait_for, wait_for_text};
+use phananh_tests::browser::{
+    self, ChromeDriver, DESK, PHONE, app_dist, click, screenshot, type_into, wait_for, wait_for_text,
+};
 use phananh_tests::{StaffClient, TestServer, hanoi_wards};
 
 /// A photo as a phone would take it: a small JPEG.
@@ -30,24 +32,9 @@ fn ward_in_the_middle() -> (String, String) {
     (ward.code.clone(), ward.name.clone())
 }
 
-async fn sign_in(browser: &Client, path: &str, username: &str) {
-    browser.goto(path).await.expect("the page opens");
-    wait_for(browser, "#username").await.send_keys(username).await.expect("typed");
-    let password = phananh_tests::STAFF_PASSWORD.trim_end();
-    browser
-        .find(Locator::Css("#password"))
-        .await
-        .expect("a password field")
-        .send_keys(password)
-        .await
-        .expect("typed");
-    browser
-        .find(Locator::Css("form.signin button[type=submit]"))
-        .await
-        .expect("a button")
-        .click()
-        .await
-        .expect("clicked");
+/// Signs a test staff account in (they all have the test password).
+async fn sign_in(browser: &Client, url: &str, username: &str) {
+    browser::sign_in(browser, url, username, phananh_tests::STAFF_PASSWORD.trim_end()).await;
 }
 
 #[test]
@@ -81,39 +68,15 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
         // The resident files a report with a photo and a tap on the map.
         resident.goto(&server.url("/")).await.expect("the app opens");
         wait_for(&resident, "#category").await.select_by_value("roads").await.expect("a category");
-        resident
-            .find(Locator::Css("#description"))
-            .await
-            .expect("a description field")
-            .send_keys("Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.")
-            .await
-            .expect("typed");
-        resident
-            .find(Locator::Css("#photos"))
-            .await
-            .expect("a photo field")
-            .send_keys(&before)
-            .await
-            .expect("picked");
+        type_into(&resident, "#description", "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.").await;
+        type_into(&resident, "#photos", &before).await;
         wait_for(&resident, ".thumbs img").await;
         wait_for(&resident, ".map svg path.ward").await;
-        resident
-            .find(Locator::Css(".map svg"))
-            .await
-            .expect("the map")
-            .click()
-            .await
-            .expect("a tap on the map");
+        click(&resident, ".map svg").await;
         let named = wait_for_text(&resident, "[data-testid=ward]", |t| t.contains("sẽ xử lý")).await;
         assert!(named.contains(&ward_name), "the app names {ward_name} at once, offline: {named:?}");
         screenshot(&resident, "browser-resident-form").await;
-        resident
-            .find(Locator::Css("form.report-form button[type=submit]"))
-            .await
-            .expect("send")
-            .click()
-            .await
-            .expect("sent");
+        click(&resident, "form.report-form button[type=submit]").await;
         wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
         screenshot(&resident, "browser-resident-sent").await;
 
@@ -126,44 +89,17 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
         screenshot(&officer, "browser-officer-inbox-new").await;
 
         // The officer acknowledges, starts and answers with an "after" photo.
-        officer.find(Locator::Css("tr.fresh a")).await.expect("a link").click().await.expect("opened");
+        click(&officer, "tr.fresh a").await;
         wait_for(&officer, "[data-testid=staff-report] .badge[data-status=Submitted]").await;
-        officer
-            .find(Locator::Css(".actions .buttons button"))
-            .await
-            .expect("acknowledge")
-            .click()
-            .await
-            .expect("clicked");
+        click(&officer, ".actions .buttons button").await;
         wait_for(&officer, "[data-testid=staff-report] .badge[data-status=Acknowledged]").await;
-        officer
-            .find(Locator::Css(".actions .buttons button"))
-            .await
-            .expect("start")
-            .click()
-            .await
-            .expect("clicked");
+        click(&officer, ".actions .buttons button").await;
         wait_for(&officer, "[data-testid=staff-report] .badge[data-status=InProgress]").await;
-        wait_for(&officer, "#answer")
-            .await
-            .send_keys("Phường đã cho vá ổ gà ngày hôm nay; mặt đường đã phẳng, xe đi lại bình thường.")
-            .await
-            .expect("typed");
-        officer
-            .find(Locator::Css("#after-photos"))
-            .await
-            .expect("a photo field")
-            .send_keys(&after)
-            .await
-            .expect("picked");
+        let answer = "Phường đã cho vá ổ gà ngày hôm nay; mặt đường đã phẳng, xe đi lại bình thường.";
+        type_into(&officer, "#answer", answer).await;
+        type_into(&officer, "#after-photos", &after).await;
         wait_for(&officer, ".actions .thumbs img").await;
-        officer
-            .find(Locator::Css("form.action button[type=submit]"))
-            .await
-            .expect("send")
-            .click()
-            .await
-            .expect("sent");
+        click(&officer, "form.action button[type=submit]").await;
         wait_for(&officer, "[data-testid=staff-report] .badge[data-status=Resolved]").await;
         wait_for(&officer, ".timeline li.good img").await;
         screenshot(&officer, "browser-officer-resolved").await;
@@ -171,22 +107,10 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
         // The resident's list shows "resolved" by itself; the resident rates the answer.
         wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Resolved]").await;
         screenshot(&resident, "browser-resident-resolved").await;
-        resident
-            .find(Locator::Css("[data-testid=my-reports] a"))
-            .await
-            .expect("a link")
-            .click()
-            .await
-            .expect("opened");
+        click(&resident, "[data-testid=my-reports] a").await;
         wait_for(&resident, ".timeline li.good img").await;
         wait_for(&resident, "form.rating input[name=stars][value='5']").await.click().await.expect("5 stars");
-        resident
-            .find(Locator::Css("form.rating button[type=submit]"))
-            .await
-            .expect("send")
-            .click()
-            .await
-            .expect("rated");
+        click(&resident, "form.rating button[type=submit]").await;
         wait_for(&resident, "[data-testid=report] .badge[data-status=Closed]").await;
         screenshot(&resident, "browser-resident-rated").await;
 
@@ -214,13 +138,7 @@ fn bad_input_is_explained_next_to_the_field() {
         let resident = driver.session(PHONE).await;
         resident.goto(&server.url("/")).await.expect("the app opens");
         wait_for(&resident, ".map svg").await;
-        resident
-            .find(Locator::Css("form.report-form button[type=submit]"))
-            .await
-            .expect("send")
-            .click()
-            .await
-            .expect("sent");
+        click(&resident, "form.report-form button[type=submit]").await;
         let category = wait_for_text(&resident, "#category-error", |t| !t.is_empty()).await;
         assert!(category.contains("Chọn loại"), "{category:?}");
         let description = wait_for_text(&resident, "#description-error", |t| !t.is_empty()).await;
@@ -236,20 +154,8 @@ fn bad_input_is_explained_next_to_the_field() {
             .expect("attr");
         assert_eq!(invalid.as_deref(), Some("true"));
 
-        resident
-            .find(Locator::Css("#description"))
-            .await
-            .expect("field")
-            .send_keys("Ngập")
-            .await
-            .expect("typed");
-        resident
-            .find(Locator::Css("form.report-form button[type=submit]"))
-            .await
-            .expect("send")
-            .click()
-            .await
-            .expect("sent");
+        type_into(&resident, "#description", "Ngập").await;
+        click(&resident, "form.report-form button[type=submit]").await;
         wait_for_text(&resident, "#description-error", |t| t.contains("10 ký tự")).await;
 
         resident
@@ -293,22 +199,10 @@ fn a_report_filed_while_the_server_is_away_waits_on_the_phone_and_goes_when_it_i
     rt.block_on(async {
         wait_for(&resident, "#category").await.select_by_value("environment").await.expect("a category");
         let description = "Rác đổ trộm ở góc ngõ, bốc mùi cả tuần nay.";
-        resident
-            .find(Locator::Css("#description"))
-            .await
-            .expect("a field")
-            .send_keys(description)
-            .await
-            .expect("typed");
-        resident.find(Locator::Css(".map svg")).await.expect("the map").click().await.expect("a tap");
+        type_into(&resident, "#description", description).await;
+        click(&resident, ".map svg").await;
         wait_for_text(&resident, "[data-testid=ward]", |t| t.contains("sẽ xử lý")).await;
-        resident
-            .find(Locator::Css("form.report-form button[type=submit]"))
-            .await
-            .expect("send")
-            .click()
-            .await
-            .expect("sent");
+        click(&resident, "form.report-form button[type=submit]").await;
         let banner = wait_for_text(&resident, "[data-testid=offline-banner]", |t| {
             t.contains("1 phản ánh đang chờ gửi")
         })

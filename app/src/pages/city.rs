@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use phananh_shared::dashboard::{Dashboard, Day, Figures, Missed, WardFigures};
 use wasm_bindgen::JsCast;
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::clock;
 use crate::i18n::{self, Lang, tr, use_lang};
 use crate::live::Live;
@@ -117,7 +117,7 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
             format!("/api/v1/dashboard?from={}&to={}&format=csv", from.get_untracked(), to.get_untracked());
         let token = token.get_value();
         leptos::task::spawn_local(async move {
-            if let Ok(csv) = fetch_text(&path, &token).await {
+            if let Ok(csv) = api::get_text(&path, Some(&token)).await {
                 download(&format!("phananh-{}-{}.csv", from.get_untracked(), to.get_untracked()), &csv);
             }
         });
@@ -172,16 +172,6 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-async fn fetch_text(path: &str, token: &str) -> Result<String, ApiError> {
-    let response = reqwest::Client::new()
-        .get(format!("{}{path}", api::origin()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| ApiError::Offline(e.to_string()))?;
-    response.text().await.map_err(|e| ApiError::Offline(e.to_string()))
 }
 
 /// Saves `text` as a file the browser downloads.

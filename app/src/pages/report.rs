@@ -8,11 +8,10 @@ use phananh_shared::api::{RatingRequest, ReportView};
 use phananh_shared::status::Status;
 use uuid::Uuid;
 
-use crate::api::photo_url;
 use crate::backend::backend;
-use crate::i18n::{self, tr, use_lang};
+use crate::i18n::tr;
 use crate::live::Live;
-use crate::pages::timeline::{DeadlineClock, StatusBadge, Timeline};
+use crate::pages::timeline::{ReportSummary, Timeline};
 
 #[component]
 pub fn ReportPage() -> impl IntoView {
@@ -64,27 +63,14 @@ fn ReportBody(
     on_rated: Callback<()>,
 ) -> impl IntoView {
     let t = tr();
-    let lang = use_lang();
-    let mine = report.reporter.is_some();
-    let can_rate = mine && report.status == Status::Resolved;
-    let category = report.category;
+    let can_rate = report.reporter.is_some() && report.status == Status::Resolved;
+    let id = report.id;
     view! {
         <article class="report" data-testid="report">
-            <header>
-                <h1>{move || i18n::category(lang.get(), category)}</h1>
-                <StatusBadge status=report.status/>
-            </header>
-            <p class="muted">{format!("{} · {}", report.ward.name, crate::clock::local(report.received_at))}</p>
-            <DeadlineClock report=report.clone()/>
-            <p class="description">{report.description.clone()}</p>
-            <div class="thumbs">
-                {report.photos.iter().map(|&id| view! {
-                    <a href=photo_url(id, false)><img src=photo_url(id, true) alt=move || t("Ảnh hiện trường", "Photo of the spot")/></a>
-                }).collect_view()}
-            </div>
+            <ReportSummary report=report/>
             <h2>{move || t("Diễn biến", "Timeline")}</h2>
             <Timeline events=events/>
-            {can_rate.then(|| view! { <RatingForm id=report.id on_rated=on_rated/> })}
+            {can_rate.then(|| view! { <RatingForm id=id on_rated=on_rated/> })}
         </article>
     }
 }

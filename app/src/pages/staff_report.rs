@@ -12,13 +12,13 @@ use phananh_shared::api::{ActionRequest, Event, ReportView, Uploaded};
 use phananh_shared::status::Action;
 use uuid::Uuid;
 
-use crate::api::{self, ApiError, photo_url};
+use crate::api::{self, ApiError};
 use crate::backend::Photo;
 use crate::i18n::{self, tr, use_lang};
 use crate::live::Live;
 use crate::map::{Marker, WardMap};
 use crate::pages::staff::SignIn;
-use crate::pages::timeline::{DeadlineClock, StatusBadge, Timeline};
+use crate::pages::timeline::{ReportSummary, Timeline};
 use crate::photos::PhotoPicker;
 use crate::session::use_session;
 use crate::wards::use_wards;
@@ -74,9 +74,7 @@ fn Detail(id: Uuid, token: String) -> impl IntoView {
 #[component]
 fn Body(report: ReportView, events: Vec<Event>, token: String, version: RwSignal<u64>) -> impl IntoView {
     let t = tr();
-    let lang = use_lang();
     let wards = use_wards();
-    let category = report.category;
     let contact = report
         .reporter
         .clone()
@@ -86,17 +84,8 @@ fn Body(report: ReportView, events: Vec<Event>, token: String, version: RwSignal
     let transfer_to = RwSignal::new(String::new());
     view! {
         <article class="report staff" data-testid="staff-report">
-            <header>
-                <h1>{move || i18n::category(lang.get(), category)}</h1>
-                <StatusBadge status=report.status/>
-            </header>
-            <p class="muted">{format!("{} · {}", report.ward.name, crate::clock::local(report.received_at))}</p>
-            <DeadlineClock report=report.clone()/>
-            <p class="description">{report.description.clone()}</p>
+            <ReportSummary report=report.clone()/>
             {contact.filter(|c| !c.is_empty()).map(|c| view! { <p class="contact">{move || t("Liên hệ người gửi: ", "Reporter's contact: ")}{c.clone()}</p> })}
-            <div class="thumbs">
-                {report.photos.iter().map(|&id| view! { <a href=photo_url(id, false)><img src=photo_url(id, true) alt=move || t("Ảnh hiện trường", "Photo of the spot")/></a> }).collect_view()}
-            </div>
             {move || wards.get().and_then(Result::ok).map(|w| {
                 let marker = marker.clone();
                 view! {

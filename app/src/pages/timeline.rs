@@ -1,4 +1,5 @@
-//! A report's history as people read it: what happened, when, and the ward's words.
+//! A report as people read it: its summary (kind, status, ward, deadline clock, the
+//! resident's words and photos) and its history (what happened, when, the ward's words).
 
 use leptos::prelude::*;
 use phananh_shared::api::{Change, Event, ReportView};
@@ -118,4 +119,27 @@ pub fn DeadlineClock(report: ReportView) -> impl IntoView {
             }}
         </p>
     })
+}
+
+/// The top of a report's page: kind and status, ward and time, the running deadline, the
+/// resident's description and photos.
+#[component]
+pub fn ReportSummary(report: ReportView) -> impl IntoView {
+    let t = tr();
+    let lang = use_lang();
+    let category = report.category;
+    view! {
+        <header>
+            <h1>{move || i18n::category(lang.get(), category)}</h1>
+            <StatusBadge status=report.status/>
+        </header>
+        <p class="muted">{format!("{} · {}", report.ward.name, clock::local(report.received_at))}</p>
+        <DeadlineClock report=report.clone()/>
+        <p class="description">{report.description.clone()}</p>
+        <div class="thumbs">
+            {report.photos.iter().map(|&id| view! {
+                <a href=photo_url(id, false)><img src=photo_url(id, true) alt=move || t("Ảnh hiện trường", "Photo of the spot")/></a>
+            }).collect_view()}
+        </div>
+    }
 }

@@ -5,31 +5,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
-use phananh_tests::browser::{ChromeDriver, DESK, PHONE, app_dist, wait_for};
+use fantoccini::Client;
+use phananh_tests::browser::{ChromeDriver, DESK, PHONE, app_dist, sign_in, type_into, wait_for};
 use phananh_tests::{TestServer, run_server};
 
 /// The demo accounts' password (`phananh-server seed-demo` prints it).
 const DEMO_PASSWORD: &str = "demo-phananh-2025";
-
-async fn sign_in(browser: &Client, url: &str, username: &str) {
-    browser.goto(url).await.expect("the page opens");
-    wait_for(browser, "#username").await.send_keys(username).await.expect("typed");
-    browser
-        .find(Locator::Css("#password"))
-        .await
-        .expect("a field")
-        .send_keys(DEMO_PASSWORD)
-        .await
-        .expect("typed");
-    browser
-        .find(Locator::Css("form.signin button[type=submit]"))
-        .await
-        .expect("a button")
-        .click()
-        .await
-        .expect("sent");
-}
 
 async fn save(browser: &Client, name: &str) {
     // Let the page settle (fonts, the last reload) before the picture.
@@ -54,24 +35,23 @@ fn main() {
             resident.goto(&server.url("/")).await.expect("the app opens");
             wait_for(&resident, ".map svg path.ward").await.click().await.expect("a tap on the map");
             wait_for(&resident, "#category").await.select_by_value("drainage").await.expect("a category");
-            resident
-                .find(Locator::Css("#description"))
-                .await
-                .expect("a field")
-                .send_keys("Cống thoát nước trước số 12 bị tắc, mưa là ngập cả đoạn phố.")
-                .await
-                .expect("typed");
+            type_into(
+                &resident,
+                "#description",
+                "Cống thoát nước trước số 12 bị tắc, mưa là ngập cả đoạn phố.",
+            )
+            .await;
             save(&resident, &format!("resident-{label}")).await;
             resident.close().await.expect("closed");
 
             let officer = driver.session(size).await;
-            sign_in(&officer, &server.url("/staff"), "p00004").await;
+            sign_in(&officer, &server.url("/staff"), "p00004", DEMO_PASSWORD).await;
             wait_for(&officer, "table[data-testid=inbox] tbody tr").await;
             save(&officer, &format!("ward-inbox-{label}")).await;
             officer.close().await.expect("closed");
 
             let city = driver.session(size).await;
-            sign_in(&city, &server.url("/city"), "thanhpho").await;
+            sign_in(&city, &server.url("/city"), "thanhpho", DEMO_PASSWORD).await;
             wait_for(&city, "table[data-testid=ward-table] tbody tr").await;
             save(&city, &format!("city-dashboard-{label}")).await;
             city.close().await.expect("closed");
