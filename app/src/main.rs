@@ -24,7 +24,14 @@ mod shell;
 mod storage;
 mod wards;
 
+/// The moment the first screen is in the page, for `make bench` to read from the
+/// browser's performance timeline (the time since the navigation began).
+pub const FIRST_RENDER_MARK: &str = "phananh-first-render";
+
 fn main() {
     backend::install(std::rc::Rc::new(backend::HttpBackend::new()));
     leptos::mount::mount_to_body(shell::App);
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(FIRST_RENDER_MARK);
+    }
 }

@@ -76,8 +76,11 @@ fn web_app() {
     );
     let driver = ChromeDriver::start();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
-    let mut times: Vec<Duration> = runtime.block_on(async {
-        let mut times = Vec::new();
+    // Two clocks: the app's own mark when the first screen is in the page (from the start of
+    // the navigation, on the browser's performance timeline), and what WebDriver saw (its
+    // round trips included).
+    let (mut marked, mut seen): (Vec<f64>, Vec<f64>) = runtime.block_on(async {
+        let (mut marked, mut seen) = (Vec::new(), Vec::new());
         for _ in 0..RUNS {
             let browser = driver.session(PHONE).await;
             let start = Instant::now();
@@ -89,24 +92,29 @@ fn web_app() {
                 .for_element(fantoccini::Locator::Css("#category"))
                 .await
                 .expect("the form renders");
-            times.push(start.elapsed());
+            seen.push(ms(start.elapsed()));
+            let mark = browser
+                .execute("return performance.getEntriesByName('phananh-first-render')[0].startTime", vec![])
+                .await
+                .expect("the app marks its first render");
+            marked.push(mark.as_f64().expect("a time in ms"));
             browser.close().await.expect("the browser closes");
         }
-        times
+        (marked, seen)
     });
-    times.sort();
+    for times in [&mut marked, &mut seen] {
+        times.sort_by(f64::total_cmp);
+    }
     row(
         "web app first render",
         &format!(
-            "headless Chromium, fresh profile, loopback: request of `/` until the report form is on screen, median of {RUNS}"
+            "headless Chromium, fresh profile, loopback: from the navigation's start to the report form in the page (the app's performance mark), median of {RUNS}"
         ),
+        &format!("{:.0} ms (fastest {:.0}, slowest {:.0})", marked[RUNS / 2], marked[0], marked[RUNS - 1]),
         &format!(
-            "{:.0} ms (fastest {:.0}, slowest {:.0})",
-            ms(times[RUNS / 2]),
-            ms(times[0]),
-            ms(times[RUNS - 1])
+            "target ≤ 1 s. Seen through WebDriver, from asking for `/` until it found the form: {:.0} ms",
+            seen[RUNS / 2]
         ),
-        "target ≤ 1 s",
     );
 }
 
