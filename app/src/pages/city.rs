@@ -190,7 +190,8 @@ fn download(name: &str, text: &str) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
-fn pct(value: Option<f64>) -> String {
+/// A share as the tables show it, or a dash when there is none yet.
+pub fn pct(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v:.1} %"))
 }
 

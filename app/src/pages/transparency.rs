@@ -9,7 +9,7 @@ use phananh_shared::dashboard::Transparency as Figures;
 use crate::api;
 use crate::i18n::tr;
 use crate::map::WardMap;
-use crate::pages::city::on_time_colour;
+use crate::pages::city::{on_time_colour, pct};
 use crate::wards::use_wards;
 
 #[component]
@@ -29,7 +29,6 @@ pub fn Transparency() -> impl IntoView {
             })
             .unwrap_or_else(HashMap::new)
     });
-    let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1} %"));
     view! {
         <h1>{move || t("Kết quả giải quyết phản ánh", "How the wards answer")}</h1>
         <p class="help">{move || t(
