@@ -42,9 +42,22 @@ struct ErrorDetail {
     field: Option<String>,
 }
 
-/// The page's own origin: the server that served the app is the one it talks to.
+thread_local! {
+    // The server the desktop app's settings name; `None` in a browser.
+    static SERVER: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Talks to `server` instead of the page's origin (the desktop app, whose page is its own).
+pub fn use_server(server: &str) {
+    SERVER.with(|s| *s.borrow_mut() = Some(server.trim_end_matches('/').to_owned()));
+}
+
+/// The server's address: in a browser, the server that served the app is the one it talks
+/// to; in the desktop app, the one its settings name.
 pub fn origin() -> String {
-    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+    SERVER
+        .with(|s| s.borrow().clone())
+        .unwrap_or_else(|| web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default())
 }
 
 fn url(path: &str) -> String {
@@ -117,5 +130,6 @@ pub async fn post_bytes<T: DeserializeOwned>(
 
 /// The address of a stored photo, full size or as a thumbnail.
 pub fn photo_url(id: uuid::Uuid, thumb: bool) -> String {
-    if thumb { format!("/api/v1/photos/{id}?size=thumb") } else { format!("/api/v1/photos/{id}") }
+    let size = if thumb { "?size=thumb" } else { "" };
+    url(&format!("/api/v1/photos/{id}{size}"))
 }

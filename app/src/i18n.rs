@@ -34,6 +34,11 @@ impl Lang {
 
 const LANG_KEY: &str = "phananh.lang";
 
+/// Starts in `code`'s language (the desktop app keeps it in its own settings).
+pub fn remember(code: &str) {
+    storage::set(LANG_KEY, code);
+}
+
 /// The language in force, as a signal every screen reads; kept across visits.
 pub fn provide_lang() {
     let saved = storage::get::<String>(LANG_KEY);

@@ -4,7 +4,8 @@
 //! - [`shell`]: the page frame, the routes and the offline banner.
 //! - [`pages`]: one module per screen.
 //! - [`backend`]: the resident's side of the system behind one interface (HTTP with an
-//!   outbox in a browser; the native engine in the desktop shell).
+//!   outbox in a browser; the native engine in the desktop shell, reached through
+//!   [`desktop`]).
 //! - [`api`], [`live`], [`session`]: the server's HTTP API, its live stream, staff sign-in.
 //! - [`map`], [`wards`]: the ward map drawn from the server's boundaries, and the offline index.
 //! - [`i18n`], [`clock`], [`storage`], [`errors`]: texts in two languages, times and
@@ -13,6 +14,7 @@
 mod api;
 mod backend;
 mod clock;
+mod desktop;
 mod errors;
 mod i18n;
 mod live;
@@ -29,8 +31,28 @@ mod wards;
 pub const FIRST_RENDER_MARK: &str = "phananh-first-render";
 
 fn main() {
-    backend::install(std::rc::Rc::new(backend::HttpBackend::new()));
-    leptos::mount::mount_to_body(shell::App);
+    if desktop::available() {
+        // The desktop app: its settings (server, language, first run) come from the native
+        // side before the first screen.
+        wasm_bindgen_futures::spawn_local(async {
+            let settings: Option<phananh_shared::device::Settings> =
+                desktop::call("settings", serde_json::json!({})).await.ok();
+            if let Some(settings) = &settings {
+                api::use_server(&settings.server);
+                i18n::remember(&settings.lang);
+            }
+            backend::install(std::rc::Rc::new(backend::native::NativeBackend::new()));
+            mount(settings);
+            let _ = desktop::call::<()>("shown", serde_json::json!({})).await;
+        });
+    } else {
+        backend::install(std::rc::Rc::new(backend::http::HttpBackend::new()));
+        mount(None);
+    }
+}
+
+fn mount(desktop: Option<phananh_shared::device::Settings>) {
+    leptos::mount::mount_to_body(move || leptos::view! { <shell::App desktop=desktop.clone()/> });
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.mark(FIRST_RENDER_MARK);
     }

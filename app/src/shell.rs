@@ -4,19 +4,40 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
+use phananh_shared::device::Settings;
 
 use crate::backend::backend;
 use crate::i18n::{LangSwitch, provide_lang, tr};
+use crate::pages::device::{DesktopSettings, DeviceSettings, Welcome, keep_language, use_desktop};
 use crate::pages::{city, file, mine, nearby, report, staff, staff_report, transparency};
 use crate::session::provide_session;
 use crate::wards::provide_wards;
 
+/// The app; `desktop` holds the desktop app's settings when it runs inside it.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(desktop: Option<Settings>) -> impl IntoView {
     provide_lang();
     provide_session();
     provide_wards();
+    if let Some(settings) = desktop {
+        let settings = DesktopSettings(RwSignal::new(settings));
+        provide_context(settings);
+        keep_language(settings);
+    }
+    let started = move || use_desktop().is_none_or(|d| d.0.with(|s| s.started));
+    view! {
+        <Show when=started fallback=move || view! { <Welcome settings=use_desktop().expect("desktop")/> }>
+            <Screens/>
+        </Show>
+    }
+}
+
+/// The header, the banner and the screens. The desktop app is the resident's: it shows the
+/// resident's screens and its settings; the staff and city screens are the browser's.
+#[component]
+fn Screens() -> impl IntoView {
     let t = tr();
+    let desktop = use_desktop().is_some();
     view! {
         <Router>
             <a class="skip" href="#main">{move || t("Bỏ qua đến nội dung", "Skip to content")}</a>
@@ -29,9 +50,14 @@ pub fn App() -> impl IntoView {
                     <A href="/">{move || t("Gửi phản ánh", "Report")}</A>
                     <A href="/mine">{move || t("Của tôi", "Mine")}</A>
                     <A href="/nearby">{move || t("Quanh đây", "Nearby")}</A>
-                    <A href="/staff">{move || t("Cán bộ", "Staff")}</A>
-                    <A href="/city">{move || t("Thành phố", "City")}</A>
+                    <Show when=move || !desktop>
+                        <A href="/staff">{move || t("Cán bộ", "Staff")}</A>
+                        <A href="/city">{move || t("Thành phố", "City")}</A>
+                    </Show>
                     <A href="/transparency">{move || t("Công khai", "Results")}</A>
+                    <Show when=move || desktop>
+                        <A href="/settings">{move || t("Cài đặt", "Settings")}</A>
+                    </Show>
                 </nav>
                 <LangSwitch/>
             </header>
@@ -46,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/reports/:id") view=staff_report::StaffReport/>
                     <Route path=path!("/city") view=city::CityDashboard/>
                     <Route path=path!("/transparency") view=transparency::Transparency/>
+                    <Route path=path!("/settings") view=DeviceSettings/>
                 </Routes>
             </main>
         </Router>

@@ -14,10 +14,6 @@ use leptos::prelude::*;
 use phananh_shared::api::WardRef;
 use phananh_shared::wards::{Validity, Ward, WardIndex};
 
-use crate::storage;
-
-const CACHE_KEY: &str = "phananh.wards";
-
 /// How lon/lat become SVG units: an equirectangular projection scaled by the cosine of the
 /// city's latitude, so a kilometre is as long across as up (a unit is about 111 m).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,28 +90,13 @@ fn svg_path(projection: &Projection, shape: &MultiPolygon) -> String {
     path
 }
 
-/// The wards, loading: from the server, or from the copy kept at the last visit when the
-/// server cannot be reached.
+/// The wards, loading (from the backend: the server, a copy kept for offline use, or the
+/// boundaries shipped with the desktop app).
 pub type WardsResource = LocalResource<Result<Rc<Wards>, String>>;
 
 pub fn provide_wards() {
     let resource: WardsResource = LocalResource::new(|| async {
-        let fetched = async {
-            let response = reqwest::get(format!("{}/api/v1/wards.geojson", crate::api::origin()))
-                .await
-                .map_err(|e| e.to_string())?;
-            if !response.status().is_success() {
-                return Err(format!("HTTP {}", response.status()));
-            }
-            response.text().await.map_err(|e| e.to_string())
-        };
-        let text = match fetched.await {
-            Ok(text) => {
-                storage::set(CACHE_KEY, &text);
-                text
-            }
-            Err(error) => storage::get::<String>(CACHE_KEY).ok_or(error)?,
-        };
+        let text = crate::backend::backend().wards_geojson().await.map_err(|e| e.to_string())?;
         Wards::from_geojson(&text).map(Rc::new)
     });
     provide_context(resource);

@@ -9,6 +9,7 @@
 //! - [`answers`]: the answer templates ward staff start from.
 //! - `client` (feature `client`): the offline-first client engine.
 //! - [`dashboard`]: the city dashboard and the public transparency figures.
+//! - [`device`]: the device's settings, identity and sync status, as apps show them.
 //! - [`status`]: the report status state machine.
 //! - [`validation`]: the field error every validation returns.
 //! - [`sla`]: the office calendar of Hà Nội and the deadlines computed on it.
@@ -20,6 +21,7 @@ pub mod api;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod dashboard;
+pub mod device;
 pub mod report;
 pub mod sla;
 pub mod status;

@@ -6,10 +6,11 @@
 //! each id at most once and keeps its answer, so a batch sent again after a lost answer gets
 //! the same answers, operation by operation, and changes nothing.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::api::{CancelRequest, CommentRequest, Event, RatingRequest, ReportView};
+use crate::api::{CancelRequest, CommentRequest, Event, RatingRequest, ReportView, WardRef};
 use crate::report::NewReport;
 use crate::validation::FieldError;
 
@@ -99,4 +100,21 @@ pub struct PullResponse {
     pub next_cursor: u64,
     /// Whether more events are waiting after `next_cursor`.
     pub more: bool,
+}
+
+/// A report the device holds that the server has not accepted yet: waiting to be sent, or
+/// refused (kept with the reason, so nothing the resident wrote disappears). What an app's
+/// outbox shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedReport {
+    /// The sync operation's id: the same on every retry, so the server applies it once.
+    pub op_id: Uuid,
+    pub report: NewReport,
+    /// The ward the device's offline index says will handle it.
+    pub ward: Option<WardRef>,
+    pub queued_at: DateTime<Utc>,
+    /// Photos still on the device, not uploaded yet.
+    pub photos_waiting: usize,
+    /// Why the server refused it, if it did.
+    pub refused: Option<String>,
 }

@@ -1,6 +1,6 @@
-//! The phananh desktop shell. Built out by the desktop issue (Tauri 2 around `app/`); for now
-//! it only proves the shared crate links into it.
+// No console window behind the app on Windows in release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    println!("phananh desktop: not built yet (see the desktop issue)");
+    phananh_desktop::run();
 }

@@ -52,3 +52,29 @@ fn without_a_built_app_the_api_still_serves_and_says_so() {
     assert_eq!(get(server.url("/healthz")).unwrap().status(), StatusCode::OK);
     assert!(server.log().contains("the web app is not built"), "{}", server.log());
 }
+
+/// The desktop app's page has its own origin (`tauri://localhost`): the browser engine asks
+/// before each cross-origin call with a bearer token, and the server must say yes.
+#[test]
+fn pages_from_another_origin_may_call_the_api_with_a_token() {
+    let server = TestServer::start();
+    let client = reqwest::blocking::Client::new();
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, server.url("/api/v1/sync/push"))
+        .header("origin", "tauri://localhost")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization, content-type")
+        .send()
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(header(&preflight, reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+    let allowed = header(&preflight, reqwest::header::ACCESS_CONTROL_ALLOW_HEADERS).to_lowercase();
+    assert!(allowed.contains("authorization") && allowed.contains("content-type"), "{allowed}");
+    assert!(header(&preflight, reqwest::header::ACCESS_CONTROL_ALLOW_METHODS).contains("POST"));
+    // No cookie is ever a credential, so credentials are not allowed across origins.
+    assert!(preflight.headers().get(reqwest::header::ACCESS_CONTROL_ALLOW_CREDENTIALS).is_none());
+
+    let wards = client.get(server.url("/api/v1/wards")).header("origin", "tauri://localhost").send().unwrap();
+    assert_eq!(wards.status(), StatusCode::OK);
+    assert_eq!(header(&wards, reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+}

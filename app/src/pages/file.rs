@@ -14,12 +14,12 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use crate::backend::{Pending, Photo, backend};
+use crate::backend::{Filing, Photo, backend};
 use crate::i18n::{self, tr, use_lang};
 use crate::map::WardMap;
 use crate::photos::PhotoPicker;
 use crate::wards::use_wards;
-use crate::{api, clock, errors};
+use crate::{api, errors};
 
 type Errors = RwSignal<HashMap<&'static str, String>>;
 
@@ -148,24 +148,20 @@ pub fn FileReport() -> impl IntoView {
             return;
         }
         errors.set(HashMap::new());
-        let pending = Pending {
-            op_id: Uuid::now_v7(),
-            report,
-            photos: photos.get_untracked(),
-            ward: ward.get_untracked(),
-            queued_at: clock::now(),
-            refused: None,
-        };
-        match backend().file_report(pending) {
-            Ok(()) => navigate("/mine", Default::default()),
-            Err(problem) => saved_error.set(Some(format!(
-                "{} ({problem})",
-                lang.pick(
-                    "Không lưu được phản ánh trên thiết bị",
-                    "The report could not be kept on this device"
-                )
-            ))),
-        }
+        let filing = Filing { report, photos: photos.get_untracked(), ward: ward.get_untracked() };
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match backend().file_report(filing).await {
+                Ok(()) => navigate("/mine", Default::default()),
+                Err(problem) => saved_error.set(Some(format!(
+                    "{} ({problem})",
+                    lang.pick(
+                        "Không lưu được phản ánh trên thiết bị",
+                        "The report could not be kept on this device"
+                    )
+                ))),
+            }
+        });
     };
 
     let error_of = move |key: &'static str| move || errors.with(|e| e.get(key).cloned());

@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 use phananh_shared::api::ReportView;
+use phananh_shared::sync::QueuedReport;
 
-use crate::backend::{Pending, backend};
+use crate::backend::backend;
 use crate::clock;
 use crate::i18n::{self, tr, use_lang};
 use crate::pages::timeline::{DeadlineClock, StatusBadge};
@@ -41,7 +42,7 @@ pub fn MyReports() -> impl IntoView {
 }
 
 #[component]
-fn Outbox(pending: RwSignal<Vec<Pending>>) -> impl IntoView {
+fn Outbox(pending: RwSignal<Vec<QueuedReport>>) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
     view! {
@@ -49,7 +50,7 @@ fn Outbox(pending: RwSignal<Vec<Pending>>) -> impl IntoView {
             <section class="outbox" aria-labelledby="outbox-title" data-testid="outbox">
                 <h2 id="outbox-title">{move || t("Hộp thư đi", "Outbox")}</h2>
                 <ul class="cards">
-                    <For each=move || pending.get() key=|p| (p.op_id, p.refused.clone(), p.photos.len()) children=move |p| {
+                    <For each=move || pending.get() key=|p| (p.op_id, p.refused.clone(), p.photos_waiting) children=move |p| {
                         let category = p.report.category;
                         view! {
                             <li class="card" class:refused=p.refused.is_some()>

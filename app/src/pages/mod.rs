@@ -3,9 +3,11 @@
 //! Residents: [`file`] (file a report), [`mine`] (my reports and the outbox), [`report`]
 //! (one report: timeline, deadline, answer, rating), [`nearby`] (public reports on the map).
 //! Ward staff: [`staff`] (sign-in and the live inbox), [`staff_report`] (one report and the
-//! actions). City: [`city`] (the dashboard), and [`transparency`] for the public.
+//! actions). City: [`city`] (the dashboard), and [`transparency`] for the public. The
+//! desktop app: [`device`] (the first run and the settings).
 
 pub mod city;
+pub mod device;
 pub mod file;
 pub mod mine;
 pub mod nearby;

@@ -31,6 +31,7 @@ use tokio::sync::OnceCell;
 use tower_http::LatencyUnit;
 use tower_http::ServiceBuilderExt;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::MakeRequestUuid;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -104,6 +105,19 @@ impl AppState {
     }
 }
 
+/// Pages from any origin may call the API: the desktop app's page is its own
+/// (`tauri://localhost`), and a city portal may embed the public figures. Safe because no
+/// call is authorised by a cookie: every credential is a bearer token the page must hold.
+fn cors() -> CorsLayer {
+    use axum::http::{Method, header};
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::HeaderName::from_static("x-request-id")])
+        .max_age(Duration::from_secs(24 * 3600))
+}
+
 pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311Args, app: WebApp) -> Router {
     let limits = limits::Limits::new(rate_limits);
     let middleware = tower::ServiceBuilder::new()
@@ -114,6 +128,7 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311A
                 .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros)),
         )
         .propagate_x_request_id()
+        .layer(cors())
         .layer(CompressionLayer::new());
     let routes = match state.manual_clock {
         Some(_) => Router::new().route("/api/v1/test/clock", put(test_clock::set)),

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::api::{ReportView, WardRef};
-use crate::sync::{Operation, Outcome};
+use crate::api::{Event, ReportView, WardRef};
+use crate::sync::{Operation, OperationKind, Outcome, QueuedReport};
 
 use super::{ClientError, LocalReport, Refusal};
 
@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS refused (
     code      TEXT NOT NULL,
     message   TEXT NOT NULL,
     field     TEXT
+);
+-- The public timeline of each report the device knows, as the server last gave it: what the
+-- resident reads about a report while offline.
+CREATE TABLE IF NOT EXISTS timelines (
+    report_id TEXT PRIMARY KEY,
+    events    TEXT NOT NULL          -- JSON [Event]
 );
 ";
 
@@ -261,6 +267,63 @@ impl Local {
             })
         })
         .collect()
+    }
+
+    /// The new reports the server has not accepted: queued, or refused with the reason,
+    /// oldest first.
+    pub fn queued_reports(&self) -> Result<Vec<QueuedReport>, ClientError> {
+        let mut query = self.conn.prepare(
+            "SELECT q.id, q.operation, q.message, r.local_ward, r.filed_at,
+                    (SELECT COUNT(*) FROM photos p WHERE p.report_id = q.report_id AND p.server_id IS NULL)
+             FROM (SELECT id, report_id, operation, NULL AS message, 0 AS refused, position FROM outbox
+                   UNION ALL
+                   SELECT id, report_id, operation, message, 1, rowid FROM refused WHERE id NOT LIKE '%/photo%') q
+             JOIN reports r ON r.id = q.report_id
+             ORDER BY q.refused, q.position",
+        )?;
+        let rows = query.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, Option<String>>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, i64>(5)?,
+            ))
+        })?;
+        let mut queued = Vec::new();
+        for row in rows {
+            let (id, operation, refused, ward, filed_at, photos) = row?;
+            let operation: Operation = serde_json::from_str(&operation)?;
+            let OperationKind::CreateReport { report } = operation.change else { continue };
+            queued.push(QueuedReport {
+                op_id: Uuid::parse_str(&id).map_err(|e| ClientError::Corrupt(e.to_string()))?,
+                report,
+                ward: ward.map(|w| serde_json::from_str(&w)).transpose()?,
+                queued_at: filed_at
+                    .parse()
+                    .map_err(|e: chrono::ParseError| ClientError::Corrupt(e.to_string()))?,
+                photos_waiting: photos as usize,
+                refused,
+            });
+        }
+        Ok(queued)
+    }
+
+    pub fn store_timeline(&self, id: Uuid, events: &[Event]) -> Result<(), ClientError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO timelines (report_id, events) VALUES (?1, ?2)",
+            params![id.to_string(), serde_json::to_string(events).expect("events serialise")],
+        )?;
+        Ok(())
+    }
+
+    pub fn timeline(&self, id: Uuid) -> Result<Option<Vec<Event>>, ClientError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT events FROM timelines WHERE report_id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?;
+        Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
     }
 
     /// Refused operations, with their reasons.

@@ -16,14 +16,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::{Mutex, Notify, watch};
 use uuid::Uuid;
 
-use crate::api::{CancelRequest, CommentRequest, NewDevice, RatingRequest, ReportView, WardRef};
+pub use crate::device::{Refusal, SyncStatus};
+
+use crate::api::{CancelRequest, CommentRequest, Event, NewDevice, RatingRequest, ReportView, WardRef};
 use crate::report::{MAX_PHOTO_BYTES, MAX_PHOTOS, NewReport};
-use crate::sync::{MAX_BATCH, Operation, OperationKind};
+use crate::sync::{MAX_BATCH, Operation, OperationKind, QueuedReport};
 use crate::validation::FieldError;
 use crate::wards::WardIndex;
 
@@ -65,25 +67,17 @@ pub struct LocalReport {
     pub refusal: Option<Refusal>,
 }
 
-/// An operation the server refused, as the resident is told.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Refusal {
-    pub code: String,
-    pub message: String,
-    pub field: Option<String>,
-}
-
-/// What the app shows about syncing: "3 reports waiting to send", "last synced 2 min ago",
-/// and the refused items with their reasons.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyncStatus {
-    pub waiting: u64,
-    pub last_synced: Option<DateTime<Utc>>,
-    pub refused: Vec<Refusal>,
+/// What an app watches to know when to look again: whether the last sync reached the server,
+/// and a count bumped whenever the device's reports or outbox changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pulse {
+    /// `None` until the first sync has been tried.
+    pub online: Option<bool>,
+    pub changes: u64,
 }
 
 /// A refusal as the server's error body gives it (`{"error": {"code", "message", "field"}}`).
-fn refusal(body: &str) -> Refusal {
+pub fn refusal(body: &str) -> Refusal {
     #[derive(Deserialize)]
     struct Envelope {
         error: Refusal,
@@ -105,6 +99,7 @@ pub struct Engine {
     queued: Arc<Notify>,
     /// One sync at a time.
     syncing: Arc<Mutex<()>>,
+    pulse: Arc<watch::Sender<Pulse>>,
 }
 
 const DEVICE_ID: &str = "device_id";
@@ -122,6 +117,7 @@ impl Engine {
             wards,
             queued: Arc::new(Notify::new()),
             syncing: Arc::new(Mutex::new(())),
+            pulse: Arc::new(watch::Sender::new(Pulse::default())),
         })
     }
 
@@ -205,8 +201,52 @@ impl Engine {
     ) -> Result<(), ClientError> {
         let new_report = new_report.as_ref().map(|(id, ward)| (*id, ward.as_ref()));
         self.local.lock().await.queue(&operation, new_report, photos, Utc::now())?;
+        self.pulse.send_modify(|p| p.changes += 1);
         self.queued.notify_one();
         Ok(())
+    }
+
+    /// Tells the receiver when the device's reports change or the server is reached or lost.
+    pub fn watch(&self) -> watch::Receiver<Pulse> {
+        self.pulse.subscribe()
+    }
+
+    /// The new reports the server has not accepted yet, oldest first, the refused ones last.
+    pub async fn queued_reports(&self) -> Result<Vec<QueuedReport>, ClientError> {
+        self.local.lock().await.queued_reports()
+    }
+
+    /// Report `id` as the server has it now, if it can be reached, else as last seen (for a
+    /// report the device knows). A report the device knows is cached afresh.
+    pub async fn report(&self, id: Uuid) -> Result<ReportView, ClientError> {
+        let fetched = async { self.remote.report(&self.token().await?, id).await };
+        match fetched.await {
+            Ok(view) => {
+                let local = self.local.lock().await;
+                if local.view_seq(id)?.is_some() {
+                    local.store_view(&view)?;
+                }
+                Ok(view)
+            }
+            Err(error) => self.cached(id).await?.ok_or(error),
+        }
+    }
+
+    async fn cached(&self, id: Uuid) -> Result<Option<ReportView>, ClientError> {
+        Ok(self.reports().await?.into_iter().find(|r| r.id == id).and_then(|r| r.view))
+    }
+
+    /// Report `id`'s public timeline from the server, kept for reading offline; the kept one
+    /// when the server cannot be reached.
+    pub async fn timeline(&self, id: Uuid) -> Result<Vec<Event>, ClientError> {
+        let fetched = async { self.remote.timeline(&self.token().await?, id).await };
+        match fetched.await {
+            Ok(events) => {
+                self.local.lock().await.store_timeline(id, &events)?;
+                Ok(events)
+            }
+            Err(error) => self.local.lock().await.timeline(id)?.ok_or(error),
+        }
     }
 
     /// The reports the device knows, newest first.
@@ -245,12 +285,39 @@ impl Engine {
         Ok(created.token)
     }
 
+    /// Registers the device with the server now, if it can be reached (the engine would
+    /// otherwise do so at its first sync); the device's id.
+    pub async fn register(&self) -> Result<Uuid, ClientError> {
+        self.token().await?;
+        self.credentials()
+            .await?
+            .map(|(id, _)| id)
+            .ok_or_else(|| ClientError::Corrupt("no device id kept".into()))
+    }
+
     /// Pushes the whole outbox, in batches, then pulls every event after the cursor and
     /// refreshes the reports they touch. Fails (leaving everything queued that was not
     /// answered) if the server cannot be reached.
     pub async fn sync_once(&self) -> Result<(), ClientError> {
+        let result = self.sync_all().await;
+        let reached =
+            !matches!(result, Err(ClientError::Offline(_) | ClientError::Server { status: 500.., .. }));
+        self.pulse.send_if_modified(|pulse| {
+            let before = *pulse;
+            pulse.online = Some(reached);
+            if matches!(result, Ok(true)) {
+                pulse.changes += 1;
+            }
+            *pulse != before
+        });
+        result.map(|_changed| ())
+    }
+
+    /// [`Engine::sync_once`]; whether any report or the outbox changed.
+    async fn sync_all(&self) -> Result<bool, ClientError> {
         let _one_at_a_time = self.syncing.lock().await;
         let token = self.token().await?;
+        let mut changed = false;
         loop {
             let mut batch = self.local.lock().await.outbox(MAX_BATCH)?;
             if batch.is_empty() {
@@ -269,6 +336,7 @@ impl Engine {
                     )));
                 }
                 local.answered(operation, &answer.outcome)?;
+                changed = true;
             }
         }
         let mut cursor: u64 = self
@@ -292,6 +360,7 @@ impl Engine {
                 }
                 let view = self.remote.report(&token, id).await?;
                 self.local.lock().await.store_view(&view)?;
+                changed = true;
             }
             cursor = page.next_cursor;
             self.local.lock().await.set_meta(CURSOR, &cursor.to_string())?;
@@ -300,7 +369,7 @@ impl Engine {
             }
         }
         self.local.lock().await.set_meta(LAST_SYNCED, &Utc::now().to_rfc3339())?;
-        Ok(())
+        Ok(changed)
     }
 
     /// Uploads the photos kept for a new report and names them in it, before it is first

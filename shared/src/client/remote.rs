@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::api::{DeviceCreated, NewDevice, ReportView, Uploaded};
+use crate::api::{DeviceCreated, Event, NewDevice, ReportView, Uploaded};
 use crate::sync::{Operation, PullResponse, PushRequest, PushResponse};
 
 use super::ClientError;
@@ -56,8 +56,15 @@ impl Remote {
         answer(self.http.get(url).bearer_auth(token).send().await?).await
     }
 
+    /// A report's public timeline.
+    pub async fn timeline(&self, token: &str, id: Uuid) -> Result<Vec<Event>, ClientError> {
+        let url = format!("{}/api/v1/reports/{id}/events", self.base);
+        answer(self.http.get(url).bearer_auth(token).send().await?).await
+    }
+
     /// Waits for the next event on the device's live stream after `since`; returns when one
-    /// comes, never if the stream cannot be opened or ends (the caller's timer takes over).
+    /// comes or when an open stream ends (the server may be gone: worth a look at once), and
+    /// never if it cannot be opened (the caller's timer takes over).
     pub async fn next_live_event(&self, token: &str, since: u64) {
         use futures_util::StreamExt;
         use tokio_tungstenite::tungstenite::Message;
@@ -78,7 +85,6 @@ impl Remote {
                 return;
             }
         }
-        std::future::pending().await
     }
 
     async fn post<T: DeserializeOwned>(

@@ -1,62 +1,29 @@
-//! What the resident's screens ask of the system, behind one small interface.
-//!
-//! In a browser the [`HttpBackend`] answers: it keeps the device token and an outbox of
-//! reports in `localStorage` and sends them with the sync protocol, so a report filed with
-//! no signal is kept and sent exactly once when the connection is back. The desktop shell
-//! swaps in its native engine (its own SQLite outbox and background sync) behind the same
-//! trait. Staff and city screens are online by nature and call the HTTP API directly.
+//! The browser's backend: the HTTP API, with the device token and the outbox of reports in
+//! `localStorage`, sent with the sync protocol (photos first) whenever the server can be
+//! reached.
 
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt as _;
 use futures_util::future::Shared;
 use leptos::prelude::*;
 use phananh_shared::api::{DeviceCreated, Event, NewDevice, RatingRequest, ReportView, Uploaded, WardRef};
 use phananh_shared::report::NewReport;
-use phananh_shared::sync::{Operation, OperationKind, Outcome, PushRequest, PushResponse};
+use phananh_shared::sync::{Operation, OperationKind, Outcome, PushRequest, PushResponse, QueuedReport};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::{Backend, Filing, Photo, SyncState, Task};
 use crate::api::{self, ApiError};
 use crate::live::Live;
 use crate::{clock, storage};
 
-pub type Task<T> = Pin<Box<dyn Future<Output = T>>>;
-
-/// A photo as the resident picked it, before it is uploaded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Photo {
-    pub name: String,
-    pub content_type: String,
-    /// The file's bytes, base64 (how `localStorage` can keep them).
-    pub data: String,
-}
-
-impl Photo {
-    pub fn new(name: String, content_type: String, bytes: &[u8]) -> Photo {
-        Photo { name, content_type, data: BASE64.encode(bytes) }
-    }
-
-    pub fn bytes(&self) -> Vec<u8> {
-        BASE64.decode(&self.data).unwrap_or_default()
-    }
-
-    /// The photo as a `data:` URL, to show it before it is sent.
-    pub fn data_url(&self) -> String {
-        format!("data:{};base64,{}", self.content_type, self.data)
-    }
-}
-
 /// A report waiting to be sent, or refused by the server (and kept, with the reason, so
-/// nothing the resident wrote disappears).
+/// nothing the resident wrote disappears), as `localStorage` keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Pending {
+struct Pending {
     /// The sync operation's id: the same on every retry, so the server applies it once.
     pub op_id: Uuid,
     /// The report; photo ids are added as each photo is uploaded.
@@ -69,52 +36,24 @@ pub struct Pending {
     pub refused: Option<String>,
 }
 
-/// The outbox and the connection, as the screens show them.
-#[derive(Debug, Clone, Copy)]
-pub struct SyncState {
-    pub pending: RwSignal<Vec<Pending>>,
-    pub online: RwSignal<bool>,
-    pub last_sync: RwSignal<Option<DateTime<Utc>>>,
-    /// Bumped whenever one of the resident's reports changed (live, or after a send).
-    pub changed: RwSignal<u64>,
-}
-
-/// The resident's side of the system.
-pub trait Backend {
-    /// Keeps the report on the device and starts sending it; fails only if the device
-    /// could not keep it.
-    fn file_report(&self, pending: Pending) -> Result<(), String>;
-    /// The reports this device filed, as the server has them now.
-    fn my_reports(&self) -> Task<Result<Vec<ReportView>, ApiError>>;
-    /// One report; the resident's own in full.
-    fn report(&self, id: Uuid) -> Task<Result<ReportView, ApiError>>;
-    /// A report's public timeline.
-    fn timeline(&self, id: Uuid) -> Task<Result<Vec<Event>, ApiError>>;
-    fn rate(&self, id: Uuid, rating: RatingRequest) -> Task<Result<ReportView, ApiError>>;
-    /// "Me too": follow a report someone else filed instead of filing it again.
-    fn follow(&self, id: Uuid) -> Task<Result<(), ApiError>>;
-    /// Sends what is waiting, if the server can be reached.
-    fn sync(&self) -> Task<()>;
-    fn state(&self) -> SyncState;
-}
-
-thread_local! {
-    // The app runs on the browser's one thread; the backend lives as long as the page.
-    static BACKEND: RefCell<Option<Rc<dyn Backend>>> = const { RefCell::new(None) };
-}
-
-pub fn install(backend: Rc<dyn Backend>) {
-    BACKEND.with(|b| *b.borrow_mut() = Some(backend));
-}
-
-pub fn backend() -> Rc<dyn Backend> {
-    BACKEND.with(|b| b.borrow().clone()).expect("the backend is installed before the app mounts")
+impl Pending {
+    fn queued(&self) -> QueuedReport {
+        QueuedReport {
+            op_id: self.op_id,
+            report: self.report.clone(),
+            ward: self.ward.clone(),
+            queued_at: self.queued_at,
+            photos_waiting: self.photos.len(),
+            refused: self.refused.clone(),
+        }
+    }
 }
 
 const DEVICE_KEY: &str = "phananh.device";
 const OUTBOX_KEY: &str = "phananh.outbox";
 const MINE_KEY: &str = "phananh.mine";
 const FOLLOWING_KEY: &str = "phananh.following";
+const WARDS_KEY: &str = "phananh.wards";
 /// The last event of the device's stream seen, to reconnect from.
 const SEQ_KEY: &str = "phananh.device_seq";
 /// How often the outbox is retried while it holds reports and the server is away: often
@@ -124,6 +63,8 @@ const RETRY_MS: i32 = 5_000;
 /// The browser backend: the HTTP API, with the outbox in `localStorage`.
 pub struct HttpBackend {
     state: SyncState,
+    /// The outbox as kept; `state.pending` shows it.
+    outbox: RefCell<Vec<Pending>>,
     /// One send at a time: a second would push the same operations again (harmless, but
     /// wasteful on a phone's data).
     sending: RefCell<bool>,
@@ -133,13 +74,15 @@ pub struct HttpBackend {
 impl HttpBackend {
     pub fn new() -> Rc<HttpBackend> {
         let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
-        let state = SyncState {
-            pending: RwSignal::new(storage::get(OUTBOX_KEY).unwrap_or_default()),
-            online: RwSignal::new(online),
-            last_sync: RwSignal::new(None),
-            changed: RwSignal::new(0),
-        };
-        let backend = Rc::new(HttpBackend { state, sending: RefCell::new(false), live: RefCell::new(None) });
+        let outbox: Vec<Pending> = storage::get(OUTBOX_KEY).unwrap_or_default();
+        let state = SyncState::new(online);
+        state.pending.set(outbox.iter().map(Pending::queued).collect());
+        let backend = Rc::new(HttpBackend {
+            state,
+            outbox: RefCell::new(outbox),
+            sending: RefCell::new(false),
+            live: RefCell::new(None),
+        });
         backend.watch_connection();
         backend
     }
@@ -162,7 +105,7 @@ impl HttpBackend {
         let this = Rc::downgrade(self);
         let tick = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
             if let Some(this) = this.upgrade()
-                && this.state.pending.with_untracked(|p| p.iter().any(|p| p.refused.is_none()))
+                && this.outbox.borrow().iter().any(|p| p.refused.is_none())
             {
                 leptos::task::spawn_local(this.sync());
             }
@@ -176,7 +119,8 @@ impl HttpBackend {
 
     fn save_outbox(&self, pending: Vec<Pending>) -> Result<(), String> {
         let kept = storage::set(OUTBOX_KEY, &pending);
-        self.state.pending.set(pending);
+        self.state.pending.set(pending.iter().map(Pending::queued).collect());
+        *self.outbox.borrow_mut() = pending;
         if kept { Ok(()) } else { Err("this browser's storage is full".into()) }
     }
 
@@ -194,13 +138,13 @@ impl HttpBackend {
             since,
             move |event| {
                 storage::set(SEQ_KEY, &event.seq);
-                state.changed.update(|n| *n += 1);
+                state.bump();
             },
             move |up| {
                 if up {
                     state.online.set(true);
                     // Whatever changed while the stream was down is in the views reloaded now.
-                    state.changed.update(|n| *n += 1);
+                    state.bump();
                 }
             },
         );
@@ -214,7 +158,7 @@ impl HttpBackend {
         };
         self.listen(&token);
         let waiting: Vec<Pending> =
-            self.state.pending.get_untracked().into_iter().filter(|p| p.refused.is_none()).collect();
+            self.outbox.borrow().iter().filter(|p| p.refused.is_none()).cloned().collect();
         for mut pending in waiting {
             match self.send_one(&token, &mut pending).await {
                 Ok(outcome) => self.settle(pending, outcome),
@@ -275,15 +219,10 @@ impl HttpBackend {
                     mine.insert(0, report.id);
                     storage::set(MINE_KEY, &mine);
                 }
-                let rest = self
-                    .state
-                    .pending
-                    .get_untracked()
-                    .into_iter()
-                    .filter(|p| p.op_id != pending.op_id)
-                    .collect();
+                let rest =
+                    self.outbox.borrow().iter().filter(|p| p.op_id != pending.op_id).cloned().collect();
                 let _ = self.save_outbox(rest);
-                self.state.changed.update(|n| *n += 1);
+                self.state.bump();
             }
             Outcome::Refused { message, .. } => {
                 pending.refused = Some(message);
@@ -293,7 +232,7 @@ impl HttpBackend {
     }
 
     fn replace(&self, pending: Pending) -> Result<(), String> {
-        let mut all = self.state.pending.get_untracked();
+        let mut all = self.outbox.borrow().clone();
         match all.iter_mut().find(|p| p.op_id == pending.op_id) {
             Some(slot) => *slot = pending,
             None => all.push(pending),
@@ -332,10 +271,27 @@ fn register() -> Task<Result<String, ApiError>> {
 }
 
 impl Backend for Rc<HttpBackend> {
-    fn file_report(&self, pending: Pending) -> Result<(), String> {
-        self.replace(pending)?;
-        leptos::task::spawn_local(self.sync());
-        Ok(())
+    fn file_report(&self, filing: Filing) -> Task<Result<(), ApiError>> {
+        let pending = Pending {
+            op_id: Uuid::now_v7(),
+            report: filing.report,
+            photos: filing.photos,
+            ward: filing.ward,
+            queued_at: clock::now(),
+            refused: None,
+        };
+        let kept = self.replace(pending);
+        if kept.is_ok() {
+            leptos::task::spawn_local(self.sync());
+        }
+        Box::pin(async move {
+            kept.map_err(|problem| ApiError::Refused {
+                status: 507,
+                code: "storage".into(),
+                message: problem,
+                field: None,
+            })
+        })
     }
 
     fn my_reports(&self) -> Task<Result<Vec<ReportView>, ApiError>> {
@@ -365,13 +321,14 @@ impl Backend for Rc<HttpBackend> {
         })
     }
 
-    fn rate(&self, id: Uuid, rating: RatingRequest) -> Task<Result<ReportView, ApiError>> {
+    fn rate(&self, id: Uuid, rating: RatingRequest) -> Task<Result<(), ApiError>> {
         let state = self.state;
         Box::pin(async move {
             let token = device_token().await?;
-            let view = api::post(&format!("/api/v1/reports/{id}/rating"), Some(&token), &rating).await?;
-            state.changed.update(|n| *n += 1);
-            Ok(view)
+            let _: ReportView =
+                api::post(&format!("/api/v1/reports/{id}/rating"), Some(&token), &rating).await?;
+            state.bump();
+            Ok(())
         })
     }
 
@@ -387,8 +344,21 @@ impl Backend for Rc<HttpBackend> {
                 following.push(id);
                 storage::set(FOLLOWING_KEY, &following);
             }
-            state.changed.update(|n| *n += 1);
+            state.bump();
             Ok(())
+        })
+    }
+
+    /// From the server, or the copy kept at the last visit when it cannot be reached.
+    fn wards_geojson(&self) -> Task<Result<String, ApiError>> {
+        Box::pin(async {
+            match api::get_text("/api/v1/wards.geojson", None).await {
+                Ok(text) => {
+                    storage::set(WARDS_KEY, &text);
+                    Ok(text)
+                }
+                Err(error) => storage::get::<String>(WARDS_KEY).ok_or(error),
+            }
         })
     }
 
