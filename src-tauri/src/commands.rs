@@ -44,7 +44,7 @@ pub async fn begin<R: Runtime>(
 ) -> Answer<Identity> {
     let engine = {
         device.apply(&app, Settings { started: true, ..settings })?;
-        device.engine()?
+        device.engine(&app)?
     };
     if let Err(error) = engine.register().await {
         tracing::info!(%error, "not registered yet; the engine will at its next sync");
@@ -53,8 +53,8 @@ pub async fn begin<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn identity(device: State<'_, Device>) -> Answer<Identity> {
-    let engine = device.engine()?;
+pub async fn identity<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>) -> Answer<Identity> {
+    let engine = device.engine(&app)?;
     Ok(Identity { device_id: engine.credentials().await?.map(|(id, _)| id) })
 }
 
@@ -66,7 +66,8 @@ pub fn wards(device: State<'_, Device>) -> Arc<str> {
 
 /// Files a report on the device (photos as base64 files) and returns at once.
 #[tauri::command]
-pub async fn file_report(
+pub async fn file_report<R: Runtime>(
+    app: AppHandle<R>,
     device: State<'_, Device>,
     report: NewReport,
     photos: Vec<String>,
@@ -78,53 +79,66 @@ pub async fn file_report(
             BASE64.decode(data).map_err(|_| CommandError::field(&format!("photos[{i}]"), "not a file"))
         })
         .collect::<Answer<Vec<_>>>()?;
-    Ok(device.engine()?.file_report_with_photos(report, photos).await?)
+    Ok(device.engine(&app)?.file_report_with_photos(report, photos).await?)
 }
 
 /// The reports the device filed or follows, newest first, as last synced.
 #[tauri::command]
-pub async fn reports(device: State<'_, Device>) -> Answer<Vec<LocalReport>> {
-    Ok(device.engine()?.reports().await?)
+pub async fn reports<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>) -> Answer<Vec<LocalReport>> {
+    Ok(device.engine(&app)?.reports().await?)
 }
 
 /// The new reports not yet accepted by the server: waiting, or refused with the reason.
 #[tauri::command]
-pub async fn outbox(device: State<'_, Device>) -> Answer<Vec<QueuedReport>> {
-    Ok(device.engine()?.queued_reports().await?)
+pub async fn outbox<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>) -> Answer<Vec<QueuedReport>> {
+    Ok(device.engine(&app)?.queued_reports().await?)
 }
 
 #[tauri::command]
-pub async fn report(device: State<'_, Device>, id: Uuid) -> Answer<ReportView> {
-    Ok(device.engine()?.report(id).await?)
+pub async fn report<R: Runtime>(
+    app: AppHandle<R>,
+    device: State<'_, Device>,
+    id: Uuid,
+) -> Answer<ReportView> {
+    Ok(device.engine(&app)?.report(id).await?)
 }
 
 #[tauri::command]
-pub async fn timeline(device: State<'_, Device>, id: Uuid) -> Answer<Vec<Event>> {
-    Ok(device.engine()?.timeline(id).await?)
+pub async fn timeline<R: Runtime>(
+    app: AppHandle<R>,
+    device: State<'_, Device>,
+    id: Uuid,
+) -> Answer<Vec<Event>> {
+    Ok(device.engine(&app)?.timeline(id).await?)
 }
 
 #[tauri::command]
-pub async fn rate(device: State<'_, Device>, id: Uuid, rating: RatingRequest) -> Answer<()> {
-    Ok(device.engine()?.rate(id, rating).await?)
+pub async fn rate<R: Runtime>(
+    app: AppHandle<R>,
+    device: State<'_, Device>,
+    id: Uuid,
+    rating: RatingRequest,
+) -> Answer<()> {
+    Ok(device.engine(&app)?.rate(id, rating).await?)
 }
 
 #[tauri::command]
-pub async fn follow(device: State<'_, Device>, id: Uuid) -> Answer<()> {
-    Ok(device.engine()?.follow(id).await?)
+pub async fn follow<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>, id: Uuid) -> Answer<()> {
+    Ok(device.engine(&app)?.follow(id).await?)
 }
 
 /// Syncs now (the resident pressed "send now"); the status after it, sent or not.
 #[tauri::command]
-pub async fn sync_now(device: State<'_, Device>) -> Answer<DeviceStatus> {
-    if let Err(error) = device.engine()?.sync_once().await {
+pub async fn sync_now<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>) -> Answer<DeviceStatus> {
+    if let Err(error) = device.engine(&app)?.sync_once().await {
         tracing::info!(%error, "sync");
     }
-    device.status().await
+    device.status(&app).await
 }
 
 #[tauri::command]
-pub async fn sync_status(device: State<'_, Device>) -> Answer<DeviceStatus> {
-    device.status().await
+pub async fn sync_status<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>) -> Answer<DeviceStatus> {
+    device.status(&app).await
 }
 
 /// The window has drawn its first screen: logged with the time since launch.

@@ -108,10 +108,16 @@ impl Device {
         Ok(settings)
     }
 
-    /// The running engine.
-    pub fn engine(&self) -> Result<Engine, CommandError> {
-        let running = self.running.lock().expect("engine lock");
-        running.as_ref().map(|r| r.engine.clone()).ok_or_else(CommandError::not_started)
+    /// The running engine, started now if the resident has been through the first run and
+    /// it is not running yet.
+    pub fn engine<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Engine, CommandError> {
+        if let Some(running) = self.running.lock().expect("engine lock").as_ref() {
+            return Ok(running.engine.clone());
+        }
+        if !self.settings().started {
+            return Err(CommandError::not_started());
+        }
+        self.start(app)
     }
 
     /// Starts the engine for the server in the settings, with its sync loop and the task
@@ -137,8 +143,8 @@ impl Device {
         Ok(engine)
     }
 
-    pub async fn status(&self) -> Result<DeviceStatus, CommandError> {
-        let engine = self.engine()?;
+    pub async fn status<R: Runtime>(&self, app: &AppHandle<R>) -> Result<DeviceStatus, CommandError> {
+        let engine = self.engine(app)?;
         let online = engine.watch().borrow().online;
         Ok(DeviceStatus { online, sync: engine.status().await? })
     }

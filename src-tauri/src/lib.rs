@@ -26,10 +26,17 @@ use device::{Device, Places};
 pub static STARTED: LazyLock<Instant> = LazyLock::new(Instant::now);
 
 /// The app: its commands, and its device state for `places` (found from the platform's
-/// folders when `None`; the tests pass their own). The engine starts here if the resident has
-/// been through the first run.
-pub fn app<R: Runtime>(builder: tauri::Builder<R>, places: Option<Places>) -> tauri::Builder<R> {
-    builder
+/// folders when `None`; the tests pass their own). The engine starts at launch if the
+/// resident has been through the first run.
+pub fn app<R: Runtime>(
+    builder: tauri::Builder<R>,
+    places: Option<Places>,
+) -> Result<tauri::Builder<R>, String> {
+    let builder = match places {
+        Some(places) => builder.manage(Device::open(places)?),
+        None => builder,
+    };
+    Ok(builder
         .invoke_handler(tauri::generate_handler![
             commands::settings,
             commands::save_settings,
@@ -47,23 +54,22 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, places: Option<Places>) -> ta
             commands::sync_status,
             commands::shown,
         ])
-        .setup(move |app| {
-            let places = match places {
-                Some(places) => places,
-                None => Places {
+        .setup(|app| {
+            if app.try_state::<Device>().is_none() {
+                let places = Places {
                     data: app.path().app_data_dir()?,
                     config: app.path().app_config_dir()?,
                     wards: app.path().resolve("wards.geojson", BaseDirectory::Resource)?,
-                },
-            };
-            tracing::info!(data = %places.data.display(), "device folders");
-            let device = Device::open(places)?;
-            if device.settings().started {
-                device.start(app.handle())?;
+                };
+                tracing::info!(data = %places.data.display(), "device folders");
+                app.manage(Device::open(places)?);
             }
-            app.manage(device);
+            let device = app.state::<Device>();
+            if device.settings().started {
+                device.engine(app.handle())?;
+            }
             Ok(())
-        })
+        }))
 }
 
 /// Runs the desktop app until its window is closed.
@@ -77,5 +83,8 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    app(tauri::Builder::default(), None).run(tauri::generate_context!()).expect("the desktop app runs");
+    app(tauri::Builder::default(), None)
+        .expect("the device state")
+        .run(tauri::generate_context!())
+        .expect("the desktop app runs");
 }

@@ -21,14 +21,15 @@ pub fn first_run() -> Settings {
 
 /// Checks what the resident typed; the server address loses a trailing slash.
 pub fn checked(mut settings: Settings) -> Result<Settings, CommandError> {
-    let server = settings.server.trim().trim_end_matches('/');
-    let Some(rest) = server.strip_prefix("http://").or_else(|| server.strip_prefix("https://")) else {
+    let typed = settings.server.trim();
+    let Some((scheme, rest)) = typed.split_once("://").filter(|(s, _)| matches!(*s, "http" | "https")) else {
         return Err(CommandError::field("server", "the server address starts with http:// or https://"));
     };
+    let rest = rest.trim_end_matches('/');
     if rest.is_empty() || rest.contains(char::is_whitespace) {
         return Err(CommandError::field("server", "the server address needs a host name, with no spaces"));
     }
-    settings.server = server.to_owned();
+    settings.server = format!("{scheme}://{rest}");
     if !matches!(settings.lang.as_str(), "vi" | "en") {
         return Err(CommandError::field("lang", "the language is vi or en"));
     }
