@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench desktop tools web-tools app screenshots
+.PHONY: run test bench desktop tools web-tools desktop-tools app screenshots
 
 # The web app's build tools, at the versions the app needs (see ../shared/TOOLCHAIN.md):
 # wasm-bindgen-cli must equal wasm-bindgen in Cargo.lock; wasm-opt is npm's binaryen 132
@@ -21,30 +21,36 @@ run: tools app
 
 ## Every test: formatting, lints, unit/integration/end-to-end tests, schema-driven fuzzing of
 ## the Open311 API (schemathesis from PyPI, in target/tools), the wasm build of the shared
-## crate, the web app built and driven in headless Chromium, and the desktop crate.
-test: tools web-tools
+## crate, the web app built and driven in headless Chromium, and the desktop app: its
+## commands on Tauri's mock runtime, then the app itself under Xvfb through tauri-driver.
+## The web app is built first: the desktop crate embeds it when it compiles.
+test: tools web-tools desktop-tools
 	$(CARGO) fmt --all --check
+	$(MAKE) app
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) clippy -p phananh-tests --all-targets --features browser --locked -- -D warnings
 	$(CARGO) clippy -p phananh-app --target wasm32-unknown-unknown --locked -- -D warnings
 	$(CARGO) test --locked
 	tests/open311/schemathesis
 	$(CARGO) check --locked -p phananh-shared --target wasm32-unknown-unknown
-	$(MAKE) app
 	$(CARGO) test --locked -p phananh-tests --features browser --test browser
+	$(CARGO) test --locked -p phananh-desktop
 	$(CARGO) build --locked -p phananh-desktop
+	$(CARGO) test --locked -p phananh-tests --features browser --test desktop
 
 ## Benchmarks: prints the table recorded in docs/benchmarks.md (wrk from Debian drives the
 ## HTTP ingest figures beside the Rust clients). The live fan-out holds 10,000 WebSockets
 ## open, so the open-file limit is raised here for the bench and the server it starts.
-## PHANANH_BENCH=live (or routing, ingest, sync, app) runs only those.
-bench: tools app
+## PHANANH_BENCH=live (or routing, ingest, sync, app, desktop) runs only those.
+bench: tools desktop-tools app
+	$(CARGO) build --locked -p phananh-desktop
 	@command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
 	ulimit -n "$$(ulimit -Hn)" && $(CARGO) bench --locked -p phananh-tests --features browser --bench phananh
 
-## The desktop shell (a placeholder until the desktop issue).
-desktop: tools
-	$(CARGO) run -p phananh-desktop
+## The desktop app (Tauri 2 around the web app), talking to the server at PHANANH_SERVER
+## (default http://127.0.0.1:8080, changeable on its first-run screen and in its settings).
+desktop: tools desktop-tools app
+	$(CARGO) run --locked -p phananh-desktop
 
 ## The screenshots in docs/screenshots/: the three main screens on a phone and a desk screen,
 ## over the demo data.
@@ -66,6 +72,15 @@ web-tools: tools
 	  { mkdir -p $(BINARYEN_DIR) && cd $(BINARYEN_DIR) && npm install --no-audit --no-fund binaryen@132.0.0; }
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
+
+## What building and testing the desktop app needs (see ../shared/TOOLCHAIN.md): WebKitGTK
+## and the other libraries Tauri links, Xvfb for a screen, WebKitWebDriver, and tauri-driver.
+DESKTOP_PACKAGES := libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev \
+  libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver
+desktop-tools: tools
+	@missing="$$(for p in $(DESKTOP_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)"; \
+	  test -z "$$missing" || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; }
+	@tauri-driver --help >/dev/null 2>&1 || $(CARGO) install tauri-driver --version 2.1.0 --locked
 
 ## The Rust pieces every target needs: the wasm32 target for the browser build of `shared`.
 tools:

@@ -43,6 +43,63 @@ fn main() {
     if wanted("app") {
         web_app();
     }
+    if wanted("desktop") {
+        desktop_start();
+    }
+}
+
+/// The desktop app's cold start under Xvfb: from spawning the process to its window's first
+/// screen drawn (the app logs it when the page says so), on a first launch (the welcome
+/// screen; folders empty) and on a launch of a set-up app (the engine and its database
+/// open, the report form).
+fn desktop_start() {
+    use phananh_tests::desktop::{Xvfb, desktop_binary};
+    use std::io::BufRead as _;
+    const RUNS: usize = 5;
+    let screen = Xvfb::start();
+    let binary = desktop_binary();
+    let launch = |home: &std::path::Path| {
+        let start = Instant::now();
+        let mut child = std::process::Command::new(&binary)
+            .env("DISPLAY", &screen.display)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("PHANANH_SERVER", format!("http://{}", phananh_tests::free_address()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the desktop app starts");
+        let log = std::io::BufReader::new(child.stderr.take().expect("piped"));
+        let shown = log.lines().map_while(Result::ok).any(|line| line.contains("first screen shown"));
+        let elapsed = start.elapsed();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(shown, "the desktop app never drew its first screen");
+        ms(elapsed)
+    };
+    let mut first: Vec<f64> = (0..RUNS).map(|_| launch(tempfile::tempdir().unwrap().path())).collect();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/vn.hanoi.phananh");
+    std::fs::create_dir_all(&config).unwrap();
+    let settings = serde_json::json!({ "server": "http://127.0.0.1:9", "lang": "vi", "started": true });
+    std::fs::write(config.join("settings.json"), settings.to_string()).unwrap();
+    let mut again: Vec<f64> = (0..RUNS).map(|_| launch(home.path())).collect();
+    for times in [&mut first, &mut again] {
+        times.sort_by(f64::total_cmp);
+    }
+    row(
+        "desktop cold start",
+        &format!(
+            "debug build under Xvfb: spawning the process to its first screen drawn (WebKitGTK), median of {RUNS}; a first launch (welcome screen), and a set-up app (engine, database, report form)"
+        ),
+        &format!(
+            "first launch {:.0} ms, set up {:.0} ms (slowest {:.0})",
+            first[RUNS / 2],
+            again[RUNS / 2],
+            again[RUNS - 1]
+        ),
+        "the web app's first render in Chromium (row above)",
+    );
 }
 
 /// The web app as a phone gets it: the release bundle's size (raw, and gzipped as the server

@@ -153,3 +153,13 @@ pub async fn sign_in(client: &Client, url: &str, username: &str, password: &str)
     type_into(client, "#password", password).await;
     click(client, "form.signin button[type=submit]").await;
 }
+
+/// The ward the app will name for a tap in the middle of the city map (the map opens on
+/// the whole city, and a click lands in the middle of it): its code and name.
+pub fn ward_in_the_middle() -> (String, String) {
+    let wards = crate::hanoi_wards();
+    let centre = wards.bounds().center();
+    let ward =
+        wards.locate(centre.x, centre.y).expect("the middle of Hà Nội's bounding box is in a ward").ward;
+    (ward.code.clone(), ward.name.clone())
+}

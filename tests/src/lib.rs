@@ -4,6 +4,8 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "browser")]
+pub mod desktop;
 mod live;
 mod proxy;
 mod staff;

@@ -5,8 +5,9 @@
 use fantoccini::{Client, Locator};
 use phananh_tests::browser::{
     self, ChromeDriver, DESK, PHONE, app_dist, click, screenshot, type_into, wait_for, wait_for_text,
+    ward_in_the_middle,
 };
-use phananh_tests::{StaffClient, TestServer, hanoi_wards};
+use phananh_tests::{StaffClient, TestServer};
 
 /// A photo as a phone would take it: a small JPEG.
 fn photo(dir: &std::path::Path, name: &str, shade: u8) -> String {
@@ -19,17 +20,6 @@ fn photo(dir: &std::path::Path, name: &str, shade: u8) -> String {
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime")
-}
-
-/// The ward the app will name for a tap in the middle of the city map (the map opens on
-/// the whole city, and a click lands in the middle of it).
-fn ward_in_the_middle() -> (String, String) {
-    let wards = hanoi_wards();
-    let bounds = wards.bounds();
-    let centre = bounds.center();
-    let ward =
-        wards.locate(centre.x, centre.y).expect("the middle of Hà Nội's bounding box is in a ward").ward;
-    (ward.code.clone(), ward.name.clone())
 }
 
 /// Signs a test staff account in (they all have the test password).

@@ -24,9 +24,10 @@ pub fn MyReports() -> impl IntoView {
         <p class="muted">{move || state.last_sync.get().map(|at| format!("{} {}", t("Đồng bộ lần cuối:", "Last synced:"), clock::local(at)))}</p>
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
             {move || reports.get().map(|loaded| match loaded {
-                Ok(list) if list.is_empty() => view! {
+                Ok(list) if list.is_empty() && state.pending.with(Vec::is_empty) => view! {
                     <p>{t("Bạn chưa gửi phản ánh nào từ thiết bị này.", "You have not filed a report from this device yet.")}</p>
                 }.into_any(),
+                Ok(list) if list.is_empty() => ().into_any(),
                 Ok(list) => view! {
                     <ul class="cards" data-testid="my-reports">
                         {list.into_iter().map(|r| view! { <ReportCard report=r href_prefix="/reports"/> }).collect_view()}
