@@ -152,6 +152,14 @@ pub struct RateLimits {
     /// Device registrations at once from one client address (neighbours on one Wi-Fi).
     #[arg(long, env = "PHANANH_REGISTER_BURST", default_value_t = 20, value_parser = burst())]
     pub register_burst: u32,
+    /// Attempts per hour, sustained, to track a dossier by its code and secret, for each
+    /// device and each client address (a four-digit secret holds against few guesses).
+    #[arg(long, env = "PHANANH_TRACK_RATE_PER_HOUR", default_value_t = 20.0, value_parser = rate)]
+    pub track_rate_per_hour: f64,
+    /// Attempts at once to track a dossier, for each device and each address (a family
+    /// saving its few dossiers, a mistyped digit).
+    #[arg(long, env = "PHANANH_TRACK_BURST", default_value_t = 10, value_parser = burst())]
+    pub track_burst: u32,
 }
 
 /// A sustained rate: a positive, finite number (fractions allowed: 0.5 is one per 2 units).

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod dashboard;
 pub mod devices;
 pub mod display;
+pub mod dossiers;
 pub mod http;
 pub mod live;
 pub mod locate;

@@ -1,23 +1,27 @@
 //! The SLA watcher: the moment a report's deadline passes, it records the breach as an
 //! event (`ack_overdue` or `handling_overdue`), dated at the deadline itself, which the live
-//! stream carries to the ward and escalates to the city.
+//! stream carries to the ward and escalates to the city. A dossier's due date passing while
+//! the office still has it is a `dossier_overdue` event the same way; while the dossier
+//! waits for documents its clock is paused, and it cannot become late.
 //!
 //! It sleeps on the server's clock until the earliest deadline not yet breached, so a test
 //! moving a manual clock past a deadline sees the breach at once, and nothing earlier. New
 //! deadlines arrive with the events that set them (filing, acknowledgement, transfer,
-//! reopening), so it never polls.
+//! reopening, a dossier's receipt or the end of its wait for documents), so it never polls.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use phananh_shared::api::Change;
+use phananh_shared::dossier::DossierChange;
 use phananh_shared::status::Status;
 use rusqlite::{Connection, params};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::live::Hub;
+use crate::dossiers;
+use crate::live::{Hub, Subject};
 use crate::reports::append_event;
 use crate::reports::rows::{time, uuid};
 use crate::store::{Store, StoreError, stamp};
@@ -27,6 +31,8 @@ const AWAITING_ACK: &str = "status = 'submitted' AND ack_overdue_at IS NULL";
 /// Waiting on the ward to resolve (the statuses of [`Status::is_open`]).
 const AWAITING_ANSWER: &str =
     "status IN ('submitted', 'acknowledged', 'in_progress', 'reopened') AND handle_overdue_at IS NULL";
+/// A dossier the office still has, its clock running (`DossierStatus::clock_runs`).
+const DOSSIER_RUNNING: &str = "status IN ('received', 'processing') AND overdue_at IS NULL";
 
 /// Watches the deadlines until the hub closes.
 pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
@@ -58,7 +64,7 @@ pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
             () = sleep => {}
             change = changes.recv() => match change {
                 Ok(event) => {
-                    if let Some(deadline) = new_deadline(&event.event.change) {
+                    if let Some(deadline) = new_deadline(&event.subject) {
                         next = Some(next.map_or(deadline, |next| next.min(deadline)));
                     }
                 }
@@ -72,51 +78,83 @@ pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
 
 /// The earliest deadline a change sets, if it sets one. A reopening sets a handling deadline
 /// its event does not carry: it asks for a look at once, which reads it.
-fn new_deadline(change: &Change) -> Option<DateTime<Utc>> {
-    match change {
-        Change::Filed { deadlines, .. } | Change::Transferred { deadlines, .. } => {
-            Some(deadlines.acknowledge)
-        }
-        Change::Acknowledged { deadlines, .. } => Some(deadlines.handle),
-        Change::Rated { status: Status::Reopened, .. } => Some(DateTime::<Utc>::MIN_UTC),
-        _ => None,
+fn new_deadline(subject: &Subject) -> Option<DateTime<Utc>> {
+    match subject {
+        Subject::Report { event, .. } => match &event.change {
+            Change::Filed { deadlines, .. } | Change::Transferred { deadlines, .. } => {
+                Some(deadlines.acknowledge)
+            }
+            Change::Acknowledged { deadlines, .. } => Some(deadlines.handle),
+            Change::Rated { status: Status::Reopened, .. } => Some(DateTime::<Utc>::MIN_UTC),
+            _ => None,
+        },
+        Subject::Dossier(event) => match &event.change {
+            DossierChange::Received { due_at, .. } | DossierChange::DocumentsReceived { due_at, .. } => {
+                Some(*due_at)
+            }
+            _ => None,
+        },
     }
+}
+
+/// Which deadline passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Missed {
+    Acknowledgement,
+    Handling,
+    Dossier,
 }
 
 /// A deadline passed and not yet recorded.
 struct Breach {
     deadline: DateTime<Utc>,
-    report: Uuid,
+    /// The report's or the dossier's id.
+    id: Uuid,
     ward: String,
-    /// The acknowledgement deadline, else the handling one.
-    ack: bool,
+    missed: Missed,
 }
 
 /// Records every deadline passed by `now` and not yet recorded, in deadline order; how many.
 fn record_breaches(tx: &Connection, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let due = |waiting: &str, column: &str| -> rusqlite::Result<Vec<Breach>> {
-        let sql = format!("SELECT {column}, id, ward_code FROM reports WHERE {waiting} AND {column} <= ?1");
+    let due = |table: &str, waiting: &str, column: &str, missed: Missed| -> rusqlite::Result<Vec<Breach>> {
+        let sql = format!("SELECT {column}, id, ward_code FROM {table} WHERE {waiting} AND {column} <= ?1");
         let mut query = tx.prepare(&sql)?;
-        let ack = column == "deadline_ack";
         let rows = query.query_map([stamp(now)], |row| {
-            Ok(Breach { deadline: time(row, 0)?, report: uuid(row, 1)?, ward: row.get(2)?, ack })
+            Ok(Breach { deadline: time(row, 0)?, id: uuid(row, 1)?, ward: row.get(2)?, missed })
         })?;
         rows.collect()
     };
-    let mut breaches = due(AWAITING_ACK, "deadline_ack")?;
-    breaches.extend(due(AWAITING_ANSWER, "deadline_handle")?);
-    breaches.sort_by_key(|breach| (breach.deadline, !breach.ack, breach.report));
+    let mut breaches = due("reports", AWAITING_ACK, "deadline_ack", Missed::Acknowledgement)?;
+    breaches.extend(due("reports", AWAITING_ANSWER, "deadline_handle", Missed::Handling)?);
+    breaches.extend(due("dossiers", DOSSIER_RUNNING, "due_at", Missed::Dossier)?);
+    breaches.sort_by_key(|breach| (breach.deadline, breach.missed, breach.id));
     for breach in &breaches {
-        let (change, column) = if breach.ack {
-            (Change::AckOverdue { deadline: breach.deadline }, "ack_overdue_at")
-        } else {
-            (Change::HandlingOverdue { deadline: breach.deadline }, "handle_overdue_at")
+        let (table, column) = match breach.missed {
+            Missed::Acknowledgement => ("reports", "ack_overdue_at"),
+            Missed::Handling => ("reports", "handle_overdue_at"),
+            Missed::Dossier => ("dossiers", "overdue_at"),
         };
         tx.execute(
-            &format!("UPDATE reports SET {column} = ?1 WHERE id = ?2"),
-            params![stamp(breach.deadline), breach.report.to_string()],
+            &format!("UPDATE {table} SET {column} = ?1 WHERE id = ?2"),
+            params![stamp(breach.deadline), breach.id.to_string()],
         )?;
-        append_event(tx, breach.report, &breach.ward, breach.deadline, "system", &change)?;
+        let (at, ward) = (breach.deadline, breach.ward.as_str());
+        match breach.missed {
+            Missed::Acknowledgement => {
+                append_event(tx, breach.id, ward, at, "system", &Change::AckOverdue { deadline: at })?
+            }
+            Missed::Handling => {
+                append_event(tx, breach.id, ward, at, "system", &Change::HandlingOverdue { deadline: at })?
+            }
+            Missed::Dossier => dossiers::append_event(
+                tx,
+                breach.id,
+                ward,
+                at,
+                "system",
+                &DossierChange::DossierOverdue { due_at: at },
+            )?,
+        };
     }
     Ok(breaches.len())
 }
@@ -125,7 +163,8 @@ fn record_breaches(tx: &Connection, now: DateTime<Utc>) -> Result<usize, StoreEr
 fn next_deadline(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
     let sql = format!(
         "SELECT MIN(next) FROM (SELECT MIN(deadline_ack) AS next FROM reports WHERE {AWAITING_ACK}
-         UNION ALL SELECT MIN(deadline_handle) FROM reports WHERE {AWAITING_ANSWER})"
+         UNION ALL SELECT MIN(deadline_handle) FROM reports WHERE {AWAITING_ANSWER}
+         UNION ALL SELECT MIN(due_at) FROM dossiers WHERE {DOSSIER_RUNNING})"
     );
     let next = conn.query_row(&sql, [], |row| match row.get_ref(0)? {
         rusqlite::types::ValueRef::Null => Ok(None),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::cli::ServeArgs;
 use crate::clock::ManualClock;
+use crate::dossiers::Attempts;
 use crate::http::{AppState, WebApp, router};
 use crate::live::Hub;
 use crate::overdue;
@@ -47,7 +48,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
         tokio::spawn(publisher);
         let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
         let uploads = Uploads::new(photos);
-        let state = AppState::new(store, uploads, wards, SlaPolicy::default(), manual_clock, hub, heartbeat);
+        let attempts = Attempts::new(args.limits.track_rate_per_hour, args.limits.track_burst);
+        let state = AppState::new(
+            store,
+            uploads,
+            wards,
+            SlaPolicy::default(),
+            manual_clock,
+            hub,
+            heartbeat,
+            attempts,
+        );
+        tokio::spawn(forget_idle_attempts(Arc::clone(&state)));
         tokio::spawn(overdue::watch(state.store.clone(), Arc::clone(&state.clock), state.live.clone()));
         wards_file::record(&state.store, &state.wards).await?;
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -72,6 +84,16 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so requests in flight finish before exit.
+/// Forgets, every ten minutes, the tracking buckets that have refilled, so that what they
+/// hold follows the last hour's attempts, not every device ever seen.
+async fn forget_idle_attempts(state: Arc<AppState>) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        state.dossier_attempts.forget_idle();
+    }
+}
+
 async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::answers::AnswerTemplate;
+use crate::dossier::DossierEvent;
 use crate::report::{Category, Location, Priority};
 use crate::sla::Deadlines;
 use crate::status::{Action, Status};
@@ -354,6 +355,9 @@ impl Change {
 pub enum LiveMessage {
     /// An event of the subscribed scope; its `seq` is the cursor to reconnect with.
     Event(Event),
+    /// A change to a dossier of the scope (one the device tracks, or the ward's); its `seq`
+    /// is in the same order as the reports' events.
+    Dossier(DossierEvent),
     /// Every committed event up to `seq` has been sent (those of the scope): from here on
     /// events arrive as they happen. A client may reconnect with `since=seq` even if no event
     /// of its scope came.

@@ -10,6 +10,7 @@
 //! - `client` (feature `client`): the offline-first client engine.
 //! - [`dashboard`]: the city dashboard and the public transparency figures.
 //! - [`device`]: the device's settings, identity and sync status, as apps show them.
+//! - [`dossier`]: public-service dossiers, their procedures and the status residents track.
 //! - [`status`]: the report status state machine.
 //! - [`validation`]: the field error every validation returns.
 //! - [`sla`]: the office calendar of Hà Nội and the deadlines computed on it.
@@ -22,6 +23,7 @@ pub mod api;
 pub mod client;
 pub mod dashboard;
 pub mod device;
+pub mod dossier;
 pub mod report;
 pub mod sla;
 pub mod status;

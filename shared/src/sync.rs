@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::{CancelRequest, CommentRequest, Event, RatingRequest, ReportView, WardRef};
+use crate::dossier::DossierEvent;
 use crate::report::NewReport;
 use crate::validation::FieldError;
 
@@ -96,6 +97,9 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
     pub events: Vec<Event>,
+    /// The changes to the dossiers the device tracks, in the same sequence.
+    #[serde(default)]
+    pub dossier_events: Vec<DossierEvent>,
     /// Pull from here next time (every event up to it has been seen or is not the device's).
     pub next_cursor: u64,
     /// Whether more events are waiting after `next_cursor`.

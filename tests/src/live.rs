@@ -132,12 +132,14 @@ impl LiveClient {
         self.next_within(Duration::from_secs(10)).await.expect("a live message within 10 s")
     }
 
-    /// Reads until the `caught_up` message; the events before it.
+    /// Reads until the `caught_up` message; the reports' events before it (a dossier's are
+    /// read by [`LiveClient::next`]).
     pub async fn until_caught_up(&mut self) -> (Vec<phananh_shared::api::Event>, u64) {
         let mut events = Vec::new();
         loop {
             match self.next().await {
                 LiveMessage::Event(event) => events.push(event),
+                LiveMessage::Dossier(_) => {}
                 LiveMessage::CaughtUp { seq } => return (events, seq),
                 LiveMessage::Resume { seq } => panic!("told to resume at {seq} while catching up"),
             }

@@ -59,6 +59,16 @@ impl StaffClient {
             .expect("the server answers")
     }
 
+    /// POSTs the JSON `body` to `path` with this staff member's token.
+    pub fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .expect("the server answers")
+    }
+
     /// GETs `path` with this staff member's token.
     pub fn get(&self, path: &str) -> reqwest::blocking::Response {
         self.client

@@ -9,7 +9,6 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use phananh_shared::status::TransitionError;
 use phananh_shared::validation::FieldError;
 use serde::Serialize;
 
@@ -48,8 +47,8 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
-    /// A move the status state machine does not allow from where the report is now.
-    pub fn transition(error: TransitionError) -> ApiError {
+    /// A move a status machine (a report's or a dossier's) does not allow from where it is.
+    pub fn transition(error: impl std::fmt::Display) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, "invalid_transition", error.to_string()).on("action")
     }
 

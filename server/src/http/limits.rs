@@ -226,10 +226,15 @@ impl KeyExtractor for ByAddress {
     fn extract<T>(&self, request: &Request<T>) -> Result<IpAddr, GovernorError> {
         let ConnectInfo(peer) =
             request.extensions().get::<ConnectInfo<SocketAddr>>().ok_or(GovernorError::UnableToExtractKey)?;
-        Ok(match peer.ip().to_canonical() {
-            IpAddr::V6(address) => IpAddr::V6(Ipv6Addr::from_bits(address.to_bits() & (u128::MAX << 64))),
-            address @ IpAddr::V4(_) => address,
-        })
+        Ok(network(*peer))
+    }
+}
+
+/// The network a peer counts as: its IPv4 address, or its IPv6 /64.
+pub fn network(peer: SocketAddr) -> IpAddr {
+    match peer.ip().to_canonical() {
+        IpAddr::V6(address) => IpAddr::V6(Ipv6Addr::from_bits(address.to_bits() & (u128::MAX << 64))),
+        address @ IpAddr::V4(_) => address,
     }
 }
 

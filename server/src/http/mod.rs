@@ -3,6 +3,7 @@
 mod auth;
 mod dashboard;
 mod devices;
+mod dossiers;
 pub mod error;
 mod health;
 mod limits;
@@ -39,14 +40,20 @@ use tracing::Level;
 use crate::cli::{Open311Args, RateLimits};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::display;
+use crate::dossiers::Attempts;
 use crate::live::Hub;
 use crate::store::Store;
 use crate::uploads::Uploads;
 pub use web_app::WebApp;
 
-/// The largest request body for a photo upload: a little over the 10 MB a photo may have,
-/// so that the intake, not the framework, refuses a photo that is slightly too large.
-const UPLOAD_LIMIT: usize = crate::photos::MAX_PHOTO_BYTES + 64 * 1024;
+/// What one photo may take of a request: the 10 MB a photo may have and room for a part's
+/// headers.
+const PHOTO_PART: usize = crate::photos::MAX_PHOTO_BYTES + 64 * 1024;
+
+/// The largest photo upload body that is read: twice what a photo may have. A photo that is
+/// too large is read whole and refused by the intake, so the client, still sending, hears the
+/// 413 instead of a connection reset; only a body past this is cut off mid-stream.
+const UPLOAD_LIMIT: usize = 2 * crate::photos::MAX_PHOTO_BYTES;
 
 /// What every handler can read. Immutable after start, so it is shared without locks.
 pub struct AppState {
@@ -60,6 +67,8 @@ pub struct AppState {
     /// The live stream's source, and how often its subscribers are pinged.
     pub live: Hub,
     pub heartbeat: Duration,
+    /// Tracking attempts on dossiers, per device and per address.
+    pub dossier_attempts: Attempts,
     /// `GET /api/v1/wards.geojson`, built once: it never changes while the server runs.
     wards_geojson: OnceCell<Bytes>,
 }
@@ -73,6 +82,7 @@ impl AppState {
         manual_clock: Option<Arc<ManualClock>>,
         live: Hub,
         heartbeat: Duration,
+        dossier_attempts: Attempts,
     ) -> Arc<AppState> {
         let clock: Arc<dyn Clock> = match &manual_clock {
             Some(manual) => Arc::clone(manual) as Arc<dyn Clock>,
@@ -83,6 +93,7 @@ impl AppState {
             manual_clock,
             live,
             heartbeat,
+            dossier_attempts,
             store,
             uploads,
             wards: Arc::new(wards),
@@ -155,6 +166,12 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311A
         .route("/api/v1/reports/{id}/comments", post(reports::comment))
         .route("/api/v1/reports/{id}/cancel", post(reports::cancel))
         .route("/api/v1/answer-templates", get(reports::templates))
+        .route("/api/v1/procedures", get(dossiers::procedures))
+        .route("/api/v1/dossiers", post(dossiers::register).get(dossiers::desk))
+        .route("/api/v1/dossiers/track", post(dossiers::track))
+        .route("/api/v1/dossiers/tracked", get(dossiers::tracked))
+        .route("/api/v1/dossiers/{code}", get(dossiers::get))
+        .route("/api/v1/dossiers/{code}/actions", post(dossiers::act))
         .route("/api/v1/photos", post(photos::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/api/v1/photos/{id}", get(photos::get))
         .route("/api/v1/live", get(live::live))

@@ -14,7 +14,7 @@ use super::limits::JSON_BODY_LIMIT;
 
 /// The largest filing body: the report and as many photos as it may carry, each at the
 /// largest a photo may be.
-pub const FORM_LIMIT: usize = JSON_BODY_LIMIT + MAX_PHOTOS * super::UPLOAD_LIMIT;
+pub const FORM_LIMIT: usize = JSON_BODY_LIMIT + MAX_PHOTOS * super::PHOTO_PART;
 
 /// A report as filed, with the photo files sent along with it (none for a JSON body).
 pub struct ReportForm {

@@ -17,8 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Bytes;
 use phananh_shared::api::{Event, LiveMessage};
+use phananh_shared::dossier::{DossierChange, DossierEvent};
 use phananh_shared::sync::PullResponse;
 use phananh_shared::validation::FieldError;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, params};
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -26,6 +28,7 @@ use uuid::Uuid;
 pub use scope::Scope;
 pub use subscription::{Next, Subscription};
 
+use crate::dossiers::event_row as dossier_event;
 use crate::http::error::ApiError;
 use crate::reports::event_row;
 use crate::reports::rows::uuid;
@@ -37,29 +40,55 @@ const BATCH: u32 = 1000;
 /// A committed event with what decides who may see it, and its two views as sent.
 #[derive(Debug)]
 pub struct LiveEvent {
-    pub event: Event,
-    /// The device that filed the report.
-    pub reporter: Uuid,
+    pub subject: Subject,
     /// Who made the change: `device:<id>`, `staff:<id>` or `system`.
     pub actor: String,
-    /// The message as staff of the report's ward and the city see it.
+    /// The message as staff of the ward and the city see it.
     staff_view: Bytes,
     /// The message as everyone else sees it; `None` for a staff-only change.
     public_view: Option<Bytes>,
 }
 
+/// What a live event is about.
+#[derive(Debug)]
+pub enum Subject {
+    /// A report's event, and the device that filed the report.
+    Report {
+        event: Event,
+        reporter: Uuid,
+    },
+    Dossier(DossierEvent),
+}
+
 impl LiveEvent {
-    fn new(event: Event, reporter: Uuid, actor: String) -> LiveEvent {
-        let staff_only = event.change.is_staff_only();
-        let message = LiveMessage::Event(event);
+    fn new(subject: Subject, actor: String) -> LiveEvent {
+        let (message, staff_only) = match &subject {
+            Subject::Report { event, .. } => {
+                (LiveMessage::Event(event.clone()), event.change.is_staff_only())
+            }
+            // Which devices track a dossier is the desk's to know, not another tracker's.
+            Subject::Dossier(event) => {
+                (LiveMessage::Dossier(event.clone()), matches!(event.change, DossierChange::Tracked))
+            }
+        };
         let staff_view = Bytes::from(serde_json::to_vec(&message).expect("a message serialises"));
-        let LiveMessage::Event(event) = message else { unreachable!("built as an event") };
         let public_view = (!staff_only).then(|| staff_view.clone());
-        LiveEvent { event, reporter, actor, staff_view, public_view }
+        LiveEvent { subject, actor, staff_view, public_view }
     }
 
     pub fn seq(&self) -> u64 {
-        self.event.seq
+        match &self.subject {
+            Subject::Report { event, .. } => event.seq,
+            Subject::Dossier(event) => event.seq,
+        }
+    }
+
+    /// The ward whose staff see the event.
+    fn ward_code(&self) -> &str {
+        match &self.subject {
+            Subject::Report { event, .. } => &event.ward_code,
+            Subject::Dossier(event) => &event.ward_code,
+        }
     }
 }
 
@@ -152,28 +181,38 @@ impl Drop for SubscriberCount {
 /// Up to `limit` events of `device`'s scope after `cursor`, as the offline client's pull
 /// takes them, with the cursor to pull from next.
 pub async fn pull(store: &Store, device: Uuid, cursor: u64, limit: usize) -> Result<PullResponse, ApiError> {
-    let scope = Scope::Device { id: device, following: Default::default() };
+    let scope = Scope::Device { id: device, following: Default::default(), tracking: Default::default() };
     store
         .read(move |conn| {
             let (newest, _, mut scope) = position(conn, scope, Some(cursor), "cursor")?;
-            let (mut events, mut scanned) = (Vec::new(), cursor);
-            while scanned < newest && events.len() < limit {
-                let batch = events_after(conn, scanned, newest, &scope)?;
+            let mut pulled = PullResponse {
+                events: Vec::new(),
+                dossier_events: Vec::new(),
+                next_cursor: cursor,
+                more: false,
+            };
+            let count = |pulled: &PullResponse| pulled.events.len() + pulled.dossier_events.len();
+            while pulled.next_cursor < newest && count(&pulled) < limit {
+                let batch = events_after(conn, pulled.next_cursor, newest, &scope)?;
                 let full = batch.len() == BATCH as usize;
                 for event in batch {
-                    scanned = event.seq();
+                    pulled.next_cursor = event.seq();
                     if scope.admit(&event).is_some() {
-                        events.push(event.event);
-                        if events.len() == limit {
+                        match event.subject {
+                            Subject::Report { event, .. } => pulled.events.push(event),
+                            Subject::Dossier(event) => pulled.dossier_events.push(event),
+                        }
+                        if count(&pulled) == limit {
                             break;
                         }
                     }
                 }
-                if !full && events.len() < limit {
-                    scanned = newest;
+                if !full && count(&pulled) < limit {
+                    pulled.next_cursor = newest;
                 }
             }
-            Ok(PullResponse { events, next_cursor: scanned, more: scanned < newest })
+            pulled.more = pulled.next_cursor < newest;
+            Ok(pulled)
         })
         .await
 }
@@ -209,8 +248,8 @@ fn events_after(
 ) -> Result<Vec<LiveEvent>, StoreError> {
     let (filter, key) = scope.prefilter();
     let sql = format!(
-        "SELECT e.seq, e.report_id, e.ward_code, e.at, e.data, e.actor, r.device_id
-         FROM events e JOIN reports r ON r.id = e.report_id
+        "SELECT e.seq, COALESCE(e.report_id, e.dossier_id), e.ward_code, e.at, e.data, e.actor, r.device_id, d.code
+         FROM events e LEFT JOIN reports r ON r.id = e.report_id LEFT JOIN dossiers d ON d.id = e.dossier_id
          WHERE e.seq > ?1 AND e.seq <= ?2 AND ({filter}) ORDER BY e.seq LIMIT {BATCH}"
     );
     let until = i64::try_from(until).unwrap_or(i64::MAX);
@@ -219,6 +258,11 @@ fn events_after(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// A row of [`events_after`]: a report's event when it has a reporter, else a dossier's.
 fn live_event(row: &Row) -> rusqlite::Result<LiveEvent> {
-    Ok(LiveEvent::new(event_row(row)?, uuid(row, 6)?, row.get(5)?))
+    let subject = match row.get_ref(6)? {
+        ValueRef::Null => Subject::Dossier(dossier_event(row, 7)?),
+        _ => Subject::Report { event: event_row(row)?, reporter: uuid(row, 6)? },
+    };
+    Ok(LiveEvent::new(subject, row.get(5)?))
 }

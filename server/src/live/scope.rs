@@ -5,11 +5,12 @@ use std::collections::HashSet;
 
 use axum::body::Bytes;
 use phananh_shared::api::Change;
+use phananh_shared::dossier::DossierChange;
 use phananh_shared::validation::FieldError;
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
-use super::LiveEvent;
+use super::{LiveEvent, Subject};
 use crate::http::error::ApiError;
 use crate::reports::Reader;
 use crate::reports::rows::uuid;
@@ -17,10 +18,11 @@ use crate::reports::rows::uuid;
 /// A live stream's scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// A resident's device: the reports it filed, and those it follows from the moment it
-    /// said "me too".
-    Device { id: Uuid, following: HashSet<Uuid> },
-    /// A ward's inbox: its reports' events, and the transfer of a report away from it.
+    /// A resident's device: the reports it filed, those it follows from the moment it said
+    /// "me too", and the dossiers it tracks from the moment it gave their secret.
+    Device { id: Uuid, following: HashSet<Uuid>, tracking: HashSet<Uuid> },
+    /// A ward's inbox and desk: its reports' and dossiers' events, and the transfer of a
+    /// report away from it.
     Ward(String),
     /// Every event, for city staff.
     City,
@@ -35,7 +37,7 @@ impl Scope {
         let (kind, key) = text.split_once(':').unwrap_or((text, ""));
         match (kind, reader) {
             ("device", Reader::Device(id)) if key.is_empty() => {
-                Ok(Scope::Device { id: *id, following: HashSet::new() })
+                Ok(Scope::Device { id: *id, following: HashSet::new(), tracking: HashSet::new() })
             }
             ("device", _) if key.is_empty() => {
                 Err(ApiError::unauthorized("the device scope needs the device's token"))
@@ -70,44 +72,56 @@ impl Scope {
     /// Events must come in sequence order: a device starts to follow a report at its own
     /// "me too".
     pub fn admit<'e>(&mut self, event: &'e LiveEvent) -> Option<&'e Bytes> {
-        let report = event.event.report_id;
-        match self {
-            Scope::Device { id, following } => {
-                let follows_now = matches!(event.event.change, Change::Followed { .. })
-                    && event.actor.strip_prefix("device:").is_some_and(|actor| actor == id.to_string());
-                if follows_now {
-                    following.insert(report);
+        let by_device = |id: &Uuid| event.actor.strip_prefix("device:").is_some_and(|a| a == id.to_string());
+        match (self, &event.subject) {
+            (Scope::Device { id, following, .. }, Subject::Report { event: report, reporter }) => {
+                if matches!(report.change, Change::Followed { .. }) && by_device(id) {
+                    following.insert(report.report_id);
                 }
-                let in_scope = event.reporter == *id || following.contains(&report);
+                let in_scope = reporter == id || following.contains(&report.report_id);
                 in_scope.then_some(event.public_view.as_ref()).flatten()
             }
-            Scope::Ward(code) => {
-                let transferred_away =
-                    matches!(&event.event.change, Change::Transferred { from_ward, .. } if from_ward == code);
-                (event.event.ward_code == *code || transferred_away).then_some(&event.staff_view)
+            (Scope::Device { id, tracking, .. }, Subject::Dossier(dossier)) => {
+                if matches!(dossier.change, DossierChange::Tracked) && by_device(id) {
+                    tracking.insert(dossier.dossier_id);
+                }
+                tracking.contains(&dossier.dossier_id).then_some(event.public_view.as_ref()).flatten()
             }
-            Scope::City => Some(&event.staff_view),
-            Scope::Report { id, staff } if *id == report => {
+            (Scope::Ward(code), subject) => {
+                let transferred_away = matches!(subject, Subject::Report { event, .. }
+                    if matches!(&event.change, Change::Transferred { from_ward, .. } if from_ward == code));
+                (event.ward_code() == code || transferred_away).then_some(&event.staff_view)
+            }
+            (Scope::City, _) => Some(&event.staff_view),
+            (Scope::Report { id, staff }, Subject::Report { event: report, .. })
+                if *id == report.report_id =>
+            {
                 if *staff {
                     Some(&event.staff_view)
                 } else {
                     event.public_view.as_ref()
                 }
             }
-            Scope::Report { .. } => None,
+            (Scope::Report { .. }, _) => None,
         }
     }
 
     /// The scope as it stands after event `since`: a device already follows the reports it
     /// said "me too" about by then (later follows come with the events).
     pub(super) fn at(mut self, conn: &Connection, since: u64) -> rusqlite::Result<Scope> {
-        if let Scope::Device { id, following } = &mut self {
-            let mut query = conn.prepare(
+        if let Scope::Device { id, following, tracking } = &mut self {
+            let actor = format!("device:{id}");
+            let mut follows = conn.prepare(
                 "SELECT report_id FROM events WHERE kind = 'followed' AND actor = ?1 AND seq <= ?2",
             )?;
-            let rows = query.query_map(params![format!("device:{id}"), since as i64], |row| uuid(row, 0))?;
-            for report in rows {
+            for report in follows.query_map(params![actor, since as i64], |row| uuid(row, 0))? {
                 following.insert(report?);
+            }
+            let mut tracks = conn.prepare(
+                "SELECT dossier_id FROM events WHERE kind = 'tracked' AND actor = ?1 AND seq <= ?2",
+            )?;
+            for dossier in tracks.query_map(params![actor, since as i64], |row| uuid(row, 0))? {
+                tracking.insert(dossier?);
             }
         }
         Ok(self)
@@ -120,7 +134,8 @@ impl Scope {
         match self {
             Scope::Device { id, .. } => (
                 "e.report_id IN (SELECT id FROM reports WHERE device_id = ?3)
-                 OR e.report_id IN (SELECT report_id FROM followers WHERE device_id = ?3)",
+                 OR e.report_id IN (SELECT report_id FROM followers WHERE device_id = ?3)
+                 OR e.dossier_id IN (SELECT dossier_id FROM dossier_trackers WHERE device_id = ?3)",
                 Some(id.to_string()),
             ),
             Scope::Ward(code) => (

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_overdue.sql"),
     include_str!("migrations/0007_sync.sql"),
     include_str!("migrations/0008_open311.sql"),
+    include_str!("migrations/0009_dossiers.sql"),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

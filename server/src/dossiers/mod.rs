@@ -1,0 +1,296 @@
+//! Dossiers: a ward's one-stop desk registers them and moves them on; residents track them by
+//! code and secret. Every change is an event in the same sequence as the reports', so the
+//! live stream, sync and the SLA watcher carry dossiers as they carry reports.
+
+mod attempts;
+mod rows;
+
+use chrono::{DateTime, Utc};
+use phananh_shared::dossier::{
+    Catalogue, DossierActionRequest, DossierChange, DossierContact, DossierStatus, DossierView, NewDossier,
+    RegisteredDossier, TrackDossier, resumed_due,
+};
+use phananh_shared::sla::{WorkCalendar, to_local};
+use phananh_shared::validation::FieldError;
+use rand::RngExt;
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub use attempts::{Attempter, Attempts};
+pub(crate) use rows::event as event_row;
+use rows::{SecretHash, view};
+
+use crate::http::error::ApiError;
+use crate::staff::StaffMember;
+use crate::store::{Store, stamp};
+
+/// What a tracker hears for a wrong code and for a wrong secret alike: nothing tells a guesser
+/// which of the two was wrong.
+const NOT_FOUND: &str = "no dossier has this code and secret: check both against the desk's receipt";
+
+/// Registers `new` at `staff`'s ward desk, received `now`. The answer carries the secret to
+/// hand over with the code: the last four digits of the phone given, else a six-digit PIN.
+pub async fn register(
+    store: &Store,
+    staff: StaffMember,
+    new: NewDossier,
+    now: DateTime<Utc>,
+) -> Result<RegisteredDossier, ApiError> {
+    new.validate()?;
+    let procedure = Catalogue::shipped().get(new.procedure.trim()).ok_or_else(|| {
+        FieldError::invalid(
+            "procedure",
+            format!("{:?} is not in the procedure catalogue (GET /api/v1/procedures)", new.procedure),
+        )
+    })?;
+    let ward = staff
+        .ward_code
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("dossiers are registered at a ward's desk, by its staff"))?;
+    let due_at = procedure.due_at(WorkCalendar::vietnam(), now);
+    let (procedure, id) = (procedure.code.clone(), Uuid::now_v7());
+    let phone = given(new.phone);
+    let secret = match &phone {
+        Some(phone) => {
+            // Validated: at least 8 digits.
+            let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+            digits[digits.len() - 4..].iter().collect()
+        }
+        None => format!("{:06}", rand::rng().random_range(0..1_000_000)),
+    };
+    let contact =
+        DossierContact { applicant: new.applicant.trim().to_owned(), phone, email: given(new.email) };
+    let hash = secret_hash(id, &secret);
+    store
+        .write(move |tx| {
+            let code = next_code(tx, &ward, now)?;
+            tx.execute(
+                "INSERT INTO dossiers (id, code, procedure, ward_code, applicant, phone, email, secret_hash,
+                    status, received_at, received_by, due_at, last_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0)",
+                params![
+                    id.to_string(),
+                    code,
+                    procedure,
+                    ward,
+                    contact.applicant,
+                    contact.phone,
+                    contact.email,
+                    hash.0,
+                    DossierStatus::Received.code(),
+                    stamp(now),
+                    staff.id,
+                    stamp(due_at),
+                ],
+            )?;
+            let change = DossierChange::Received { status: DossierStatus::Received, procedure, due_at };
+            append_event(tx, id, &ward, now, &format!("staff:{}", staff.id), &change)?;
+            let dossier = view(tx, id, true)?.expect("just inserted");
+            Ok(RegisteredDossier { dossier, secret })
+        })
+        .await
+}
+
+/// Applies the desk's `request` to dossier `code`; the dossier as it is now, or `None` if
+/// there is no such dossier. Ward staff act on their own ward's dossiers only.
+pub async fn act(
+    store: &Store,
+    staff: StaffMember,
+    code: String,
+    request: DossierActionRequest,
+    now: DateTime<Utc>,
+) -> Result<Option<DossierView>, ApiError> {
+    request.validate()?;
+    store
+        .write(move |tx| {
+            let Some(current) = rows::current(tx, &code)? else { return Ok(None) };
+            if !staff.can_act_in(&current.ward) {
+                return Err(ApiError::forbidden(format!(
+                    "dossier {code} is at the desk of ward {}; you act for ward {}",
+                    current.ward,
+                    staff.ward_code.as_deref().unwrap_or("-")
+                )));
+            }
+            let status = current.status.apply(request.action()).map_err(ApiError::transition)?;
+            let (id, code) = (current.id.to_string(), status.code());
+            let set = |columns: &str, values: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<usize> {
+                let sql = format!("UPDATE dossiers SET status = ?1, {columns} WHERE id = ?2");
+                let mut all: Vec<&dyn rusqlite::ToSql> = vec![&code, &id];
+                all.extend_from_slice(values);
+                tx.execute(&sql, all.as_slice())
+            };
+            let change = match request {
+                DossierActionRequest::Start => {
+                    set("last_seq = last_seq", &[])?;
+                    DossierChange::ProcessingStarted { status }
+                }
+                DossierActionRequest::RequestDocuments { missing } => {
+                    let missing = missing.trim().to_owned();
+                    set("paused_at = ?3, missing = ?4", &[&stamp(now), &missing])?;
+                    DossierChange::DocumentsRequested { status, missing }
+                }
+                DossierActionRequest::DocumentsReceived => {
+                    let paused_at = current.paused_at.unwrap_or(now);
+                    let due_at = resumed_due(WorkCalendar::vietnam(), current.due_at, paused_at, now);
+                    set(
+                        "paused_at = NULL, missing = NULL, due_at = ?3, overdue_at = NULL",
+                        &[&stamp(due_at)],
+                    )?;
+                    DossierChange::DocumentsReceived { status, due_at }
+                }
+                DossierActionRequest::Complete { delivery, note } => {
+                    set("paused_at = NULL, finished_at = ?3", &[&stamp(now)])?;
+                    let note = note.map(|note| note.trim().to_owned()).filter(|note| !note.is_empty());
+                    DossierChange::Completed { status, delivery, note }
+                }
+                DossierActionRequest::Return { reason } => {
+                    set("paused_at = NULL, missing = NULL, finished_at = ?3", &[&stamp(now)])?;
+                    DossierChange::Returned { status, reason: reason.trim().to_owned() }
+                }
+            };
+            append_event(tx, current.id, &current.ward, now, &format!("staff:{}", staff.id), &change)?;
+            Ok(view(tx, current.id, true)?)
+        })
+        .await
+}
+
+/// `device` starts to track the dossier `request` names, if its secret is right; the
+/// dossier as a tracker sees it. Tracking again is no change. A wrong code and a wrong secret
+/// get the same 404.
+pub fn track(
+    tx: &Connection,
+    device: Uuid,
+    request: &TrackDossier,
+    now: DateTime<Utc>,
+) -> Result<DossierView, ApiError> {
+    request.validate()?;
+    let found = tx
+        .query_row(
+            "SELECT id, secret_hash, ward_code FROM dossiers WHERE code = ?1",
+            [request.code.trim()],
+            |row| Ok((rows::uuid(row, 0)?, SecretHash(row.get(1)?), row.get::<_, String>(2)?)),
+        )
+        .optional()?;
+    // An unknown code is checked against a made-up dossier, so both refusals take as long.
+    let (id, stored, ward) = found.unwrap_or((Uuid::nil(), SecretHash(Vec::new()), String::new()));
+    if !secret_hash(id, request.secret.trim()).matches(&stored) {
+        return Err(ApiError::not_found(NOT_FOUND));
+    }
+    let added = tx.execute(
+        "INSERT OR IGNORE INTO dossier_trackers (dossier_id, device_id, created_at) VALUES (?1, ?2, ?3)",
+        params![id.to_string(), device.to_string(), stamp(now)],
+    )?;
+    if added > 0 {
+        append_event(tx, id, &ward, now, &format!("device:{device}"), &DossierChange::Tracked)?;
+    }
+    Ok(view(tx, id, false)?.expect("found above"))
+}
+
+/// The dossiers `device` tracks, newest first, as a tracker sees them.
+pub async fn tracked(store: &Store, device: Uuid) -> Result<Vec<DossierView>, ApiError> {
+    store
+        .read(move |conn| {
+            let mut query = conn.prepare(
+                "SELECT d.id FROM dossier_trackers t JOIN dossiers d ON d.id = t.dossier_id
+                 WHERE t.device_id = ?1 ORDER BY d.received_at DESC",
+            )?;
+            let ids = query.query_map([device.to_string()], |row| rows::uuid(row, 0))?;
+            let mut views = Vec::new();
+            for id in ids {
+                views.extend(view(conn, id?, false)?);
+            }
+            Ok(views)
+        })
+        .await
+}
+
+/// The desk's list: the dossiers of `ward` (a ward officer's own; any for city staff), those
+/// still open first by due date, then the finished ones newest first, up to 500.
+pub async fn desk(
+    store: &Store,
+    staff: StaffMember,
+    ward: Option<String>,
+) -> Result<Vec<DossierView>, ApiError> {
+    let ward = match (ward, staff.ward_code.clone()) {
+        (Some(asked), Some(own)) if asked != own => {
+            return Err(ApiError::forbidden(format!("you are staff of ward {own}, not of ward {asked}")));
+        }
+        (asked, own) => asked.or(own),
+    };
+    store
+        .read(move |conn| {
+            let mut query = conn.prepare(
+                "SELECT id FROM dossiers WHERE ?1 IS NULL OR ward_code = ?1
+                 ORDER BY finished_at IS NOT NULL, CASE WHEN finished_at IS NULL THEN due_at END,
+                          finished_at DESC
+                 LIMIT 500",
+            )?;
+            let ids = query.query_map([ward], |row| rows::uuid(row, 0))?;
+            let mut views = Vec::new();
+            for id in ids {
+                views.extend(view(conn, id?, true)?);
+            }
+            Ok(views)
+        })
+        .await
+}
+
+/// Dossier `code` in the desk's view, for its ward's staff and the city's.
+pub async fn get(store: &Store, staff: StaffMember, code: String) -> Result<Option<DossierView>, ApiError> {
+    store
+        .read(move |conn| {
+            let Some(current) = rows::current(conn, &code)? else { return Ok(None) };
+            if !staff.can_act_in(&current.ward) {
+                return Err(ApiError::forbidden(format!(
+                    "dossier {code} is at the desk of ward {}",
+                    current.ward
+                )));
+            }
+            Ok(view(conn, current.id, true)?)
+        })
+        .await
+}
+
+/// A dossier's next code at `ward` on the local day of `now`: `<ward>-<yymmdd>-<serial>`.
+fn next_code(tx: &Connection, ward: &str, now: DateTime<Utc>) -> rusqlite::Result<String> {
+    let prefix = format!("{ward}-{}-", to_local(now).format("%y%m%d"));
+    let serial: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM dossiers WHERE code >= ?1 AND code < ?1 || ':'",
+        [&prefix],
+        |row| row.get(0),
+    )?;
+    Ok(format!("{prefix}{:04}", serial + 1))
+}
+
+/// The secret a tracker must give, kept as its SHA-256 salted with the dossier's id.
+fn secret_hash(id: Uuid, secret: &str) -> SecretHash {
+    let mut hash = Sha256::new();
+    hash.update(id.as_bytes());
+    hash.update(secret.as_bytes());
+    SecretHash(hash.finalize().to_vec())
+}
+
+fn given(value: Option<String>) -> Option<String> {
+    value.map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+}
+
+/// Appends a dossier's event and marks it the dossier's newest.
+pub(crate) fn append_event(
+    tx: &Connection,
+    dossier: Uuid,
+    ward_code: &str,
+    at: DateTime<Utc>,
+    actor: &str,
+    change: &DossierChange,
+) -> rusqlite::Result<u64> {
+    let data = serde_json::to_value(change).expect("a change serialises");
+    let kind = data["kind"].as_str().unwrap_or_default().to_owned();
+    tx.execute(
+        "INSERT INTO events (dossier_id, ward_code, kind, at, actor, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![dossier.to_string(), ward_code, kind, stamp(at), actor, data.to_string()],
+    )?;
+    let seq = tx.last_insert_rowid();
+    tx.execute("UPDATE dossiers SET last_seq = ?1 WHERE id = ?2", params![seq, dossier.to_string()])?;
+    Ok(seq as u64)
+}
