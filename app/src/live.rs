@@ -106,6 +106,8 @@ fn connect(inner: &Rc<Inner>) {
             }
             // The server closes the stream after this; the close handler reconnects.
             Ok(LiveMessage::Resume { seq }) => inner.since.set(inner.since.get().max(Some(seq))),
+            // Not a report's: only its place in the sequence matters here.
+            Ok(LiveMessage::Dossier(event)) => inner.since.set(inner.since.get().max(Some(event.seq))),
             Ok(LiveMessage::Event(_)) | Err(_) => {}
         }
     });

@@ -1,32 +1,32 @@
 //! The offline client's push: each operation applied at most once, in the same transaction
 //! as the record of its id and answer, so a push sent again gets the same answers.
 
-use chrono::{DateTime, Utc};
-use phananh_shared::sla::SlaPolicy;
+use phananh_shared::api::ReportView;
 use phananh_shared::sync::{Operation, OperationKind, OperationResult, Outcome, PushRequest, PushResponse};
-use phananh_shared::wards::WardIndex;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::dossiers::{self, Attempter};
+use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::reports::{self, Reader};
-use crate::store::{Store, stamp};
+use crate::store::stamp;
 
-/// Applies `request`'s operations for `device`, in order, one transaction each.
+/// Applies `request`'s operations for `device`, in order, one transaction each. Tracking a
+/// dossier counts against `attempters`' budget, as on its own route; once that is spent the
+/// push is refused with a 429 and its remaining operations wait for the client's retry.
 pub async fn push(
-    store: &Store,
-    wards: &WardIndex,
-    policy: &SlaPolicy,
+    state: &AppState,
     device: Uuid,
+    attempters: [Attempter; 2],
     request: PushRequest,
-    now: DateTime<Utc>,
 ) -> Result<PushResponse, ApiError> {
     request.validate()?;
     let mut results = Vec::with_capacity(request.operations.len());
     for operation in request.operations {
         let id = operation.id;
-        let outcome = apply(store, wards, policy, device, operation, now).await?;
+        let outcome = apply(state, device, attempters, operation).await?;
         results.push(OperationResult { id, outcome });
     }
     Ok(PushResponse { results })
@@ -35,60 +35,67 @@ pub async fn push(
 /// Applies one operation, or answers as it was answered before. A refusal the client could
 /// act on is recorded like an acceptance; a failure of ours is not, so a retry may succeed.
 async fn apply(
-    store: &Store,
-    wards: &WardIndex,
-    policy: &SlaPolicy,
+    state: &AppState,
     device: Uuid,
+    attempters: [Attempter; 2],
     operation: Operation,
-    now: DateTime<Utc>,
 ) -> Result<Outcome, ApiError> {
     let Operation { id, change } = operation;
+    let now = state.clock.now();
     let hash = Sha256::digest(serde_json::to_vec(&change).expect("an operation serialises")).to_vec();
     // Filing's checks and routing need no database.
     let filing = match &change {
         OperationKind::CreateReport { report } => {
-            Some(reports::prepare_filing(wards, policy, device, report.clone(), now))
+            Some(reports::prepare_filing(&state.wards, &state.policy, device, report.clone(), now))
         }
         _ => None,
     };
-    let policy = *policy;
-    store
+    let (policy, attempts) = (state.policy, state.dossier_attempts.clone());
+    state
+        .store
         .write(move |tx| {
             if let Some(answer) = answered(tx, id, device, &hash)? {
                 return Ok(answer);
             }
-            let report_id = change.report_id();
+            let subject = change.subject();
             tx.execute_batch("SAVEPOINT operation")?;
             let applied = match (change, filing) {
-                (OperationKind::CreateReport { .. }, Some(filing)) => {
-                    filing.and_then(|filing| reports::record_filing(tx, filing)).map(|(_, view)| Some(view))
-                }
+                (OperationKind::CreateReport { .. }, Some(filing)) => filing
+                    .and_then(|filing| reports::record_filing(tx, filing))
+                    .map(|(_, view)| Some(accepted(view))),
                 (OperationKind::CreateReport { .. }, None) => {
                     unreachable!("a filing is prepared for every report")
                 }
                 (OperationKind::Comment { report_id, comment }, _) => {
-                    reports::comment(tx, device, report_id, comment, now)
+                    reports::comment(tx, device, report_id, comment, now).map(|view| view.map(accepted))
                 }
                 (OperationKind::Rate { report_id, rating }, _) => {
-                    reports::rate(tx, &policy, device, report_id, rating, now)
+                    reports::rate(tx, &policy, device, report_id, rating, now).map(|view| view.map(accepted))
                 }
                 (OperationKind::Cancel { report_id, cancel }, _) => {
-                    reports::cancel(tx, device, report_id, cancel, now)
+                    reports::cancel(tx, device, report_id, cancel, now).map(|view| view.map(accepted))
                 }
                 (OperationKind::Follow { report_id }, _) => reports::follow(tx, report_id, device, now)
                     .and_then(|followed| match followed {
-                        Some(_) => Ok(reports::view(tx, report_id, &Reader::Device(device))?),
+                        Some(_) => Ok(reports::view(tx, report_id, &Reader::Device(device))?.map(accepted)),
                         None => Ok(None),
                     }),
+                (OperationKind::TrackDossier { track }, _) => {
+                    // Bad input is not a guess; a spent budget is not an answer to keep.
+                    track.validate()?;
+                    attempts.take(&attempters)?;
+                    dossiers::track(tx, device, &track, now)
+                        .map(|dossier| Some(Outcome::Tracked { dossier: Box::new(dossier) }))
+                }
             };
             let outcome = match applied {
-                Ok(Some(report)) => {
+                Ok(Some(outcome)) => {
                     tx.execute_batch("RELEASE operation")?;
-                    Outcome::Accepted { report: Box::new(report) }
+                    outcome
                 }
                 Ok(None) => {
                     tx.execute_batch("ROLLBACK TO operation; RELEASE operation")?;
-                    refusal(&ApiError::not_found(format!("no report {report_id}")).on("report_id"))
+                    refusal(&ApiError::not_found(format!("no report {subject}")).on("report_id"))
                 }
                 Err(error) if error.is_client_error() => {
                     tx.execute_batch("ROLLBACK TO operation; RELEASE operation")?;
@@ -110,6 +117,10 @@ async fn apply(
             Ok(outcome)
         })
         .await
+}
+
+fn accepted(report: ReportView) -> Outcome {
+    Outcome::Accepted { report: Box::new(report) }
 }
 
 /// The answer already given to operation `id`: the same one if `device` sends the same

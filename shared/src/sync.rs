@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::{CancelRequest, CommentRequest, Event, RatingRequest, ReportView, WardRef};
-use crate::dossier::DossierEvent;
+use crate::dossier::{DossierEvent, DossierView, TrackDossier};
 use crate::report::NewReport;
 use crate::validation::FieldError;
 
@@ -51,22 +51,41 @@ pub struct Operation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum OperationKind {
-    CreateReport { report: NewReport },
-    Comment { report_id: Uuid, comment: CommentRequest },
-    Rate { report_id: Uuid, rating: RatingRequest },
-    Follow { report_id: Uuid },
-    Cancel { report_id: Uuid, cancel: CancelRequest },
+    CreateReport {
+        report: NewReport,
+    },
+    Comment {
+        report_id: Uuid,
+        comment: CommentRequest,
+    },
+    Rate {
+        report_id: Uuid,
+        rating: RatingRequest,
+    },
+    Follow {
+        report_id: Uuid,
+    },
+    Cancel {
+        report_id: Uuid,
+        cancel: CancelRequest,
+    },
+    /// Start to track a dossier by its code and the secret from the desk's receipt.
+    TrackDossier {
+        track: TrackDossier,
+    },
 }
 
 impl OperationKind {
-    /// The report the operation is about.
-    pub fn report_id(&self) -> Uuid {
+    /// What the operation is about, as the device keys its outbox: the report's id, or
+    /// `dossier:<code>`.
+    pub fn subject(&self) -> String {
         match self {
-            OperationKind::CreateReport { report } => report.id,
+            OperationKind::CreateReport { report } => report.id.to_string(),
             OperationKind::Comment { report_id, .. }
             | OperationKind::Rate { report_id, .. }
             | OperationKind::Follow { report_id }
-            | OperationKind::Cancel { report_id, .. } => *report_id,
+            | OperationKind::Cancel { report_id, .. } => report_id.to_string(),
+            OperationKind::TrackDossier { track } => format!("dossier:{}", track.code.trim()),
         }
     }
 }
@@ -89,6 +108,8 @@ pub struct OperationResult {
 pub enum Outcome {
     /// Applied: the report as the server now has it (ward, deadlines, status, sequence).
     Accepted { report: Box<ReportView> },
+    /// The dossier's code and secret matched: the dossier as its tracker sees it.
+    Tracked { dossier: Box<DossierView> },
     /// Not applied, for a reason the resident can read; sending it again changes nothing.
     Refused { code: String, message: String, field: Option<String> },
 }

@@ -4,7 +4,7 @@
 
 use phananh_shared::api::LiveMessage;
 use phananh_shared::dossier::{DossierChange, DossierEvent, DossierStatus};
-use phananh_tests::{LiveClient, NO_RATE_LIMITS, ResidentDevice, StaffClient, TestServer};
+use phananh_tests::{LiveClient, NO_RATE_LIMITS, ResidentDevice, StaffClient, TestDevice, TestServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -264,4 +264,61 @@ fn a_tracker_that_was_away_gets_every_change_after_it_comes_back_and_nobody_else
 
     let nothing: Value = stranger.get("/api/v1/sync/pull?cursor=0").json().unwrap();
     assert_eq!(nothing["dossier_events"], json!([]), "a device that did not track it hears nothing");
+}
+
+#[test]
+fn a_device_tracks_a_dossier_through_sync_and_keeps_reading_it_with_the_server_gone() {
+    let mut args = NO_RATE_LIMITS.to_vec();
+    args.extend(["--track-burst", "3", "--track-rate-per-hour", "1"]);
+    let desk = desk(&args);
+    let registered = desk.register("ho-tich-ket-hon", Some("0904 111 222"));
+    let code = registered["dossier"]["code"].as_str().unwrap().to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let device = TestDevice::open(&desk.server.url(""));
+
+    runtime.block_on(device.track_dossier(code.clone(), "0000".into())).unwrap();
+    runtime.block_on(device.track_dossier(code.clone(), "1222".into())).unwrap();
+    runtime.block_on(device.sync_once()).unwrap();
+    let dossiers = runtime.block_on(device.dossiers()).unwrap();
+    assert_eq!(dossiers.len(), 1);
+    assert_eq!((dossiers[0].code.as_str(), dossiers[0].status), (code.as_str(), DossierStatus::Received));
+    let status = runtime.block_on(device.status()).unwrap();
+    assert_eq!(status.waiting, 0);
+    assert_eq!(status.refused.len(), 1, "the wrong secret stays visible with its reason");
+    assert_eq!(status.refused[0].code, "not_found");
+
+    desk.acted(&code, json!({ "action": "start" }));
+    desk.acted(
+        &code,
+        json!({ "action": "request_documents", "missing": "Giấy xác nhận tình trạng hôn nhân" }),
+    );
+    runtime.block_on(device.sync_once()).unwrap();
+
+    // The third attempt of a burst of three goes; the fourth waits in the outbox.
+    runtime.block_on(device.track_dossier(code.clone(), "1222".into())).unwrap();
+    runtime.block_on(device.sync_once()).unwrap();
+    runtime.block_on(device.track_dossier(code.clone(), "1222".into())).unwrap();
+    assert!(runtime.block_on(device.sync_once()).is_err(), "the budget is spent: the push is refused");
+    assert_eq!(runtime.block_on(device.status()).unwrap().waiting, 1, "not lost: waiting to be sent again");
+
+    desk.server.kill();
+    let offline = runtime.block_on(device.dossiers()).unwrap();
+    assert_eq!(offline.len(), 1);
+    let dossier = &offline[0];
+    assert_eq!(dossier.status, DossierStatus::NeedsDocuments);
+    assert_eq!(dossier.missing.as_deref(), Some("Giấy xác nhận tình trạng hôn nhân"));
+    assert_eq!(
+        dossier.due_at.to_rfc3339(),
+        registered["dossier"]["due_at"].as_str().unwrap().replace('Z', "+00:00")
+    );
+    let kinds: Vec<String> = dossier
+        .history
+        .iter()
+        .map(|event| serde_json::to_value(&event.change).unwrap()["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["received", "processing_started", "documents_requested"],
+        "no tracking in the resident's history"
+    );
 }

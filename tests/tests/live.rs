@@ -260,6 +260,7 @@ fn a_subscriber_too_slow_to_keep_up_is_told_to_resume_and_holds_up_nobody() {
                     LiveMessage::Event(event) => seqs.push(event.seq),
                     LiveMessage::CaughtUp { .. } => {}
                     LiveMessage::Resume { seq } => panic!("the brisk subscriber was told to resume at {seq}"),
+                    LiveMessage::Dossier(event) => panic!("no dossier was registered: {event:?}"),
                 }
             }
             seqs
@@ -285,6 +286,7 @@ fn a_subscriber_too_slow_to_keep_up_is_told_to_resume_and_holds_up_nobody() {
             LiveMessage::Event(event) => got.push(event.seq),
             LiveMessage::CaughtUp { .. } => {}
             LiveMessage::Resume { seq } => break seq,
+            LiveMessage::Dossier(event) => panic!("no dossier was registered: {event:?}"),
         }
     };
     assert!(got.len() < 801, "the slow subscriber was never told to resume");

@@ -228,6 +228,8 @@ impl HttpBackend {
                 pending.refused = Some(message);
                 let _ = self.replace(pending);
             }
+            // This outbox holds only new reports; tracking a dossier has its own request.
+            Outcome::Tracked { .. } => {}
         }
     }
 

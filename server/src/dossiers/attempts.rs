@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -20,9 +21,10 @@ pub enum Attempter {
     Address(IpAddr),
 }
 
-/// The tracking attempts' buckets.
+/// The tracking attempts' buckets (a handle: clones share them).
+#[derive(Clone)]
 pub struct Attempts {
-    limiter: DefaultKeyedRateLimiter<Attempter>,
+    limiter: Arc<DefaultKeyedRateLimiter<Attempter>>,
 }
 
 impl Attempts {
@@ -32,7 +34,7 @@ impl Attempts {
         let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
             .expect("a period of at least 1 ns")
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
-        Attempts { limiter: RateLimiter::keyed(quota) }
+        Attempts { limiter: Arc::new(RateLimiter::keyed(quota)) }
     }
 
     /// Counts one attempt against each of `attempters`; a 429 if any has used its budget.

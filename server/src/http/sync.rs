@@ -1,17 +1,20 @@
 //! `POST /api/v1/sync/push` and `GET /api/v1/sync/pull`: the offline-first client's sync.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use phananh_shared::sync::{PullResponse, PushRequest, PushResponse};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Device;
 use super::error::ApiError;
+use super::limits::network;
 use super::params;
+use crate::dossiers::Attempter;
 use crate::{live, sync};
 
 /// The most events one pull returns, and how many when the client does not say.
@@ -20,13 +23,13 @@ const PULL_DEFAULT: u32 = 500;
 
 pub async fn push(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Device(device): Device,
     body: Result<Json<PushRequest>, JsonRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     let Json(request) = body?;
-    let pushed =
-        sync::push(&state.store, &state.wards, &state.policy, device, request, state.clock.now()).await?;
-    Ok(Json(pushed))
+    let attempters = [Attempter::Device(device), Attempter::Address(network(peer))];
+    Ok(Json(sync::push(&state, device, attempters, request).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::api::{Event, ReportView, WardRef};
+use crate::dossier::{DossierEvent, DossierView};
 use crate::sync::{Operation, OperationKind, Outcome, QueuedReport};
 
 use super::{ClientError, LocalReport, Refusal};
@@ -17,6 +18,7 @@ use super::{ClientError, LocalReport, Refusal};
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Operations waiting for the server's answer, in the order the resident made them.
+-- `report_id` is what the operation is about: a report's id, or `dossier:<code>`.
 CREATE TABLE IF NOT EXISTS outbox (
     position  INTEGER PRIMARY KEY AUTOINCREMENT,
     id        TEXT NOT NULL UNIQUE,
@@ -54,6 +56,13 @@ CREATE TABLE IF NOT EXISTS refused (
 CREATE TABLE IF NOT EXISTS timelines (
     report_id TEXT PRIMARY KEY,
     events    TEXT NOT NULL          -- JSON [Event]
+);
+-- The dossiers the resident tracks, as the server showed them and as the events pulled
+-- since have moved them: read offline, history and due date included.
+CREATE TABLE IF NOT EXISTS dossiers (
+    id        TEXT PRIMARY KEY,
+    tracked_at TEXT NOT NULL,
+    view      TEXT NOT NULL          -- JSON DossierView
 );
 ";
 
@@ -95,14 +104,14 @@ impl Local {
             "INSERT INTO outbox (id, report_id, operation) VALUES (?1, ?2, ?3)",
             params![
                 operation.id.to_string(),
-                operation.change.report_id().to_string(),
+                operation.change.subject(),
                 serde_json::to_string(operation).expect("an operation serialises")
             ],
         )?;
         for (position, bytes) in photos.iter().enumerate() {
             tx.execute(
                 "INSERT INTO photos (report_id, position, bytes) VALUES (?1, ?2, ?3)",
-                params![operation.change.report_id().to_string(), position as i64, bytes],
+                params![operation.change.subject(), position as i64, bytes],
             )?;
         }
         if let Some((id, ward)) = new_report {
@@ -136,7 +145,7 @@ impl Local {
         position: i64,
         sent: Result<Uuid, Refusal>,
     ) -> Result<(), ClientError> {
-        let report = operation.change.report_id().to_string();
+        let report = operation.change.subject();
         let tx = self.conn.transaction()?;
         let server_id = sent.as_ref().map_or(String::new(), Uuid::to_string);
         tx.execute(
@@ -200,13 +209,14 @@ impl Local {
         let tx = self.conn.transaction()?;
         match outcome {
             Outcome::Accepted { report } => store_view(&tx, report)?,
+            Outcome::Tracked { dossier } => store_dossier(&tx, dossier)?,
             Outcome::Refused { code, message, field } => {
                 tx.execute(
                     "INSERT OR REPLACE INTO refused (id, report_id, operation, code, message, field)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
                         operation.id.to_string(),
-                        operation.change.report_id().to_string(),
+                        operation.change.subject(),
                         serde_json::to_string(operation).expect("an operation serialises"),
                         code,
                         message,
@@ -326,6 +336,31 @@ impl Local {
         Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
     }
 
+    /// The dossiers the device tracks, newest tracked first.
+    pub fn dossiers(&self) -> Result<Vec<DossierView>, ClientError> {
+        let mut query = self.conn.prepare("SELECT view FROM dossiers ORDER BY tracked_at DESC, id")?;
+        let rows = query.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|text| Ok(serde_json::from_str(&text?)?)).collect()
+    }
+
+    /// Moves a tracked dossier's cached view on by `event`; whether it changed it.
+    pub fn apply_dossier_event(&self, event: &DossierEvent) -> Result<bool, ClientError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT view FROM dossiers WHERE id = ?1", [event.dossier_id.to_string()], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(text) = text else { return Ok(false) };
+        let mut view: DossierView = serde_json::from_str(&text)?;
+        if event.seq <= view.last_seq {
+            return Ok(false);
+        }
+        view.apply(event);
+        store_dossier(&self.conn, &view)?;
+        Ok(true)
+    }
+
     /// Refused operations, with their reasons.
     pub fn refused(&self) -> Result<Vec<Refusal>, ClientError> {
         let mut query = self.conn.prepare("SELECT code, message, field FROM refused ORDER BY rowid")?;
@@ -334,6 +369,21 @@ impl Local {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Caches a tracked dossier's `view` unless a newer one is there already.
+fn store_dossier(conn: &Connection, view: &DossierView) -> Result<(), ClientError> {
+    conn.execute(
+        "INSERT INTO dossiers (id, tracked_at, view) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET view = excluded.view
+         WHERE json_extract(dossiers.view, '$.last_seq') <= json_extract(excluded.view, '$.last_seq')",
+        params![
+            view.id.to_string(),
+            Utc::now().to_rfc3339(),
+            serde_json::to_string(view).expect("serialises")
+        ],
+    )?;
+    Ok(())
 }
 
 /// Caches `view` unless a newer one (by its sequence number) is there already: answers and

@@ -24,6 +24,7 @@ use uuid::Uuid;
 pub use crate::device::{Refusal, SyncStatus};
 
 use crate::api::{CancelRequest, CommentRequest, Event, NewDevice, RatingRequest, ReportView, WardRef};
+use crate::dossier::{DossierView, TrackDossier};
 use crate::report::{MAX_PHOTO_BYTES, MAX_PHOTOS, NewReport};
 use crate::sync::{MAX_BATCH, Operation, OperationKind, QueuedReport};
 use crate::validation::FieldError;
@@ -191,6 +192,21 @@ impl Engine {
         cancel.validate()?;
         let operation = Operation { id: Uuid::now_v7(), change: OperationKind::Cancel { report_id, cancel } };
         self.queue(operation, None, &[]).await
+    }
+
+    /// Starts to track the dossier with `code`, given the `secret` from the desk's receipt:
+    /// queued like every operation; once the server has matched them, the dossier is in
+    /// [`Engine::dossiers`], and a wrong code or secret is in the refusals.
+    pub async fn track_dossier(&self, code: String, secret: String) -> Result<(), ClientError> {
+        let track = TrackDossier { code: code.trim().to_owned(), secret: secret.trim().to_owned() };
+        track.validate()?;
+        let operation = Operation { id: Uuid::now_v7(), change: OperationKind::TrackDossier { track } };
+        self.queue(operation, None, &[]).await
+    }
+
+    /// The dossiers the device tracks, as last synced: readable offline.
+    pub async fn dossiers(&self) -> Result<Vec<DossierView>, ClientError> {
+        self.local.lock().await.dossiers()
     }
 
     async fn queue(
@@ -361,6 +377,9 @@ impl Engine {
                 let view = self.remote.report(&token, id).await?;
                 self.local.lock().await.store_view(&view)?;
                 changed = true;
+            }
+            for event in &page.dossier_events {
+                changed |= self.local.lock().await.apply_dossier_event(event)?;
             }
             cursor = page.next_cursor;
             self.local.lock().await.set_meta(CURSOR, &cursor.to_string())?;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::api::{DeviceCreated, Event, NewDevice, ReportView, Uploaded};
+use crate::api::{DeviceCreated, Event, LiveMessage, NewDevice, ReportView, Uploaded};
 use crate::sync::{Operation, PullResponse, PushRequest, PushResponse};
 
 use super::ClientError;
@@ -79,8 +79,8 @@ impl Remote {
         };
         while let Some(Ok(message)) = stream.next().await {
             if let Message::Text(text) = message
-                && serde_json::from_str::<crate::api::LiveMessage>(&text)
-                    .is_ok_and(|m| matches!(m, crate::api::LiveMessage::Event(_)))
+                && serde_json::from_str::<LiveMessage>(&text)
+                    .is_ok_and(|m| matches!(m, LiveMessage::Event(_) | LiveMessage::Dossier(_)))
             {
                 return;
             }
