@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::WardRef;
+use crate::dossier::DossierStatus;
 use crate::status::Status;
 
 /// `GET /api/v1/dashboard`: figures for the city (city staff) or one ward.
@@ -133,4 +134,69 @@ impl PublicWardFigures {
             ratings: f.ratings,
         }
     }
+}
+
+/// `GET /api/v1/dashboard/dossiers`: the desks' processing times against the law, for the
+/// city (city staff) or one ward.
+///
+/// Definitions:
+/// - A dossier counts in the period it was received in (Hà Nội dates, both ends included).
+/// - Finished: done, or returned with a reason (an answer either way). On time: finished by
+///   its due date, which moves later by each wait for documents.
+/// - Due: finished, or still open and late now. On-time % is on time over due.
+/// - Late now: open, its clock running and its due date passed; or waiting for documents
+///   after having become late (the wait stops the clock, it does not undo the lateness).
+///   How late is in working hours, to now or to the start of the wait.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DossierDashboard {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub now: DateTime<Utc>,
+    pub total: DossierFigures,
+    /// The wards with dossiers to count, by ward code.
+    pub wards: Vec<WardDossierFigures>,
+    /// The procedures with dossiers to count, in the catalogue's order.
+    pub procedures: Vec<ProcedureDossierFigures>,
+    /// Open dossiers late now, the latest first.
+    pub overdue: Vec<OverdueDossier>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DossierFigures {
+    pub received: u64,
+    pub finished: u64,
+    pub due: u64,
+    pub on_time: u64,
+    pub on_time_pct: Option<f64>,
+    /// Open now, whenever received.
+    pub open: u64,
+    pub waiting_for_documents: u64,
+    pub overdue_now: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WardDossierFigures {
+    pub ward: WardRef,
+    #[serde(flatten)]
+    pub figures: DossierFigures,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcedureDossierFigures {
+    pub procedure: String,
+    pub name_vi: String,
+    pub name_en: String,
+    #[serde(flatten)]
+    pub figures: DossierFigures,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverdueDossier {
+    pub code: String,
+    pub procedure: String,
+    pub ward: WardRef,
+    pub status: DossierStatus,
+    pub due_at: DateTime<Utc>,
+    /// Working hours past the due date, one decimal.
+    pub late_hours: f64,
 }

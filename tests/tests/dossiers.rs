@@ -322,3 +322,29 @@ fn a_device_tracks_a_dossier_through_sync_and_keeps_reading_it_with_the_server_g
         "no tracking in the resident's history"
     );
 }
+
+#[test]
+fn the_dossier_dashboard_counts_each_desk_for_the_city_and_only_its_own_for_a_ward() {
+    let desk = desk(&["--manual-clock", "2026-03-12T10:00:00+07:00"]);
+    let code =
+        desk.register("cu-tru-tam-tru", Some("0900000003"))["dossier"]["code"].as_str().unwrap().to_owned();
+    desk.register("ho-chieu", Some("0900000004"));
+    desk.acted(&code, json!({ "action": "complete", "delivery": "sent" }));
+    let other = StaffClient::create(&desk.server, desk._data.path(), "badinh", "ward", Some("00004"));
+
+    let city: Value =
+        desk.city.get("/api/v1/dashboard/dossiers?from=2026-03-01&to=2026-03-31").json().unwrap();
+    assert_eq!((city["total"]["received"].as_u64(), city["total"]["on_time"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(city["total"]["on_time_pct"], 100.0, "one finished, on time; the other not due yet");
+    assert_eq!(city["wards"].as_array().unwrap().len(), 1, "only the desks with dossiers");
+    assert_eq!(city["wards"][0]["ward"]["code"], "00070");
+    let procedures: Vec<&str> =
+        city["procedures"].as_array().unwrap().iter().map(|p| p["procedure"].as_str().unwrap()).collect();
+    assert_eq!(procedures, ["cu-tru-tam-tru", "ho-chieu"]);
+
+    let own: Value = other.get("/api/v1/dashboard/dossiers").json().unwrap();
+    assert_eq!(own["total"]["received"], 0, "Ba Đình's desk sees Ba Đình's figures");
+    assert_eq!(other.get("/api/v1/dashboard/dossiers?ward=00070").status(), StatusCode::FORBIDDEN);
+    let public = reqwest::blocking::get(desk.server.url("/api/v1/dashboard/dossiers")).unwrap();
+    assert_eq!(public.status(), StatusCode::UNAUTHORIZED);
+}

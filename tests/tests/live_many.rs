@@ -245,6 +245,7 @@ async fn subscribe(
                     cursor = seq;
                     break;
                 }
+                LiveMessage::Dossier(event) => panic!("{scope}: no dossier was registered: {event:?}"),
             }
             if newest.is_none() && rng.random_range(0..25) == 0 {
                 break;

@@ -254,7 +254,7 @@ fn open_spells(report: &ReportFacts) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>
     spells
 }
 
-fn hours(time: TimeDelta) -> f64 {
+pub(super) fn hours(time: TimeDelta) -> f64 {
     one_decimal(time.num_seconds() as f64 / 3600.0)
 }
 
@@ -262,7 +262,7 @@ fn one_decimal(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
 
-fn percent(part: u64, whole: u64) -> Option<f64> {
+pub(super) fn percent(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| one_decimal(100.0 * part as f64 / whole as f64))
 }
 

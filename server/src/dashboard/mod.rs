@@ -1,6 +1,8 @@
 //! The city dashboard and the public transparency figures: the facts are read from the
-//! database in three queries, and [`figures`] does the arithmetic.
+//! database in three queries, and [`figures`] does the arithmetic. The desks' dossiers have
+//! figures of their own, in [`dossiers`].
 
+pub mod dossiers;
 mod figures;
 
 use std::collections::HashMap;

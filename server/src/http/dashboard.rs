@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeDelta};
 use phananh_shared::api::WardRef;
-use phananh_shared::dashboard::{Dashboard, Figures, Transparency};
+use phananh_shared::dashboard::{Dashboard, DossierDashboard, Figures, Transparency};
 use phananh_shared::sla::to_local;
 use phananh_shared::validation::FieldError;
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,7 @@ use super::auth::Staff;
 use super::error::ApiError;
 use super::params;
 use crate::dashboard::{self, Period};
+use crate::staff::StaffMember;
 
 /// The longest period one dashboard covers, and the default: the last 30 days.
 const LONGEST_PERIOD_DAYS: i64 = 366;
@@ -53,7 +54,42 @@ pub async fn dashboard(
         Some(format) => params::choice("format", format)?,
         None => Format::Json,
     };
-    let asked = query.ward.as_deref().map(str::trim).filter(|w| !w.is_empty());
+    let (wards, one_ward) = seen_wards(&state, &staff, query.ward.as_deref())?;
+    let dashboard = dashboard::dashboard(&state.store, wards, one_ward, period).await?;
+    Ok(match format {
+        Format::Json => Json(dashboard).into_response(),
+        Format::Csv => csv(&dashboard)?,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DossierQuery {
+    from: Option<String>,
+    to: Option<String>,
+    ward: Option<String>,
+}
+
+/// `GET /api/v1/dashboard/dossiers?from=&to=&ward=`: the desks' dossiers against their
+/// statutory limits, per ward and per procedure, and those late now; seen as the dashboard.
+pub async fn dossiers(
+    State(state): State<Arc<AppState>>,
+    Staff(staff): Staff,
+    query: Result<Query<DossierQuery>, QueryRejection>,
+) -> Result<Json<DossierDashboard>, ApiError> {
+    let Query(query) = query?;
+    let period = period(&state, query.from.as_deref(), query.to.as_deref())?;
+    let (wards, one_ward) = seen_wards(&state, &staff, query.ward.as_deref())?;
+    Ok(Json(dashboard::dossiers::dashboard(&state.store, wards, one_ward, period).await?))
+}
+
+/// The wards a dashboard covers, and whether it is of one ward: a ward officer's own (they
+/// may not ask for another); for city staff the one they ask for, else every ward.
+fn seen_wards(
+    state: &AppState,
+    staff: &StaffMember,
+    asked: Option<&str>,
+) -> Result<(Vec<WardRef>, bool), ApiError> {
+    let asked = asked.map(str::trim).filter(|w| !w.is_empty());
     let ward = match (&staff.ward_code, asked) {
         (Some(own), Some(asked)) if own != asked => {
             return Err(ApiError::forbidden(format!("you are staff of ward {own}, not of ward {asked}")));
@@ -61,14 +97,9 @@ pub async fn dashboard(
         (Some(own), _) => Some(own.as_str()),
         (None, asked) => asked,
     };
-    let wards = match ward {
-        Some(code) => vec![ward_ref(&state, code)?],
-        None => state.wards.wards().iter().map(WardRef::from).collect(),
-    };
-    let dashboard = dashboard::dashboard(&state.store, wards, ward.is_some(), period).await?;
-    Ok(match format {
-        Format::Json => Json(dashboard).into_response(),
-        Format::Csv => csv(&dashboard)?,
+    Ok(match ward {
+        Some(code) => (vec![ward_ref(state, code)?], true),
+        None => (state.wards.wards().iter().map(WardRef::from).collect(), false),
     })
 }
 

@@ -178,6 +178,7 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311A
         .route("/api/v1/sync/push", post(sync::push).layer(DefaultBodyLimit::max(limits::PUSH_BODY_LIMIT)))
         .route("/api/v1/sync/pull", get(sync::pull))
         .route("/api/v1/dashboard", get(dashboard::dashboard))
+        .route("/api/v1/dashboard/dossiers", get(dashboard::dossiers))
         .route("/api/v1/transparency", get(dashboard::transparency))
         .nest("/open311/v2", open311::routes(open311.clone()))
         .fallback(web_app::serve)
