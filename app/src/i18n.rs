@@ -4,6 +4,7 @@
 //! one file and no key can point at a missing translation.
 
 use leptos::prelude::*;
+use phananh_shared::dossier::{Catalogue, DossierStatus};
 use phananh_shared::report::{Category, Priority};
 use phananh_shared::status::Status;
 
@@ -106,4 +107,25 @@ pub fn LangSwitch() -> impl IntoView {
             {move || if lang.get() == Lang::Vi { "English" } else { "Tiếng Việt" }}
         </button>
     }
+}
+
+pub fn dossier_status(lang: Lang, status: DossierStatus) -> &'static str {
+    match status {
+        DossierStatus::Received => lang.pick("Đã tiếp nhận", "Received"),
+        DossierStatus::Processing => lang.pick("Đang giải quyết", "Processing"),
+        DossierStatus::NeedsDocuments => lang.pick("Cần bổ sung giấy tờ", "Needs more documents"),
+        DossierStatus::Done => lang.pick("Đã có kết quả", "Result ready"),
+        DossierStatus::Returned => lang.pick("Trả lại", "Returned"),
+    }
+}
+
+/// A procedure's name in `lang`, from the catalogue; its code if it is not there.
+pub fn procedure(lang: Lang, code: &str) -> String {
+    Catalogue::shipped().get(code).map_or_else(
+        || code.to_owned(),
+        |procedure| match lang {
+            Lang::Vi => procedure.name_vi.clone(),
+            Lang::En => procedure.name_en.clone(),
+        },
+    )
 }

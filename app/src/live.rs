@@ -8,12 +8,19 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use phananh_shared::api::{Event, LiveMessage};
+use phananh_shared::dossier::DossierEvent;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{MessageEvent, WebSocket};
 
 /// How long to wait before reconnecting, growing to the last value while the server stays away.
 const RETRY_MS: [i32; 5] = [500, 1_000, 2_000, 5_000, 10_000];
+
+/// An event of the stream: a report's or a dossier's.
+pub enum Heard {
+    Report(Event),
+    Dossier(DossierEvent),
+}
 
 /// An open subscription; dropping it closes the stream for good.
 pub struct Live {
@@ -29,7 +36,7 @@ struct Inner {
     socket: RefCell<Option<WebSocket>>,
     /// The handlers of the current socket, dropped with it when the next one replaces it.
     handlers: RefCell<Option<Handlers>>,
-    on_event: Box<dyn Fn(Event)>,
+    on_heard: Box<dyn Fn(Heard)>,
     on_connected: Box<dyn Fn(bool)>,
 }
 
@@ -39,14 +46,31 @@ struct Handlers {
 }
 
 impl Live {
-    /// Subscribes to `scope` from after `since`, or (`None`) to what happens from now on.
-    /// `on_event` gets each event once, in order; `on_connected` hears when the stream is up
-    /// (caught up: a screen that loads its state itself reloads then) or down.
+    /// Subscribes to the reports' events of `scope` from after `since`, or (`None`) to what
+    /// happens from now on. `on_event` gets each event once, in order; `on_connected` hears
+    /// when the stream is up (caught up: a screen that loads its state itself reloads then)
+    /// or down.
     pub fn subscribe(
         scope: &str,
         token: Option<&str>,
         since: Option<u64>,
         on_event: impl Fn(Event) + 'static,
+        on_connected: impl Fn(bool) + 'static,
+    ) -> Live {
+        let on_heard = move |heard| {
+            if let Heard::Report(event) = heard {
+                on_event(event);
+            }
+        };
+        Live::subscribe_all(scope, token, since, on_heard, on_connected)
+    }
+
+    /// As [`Live::subscribe`], hearing the dossiers' events of the scope too.
+    pub fn subscribe_all(
+        scope: &str,
+        token: Option<&str>,
+        since: Option<u64>,
+        on_heard: impl Fn(Heard) + 'static,
         on_connected: impl Fn(bool) + 'static,
     ) -> Live {
         let origin = crate::api::origin();
@@ -62,7 +86,7 @@ impl Live {
             closed: Cell::new(false),
             socket: RefCell::new(None),
             handlers: RefCell::new(None),
-            on_event: Box::new(on_event),
+            on_heard: Box::new(on_heard),
             on_connected: Box::new(on_connected),
         });
         connect(&inner);
@@ -97,7 +121,11 @@ fn connect(inner: &Rc<Inner>) {
         match serde_json::from_str::<LiveMessage>(&text) {
             Ok(LiveMessage::Event(event)) if Some(event.seq) > inner.since.get() => {
                 inner.since.set(Some(event.seq));
-                (inner.on_event)(event);
+                (inner.on_heard)(Heard::Report(event));
+            }
+            Ok(LiveMessage::Dossier(event)) if Some(event.seq) > inner.since.get() => {
+                inner.since.set(Some(event.seq));
+                (inner.on_heard)(Heard::Dossier(event));
             }
             Ok(LiveMessage::CaughtUp { seq }) => {
                 inner.since.set(inner.since.get().max(Some(seq)));
@@ -106,9 +134,7 @@ fn connect(inner: &Rc<Inner>) {
             }
             // The server closes the stream after this; the close handler reconnects.
             Ok(LiveMessage::Resume { seq }) => inner.since.set(inner.since.get().max(Some(seq))),
-            // Not a report's: only its place in the sequence matters here.
-            Ok(LiveMessage::Dossier(event)) => inner.since.set(inner.since.get().max(Some(event.seq))),
-            Ok(LiveMessage::Event(_)) | Err(_) => {}
+            Ok(LiveMessage::Event(_) | LiveMessage::Dossier(_)) | Err(_) => {}
         }
     });
     let weak = Rc::downgrade(inner);

@@ -9,7 +9,7 @@ use phananh_shared::device::Settings;
 use crate::backend::backend;
 use crate::i18n::{LangSwitch, provide_lang, tr};
 use crate::pages::device::{DesktopSettings, DeviceSettings, Welcome, keep_language, use_desktop};
-use crate::pages::{city, file, mine, nearby, report, staff, staff_report, transparency};
+use crate::pages::{city, desk, dossiers, file, mine, nearby, report, staff, staff_report, transparency};
 use crate::session::provide_session;
 use crate::wards::provide_wards;
 
@@ -49,6 +49,7 @@ fn Screens() -> impl IntoView {
                 <nav aria-label=move || t("Chính", "Main")>
                     <A href="/">{move || t("Gửi phản ánh", "Report")}</A>
                     <A href="/mine">{move || t("Của tôi", "Mine")}</A>
+                    <A href="/dossiers">{move || t("Hồ sơ", "Dossiers")}</A>
                     <A href="/nearby">{move || t("Quanh đây", "Nearby")}</A>
                     <Show when=move || !desktop>
                         <A href="/staff">{move || t("Cán bộ", "Staff")}</A>
@@ -70,6 +71,8 @@ fn Screens() -> impl IntoView {
                     <Route path=path!("/nearby") view=nearby::Nearby/>
                     <Route path=path!("/staff") view=staff::StaffHome/>
                     <Route path=path!("/staff/reports/:id") view=staff_report::StaffReport/>
+                    <Route path=path!("/staff/dossiers") view=desk::DossierDesk/>
+                    <Route path=path!("/dossiers") view=dossiers::MyDossiers/>
                     <Route path=path!("/city") view=city::CityDashboard/>
                     <Route path=path!("/transparency") view=transparency::Transparency/>
                     <Route path=path!("/settings") view=DeviceSettings/>

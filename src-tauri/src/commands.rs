@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use phananh_shared::api::{Event, RatingRequest, ReportView};
 use phananh_shared::client::LocalReport;
 use phananh_shared::device::{DeviceStatus, Identity};
+use phananh_shared::dossier::DossierView;
 use phananh_shared::report::NewReport;
 use phananh_shared::sync::QueuedReport;
 use tauri::{AppHandle, Runtime, State};
@@ -125,6 +126,24 @@ pub async fn rate<R: Runtime>(
 #[tauri::command]
 pub async fn follow<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>, id: Uuid) -> Answer<()> {
     Ok(device.engine(&app)?.follow(id).await?)
+}
+
+/// Queues tracking the dossier `code` with the `secret` from the desk's receipt; the server
+/// checks them when the device next syncs (at once, when online).
+#[tauri::command]
+pub async fn track_dossier<R: Runtime>(
+    app: AppHandle<R>,
+    device: State<'_, Device>,
+    code: String,
+    secret: String,
+) -> Answer<()> {
+    Ok(device.engine(&app)?.track_dossier(code, secret).await?)
+}
+
+/// The dossiers the device tracks, as last synced.
+#[tauri::command]
+pub async fn dossiers<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>) -> Answer<Vec<DossierView>> {
+    Ok(device.engine(&app)?.dossiers().await?)
 }
 
 /// Syncs now (the resident pressed "send now"); the status after it, sent or not.

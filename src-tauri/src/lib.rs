@@ -46,6 +46,8 @@ pub fn app<R: Runtime>(
             commands::file_report,
             commands::reports,
             commands::outbox,
+            commands::track_dossier,
+            commands::dossiers,
             commands::report,
             commands::timeline,
             commands::rate,

@@ -10,6 +10,7 @@ use futures_util::FutureExt as _;
 use futures_util::future::Shared;
 use leptos::prelude::*;
 use phananh_shared::api::{DeviceCreated, Event, NewDevice, RatingRequest, ReportView, Uploaded, WardRef};
+use phananh_shared::dossier::{DossierView, TrackDossier};
 use phananh_shared::report::NewReport;
 use phananh_shared::sync::{Operation, OperationKind, Outcome, PushRequest, PushResponse, QueuedReport};
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use super::{Backend, Filing, Photo, SyncState, Task};
 use crate::api::{self, ApiError};
-use crate::live::Live;
+use crate::live::{Heard, Live};
 use crate::{clock, storage};
 
 /// A report waiting to be sent, or refused by the server (and kept, with the reason, so
@@ -54,6 +55,7 @@ const OUTBOX_KEY: &str = "phananh.outbox";
 const MINE_KEY: &str = "phananh.mine";
 const FOLLOWING_KEY: &str = "phananh.following";
 const WARDS_KEY: &str = "phananh.wards";
+const DOSSIERS_KEY: &str = "phananh.dossiers";
 /// The last event of the device's stream seen, to reconnect from.
 const SEQ_KEY: &str = "phananh.device_seq";
 /// How often the outbox is retried while it holds reports and the server is away: often
@@ -132,12 +134,16 @@ impl HttpBackend {
         }
         let state = self.state;
         let since = storage::get::<u64>(SEQ_KEY);
-        let live = Live::subscribe(
+        let live = Live::subscribe_all(
             "device",
             Some(token),
             since,
-            move |event| {
-                storage::set(SEQ_KEY, &event.seq);
+            move |heard| {
+                let seq = match heard {
+                    Heard::Report(event) => event.seq,
+                    Heard::Dossier(event) => event.seq,
+                };
+                storage::set(SEQ_KEY, &seq);
                 state.bump();
             },
             move |up| {
@@ -352,6 +358,34 @@ impl Backend for Rc<HttpBackend> {
     }
 
     /// From the server, or the copy kept at the last visit when it cannot be reached.
+    /// Online only in a browser: the server must check the secret (the desktop app queues it).
+    fn track_dossier(&self, track: TrackDossier) -> Task<Result<(), ApiError>> {
+        let state = self.state;
+        Box::pin(async move {
+            let token = device_token().await?;
+            let _: DossierView = api::post("/api/v1/dossiers/track", Some(&token), &track).await?;
+            state.bump();
+            Ok(())
+        })
+    }
+
+    fn my_dossiers(&self) -> Task<Result<Vec<DossierView>, ApiError>> {
+        Box::pin(async {
+            let fetched = async {
+                let token = device_token().await?;
+                api::get::<Vec<DossierView>>("/api/v1/dossiers/tracked", Some(&token)).await
+            };
+            match fetched.await {
+                Ok(dossiers) => {
+                    storage::set(DOSSIERS_KEY, &dossiers);
+                    Ok(dossiers)
+                }
+                Err(error) if error.is_offline() => storage::get(DOSSIERS_KEY).ok_or(error),
+                Err(error) => Err(error),
+            }
+        })
+    }
+
     fn wards_geojson(&self) -> Task<Result<String, ApiError>> {
         Box::pin(async {
             match api::get_text("/api/v1/wards.geojson", None).await {

@@ -20,6 +20,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use phananh_shared::api::{Event, RatingRequest, ReportView, WardRef};
+use phananh_shared::dossier::{DossierView, TrackDossier};
 use phananh_shared::report::NewReport;
 use phananh_shared::sync::QueuedReport;
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,10 @@ pub trait Backend {
     fn rate(&self, id: Uuid, rating: RatingRequest) -> Task<Result<(), ApiError>>;
     /// "Me too": follow a report someone else filed instead of filing it again.
     fn follow(&self, id: Uuid) -> Task<Result<(), ApiError>>;
+    /// Starts to track a dossier by its code and the secret on the desk's receipt.
+    fn track_dossier(&self, track: TrackDossier) -> Task<Result<(), ApiError>>;
+    /// The dossiers this device tracks, with their history; the last copy when offline.
+    fn my_dossiers(&self) -> Task<Result<Vec<DossierView>, ApiError>>;
     /// The ward boundaries, as GeoJSON: the map and the offline index.
     fn wards_geojson(&self) -> Task<Result<String, ApiError>>;
     /// Sends what is waiting, if the server can be reached.

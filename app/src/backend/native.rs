@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use phananh_shared::api::{Event, RatingRequest, ReportView};
 use phananh_shared::device::{Connection, DeviceStatus};
+use phananh_shared::dossier::{DossierView, TrackDossier};
 use phananh_shared::sync::QueuedReport;
 use serde::Deserialize;
 use serde_json::json;
@@ -95,6 +96,20 @@ impl Backend for Rc<NativeBackend> {
 
     fn follow(&self, id: Uuid) -> Task<Result<(), ApiError>> {
         Box::pin(async move { desktop::call("follow", json!({ "id": id })).await })
+    }
+
+    fn track_dossier(&self, track: TrackDossier) -> Task<Result<(), ApiError>> {
+        let state = self.state;
+        Box::pin(async move {
+            desktop::call::<()>("track_dossier", json!({ "code": track.code, "secret": track.secret }))
+                .await?;
+            state.bump();
+            Ok(())
+        })
+    }
+
+    fn my_dossiers(&self) -> Task<Result<Vec<DossierView>, ApiError>> {
+        Box::pin(async { desktop::call("dossiers", json!({})).await })
     }
 
     fn wards_geojson(&self) -> Task<Result<String, ApiError>> {

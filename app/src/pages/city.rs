@@ -15,6 +15,7 @@ use crate::clock;
 use crate::i18n::{self, Lang, tr, use_lang};
 use crate::live::Live;
 use crate::map::WardMap;
+use crate::pages::dossier_figures::DossierBoard;
 use crate::pages::staff::SignIn;
 use crate::session::use_session;
 use crate::wards::use_wards;
@@ -167,6 +168,7 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
                     </div>
                     <Overdue board=board.clone()/>
                     <WardTable wards=board.wards.clone()/>
+                    <DossierBoard token=token from=from to=to version=version/>
                     <p class="muted">{move || format!("{} {}", t("Số liệu lúc", "Figures as of"), clock::local(board.now))}</p>
                 }.into_any(),
             })}
