@@ -162,7 +162,7 @@ fn database_name(server: &str) -> String {
 }
 
 /// Emits [`CONNECTION_EVENT`] when the server is reached or lost and [`REPORTS_EVENT`]
-/// (with the sync status) when the device's reports or outbox change.
+/// (with the sync status) when the device's reports, tracked dossiers or outbox change.
 async fn tell_window<R: Runtime>(app: AppHandle<R>, engine: Engine) {
     let mut pulses = engine.watch();
     let mut last = Pulse::default();

@@ -210,3 +210,34 @@ fn a_report_syncs_in_the_background_and_its_changes_reach_the_window() {
     assert_eq!(desktop.ok("report", json!({ "id": id }))["status"], "acknowledged");
     assert_eq!(desktop.ok("timeline", json!({ "id": id })), timeline);
 }
+
+#[test]
+fn a_dossier_tracked_in_the_desktop_app_follows_the_desk_without_the_window_asking() {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data.path(), &[]);
+    let officer = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
+    let registered: Value = officer
+        .post(
+            "/api/v1/dossiers",
+            &json!({ "procedure": "ho-tich-khai-sinh", "applicant": "Lê Thu", "phone": "0987 000 123" }),
+        )
+        .json()
+        .unwrap();
+    let code = registered["dossier"]["code"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let desktop = Desktop::launch(dir.path());
+    desktop.ok("begin", settings(&server.url("")));
+
+    let refused = desktop.invoke("track_dossier", json!({ "code": " ", "secret": "0123" })).unwrap_err();
+    assert_eq!(refused["field"], "code");
+    desktop.ok("track_dossier", json!({ "code": code, "secret": "0123" }));
+    let dossiers = desktop.until("dossiers", |d| d[0]["status"] == "received");
+    assert_eq!(dossiers[0]["code"], code.as_str());
+    assert!(dossiers[0].get("contact").is_none(), "the applicant's details stay at the desk");
+
+    let path = format!("/api/v1/dossiers/{code}/actions");
+    let asked = officer.post(&path, &json!({ "action": "request_documents", "missing": "Giấy chứng sinh" }));
+    assert_eq!(asked.status(), 200);
+    let dossiers = desktop.until("dossiers", |d| d[0]["status"] == "needs_documents");
+    assert_eq!(dossiers[0]["missing"], "Giấy chứng sinh");
+}

@@ -219,3 +219,70 @@ fn a_report_filed_while_the_server_is_away_waits_on_the_phone_and_goes_when_it_i
     assert_eq!(reports.len(), 1, "sent exactly once: {page}");
     assert_eq!(reports[0]["category"], "environment");
 }
+
+#[test]
+fn a_dossier_registered_at_the_desk_is_tracked_on_a_phone_which_hears_what_is_missing_live() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    StaffClient::create(&server, data.path(), "mot-cua-hoan-kiem", "ward", Some("00070"));
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let officer = driver.session(DESK).await;
+        let resident = driver.session(PHONE).await;
+
+        // The desk registers a temporary residence dossier and reads the receipt.
+        sign_in(&officer, &server.url("/staff/dossiers"), "mot-cua-hoan-kiem").await;
+        wait_for(&officer, "#dossier-procedure")
+            .await
+            .select_by_value("cu-tru-tam-tru")
+            .await
+            .expect("a procedure");
+        type_into(&officer, "#dossier-applicant", "Trần Văn Bình").await;
+        type_into(&officer, "#dossier-phone", "0912 345 678").await;
+        click(&officer, "form.register button[type=submit]").await;
+        let code = wait_for_text(&officer, "[data-testid=receipt-code]", |t| !t.is_empty()).await;
+        let secret = wait_for_text(&officer, "[data-testid=receipt-secret]", |t| !t.is_empty()).await;
+        assert_eq!(secret, "5678", "the last four digits of the phone");
+        wait_for(&officer, &format!("[data-testid=desk-dossiers] li[data-dossier='{code}']")).await;
+        screenshot(&officer, "browser-desk-registered").await;
+
+        // The resident tracks it by code and secret on the phone.
+        resident.goto(&server.url("/dossiers")).await.expect("the app opens");
+        type_into(&resident, "#dossier-code", &code).await;
+        type_into(&resident, "#dossier-secret", "0000").await;
+        click(&resident, "form.track button[type=submit]").await;
+        let refused = wait_for_text(&resident, "[data-testid=track-error]", |t| !t.is_empty()).await;
+        assert!(refused.contains("no dossier has this code and secret"), "{refused:?}");
+        resident
+            .find(Locator::Css("#dossier-secret"))
+            .await
+            .expect("the field")
+            .clear()
+            .await
+            .expect("cleared");
+        type_into(&resident, "#dossier-secret", &secret).await;
+        click(&resident, "form.track button[type=submit]").await;
+        let card = format!("[data-testid=my-dossiers] li[data-dossier='{code}']");
+        wait_for(&resident, &format!("{card}[data-status=received]")).await;
+        resident.execute("window.stillTheSamePage = true", vec![]).await.expect("script runs");
+
+        // The desk asks for a missing document; the phone shows it without a reload.
+        let missing = "Bản sao hợp đồng thuê nhà có công chứng";
+        type_into(&officer, &format!("#words-{code}"), missing).await;
+        click(&officer, &format!("li[data-dossier='{code}'] button[data-action=request_documents]")).await;
+        let shown = wait_for_text(
+            &resident,
+            &format!("{card}[data-status=needs_documents] [data-testid=missing]"),
+            |t| t.contains(missing),
+        )
+        .await;
+        assert!(shown.contains("Cần bổ sung"), "{shown:?}");
+        let same =
+            resident.execute("return window.stillTheSamePage === true", vec![]).await.expect("script runs");
+        assert_eq!(same, serde_json::Value::Bool(true), "heard live, without a reload");
+        screenshot(&resident, "browser-resident-dossier-missing").await;
+        screenshot(&officer, "browser-desk-needs-documents").await;
+        resident.close().await.expect("the browser closes");
+        officer.close().await.expect("the browser closes");
+    });
+}

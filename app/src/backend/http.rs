@@ -360,11 +360,13 @@ impl Backend for Rc<HttpBackend> {
     /// From the server, or the copy kept at the last visit when it cannot be reached.
     /// Online only in a browser: the server must check the secret (the desktop app queues it).
     fn track_dossier(&self, track: TrackDossier) -> Task<Result<(), ApiError>> {
-        let state = self.state;
+        let this = Rc::clone(self);
         Box::pin(async move {
             let token = device_token().await?;
             let _: DossierView = api::post("/api/v1/dossiers/track", Some(&token), &track).await?;
-            state.bump();
+            // The dossier's changes come on the device's stream from now on.
+            this.listen(&token);
+            this.state.bump();
             Ok(())
         })
     }

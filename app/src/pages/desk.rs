@@ -63,7 +63,7 @@ fn Desk(answer: LoginAnswer) -> impl IntoView {
                 Ok(list) if list.is_empty() => view! { <p>{t("Chưa có hồ sơ nào.", "No dossier yet.")}</p> }.into_any(),
                 Ok(list) => view! {
                     <ul class="cards" data-testid="desk-dossiers">
-                        {list.into_iter().map(|d| view! { <DeskDossier dossier=d token=token on_acted=reload/> }).collect_view()}
+                        {list.into_iter().map(|d| view! { <DeskDossier dossier=d token=token version=version/> }).collect_view()}
                     </ul>
                 }.into_any(),
                 Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
@@ -159,11 +159,7 @@ fn Register(token: StoredValue<String>, on_registered: impl Fn() + Copy + 'stati
 
 /// A dossier with the desk's buttons: those its status allows.
 #[component]
-fn DeskDossier(
-    dossier: DossierView,
-    token: StoredValue<String>,
-    on_acted: impl Fn() + Copy + 'static,
-) -> impl IntoView {
+fn DeskDossier(dossier: DossierView, token: StoredValue<String>, version: RwSignal<u64>) -> impl IntoView {
     let t = tr();
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -183,7 +179,7 @@ fn DeskDossier(
         leptos::task::spawn_local(async move {
             let path = format!("/api/v1/dossiers/{}/actions", code.get_value());
             match api::post::<_, DossierView>(&path, Some(&token.get_value()), &request).await {
-                Ok(_) => on_acted(),
+                Ok(_) => version.update(|v| *v += 1),
                 Err(e) => error.set(Some(e.to_string())),
             }
         });
@@ -199,21 +195,22 @@ fn DeskDossier(
     let contact = dossier.contact.clone();
     let text_id = format!("words-{}", dossier.code);
     view! {
-        <DossierCard dossier=dossier/>
-        {contact.map(|c| view! {
-            <p class="muted">{c.applicant}" · "{c.phone.or(c.email).unwrap_or_default()}</p>
-        })}
-        {(!actions.is_empty()).then(|| view! {
-            <div class="field">
-                <label for=text_id.clone()>{move || t("Giấy tờ còn thiếu, lý do hoặc ghi chú", "Missing documents, reason or note")}</label>
-                <input id=text_id.clone() prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
-            </div>
-            <div class="actions">
-                {actions.into_iter().map(|action| view! {
-                    <button type="button" class="secondary" data-action=action.code() on:click=move |_| act(action)>{move || label(action)}</button>
-                }).collect_view()}
-            </div>
-            <p class="error" role="alert">{move || error.get()}</p>
-        })}
+        <DossierCard dossier=dossier>
+            {contact.map(|c| view! {
+                <p class="muted">{c.applicant}" · "{c.phone.or(c.email).unwrap_or_default()}</p>
+            })}
+            {(!actions.is_empty()).then(|| view! {
+                <div class="field">
+                    <label for=text_id.clone()>{move || t("Giấy tờ còn thiếu, lý do hoặc ghi chú", "Missing documents, reason or note")}</label>
+                    <input id=text_id.clone() prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
+                </div>
+                <div class="actions">
+                    {actions.clone().into_iter().map(|action| view! {
+                        <button type="button" class="secondary" data-action=action.code() on:click=move |_| act(action)>{move || label(action)}</button>
+                    }).collect_view()}
+                </div>
+                <p class="error" role="alert">{move || error.get()}</p>
+            })}
+        </DossierCard>
     }
 }

@@ -91,15 +91,16 @@ fn TrackForm() -> impl IntoView {
                     on:input=move |ev| secret.set(event_target_value(&ev))/>
                 <p class="error" role="alert">{error_on("secret")}</p>
             </div>
-            <p class="error" role="alert">{move || error.get().filter(|(f, _)| f.as_deref().is_none_or(|f| f != "code" && f != "secret")).map(|(_, m)| m)}</p>
+            <p class="error" role="alert" data-testid="track-error">{move || error.get().filter(|(f, _)| f.as_deref().is_none_or(|f| f != "code" && f != "secret")).map(|(_, m)| m)}</p>
             <button type="submit" class="primary" disabled=move || busy.get()>{move || t("Theo dõi", "Track")}</button>
         </form>
     }
 }
 
-/// A dossier: its procedure, status, due date, what is missing, and its history.
+/// A dossier: its procedure, status, due date, what is missing, and its history; then
+/// `children` (the desk's buttons).
 #[component]
-pub fn DossierCard(dossier: DossierView) -> impl IntoView {
+pub fn DossierCard(dossier: DossierView, #[prop(optional)] children: Option<Children>) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
     let status = dossier.status;
@@ -133,6 +134,7 @@ pub fn DossierCard(dossier: DossierView) -> impl IntoView {
                     }).collect_view()}
                 </ol>
             </details>
+            {children.map(|children| children())}
         </li>
     }
 }
