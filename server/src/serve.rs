@@ -55,8 +55,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
             wards,
             SlaPolicy::default(),
             manual_clock,
-            hub,
-            heartbeat,
+            (hub, heartbeat),
             attempts,
         );
         tokio::spawn(forget_idle_attempts(Arc::clone(&state)));

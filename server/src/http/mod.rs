@@ -74,14 +74,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state of a server: `live` is the live stream's hub with the interval of its pings.
     pub fn new(
         store: Store,
         uploads: Uploads,
         wards: WardIndex,
         policy: SlaPolicy,
         manual_clock: Option<Arc<ManualClock>>,
-        live: Hub,
-        heartbeat: Duration,
+        (live, heartbeat): (Hub, Duration),
         dossier_attempts: Attempts,
     ) -> Arc<AppState> {
         let clock: Arc<dyn Clock> = match &manual_clock {

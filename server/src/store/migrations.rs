@@ -35,3 +35,48 @@ pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database as version 8 left it, with two events, brought up to date: the rebuilt
+    /// events table keeps every event and its sequence number, and stays append-only.
+    #[test]
+    fn the_events_table_rebuilt_for_dossiers_keeps_every_event_and_stays_append_only() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        for sql in &MIGRATIONS[..8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        conn.execute_batch(
+            "INSERT INTO wards (code, valid_from, name, kind) VALUES ('00070', '2025-07-01', 'Phường Hoàn Kiếm', 'phuong');
+             INSERT INTO devices (id, token_hash, created_at) VALUES ('d', x'00', '2026-01-01T00:00:00Z');
+             INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
+                 ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
+                 deadline_ack, deadline_handle, last_seq)
+             VALUES ('r', 'd', x'00', 'noise', 'normal', 'Ồn', 105.85, 21.03, '00070', '2025-07-01',
+                 'inside', 0, 'submitted', 't', 't', 't', 7);
+             INSERT INTO events VALUES (3, 'r', '00070', 'filed', 't', 'device:d', '{}');
+             INSERT INTO events VALUES (7, 'r', '00070', 'commented', 't', 'device:d', '{}');",
+        )
+        .unwrap();
+
+        apply(&mut conn).unwrap();
+        let events: Vec<(i64, String)> = conn
+            .prepare("SELECT seq, kind FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(events, [(3, "filed".to_owned()), (7, "commented".to_owned())]);
+        assert!(conn.execute("UPDATE events SET kind = 'x' WHERE seq = 3", []).is_err(), "append-only");
+        assert!(conn.execute("DELETE FROM events", []).is_err(), "append-only");
+        let neither = "INSERT INTO events (ward_code, kind, at, actor, data) VALUES ('00070', 'x', 't', 'system', '{}')";
+        assert!(conn.execute(neither, []).is_err(), "an event is about a report or a dossier");
+        conn.execute("INSERT INTO events (report_id, ward_code, kind, at, actor, data) VALUES ('r', '00070', 'noted', 't', 'staff:1', '{}')", []).unwrap();
+        assert_eq!(conn.last_insert_rowid(), 8, "the sequence goes on from the newest");
+    }
+}
