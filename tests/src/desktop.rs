@@ -63,9 +63,9 @@ impl TauriDriver {
     pub fn start(server: &str) -> TauriDriver {
         let screen = Xvfb::start();
         let home = tempfile::tempdir().expect("a temporary directory");
-        let port = free_port();
+        let (port, native_port) = (free_port(), free_port());
         let child = Command::new("tauri-driver")
-            .args(["--port", &port, "--native-port", &free_port()])
+            .args(["--port", &port, "--native-port", &native_port])
             .env("DISPLAY", &screen.display)
             .env("XDG_DATA_HOME", home.path().join("data"))
             .env("XDG_CONFIG_HOME", home.path().join("config"))
@@ -75,7 +75,11 @@ impl TauriDriver {
             .spawn()
             .expect("tauri-driver starts (`cargo install tauri-driver`; `make test` installs it)");
         let url = format!("http://127.0.0.1:{port}");
-        wait_until(|| std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_ok(), "tauri-driver");
+        // tauri-driver listens before the WebKitWebDriver it starts does, and a session asked
+        // for in between is cut off: both must be up.
+        for (port, what) in [(&port, "tauri-driver"), (&native_port, "WebKitWebDriver")] {
+            wait_until(|| std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_ok(), what);
+        }
         TauriDriver { child, url, _screen: screen, home }
     }
 
