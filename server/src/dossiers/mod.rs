@@ -113,39 +113,35 @@ pub async fn act(
                 )));
             }
             let status = current.status.apply(request.action()).map_err(ApiError::transition)?;
-            let (id, code) = (current.id.to_string(), status.code());
-            let set = |columns: &str, values: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<usize> {
-                let sql = format!("UPDATE dossiers SET status = ?1, {columns} WHERE id = ?2");
-                let mut all: Vec<&dyn rusqlite::ToSql> = vec![&code, &id];
-                all.extend_from_slice(values);
-                tx.execute(&sql, all.as_slice())
-            };
+            let id = current.id.to_string();
+            tx.execute("UPDATE dossiers SET status = ?1 WHERE id = ?2", params![status.code(), id])?;
             let change = match request {
-                DossierActionRequest::Start => {
-                    set("last_seq = last_seq", &[])?;
-                    DossierChange::ProcessingStarted { status }
-                }
+                DossierActionRequest::Start => DossierChange::ProcessingStarted { status },
                 DossierActionRequest::RequestDocuments { missing } => {
                     let missing = missing.trim().to_owned();
-                    set("paused_at = ?3, missing = ?4", &[&stamp(now), &missing])?;
+                    tx.execute(
+                        "UPDATE dossiers SET paused_at = ?1, missing = ?2 WHERE id = ?3",
+                        params![stamp(now), missing, id],
+                    )?;
                     DossierChange::DocumentsRequested { status, missing }
                 }
                 DossierActionRequest::DocumentsReceived => {
                     let paused_at = current.paused_at.unwrap_or(now);
                     let due_at = resumed_due(WorkCalendar::vietnam(), current.due_at, paused_at, now);
-                    set(
-                        "paused_at = NULL, missing = NULL, due_at = ?3, overdue_at = NULL",
-                        &[&stamp(due_at)],
+                    tx.execute(
+                        "UPDATE dossiers SET paused_at = NULL, missing = NULL, due_at = ?1, overdue_at = NULL
+                         WHERE id = ?2",
+                        params![stamp(due_at), id],
                     )?;
                     DossierChange::DocumentsReceived { status, due_at }
                 }
                 DossierActionRequest::Complete { delivery, note } => {
-                    set("paused_at = NULL, finished_at = ?3", &[&stamp(now)])?;
+                    finish(tx, &id, now)?;
                     let note = note.map(|note| note.trim().to_owned()).filter(|note| !note.is_empty());
                     DossierChange::Completed { status, delivery, note }
                 }
                 DossierActionRequest::Return { reason } => {
-                    set("paused_at = NULL, missing = NULL, finished_at = ?3", &[&stamp(now)])?;
+                    finish(tx, &id, now)?;
                     DossierChange::Returned { status, reason: reason.trim().to_owned() }
                 }
             };
@@ -250,6 +246,14 @@ pub async fn get(store: &Store, staff: StaffMember, code: String) -> Result<Opti
             Ok(view(conn, current.id, true)?)
         })
         .await
+}
+
+/// Records that dossier `id` left the desk's hands `now`: nothing waits any more.
+fn finish(tx: &Connection, id: &str, now: DateTime<Utc>) -> rusqlite::Result<usize> {
+    tx.execute(
+        "UPDATE dossiers SET paused_at = NULL, missing = NULL, finished_at = ?1 WHERE id = ?2",
+        params![stamp(now), id],
+    )
 }
 
 /// A dossier's next code at `ward` on the local day of `now`: `<ward>-<yymmdd>-<serial>`.
