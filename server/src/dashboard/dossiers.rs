@@ -4,19 +4,19 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use phananh_shared::api::WardRef;
 use phananh_shared::dashboard::{
     DossierDashboard, DossierFigures, OverdueDossier, ProcedureDossierFigures, WardDossierFigures,
 };
 use phananh_shared::dossier::{Catalogue, DossierStatus};
-use phananh_shared::sla::{WorkCalendar, to_utc};
+use phananh_shared::sla::WorkCalendar;
 use rusqlite::{Connection, Row, params};
 
 use super::Period;
 use super::figures::{hours, percent};
+use crate::dossiers::rows::{optional_time, status, time};
 use crate::http::error::ApiError;
-use crate::reports::rows::time;
 use crate::store::{Store, StoreError, stamp};
 
 /// One dossier, as the figures need it.
@@ -61,8 +61,7 @@ pub async fn dashboard(
 }
 
 fn load(conn: &Connection, ward: Option<&str>, period: Period) -> Result<Vec<DossierFacts>, StoreError> {
-    let start = to_utc(period.from.and_hms_opt(0, 0, 0).expect("midnight"));
-    let end = to_utc(period.to.and_hms_opt(0, 0, 0).expect("midnight")) + TimeDelta::days(1);
+    let (start, end) = period.instants();
     let mut query = conn.prepare(
         "SELECT code, procedure, ward_code, status, received_at, due_at, paused_at, finished_at FROM dossiers
          WHERE (?1 IS NULL OR ward_code = ?1)
@@ -73,22 +72,15 @@ fn load(conn: &Connection, ward: Option<&str>, period: Period) -> Result<Vec<Dos
 }
 
 fn facts(row: &Row) -> rusqlite::Result<DossierFacts> {
-    let optional = |column| match row.get_ref(column)? {
-        rusqlite::types::ValueRef::Null => Ok(None),
-        _ => time(row, column).map(Some),
-    };
-    let status: String = row.get(3)?;
     Ok(DossierFacts {
         code: row.get(0)?,
         procedure: row.get(1)?,
         ward: row.get(2)?,
-        status: DossierStatus::from_code(&status).ok_or_else(|| {
-            crate::reports::rows::conversion(3, std::io::Error::other(format!("status {status:?}")))
-        })?,
+        status: status(row, 3)?,
         received_at: time(row, 4)?,
         due_at: time(row, 5)?,
-        paused_at: optional(6)?,
-        finished_at: optional(7)?,
+        paused_at: optional_time(row, 6)?,
+        finished_at: optional_time(row, 7)?,
     })
 }
 
@@ -99,8 +91,7 @@ pub fn compute(
     period: Period,
     calendar: &WorkCalendar,
 ) -> DossierDashboard {
-    let start = to_utc(period.from.and_hms_opt(0, 0, 0).expect("midnight"));
-    let end = to_utc(period.to.and_hms_opt(0, 0, 0).expect("midnight")) + TimeDelta::days(1);
+    let (start, end) = period.instants();
     let names: BTreeMap<&str, &WardRef> = wards.iter().map(|w| (w.code.as_str(), w)).collect();
     let (mut total, mut by_ward, mut by_procedure) = (Tally::default(), BTreeMap::new(), BTreeMap::new());
     let mut overdue = Vec::new();
@@ -195,6 +186,7 @@ mod tests {
     //! holiday in March 2026).
 
     use chrono::NaiveDate;
+    use phananh_shared::sla::to_utc;
 
     use super::*;
     use DossierStatus::*;

@@ -47,6 +47,15 @@ pub struct Period {
     pub now: DateTime<Utc>,
 }
 
+impl Period {
+    /// The period as instants: from the first day's midnight in Hà Nội to the midnight
+    /// after the last day (excluded).
+    pub fn instants(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let midnight = |date: NaiveDate| to_utc(date.and_hms_opt(0, 0, 0).expect("midnight"));
+        (midnight(self.from), midnight(self.to) + TimeDelta::days(1))
+    }
+}
+
 /// Everything a dashboard shows, from `facts`: the total, each of `wards` (in their order),
 /// the overdue list and the days.
 pub fn compute(

@@ -7,10 +7,10 @@ mod figures;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use phananh_shared::api::WardRef;
 use phananh_shared::dashboard::{Dashboard, PublicWardFigures, Transparency};
-use phananh_shared::sla::{WorkCalendar, to_utc};
+use phananh_shared::sla::WorkCalendar;
 use phananh_shared::status::Status;
 use rusqlite::{Connection, params};
 use uuid::Uuid;
@@ -70,8 +70,7 @@ const COUNTED: &str = "FROM reports r JOIN events last ON last.seq = r.last_seq
            OR r.status IN ('submitted', 'acknowledged', 'in_progress', 'reopened'))";
 
 fn load(conn: &Connection, ward: Option<&str>, period: Period) -> Result<Vec<ReportFacts>, StoreError> {
-    let start = to_utc(period.from.and_hms_opt(0, 0, 0).expect("midnight"));
-    let end = to_utc(period.to.and_hms_opt(0, 0, 0).expect("midnight")) + TimeDelta::days(1);
+    let (start, end) = period.instants();
     let bounds = params![ward, stamp(start), stamp(end)];
 
     let mut steps: HashMap<Uuid, Vec<(DateTime<Utc>, Step)>> = HashMap::new();

@@ -3,7 +3,7 @@
 //! live stream, sync and the SLA watcher carry dossiers as they carry reports.
 
 mod attempts;
-mod rows;
+pub(crate) mod rows;
 
 use chrono::{DateTime, Utc};
 use phananh_shared::dossier::{

@@ -99,12 +99,12 @@ pub fn event(row: &Row, code_column: usize) -> rusqlite::Result<DossierEvent> {
     })
 }
 
-fn status(row: &Row, column: usize) -> rusqlite::Result<DossierStatus> {
+pub(crate) fn status(row: &Row, column: usize) -> rusqlite::Result<DossierStatus> {
     let code: String = row.get(column)?;
     DossierStatus::from_code(&code).ok_or_else(|| conversion(column, UnknownStatus(code)))
 }
 
-fn optional_time(row: &Row, column: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+pub(crate) fn optional_time(row: &Row, column: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     match row.get_ref(column)? {
         rusqlite::types::ValueRef::Null => Ok(None),
         _ => time(row, column).map(Some),
