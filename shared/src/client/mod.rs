@@ -100,6 +100,7 @@ pub struct Engine {
     queued: Arc<Notify>,
     /// One sync at a time.
     syncing: Arc<Mutex<()>>,
+    registering: Arc<Mutex<()>>,
     pulse: Arc<watch::Sender<Pulse>>,
 }
 
@@ -118,6 +119,7 @@ impl Engine {
             wards,
             queued: Arc::new(Notify::new()),
             syncing: Arc::new(Mutex::new(())),
+            registering: Arc::new(Mutex::new(())),
             pulse: Arc::new(watch::Sender::new(Pulse::default())),
         })
     }
@@ -291,6 +293,9 @@ impl Engine {
 
     /// Registers the device with the server if it has not been yet; its token.
     async fn token(&self) -> Result<String, ClientError> {
+        // One registration at a time: callers racing at the first run (the window's first
+        // call and the background sync) must end with the one device, not one each.
+        let _one_at_a_time = self.registering.lock().await;
         if let Some(token) = self.local.lock().await.meta(TOKEN)? {
             return Ok(token);
         }
