@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
+
 use crate::cli::ServeArgs;
 use crate::clock::ManualClock;
 use crate::dossiers::Attempts;
@@ -65,6 +67,14 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
             .await
             .map_err(|source| ServeError::Bind { addr: args.addr, source })?;
         let addr = listener.local_addr()?;
+        // Live messages are small writes, each wanted at once: without TCP_NODELAY, one
+        // written while the last is unacknowledged waits for the peer's delayed ACK (up to
+        // 40 ms on Linux).
+        let listener = listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+            }
+        });
         // On stdout, so whoever started the server (a script, a test) learns the port.
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on http://{addr}")?;

@@ -18,8 +18,12 @@ use axum::http::StatusCode;
 use axum::http::header::{ACCEPT, HeaderMap};
 use axum::response::sse::{self, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
 use phananh_shared::validation::FieldError;
 use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::AppState;
@@ -99,56 +103,92 @@ fn accepts_event_stream(headers: &HeaderMap) -> bool {
     headers.get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"))
 }
 
+/// The WebSocket's sending half, shared by the task sending events and the one pinging.
+type Sink = Mutex<SplitSink<WebSocket, Message>>;
+
 /// Sends the subscription down a WebSocket, pinging every `heartbeat`; a client that has not
 /// answered since the last ping, or cannot take a message within [`SEND_TIMEOUT`], is gone.
-async fn stream_to_socket(mut socket: WebSocket, mut subscription: Subscription, heartbeat: Duration) {
-    let mut ticks = tokio::time::interval(heartbeat);
-    ticks.tick().await;
-    let mut alive = true;
+///
+/// Two tasks, so that each wakes only for its own work: one sends events as they come, the
+/// other watches the client (its pongs, its close) and keeps the heartbeat. With one task
+/// selecting over all three, every event also polled the socket's read half and the timer
+/// again, for each of ten thousand idle subscribers.
+async fn stream_to_socket(socket: WebSocket, subscription: Subscription, heartbeat: Duration) {
+    let (sink, stream) = socket.split();
+    let sink = Arc::new(Mutex::new(sink));
+    let mut sender = tokio::spawn(send_events(Arc::clone(&sink), subscription));
+    watch_client(stream, &sink, heartbeat, &mut sender).await;
+    sender.abort();
+}
+
+/// Sends each message of the subscription until it ends or the client cannot take one.
+async fn send_events(sink: Arc<Sink>, mut subscription: Subscription) {
     loop {
-        tokio::select! {
-            next = subscription.next() => match next {
-                Ok(Next::Message(message, _)) => {
-                    if send(&mut socket, Message::Text(text(message))).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(Next::Resume(message)) => {
-                    if send(&mut socket, Message::Text(text(message))).await.is_ok() {
-                        let reason = "fell behind: reconnect with since=<seq of the resume message>";
-                        let close = CloseFrame { code: close_code::AGAIN, reason: reason.into() };
-                        let _ = send(&mut socket, Message::Close(Some(close))).await;
-                    }
+        let next = subscription.next().await;
+        let mut sink = sink.lock().await;
+        match next {
+            Ok(Next::Message(message, _)) => {
+                if send(&mut sink, Message::Text(text(message))).await.is_err() {
                     return;
                 }
-                Err(error) => {
-                    tracing::error!(%error, "live stream stopped");
-                    let close = CloseFrame { code: close_code::ERROR, reason: "server error".into() };
-                    let _ = send(&mut socket, Message::Close(Some(close))).await;
-                    return;
+            }
+            Ok(Next::Resume(message)) => {
+                if send(&mut sink, Message::Text(text(message))).await.is_ok() {
+                    let reason = "fell behind: reconnect with since=<seq of the resume message>";
+                    let close = CloseFrame { code: close_code::AGAIN, reason: reason.into() };
+                    let _ = send(&mut sink, Message::Close(Some(close))).await;
                 }
-            },
-            incoming = socket.recv() => match incoming {
-                // Clients have nothing to say; any frame (a pong, mostly) shows they are there.
-                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
-                Some(Ok(_)) => alive = true,
-            },
-            _ = ticks.tick() => {
-                if !alive {
-                    tracing::debug!("live subscriber did not answer the last ping");
-                    return;
-                }
-                alive = false;
-                if send(&mut socket, Message::Ping(Bytes::new())).await.is_err() {
-                    return;
-                }
+                return;
+            }
+            Err(error) => {
+                tracing::error!(%error, "live stream stopped");
+                let close = CloseFrame { code: close_code::ERROR, reason: "server error".into() };
+                let _ = send(&mut sink, Message::Close(Some(close))).await;
+                return;
             }
         }
     }
 }
 
-async fn send(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
-    match tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await {
+/// Reads what the client says and pings it every `heartbeat`, until it closes, stops
+/// answering, or the `sender` has finished.
+async fn watch_client(
+    mut stream: SplitStream<WebSocket>,
+    sink: &Sink,
+    heartbeat: Duration,
+    sender: &mut JoinHandle<()>,
+) {
+    let mut ticks = tokio::time::interval(heartbeat);
+    ticks.tick().await;
+    let mut alive = true;
+    loop {
+        tokio::select! {
+            _ = &mut *sender => return,
+            incoming = stream.next() => match incoming {
+                // Clients have nothing to say; any frame (a pong, mostly) shows they are there.
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => alive = true,
+            },
+            _ = ticks.tick() => match sink.try_lock() {
+                // Busy sending an event: that send's own timeout judges the client this time.
+                Err(_) => {}
+                Ok(mut sink) => {
+                    if !alive {
+                        tracing::debug!("live subscriber did not answer the last ping");
+                        return;
+                    }
+                    alive = false;
+                    if send(&mut sink, Message::Ping(Bytes::new())).await.is_err() {
+                        return;
+                    }
+                }
+            },
+        }
+    }
+}
+
+async fn send(sink: &mut SplitSink<WebSocket, Message>, message: Message) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, sink.send(message)).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }
