@@ -28,7 +28,7 @@ test: tools web-tools desktop-tools
 	$(CARGO) fmt --all --check
 	$(MAKE) app
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	$(CARGO) clippy -p phananh-tests --all-targets --features browser --locked -- -D warnings
+	$(CARGO) clippy -p phananh-tests --all-targets --features bench --locked -- -D warnings
 	$(CARGO) clippy -p phananh-app --target wasm32-unknown-unknown --locked -- -D warnings
 	$(CARGO) test --locked
 	tests/open311/schemathesis
@@ -39,13 +39,15 @@ test: tools web-tools desktop-tools
 	$(CARGO) test --locked -p phananh-tests --features browser --test desktop
 
 ## Benchmarks: prints the table recorded in docs/benchmarks.md (wrk from Debian drives the
-## HTTP ingest figures beside the Rust clients). The live fan-out holds 10,000 WebSockets
-## open, so the open-file limit is raised here for the bench and the server it starts.
+## HTTP ingest figures beside the Rust clients; Debian's nats-server takes the same live
+## fan-out). The live fan-out holds 10,000 WebSockets open, so the open-file limit is raised
+## here for the bench and the servers it starts.
 ## PHANANH_BENCH=live (or routing, ingest, sync, app, desktop) runs only those.
 bench: tools desktop-tools app
 	$(CARGO) build --locked -p phananh-desktop
-	@command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
-	ulimit -n "$$(ulimit -Hn)" && $(CARGO) bench --locked -p phananh-tests --features browser --bench phananh
+	@command -v wrk >/dev/null && command -v nats-server >/dev/null || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk nats-server; }
+	ulimit -n "$$(ulimit -Hn)" && $(CARGO) bench --locked -p phananh-tests --features bench --bench phananh
 
 ## The desktop app (Tauri 2 around the web app), talking to the server at PHANANH_SERVER
 ## (default http://127.0.0.1:8080, changeable on its first-run screen and in its settings).

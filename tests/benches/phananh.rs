@@ -35,7 +35,8 @@ fn main() {
     }
     if wanted("live") {
         live_fanout(1_000);
-        live_fanout(10_000);
+        let (phananh, message_size) = live_fanout(10_000);
+        nats_fanout(10_000, message_size, &phananh);
     }
     if wanted("sync") {
         sync_push();
@@ -222,11 +223,80 @@ fn sync_push() {
 /// Status changes timed, one after the other.
 const CHANGES: usize = 21;
 
+/// What a fan-out run measured: each delivery's latency, sorted, and the broker's CPU time
+/// per delivery.
+struct Fanout {
+    latencies: Vec<Duration>,
+    broker_cpu: Duration,
+    clients_cpu: Duration,
+}
+
+impl Fanout {
+    fn quantile(&self, q: f64) -> Duration {
+        self.latencies[((self.latencies.len() - 1) as f64 * q) as usize]
+    }
+
+    fn figures(&self) -> String {
+        format!("p50 {:.1} ms, p99 {:.1} ms", ms(self.quantile(0.5)), ms(self.quantile(0.99)))
+    }
+}
+
+/// A subscriber's task: it hands back the id and arrival time of each message it took, and
+/// its connection (kept open until every subscriber is done).
+type Listening<C> = tokio::task::JoinHandle<(Vec<(u64, Instant)>, C)>;
+
+/// Times a fan-out: `listening` are the subscribers' tasks, each noting the id and arrival
+/// time of every message until it has `CHANGES + 1`, counting each in `arrived`, then
+/// handing back what it noted and its connection. `send(n)` sends message `n` and returns
+/// the id its subscribers will see. The first message, a warm-up, is not timed; each is
+/// waited for at every subscriber before the next. `broker` is the process delivering.
+fn time_fanout<C: Send + 'static>(
+    runtime: &tokio::runtime::Runtime,
+    listening: Vec<Listening<C>>,
+    arrived: &std::sync::atomic::AtomicUsize,
+    broker: u32,
+    mut send: impl FnMut(usize) -> u64,
+) -> Fanout {
+    let subscribers = listening.len();
+    let mut sent = std::collections::HashMap::new();
+    let mut warm_up = None;
+    let cpu_before = (cpu_time(broker), cpu_time(std::process::id()));
+    for n in 0..=CHANGES {
+        let at = Instant::now();
+        let id = send(n);
+        sent.insert(id, at);
+        warm_up.get_or_insert(id);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while arrived.load(std::sync::atomic::Ordering::Relaxed) < (n + 1) * subscribers {
+            assert!(Instant::now() < deadline, "message {id} did not reach every subscriber in 60 s");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let deliveries = ((CHANGES + 1) * subscribers) as u32;
+    let broker_cpu = (cpu_time(broker) - cpu_before.0) / deliveries;
+    let clients_cpu = (cpu_time(std::process::id()) - cpu_before.1) / deliveries;
+    let (times, connections): (Vec<_>, Vec<_>) =
+        listening.into_iter().map(|task| runtime.block_on(task).unwrap()).unzip();
+    // Closed only now: ten thousand closes during the last message would be timed with it.
+    // In the runtime: a NATS subscription unsubscribes from a task when dropped.
+    let _in_runtime = runtime.enter();
+    drop(connections);
+    let mut latencies: Vec<Duration> = times
+        .into_iter()
+        .flatten()
+        .filter(|(id, _)| Some(*id) != warm_up)
+        .map(|(id, at)| at - sent[&id])
+        .collect();
+    latencies.sort();
+    Fanout { latencies, broker_cpu, clients_cpu }
+}
+
 /// Live fan-out: `subscribers` idle WebSocket subscribers of the city scope, then status
 /// changes one at a time; for each, the time from sending the staff action to its arrival at
 /// each subscriber (an upper bound on "from commit": the request's own time is included).
-/// And the server's memory per idle subscriber.
-fn live_fanout(subscribers: usize) {
+/// And the server's memory per idle subscriber. Returns the timings and the mean size of an
+/// event's message, for the same fan-out through NATS.
+fn live_fanout(subscribers: usize) -> (Fanout, usize) {
     let data = tempfile::tempdir().unwrap();
     let server = TestServer::start_in(data.path(), NO_RATE_LIMITS);
     let officer = phananh_tests::StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
@@ -246,35 +316,21 @@ fn live_fanout(subscribers: usize) {
     let before = rss_kib(server.pid());
 
     let base = server.url("");
-    let arrived = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut clients = Vec::with_capacity(subscribers);
-    // In waves, so the listen queue never overflows.
-    for wave in 0..subscribers / 500 {
-        let connected: Vec<phananh_tests::LiveClient> = runtime.block_on(async {
-            let connecting = (0..500).map(|_| {
-                let (base, token) = (base.clone(), city.token.clone());
-                tokio::spawn(async move {
-                    let mut live = phananh_tests::LiveClient::connect(&base, "city", newest, Some(&token))
-                        .await
-                        .unwrap_or_else(|refused| panic!("subscriber refused: {refused:?}"));
-                    live.until_caught_up().await;
-                    live
-                })
-            });
-            let mut connected = Vec::new();
-            for client in connecting.collect::<Vec<_>>() {
-                connected.push(client.await.unwrap());
-            }
-            connected
-        });
-        assert_eq!(connected.len(), 500, "wave {wave}");
-        clients.extend(connected);
-    }
+    let clients = connect_in_waves(&runtime, subscribers, || {
+        let (base, token) = (base.clone(), city.token.clone());
+        async move {
+            let mut live = phananh_tests::LiveClient::connect(&base, "city", newest, Some(&token))
+                .await
+                .unwrap_or_else(|refused| panic!("subscriber refused: {refused:?}"));
+            live.until_caught_up().await;
+            live
+        }
+    });
     let after = rss_kib(server.pid());
     let per_connection = (after.saturating_sub(before)) as f64 / subscribers as f64;
 
-    // Each subscriber notes when each change arrived (the first, a warm-up, is not timed).
-    let listening: Vec<_> = clients
+    let arrived = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listening = clients
         .into_iter()
         .map(|mut live| {
             let arrived = std::sync::Arc::clone(&arrived);
@@ -290,47 +346,37 @@ fn live_fanout(subscribers: usize) {
         })
         .collect();
     // A staff note first, untimed: it warms every connection's buffers up. Then the status
-    // changes, each waited for at every subscriber before the next.
+    // changes.
     let warm_up = (&reports[0], serde_json::json!({ "action": "note", "text": "Khởi động, chưa tính giờ." }));
-    let status_changes = reports.iter().flat_map(|report| {
+    let mut changes = std::iter::once(warm_up).chain(reports.iter().flat_map(|report| {
         [
             serde_json::json!({ "action": "acknowledge" }),
             serde_json::json!({ "action": "start" }),
             serde_json::json!({ "action": "resolve", "answer": "Đã nhắc nhở, tiếng ồn đã chấm dứt." }),
         ]
         .map(|action| (report, action))
-    });
-    let mut sent = std::collections::HashMap::new();
-    for (n, (report, action)) in std::iter::once(warm_up).chain(status_changes).enumerate() {
-        let seq = newest + 1 + n as u64;
-        sent.insert(seq, Instant::now());
+    }));
+    let fanout = time_fanout(&runtime, listening, &arrived, server.pid(), |n| {
+        let (report, action) = changes.next().expect("a change for every message");
         assert_eq!(officer.act(report, &action).status(), reqwest::StatusCode::OK);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while arrived.load(std::sync::atomic::Ordering::Relaxed) < (n + 1) * subscribers {
-            assert!(Instant::now() < deadline, "change {seq} did not reach every subscriber in 60 s");
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-    let warm_up = newest + 1;
-    let (times, clients): (Vec<_>, Vec<_>) =
-        listening.into_iter().map(|task| runtime.block_on(task).unwrap()).unzip();
-    // Closed only now: ten thousand closes during the last change would be timed with it.
-    drop(clients);
-    let mut latencies: Vec<Duration> = times
-        .into_iter()
-        .flatten()
-        .filter(|(seq, _)| *seq > warm_up)
-        .map(|(seq, at)| at - sent[&seq])
-        .collect();
-    latencies.sort();
-    let quantile = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+        newest + 1 + n as u64
+    });
     row(
         &format!("live fan-out, {} idle subscribers", thousands(subscribers as f64)),
         &format!(
             "{CHANGES} status changes one at a time, each to every city-scope WebSocket subscriber (clients in the same process, on the same 2 cores); from sending the staff action to receipt"
         ),
-        &format!("p50 {:.1} ms, p99 {:.1} ms", ms(quantile(0.5)), ms(quantile(0.99))),
+        &fanout.figures(),
         "target p99 ≤ 50 ms",
+    );
+    row(
+        "live fan-out CPU per delivery",
+        &format!(
+            "CPU time of all threads during the {} changes, divided by the events delivered",
+            CHANGES + 1
+        ),
+        &format!("server {:.1} µs", fanout.broker_cpu.as_secs_f64() * 1e6),
+        &format!("the subscribers' side: {:.1} µs", fanout.clients_cpu.as_secs_f64() * 1e6),
     );
     row(
         "live subscriber memory",
@@ -341,6 +387,141 @@ fn live_fanout(subscribers: usize) {
         &format!("{per_connection:.1} KiB per connection ({} MiB in all)", (after - before) / 1024),
         "target ≤ 20 KB per idle connection",
     );
+    (fanout, mean_event_message(&officer, &reports))
+}
+
+/// The mean size of the live stream's messages for the events of `reports`.
+fn mean_event_message(officer: &phananh_tests::StaffClient, reports: &[String]) -> usize {
+    let sizes: Vec<usize> = reports
+        .iter()
+        .flat_map(|id| {
+            let timeline: Vec<phananh_shared::api::Event> =
+                officer.get(&format!("/api/v1/reports/{id}/events")).json().unwrap();
+            timeline.into_iter().map(|event| {
+                serde_json::to_vec(&phananh_shared::api::LiveMessage::Event(event)).unwrap().len()
+            })
+        })
+        .collect();
+    sizes.iter().sum::<usize>() / sizes.len()
+}
+
+/// `n` connections made by `connect`, 500 at a time, so the listen queue never overflows.
+fn connect_in_waves<C, F>(runtime: &tokio::runtime::Runtime, n: usize, connect: impl Fn() -> F) -> Vec<C>
+where
+    C: Send + 'static,
+    F: Future<Output = C> + Send + 'static,
+{
+    let mut connected = Vec::with_capacity(n);
+    while connected.len() < n {
+        let wave: Vec<_> = (0..500.min(n - connected.len())).map(|_| runtime.spawn(connect())).collect();
+        for connection in wave {
+            connected.push(runtime.block_on(connection).unwrap());
+        }
+    }
+    connected
+}
+
+/// The same fan-out through NATS (Debian's nats-server, on loopback): `subscribers`
+/// connections subscribed to one subject, `CHANGES` messages of `size` bytes published one at
+/// a time, each waited for at every subscriber; from publishing to receipt. Beside phananh's
+/// figures `phananh`.
+fn nats_fanout(subscribers: usize, size: usize, phananh: &Fanout) {
+    let what = format!("NATS fan-out, {} idle subscribers", thousands(subscribers as f64));
+    let Some(nats) = NatsServer::start() else {
+        row(&what, "nats-server is not installed (`make bench` installs it)", "not measured", "");
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let address = nats.address.clone();
+    let subscriptions = connect_in_waves(&runtime, subscribers, || {
+        let address = address.clone();
+        async move {
+            let client = async_nats::connect(address).await.expect("NATS accepts a connection");
+            let subscription = client.subscribe("phananh.city").await.expect("NATS takes a subscription");
+            // The subscription is in place at the server once a flush has come back.
+            client.flush().await.expect("NATS answers a flush");
+            (client, subscription)
+        }
+    });
+    let arrived = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listening = subscriptions
+        .into_iter()
+        .map(|(client, mut subscription)| {
+            let arrived = std::sync::Arc::clone(&arrived);
+            runtime.spawn(async move {
+                use futures_util::StreamExt as _;
+                let mut times = Vec::with_capacity(CHANGES + 1);
+                while times.len() < CHANGES + 1 {
+                    let message = subscription.next().await.expect("the subscription stays open");
+                    let id = u64::from_le_bytes(message.payload[..8].try_into().unwrap());
+                    times.push((id, Instant::now()));
+                    arrived.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                (times, (client, subscription))
+            })
+        })
+        .collect();
+    let publisher = runtime.block_on(async_nats::connect(nats.address.clone())).unwrap();
+    let fanout = time_fanout(&runtime, listening, &arrived, nats.pid(), |n| {
+        let mut payload = vec![b'x'; size.max(8)];
+        payload[..8].copy_from_slice(&(n as u64).to_le_bytes());
+        runtime.block_on(async {
+            publisher.publish("phananh.city", payload.into()).await.unwrap();
+            publisher.flush().await.unwrap();
+        });
+        n as u64
+    });
+    row(
+        &what,
+        &format!(
+            "the same: {CHANGES} messages of {size} bytes (a status change's message) one at a time to every subscriber of one subject (async-nats clients in the same process); from publishing to receipt"
+        ),
+        &fanout.figures(),
+        &format!(
+            "phananh {}: p99 {:.2}× NATS's (target ≤ 2×); CPU per delivery: NATS {:.1} µs, phananh {:.1} µs",
+            phananh.figures(),
+            ms(phananh.quantile(0.99)) / ms(fanout.quantile(0.99)),
+            fanout.broker_cpu.as_secs_f64() * 1e6,
+            phananh.broker_cpu.as_secs_f64() * 1e6,
+        ),
+    );
+}
+
+/// Debian's nats-server on a free loopback port, stopped when dropped.
+struct NatsServer {
+    child: std::process::Child,
+    address: String,
+}
+
+impl NatsServer {
+    /// `None` if nats-server is not installed.
+    fn start() -> Option<NatsServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("nats-server")
+            .args(["--addr", "127.0.0.1", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let address = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not listen on {address} within 10 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(NatsServer { child, address })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The resident memory of process `pid`, in KiB.
@@ -351,6 +532,17 @@ fn rss_kib(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS in /proc/<pid>/status")
+}
+
+/// The CPU time process `pid` has had so far, all its threads together (each thread's
+/// nanoseconds on a CPU, from `/proc/<pid>/task/*/schedstat`).
+fn cpu_time(pid: u32) -> Duration {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("a Linux /proc");
+    let nanos = tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 /// The same filing driven by wrk, a load generator in C that takes little of the two cores
