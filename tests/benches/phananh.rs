@@ -545,6 +545,68 @@ fn cpu_time(pid: u32) -> Duration {
     Duration::from_nanos(nanos)
 }
 
+/// The storage alone: `rows` reports at `points` written by the plainest rusqlite loop into
+/// a database the server made (its schema, a registered device, its wards), with the
+/// server's durability settings and what it writes for a filing: the report, its `filed`
+/// event (the server's own, copied), the report's `last_seq`, one transaction per report,
+/// as each filing is durable before it is answered. Reports per second, and `rows`.
+fn ingest_raw_sqlite(points: &[(f64, f64)], rows: usize) -> (f64, usize) {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data.path(), NO_RATE_LIMITS);
+    let device = ResidentDevice::register(&server);
+    assert_eq!(
+        device.file(&report_at(HOAN_KIEM.0, HOAN_KIEM.1)).unwrap().status(),
+        reqwest::StatusCode::CREATED
+    );
+    server.kill();
+    let mut conn = rusqlite::Connection::open(data.path().join("phananh.db")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    let filed: (String, String, String, String, String, String, String, String) = conn
+        .query_row(
+            "SELECT e.kind, e.data, r.ward_code, r.ward_valid_from, r.category, r.description, r.deadline_ack, r.deadline_handle
+             FROM events e JOIN reports r ON r.id = e.report_id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+        )
+        .unwrap();
+    let (kind, event, ward, valid_from, category, description, ack, handle) = filed;
+    let mut rng = StdRng::seed_from_u64(7);
+    let start = Instant::now();
+    for n in 0..rows {
+        let (lon, lat) = points[n % points.len()];
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = chrono::Utc::now().to_rfc3339();
+        let hash: [u8; 32] = rng.random();
+        let tx = conn.transaction().unwrap();
+        tx.prepare_cached(
+            "INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
+                accuracy_m, ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
+                deadline_ack, deadline_handle, last_seq)
+             VALUES (?1, ?2, ?3, ?4, 'normal', ?5, ?6, ?7, 8.0, ?8, ?9, 'inside', 0.0, 'submitted', ?10, ?11, ?12, 0)",
+        )
+        .unwrap()
+        .execute(rusqlite::params![
+            id, device.id, hash, category, description, lon, lat, ward, valid_from, now, ack, handle
+        ])
+        .unwrap();
+        tx.prepare_cached(
+            "INSERT INTO events (report_id, ward_code, kind, at, actor, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .unwrap()
+        .execute(rusqlite::params![id, ward, kind, now, format!("device:{}", device.id), event])
+        .unwrap();
+        let seq = tx.last_insert_rowid();
+        tx.prepare_cached("UPDATE reports SET last_seq = ?1 WHERE id = ?2")
+            .unwrap()
+            .execute(rusqlite::params![seq, id])
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    (rows as f64 / start.elapsed().as_secs_f64(), rows)
+}
+
 /// The same filing driven by wrk, a load generator in C that takes little of the two cores
 /// the server shares with it: the server's own capacity, beside the Rust clients' figures.
 fn ingest_with_wrk() {
@@ -608,6 +670,7 @@ fn ingest(index: &WardIndex) {
         .into_iter()
         .filter(|&(lon, lat)| index.locate(lon, lat).is_some())
         .collect();
+    let mut best = 0.0f64;
     for (clients, per_client) in [(1, 3_000), (8, 1_000), (64, 200)] {
         let server = TestServer::start_with(NO_RATE_LIMITS);
         let devices: Vec<ResidentDevice> = (0..clients).map(|_| ResidentDevice::register(&server)).collect();
@@ -635,6 +698,7 @@ fn ingest(index: &WardIndex) {
             workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
         });
         let elapsed = start.elapsed();
+        best = best.max((clients * per_client) as f64 / elapsed.as_secs_f64());
         latencies.sort();
         let quantile = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
         row(
@@ -652,6 +716,20 @@ fn ingest(index: &WardIndex) {
             "target ≥ 5,000 reports/s",
         );
     }
+    let (raw, rows) = ingest_raw_sqlite(&inside, 20_000);
+    row(
+        "report ingest vs raw SQLite",
+        &format!(
+            "{} reports by a minimal rusqlite loop into the server's own schema and database file: report row, its `filed` event, last_seq, one transaction each, WAL, synchronous=NORMAL, foreign keys on (no HTTP, JSON, validation or routing)",
+            thousands(rows as f64)
+        ),
+        &format!("{} reports/s", thousands(raw)),
+        &format!(
+            "over HTTP (the best figure above, 64 clients): {} reports/s, {:.2}× the raw loop (target ≥ 0.5)",
+            thousands(best),
+            best / raw
+        ),
+    );
 }
 
 fn routing() -> WardIndex {
