@@ -38,15 +38,17 @@ test: tools web-tools desktop-tools
 	$(CARGO) build --locked -p phananh-desktop
 	$(CARGO) test --locked -p phananh-tests --features browser --test desktop
 
-## Benchmarks: prints the table recorded in docs/benchmarks.md (wrk from Debian drives the
-## HTTP ingest figures beside the Rust clients; Debian's nats-server takes the same live
-## fan-out). The live fan-out holds 10,000 WebSockets open, so the open-file limit is raised
-## here for the bench and the servers it starts.
+## Benchmarks: prints the table recorded in docs/benchmarks.md, each figure beside its
+## comparison from Debian's packages: wrk drives the HTTP ingest beside the Rust clients,
+## nats-server takes the same live fan-out, PostgreSQL with PostGIS the same ward lookups.
+## The live fan-out holds 10,000 WebSockets open, so the open-file limit is raised here for
+## the bench and the servers it starts.
 ## PHANANH_BENCH=live (or routing, ingest, sync, app, desktop) runs only those.
+BENCH_PACKAGES := wrk nats-server postgresql-15 postgresql-15-postgis-3
 bench: tools desktop-tools app
 	$(CARGO) build --locked -p phananh-desktop
-	@command -v wrk >/dev/null && command -v nats-server >/dev/null || \
-	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk nats-server; }
+	@command -v wrk >/dev/null && command -v nats-server >/dev/null && ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BENCH_PACKAGES); }
 	ulimit -n "$$(ulimit -Hn)" && $(CARGO) bench --locked -p phananh-tests --features bench --bench phananh
 
 ## The desktop app (Tauri 2 around the web app), talking to the server at PHANANH_SERVER
