@@ -277,7 +277,7 @@ mod tests {
         assert!(msg.starts_with("SLA policy file: "), "{msg}");
 
         assert!(matches!(
-            SlaPolicy::parse("acknowledge_working_hours = 8\n", None),
+            SlaPolicy::from_file(toml::from_str("acknowledge_working_hours = 8\n").unwrap(), None),
             Err(PolicyError::Missing { key: "urgent_handling_working_hours" })
         ));
     }
