@@ -61,10 +61,14 @@ desktop: tools desktop-tools app
 screenshots: web-tools app
 	$(CARGO) run --locked -p phananh-tests --features browser --bin phananh-screenshots
 
-## The web app, built for release into app/dist (served by the server on `/`).
+## The web app, built for release into app/dist: the resident's page (served on `/` and every
+## other page path) and, in app/dist/staff, the staff's (on `/staff…` and `/city`). The
+## resident's build empties app/dist, so it comes first.
 app: web-tools
 	$(CARGO) fetch --locked
-	cd app && PATH="$(CURDIR)/$(BINARYEN_DIR)/node_modules/.bin:$$PATH" trunk build --release --locked
+	cd app && export PATH="$(CURDIR)/$(BINARYEN_DIR)/node_modules/.bin:$$PATH" && \
+	  trunk build --release --locked && \
+	  trunk build staff.html --release --locked --dist dist/staff --public-url /staff/
 
 ## What building and testing the web app needs: trunk, wasm-bindgen-cli, wasm-opt, and
 ## Debian's chromium and chromium-driver for the browser tests.

@@ -1,8 +1,12 @@
 //! The server's HTTP API, from the browser: JSON in and out, the bearer token when there is
 //! one, and the server's `{ "error": { code, message, field } }` read back into [`ApiError`].
+//! Requests go through the browser's own `fetch` (an HTTP client library would only wrap it
+//! and add its URL and header types to every phone's download).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call did not give an answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -64,49 +68,74 @@ fn url(path: &str) -> String {
     format!("{}{path}", origin())
 }
 
-fn with_token(request: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
-    match token {
-        Some(token) => request.bearer_auth(token),
-        None => request,
+/// A request as the browser's `fetch` takes it: method, path, token and body.
+struct Call<'a> {
+    method: &'static str,
+    path: &'a str,
+    token: Option<&'a str>,
+    /// The body and its content type.
+    body: Option<(JsValue, &'a str)>,
+}
+
+/// What the browser says when a request failed, as text.
+fn js_message(error: JsValue) -> String {
+    match error.dyn_into::<js_sys::Error>() {
+        Ok(error) => String::from(error.message()),
+        Err(other) => other.as_string().unwrap_or_else(|| "the request failed".to_owned()),
     }
+}
+
+/// Sends `call` with the browser's `fetch`; the status and the body as text, or why no
+/// answer came back.
+async fn send(call: Call<'_>) -> Result<(u16, String), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let headers = web_sys::Headers::new().map_err(js_message)?;
+    if let Some(token) = call.token {
+        headers.set("authorization", &format!("Bearer {token}")).map_err(js_message)?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(call.method);
+    if let Some((body, content_type)) = &call.body {
+        headers.set("content-type", content_type).map_err(js_message)?;
+        init.set_body(body);
+    }
+    init.set_headers(&headers);
+    let response =
+        JsFuture::from(window.fetch_with_str_and_init(&url(call.path), &init)).await.map_err(js_message)?;
+    let response: web_sys::Response = response.dyn_into().map_err(js_message)?;
+    let text = JsFuture::from(response.text().map_err(js_message)?).await.map_err(js_message)?;
+    Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
 /// The answer's body as text, or the server's refusal.
-async fn answer_text(request: reqwest::RequestBuilder) -> Result<String, ApiError> {
-    let response = request.send().await.map_err(|e| ApiError::Offline(e.to_string()))?;
-    let status = response.status();
+async fn answer_text(call: Call<'_>) -> Result<String, ApiError> {
     // A body cut off on its way is a broken connection like any other.
-    let text = response.text().await.map_err(|e| ApiError::Offline(e.to_string()))?;
-    if status.is_success() {
+    let (status, text) = send(call).await.map_err(ApiError::Offline)?;
+    if (200..300).contains(&status) {
         return Ok(text);
     }
     Err(match serde_json::from_str::<ErrorBody>(&text) {
-        Ok(ErrorBody { error }) => ApiError::Refused {
-            status: status.as_u16(),
-            code: error.code,
-            message: error.message,
-            field: error.field,
-        },
-        Err(_) => {
-            ApiError::Refused { status: status.as_u16(), code: "http".into(), message: text, field: None }
+        Ok(ErrorBody { error }) => {
+            ApiError::Refused { status, code: error.code, message: error.message, field: error.field }
         }
+        Err(_) => ApiError::Refused { status, code: "http".into(), message: text, field: None },
     })
 }
 
-async fn answer<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, ApiError> {
-    let text = answer_text(request).await?;
+async fn answer<T: DeserializeOwned>(call: Call<'_>) -> Result<T, ApiError> {
+    let text = answer_text(call).await?;
     // Sent again, an operation with its id changes nothing: retrying is the safe reading.
     serde_json::from_str(&text)
         .map_err(|e| ApiError::Offline(format!("the server's answer could not be read: {e}")))
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str, token: Option<&str>) -> Result<T, ApiError> {
-    answer(with_token(reqwest::Client::new().get(url(path)), token)).await
+    answer(Call { method: "GET", path, token, body: None }).await
 }
 
 /// A text answer (the dashboard's CSV).
 pub async fn get_text(path: &str, token: Option<&str>) -> Result<String, ApiError> {
-    answer_text(with_token(reqwest::Client::new().get(url(path)), token)).await
+    answer_text(Call { method: "GET", path, token, body: None }).await
 }
 
 pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -114,7 +143,9 @@ pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
     token: Option<&str>,
     body: &B,
 ) -> Result<T, ApiError> {
-    answer(with_token(reqwest::Client::new().post(url(path)).json(body), token)).await
+    let json = serde_json::to_string(body).map_err(|e| ApiError::Offline(e.to_string()))?;
+    answer(Call { method: "POST", path, token, body: Some((JsValue::from_str(&json), "application/json")) })
+        .await
 }
 
 /// Sends a file's bytes as the body (a photo upload).
@@ -124,8 +155,8 @@ pub async fn post_bytes<T: DeserializeOwned>(
     bytes: Vec<u8>,
     content_type: &str,
 ) -> Result<T, ApiError> {
-    let request = reqwest::Client::new().post(url(path)).header("content-type", content_type).body(bytes);
-    answer(with_token(request, token)).await
+    let body = js_sys::Uint8Array::from(bytes.as_slice()).into();
+    answer(Call { method: "POST", path, token, body: Some((body, content_type)) }).await
 }
 
 /// The address of a stored photo, full size or as a thumbnail.

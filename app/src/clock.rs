@@ -1,6 +1,6 @@
 //! Time as the screens show it: Hà Nội's wall clock, and deadlines in working hours.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, TimeDelta, Timelike as _, Utc};
 use phananh_shared::sla::WorkCalendar;
 use phananh_shared::sla::calendar::to_local;
 
@@ -17,9 +17,23 @@ pub fn today() -> chrono::NaiveDate {
     to_local(now()).date()
 }
 
+// Dates are written out by hand rather than with chrono's `format`: its pattern parser and
+// formatter would be in every phone's download for three fixed patterns.
+
 /// `14:05 09/03/2026`, in Hà Nội time whatever the device's zone.
 pub fn local(t: DateTime<Utc>) -> String {
-    to_local(t).format("%H:%M %d/%m/%Y").to_string()
+    let t = to_local(t);
+    format!("{:02}:{:02} {}", t.hour(), t.minute(), date(t.date()))
+}
+
+/// `09/03/2026`.
+pub fn date(d: NaiveDate) -> String {
+    format!("{}/{}", day_month(d), d.year())
+}
+
+/// `09/03`.
+pub fn day_month(d: NaiveDate) -> String {
+    format!("{:02}/{:02}", d.day(), d.month())
 }
 
 /// A deadline as a clock in working hours: "còn 6 giờ 30 phút làm việc" before it,

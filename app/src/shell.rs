@@ -1,9 +1,10 @@
 //! The frame around every screen: the header with the navigation and the language switch,
-//! the offline banner with the outbox count, and the routes.
+//! the offline banner with the outbox count, and each page's routes.
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
+use phananh_shared::api::is_staff_page;
 use phananh_shared::device::Settings;
 
 use crate::backend::backend;
@@ -13,9 +14,69 @@ use crate::pages::{city, desk, dossiers, file, mine, nearby, report, staff, staf
 use crate::session::provide_session;
 use crate::wards::provide_wards;
 
+/// One of the web app's two pages, each its own bundle: the resident's (every page path but
+/// the staff's; also the desktop app) and the staff's (the paths [`is_staff_page`] names,
+/// served from the build's `staff/` folder). A binary names one, so the other's screens are
+/// not in its download.
+#[derive(Clone, Copy)]
+pub struct Bundle {
+    staff: bool,
+    /// The page's screens: its routes.
+    screens: fn() -> AnyView,
+}
+
+impl Bundle {
+    pub const RESIDENT: Bundle = Bundle { staff: false, screens: resident_screens };
+    pub const STAFF: Bundle = Bundle { staff: true, screens: staff_screens };
+}
+
+fn resident_screens() -> AnyView {
+    view! {
+        <Routes fallback=no_page>
+            <Route path=path!("/") view=file::FileReport/>
+            <Route path=path!("/mine") view=mine::MyReports/>
+            <Route path=path!("/reports/:id") view=report::ReportPage/>
+            <Route path=path!("/nearby") view=nearby::Nearby/>
+            <Route path=path!("/dossiers") view=dossiers::MyDossiers/>
+            <Route path=path!("/transparency") view=transparency::Transparency/>
+            <Route path=path!("/settings") view=DeviceSettings/>
+        </Routes>
+    }
+    .into_any()
+}
+
+fn staff_screens() -> AnyView {
+    view! {
+        <Routes fallback=no_page>
+            <Route path=path!("/staff") view=staff::StaffHome/>
+            <Route path=path!("/staff/reports/:id") view=staff_report::StaffReport/>
+            <Route path=path!("/staff/dossiers") view=desk::DossierDesk/>
+            <Route path=path!("/city") view=city::CityDashboard/>
+        </Routes>
+    }
+    .into_any()
+}
+
+fn no_page() -> impl IntoView {
+    let t = tr();
+    view! { <p>{t("Không có trang này.", "There is no such page.")}</p> }
+}
+
+/// A link in the frame: to a screen of this page, the router shows it; to one of the other
+/// page, the browser loads that page (`rel="external"` tells the router to let it).
+#[component]
+fn PageLink(href: &'static str, #[prop(optional)] class: &'static str, children: Children) -> impl IntoView {
+    if is_staff_page(href) == expect_context::<Bundle>().staff {
+        view! { <A href=href attr:class=class>{children()}</A> }.into_any()
+    } else {
+        view! { <a href=href class=class rel="external">{children()}</a> }.into_any()
+    }
+}
+
 /// The app; `desktop` holds the desktop app's settings when it runs inside it.
 #[component]
-pub fn App(desktop: Option<Settings>) -> impl IntoView {
+pub fn App(desktop: Option<Settings>, bundle: Bundle) -> impl IntoView {
+    provide_context(bundle);
     provide_lang();
     provide_session();
     provide_wards();
@@ -38,46 +99,33 @@ pub fn App(desktop: Option<Settings>) -> impl IntoView {
 fn Screens() -> impl IntoView {
     let t = tr();
     let desktop = use_desktop().is_some();
+    let screens = expect_context::<Bundle>().screens;
     view! {
         <Router>
             <a class="skip" href="#main">{move || t("Bỏ qua đến nội dung", "Skip to content")}</a>
             <header class="top">
-                <A href="/" attr:class="brand">
+                <PageLink href="/" class="brand">
                     <span class="logo" aria-hidden="true">"◆"</span>
                     {move || t("Phản ánh Hà Nội", "Hà Nội Feedback")}
-                </A>
+                </PageLink>
                 <nav aria-label=move || t("Chính", "Main")>
-                    <A href="/">{move || t("Gửi phản ánh", "Report")}</A>
-                    <A href="/mine">{move || t("Của tôi", "Mine")}</A>
-                    <A href="/dossiers">{move || t("Hồ sơ", "Dossiers")}</A>
-                    <A href="/nearby">{move || t("Quanh đây", "Nearby")}</A>
+                    <PageLink href="/">{move || t("Gửi phản ánh", "Report")}</PageLink>
+                    <PageLink href="/mine">{move || t("Của tôi", "Mine")}</PageLink>
+                    <PageLink href="/dossiers">{move || t("Hồ sơ", "Dossiers")}</PageLink>
+                    <PageLink href="/nearby">{move || t("Quanh đây", "Nearby")}</PageLink>
                     <Show when=move || !desktop>
-                        <A href="/staff">{move || t("Cán bộ", "Staff")}</A>
-                        <A href="/city">{move || t("Thành phố", "City")}</A>
+                        <PageLink href="/staff">{move || t("Cán bộ", "Staff")}</PageLink>
+                        <PageLink href="/city">{move || t("Thành phố", "City")}</PageLink>
                     </Show>
-                    <A href="/transparency">{move || t("Công khai", "Results")}</A>
+                    <PageLink href="/transparency">{move || t("Công khai", "Results")}</PageLink>
                     <Show when=move || desktop>
-                        <A href="/settings">{move || t("Cài đặt", "Settings")}</A>
+                        <PageLink href="/settings">{move || t("Cài đặt", "Settings")}</PageLink>
                     </Show>
                 </nav>
                 <LangSwitch/>
             </header>
             <OfflineBanner/>
-            <main id="main">
-                <Routes fallback=move || view! { <p>{t("Không có trang này.", "There is no such page.")}</p> }>
-                    <Route path=path!("/") view=file::FileReport/>
-                    <Route path=path!("/mine") view=mine::MyReports/>
-                    <Route path=path!("/reports/:id") view=report::ReportPage/>
-                    <Route path=path!("/nearby") view=nearby::Nearby/>
-                    <Route path=path!("/staff") view=staff::StaffHome/>
-                    <Route path=path!("/staff/reports/:id") view=staff_report::StaffReport/>
-                    <Route path=path!("/staff/dossiers") view=desk::DossierDesk/>
-                    <Route path=path!("/dossiers") view=dossiers::MyDossiers/>
-                    <Route path=path!("/city") view=city::CityDashboard/>
-                    <Route path=path!("/transparency") view=transparency::Transparency/>
-                    <Route path=path!("/settings") view=DeviceSettings/>
-                </Routes>
-            </main>
+            <main id="main">{screens()}</main>
         </Router>
     }
 }
@@ -99,7 +147,7 @@ fn OfflineBanner() -> impl IntoView {
                     n => format!("{n} {}", t("phản ánh đang chờ gửi.", "reports waiting to send.")),
                 }}
                 " "
-                <A href="/mine">{move || t("Xem hộp thư đi", "See the outbox")}</A>
+                <PageLink href="/mine">{move || t("Xem hộp thư đi", "See the outbox")}</PageLink>
             </div>
         </Show>
     }

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use crate::report::Category;
+use crate::shipped::shipped;
 
 /// One template. Without a category it fits any report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +39,8 @@ struct File {
 /// The shipped templates, in file order.
 pub fn all() -> &'static [AnswerTemplate] {
     static ALL: LazyLock<Vec<AnswerTemplate>> = LazyLock::new(|| {
-        toml::from_str::<File>(include_str!("answers.toml")).expect("answers.toml is valid (tested)").template
+        let file: File = shipped!("answers");
+        file.template
     });
     &ALL
 }
@@ -64,6 +66,12 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), all().len());
+    }
+
+    #[test]
+    fn the_embedded_templates_are_the_toml_file() {
+        let file: File = toml::from_str(include_str!("answers.toml")).expect("answers.toml is valid");
+        assert_eq!(file.template, all());
     }
 
     #[test]

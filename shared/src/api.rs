@@ -367,9 +367,29 @@ pub enum LiveMessage {
     Resume { seq: u64 },
 }
 
+/// The web app's pages for ward and city staff: `/staff`, everything under it, and `/city`.
+/// The web app is two pages, each its own bundle, so a resident's phone does not download the
+/// staff screens: the server answers these paths with the staff page and every other page
+/// path with the resident's, and the app's links between the two load the other page.
+pub fn is_staff_page(path: &str) -> bool {
+    ["/staff", "/city"]
+        .iter()
+        .any(|page| path.strip_prefix(page).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staff_pages_are_the_staff_and_city_paths() {
+        for path in ["/staff", "/staff/reports/x", "/staff/dossiers", "/city", "/city/"] {
+            assert!(is_staff_page(path), "{path}");
+        }
+        for path in ["/", "/mine", "/reports/x", "/staffing", "/cityscape", "/transparency"] {
+            assert!(!is_staff_page(path), "{path}");
+        }
+    }
 
     #[test]
     fn a_live_event_is_one_flat_object_that_reads_back() {

@@ -25,6 +25,7 @@ pub mod dashboard;
 pub mod device;
 pub mod dossier;
 pub mod report;
+mod shipped;
 pub mod sla;
 pub mod status;
 pub mod sync;

@@ -43,6 +43,26 @@ fn pages_get_the_app_files_are_cached_and_the_api_keeps_its_errors() {
     assert_eq!(get(server.url("/..%2f..%2fetc%2fpasswd.txt")).unwrap().status(), StatusCode::NOT_FOUND);
 }
 
+/// The staff's screens are a page of their own (`staff/` in the build): the staff's paths get
+/// it, every other page path the resident's.
+#[test]
+fn the_staff_paths_get_the_staff_page() {
+    let app = built_app();
+    std::fs::create_dir(app.path().join("staff")).unwrap();
+    std::fs::write(app.path().join("staff/index.html"), "<!DOCTYPE html><title>Cán bộ</title>").unwrap();
+    std::fs::write(app.path().join("staff/phananh-staff-4567cdef.js"), "export default 2;").unwrap();
+    let server = TestServer::start_with(&["--app-dir", app.path().to_str().unwrap()]);
+    let page = |path: &str| get(server.url(path)).unwrap().text().unwrap();
+    for path in ["/staff", "/staff/reports/01900000-0000-7000-8000-000000000001", "/staff/dossiers", "/city"]
+    {
+        assert!(page(path).contains("Cán bộ"), "{path}");
+    }
+    for path in ["/", "/mine", "/transparency", "/staffing"] {
+        assert!(page(path).contains("Phản ánh"), "{path}");
+    }
+    assert_eq!(page("/staff/phananh-staff-4567cdef.js"), "export default 2;");
+}
+
 #[test]
 fn without_a_built_app_the_api_still_serves_and_says_so() {
     let empty = tempfile::tempdir().unwrap();

@@ -261,8 +261,8 @@ fn DayChart(days: Vec<Day>) -> impl IntoView {
             )
         })
         .collect();
-    let first = days.first().map(|d| d.date.format("%d/%m").to_string()).unwrap_or_default();
-    let last = days.last().map(|d| d.date.format("%d/%m").to_string()).unwrap_or_default();
+    let first = days.first().map(|d| clock::day_month(d.date)).unwrap_or_default();
+    let last = days.last().map(|d| clock::day_month(d.date)).unwrap_or_default();
     view! {
         <figure class="chart">
             <svg viewBox=format!("0 0 {w} {}", h + 2.0) role="img" aria-label=move || t("Biểu đồ tiếp nhận, xử lý và tồn đọng theo ngày", "Chart of received, resolved and backlog by day")>

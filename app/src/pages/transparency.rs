@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use phananh_shared::dashboard::Transparency as Figures;
 
-use crate::api;
 use crate::i18n::tr;
 use crate::map::WardMap;
 use crate::pages::city::{on_time_colour, pct};
 use crate::wards::use_wards;
+use crate::{api, clock};
 
 #[component]
 pub fn Transparency() -> impl IntoView {
@@ -42,7 +42,7 @@ pub fn Transparency() -> impl IntoView {
             {move || figures.get().map(|loaded| match loaded {
                 Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 Ok(f) => view! {
-                    <p class="muted">{format!("{} – {}", f.from.format("%d/%m/%Y"), f.to.format("%d/%m/%Y"))}</p>
+                    <p class="muted">{format!("{} – {}", clock::date(f.from), clock::date(f.to))}</p>
                     <div class="scroll">
                         <table class="wards" data-testid="transparency">
                             <thead><tr>

@@ -1,8 +1,9 @@
 //! The built web app (`app/dist`, made by trunk) on every path the API does not own.
 //!
 //! A page path (`/mine`, `/reports/…`) gets `index.html`, so the app's own router decides
-//! what to show and a reload or a shared link works; a path under the API's prefixes keeps
-//! the API's JSON 404. `index.html` is never cached (it names the current build's files);
+//! what to show and a reload or a shared link works; the staff's pages (`/staff…`, `/city`)
+//! get the staff's own page, `staff/index.html`, so residents never download those screens
+//! (without it, `index.html`); a path under the API's prefixes keeps the API's JSON 404. `index.html` is never cached (it names the current build's files);
 //! the build's files carry a hash in their names and are cached for a year.
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use axum::Extension;
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use phananh_shared::api::is_staff_page;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -46,7 +48,9 @@ pub async fn serve(Extension(app): Extension<Arc<WebApp>>, request: Request) -> 
     // A file has a dot in its last segment; anything else is one of the app's pages.
     let page = !path.rsplit('/').next().unwrap_or_default().contains('.');
     let answer = if page {
-        ServeFile::new(dir.join("index.html")).oneshot(request).await
+        let staff = dir.join("staff/index.html");
+        let html = if is_staff_page(path) && staff.is_file() { staff } else { dir.join("index.html") };
+        ServeFile::new(html).oneshot(request).await
     } else {
         ServeDir::new(dir).oneshot(request).await
     };

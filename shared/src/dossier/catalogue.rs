@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::shipped::shipped;
 use crate::sla::{WORKING_DAY, WorkCalendar};
 
 /// Who decides a procedure's dossiers (the ward's desk receives them all).
@@ -52,6 +53,7 @@ pub struct Catalogue {
 /// Why a catalogue file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
+    #[cfg(feature = "toml")]
     #[error("the procedure catalogue is not valid TOML: {0}")]
     Toml(#[from] toml::de::Error),
     #[error("procedure {code:?} appears twice in the catalogue")]
@@ -61,7 +63,7 @@ pub enum CatalogueError {
 }
 
 static SHIPPED: LazyLock<Catalogue> = LazyLock::new(|| {
-    Catalogue::from_toml(include_str!("procedures.toml")).expect("the shipped catalogue is valid")
+    Catalogue::checked(shipped!("procedures")).expect("the shipped catalogue is valid (tested)")
 });
 
 impl Catalogue {
@@ -71,8 +73,12 @@ impl Catalogue {
     }
 
     /// A catalogue from a file's text, checked: codes unique, limits in range.
+    #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Catalogue, CatalogueError> {
-        let catalogue: Catalogue = toml::from_str(text)?;
+        Catalogue::checked(toml::from_str(text)?)
+    }
+
+    fn checked(catalogue: Catalogue) -> Result<Catalogue, CatalogueError> {
         let mut seen = std::collections::HashSet::new();
         for procedure in &catalogue.procedures {
             if !seen.insert(procedure.code.as_str()) {
@@ -132,6 +138,12 @@ mod tests {
         }
         let residence = catalogue.get("cu-tru-thuong-tru").unwrap();
         assert_eq!((residence.working_days, residence.level), (7, Level::Commune));
+    }
+
+    #[test]
+    fn the_embedded_catalogue_is_the_toml_file() {
+        let file = Catalogue::from_toml(include_str!("procedures.toml")).expect("procedures.toml is valid");
+        assert_eq!(&file, Catalogue::shipped());
     }
 
     #[test]

@@ -13,6 +13,8 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
+use crate::shipped::shipped;
+
 /// Asia/Ho_Chi_Minh as a fixed offset. The whole of Vietnam has kept UTC+7, with no daylight
 /// saving time, since 1975, so this is exact for every date the calendar handles, and no time
 /// zone database is needed (none would be available in the browser build anyway).
@@ -27,9 +29,6 @@ const fn hm(hour: u32, minute: u32) -> NaiveTime {
 
 /// One working day is 8 working hours: limits written in days are converted with this.
 pub const WORKING_DAY: TimeDelta = TimeDelta::hours(8);
-
-/// The shipped calendar of days off, 2025–2027 (see the file's own comments for its sources).
-const HOLIDAYS_VN: &str = include_str!("holidays_vn.toml");
 
 /// What a dated entry of the calendar is; everything but `MakeupWorkday` is a day off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,6 +71,7 @@ pub struct CalendarEntry {
 pub enum CalendarError {
     /// Not TOML, a missing or unknown field, an unknown `kind`, or an impossible date such as
     /// 2025-02-30 (the TOML parser's message gives the line).
+    #[cfg(feature = "toml")]
     #[error("calendar file: {0}")]
     Toml(#[from] toml::de::Error),
     #[error("calendar entry \"{name}\": date {value} must be a plain date such as 2025-01-01")]
@@ -95,18 +95,19 @@ pub struct WorkCalendar {
     entries: Vec<CalendarEntry>,
 }
 
+/// A calendar file; `D` is how it writes a date (see [`FileDate`]).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CalendarFile {
+struct CalendarFile<D> {
     years: Vec<i32>,
-    #[serde(default)]
-    day: Vec<EntryFile>,
+    #[serde(default = "Vec::new")]
+    day: Vec<EntryFile<D>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EntryFile {
-    date: toml::value::Datetime,
+struct EntryFile<D> {
+    date: D,
     kind: DayKind,
     name_vi: String,
     name_en: String,
@@ -114,11 +115,12 @@ struct EntryFile {
 }
 
 impl WorkCalendar {
-    /// The calendar of Vietnam's public servants shipped with the crate (`holidays_vn.toml`),
-    /// parsed once.
+    /// The calendar of Vietnam's public servants shipped with the crate (`holidays_vn.toml`,
+    /// 2025–2027; see the file's own comments for its sources), read once.
     pub fn vietnam() -> &'static WorkCalendar {
         static VIETNAM: LazyLock<WorkCalendar> = LazyLock::new(|| {
-            WorkCalendar::from_toml(HOLIDAYS_VN).expect("the shipped holidays_vn.toml is valid (tested)")
+            let file: CalendarFile<NaiveDate> = shipped!("holidays_vn");
+            WorkCalendar::from_file(file).expect("the shipped holidays_vn.toml is valid (tested)")
         });
         &VIETNAM
     }
@@ -126,12 +128,16 @@ impl WorkCalendar {
     /// Reads a calendar in the format of `holidays_vn.toml`, so another city's or a corrected
     /// calendar can be loaded. Refuses bad dates, dates listed twice, unknown kinds, dates
     /// outside `years`, and days off or make-up days on the wrong side of the week.
+    #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<WorkCalendar, CalendarError> {
-        let file: CalendarFile = toml::from_str(text)?;
+        WorkCalendar::from_file(toml::from_str::<CalendarFile<toml::value::Datetime>>(text)?)
+    }
+
+    fn from_file<D: FileDate>(file: CalendarFile<D>) -> Result<WorkCalendar, CalendarError> {
         let years: BTreeSet<i32> = file.years.into_iter().collect();
         let mut entries = Vec::with_capacity(file.day.len());
         for raw in file.day {
-            let date = plain_date(&raw.date).ok_or_else(|| CalendarError::NotADate {
+            let date = raw.date.plain_date().ok_or_else(|| CalendarError::NotADate {
                 name: raw.name_en.clone(),
                 value: raw.date.to_string(),
             })?;
@@ -264,13 +270,28 @@ fn is_weekend(date: NaiveDate) -> bool {
     matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
-/// A TOML local date (no time, no offset) as a `NaiveDate`.
-fn plain_date(value: &toml::value::Datetime) -> Option<NaiveDate> {
-    match value {
-        toml::value::Datetime { date: Some(d), time: None, offset: None } => {
-            NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())
+/// A date as a calendar file writes it: a TOML date in a TOML file, or a plain date in the
+/// shipped file as `build.rs` embeds it.
+trait FileDate: fmt::Display {
+    /// The date, if it is a plain date (no time, no offset).
+    fn plain_date(&self) -> Option<NaiveDate>;
+}
+
+#[cfg(feature = "toml")]
+impl FileDate for toml::value::Datetime {
+    fn plain_date(&self) -> Option<NaiveDate> {
+        match self {
+            toml::value::Datetime { date: Some(d), time: None, offset: None } => {
+                NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())
+            }
+            _ => None,
         }
-        _ => None,
+    }
+}
+
+impl FileDate for NaiveDate {
+    fn plain_date(&self) -> Option<NaiveDate> {
+        Some(*self)
     }
 }
 
@@ -441,6 +462,13 @@ mod tests {
         assert_eq!(working_days[0], date(2025, 1, 2));
         let due = cal().add_working_time(start, WORKING_DAY * 250);
         assert_eq!(due, to_utc(working_days[249].and_time(hm(17, 0))));
+    }
+
+    #[test]
+    fn the_embedded_calendar_is_the_toml_file() {
+        let file =
+            WorkCalendar::from_toml(include_str!("holidays_vn.toml")).expect("holidays_vn.toml is valid");
+        assert_eq!((&file.years, file.entries()), (&cal().years, cal().entries()));
     }
 
     #[test]

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calendar::{WORKING_DAY, WorkCalendar};
 use crate::report::Priority;
-
-/// The shipped defaults (see the file for where each value comes from).
-const POLICY_TOML: &str = include_str!("policy.toml");
+use crate::shipped::shipped;
 
 /// Largest accepted values: a year of working time. Larger ones are typos, and would only make
 /// deadlines nobody can act on.
@@ -47,6 +45,7 @@ pub struct Deadlines {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// Not TOML, a value that is not a whole number, or a key the policy does not know.
+    #[cfg(feature = "toml")]
     #[error("SLA policy file: {0}")]
     Toml(#[from] toml::de::Error),
     /// Only the shipped file must name every key; override files fall back to it.
@@ -66,8 +65,10 @@ struct PolicyFile {
     complex_handling_working_days: Option<u32>,
 }
 
-static SHIPPED: LazyLock<SlaPolicy> =
-    LazyLock::new(|| SlaPolicy::parse(POLICY_TOML, None).expect("the shipped policy.toml is valid (tested)"));
+/// The shipped defaults (`policy.toml`; see the file for where each value comes from).
+static SHIPPED: LazyLock<SlaPolicy> = LazyLock::new(|| {
+    SlaPolicy::from_file(shipped!("policy"), None).expect("the shipped policy.toml is valid (tested)")
+});
 
 impl Default for SlaPolicy {
     /// The limits of the shipped `policy.toml`, the one place the defaults are written.
@@ -81,12 +82,12 @@ impl SlaPolicy {
     /// without a rebuild. Keys left out keep the shipped defaults, so a file can change one
     /// limit; an unknown key is an error, so a misspelt key cannot silently keep the default.
     /// Every value must be a whole number from 1 up to a year of working time.
+    #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<SlaPolicy, PolicyError> {
-        SlaPolicy::parse(text, Some(&SHIPPED))
+        SlaPolicy::from_file(toml::from_str(text)?, Some(&SHIPPED))
     }
 
-    fn parse(text: &str, fallback: Option<&SlaPolicy>) -> Result<SlaPolicy, PolicyError> {
-        let file: PolicyFile = toml::from_str(text)?;
+    fn from_file(file: PolicyFile, fallback: Option<&SlaPolicy>) -> Result<SlaPolicy, PolicyError> {
         let hour = TimeDelta::hours(1);
         Ok(SlaPolicy {
             acknowledge: limit(
@@ -191,6 +192,9 @@ mod tests {
         assert_eq!(p.handling_limit(Priority::Urgent), TimeDelta::hours(4));
         assert_eq!(p.handling_limit(Priority::Normal), TimeDelta::hours(40));
         assert_eq!(p.handling_limit(Priority::Complex), TimeDelta::hours(120));
+        // The embedded copy is the file, which names every key.
+        let file = toml::from_str(include_str!("policy.toml")).expect("policy.toml is valid");
+        assert_eq!(SlaPolicy::from_file(file, None).unwrap(), p);
     }
 
     #[test]
@@ -273,7 +277,7 @@ mod tests {
         assert!(msg.starts_with("SLA policy file: "), "{msg}");
 
         assert!(matches!(
-            SlaPolicy::parse("acknowledge_working_hours = 8\n", None),
+            SlaPolicy::from_file(toml::from_str("acknowledge_working_hours = 8\n").unwrap(), None),
             Err(PolicyError::Missing { key: "urgent_handling_working_hours" })
         ));
     }
