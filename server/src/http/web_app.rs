@@ -3,8 +3,9 @@
 //! A page path (`/mine`, `/reports/…`) gets `index.html`, so the app's own router decides
 //! what to show and a reload or a shared link works; the staff's pages (`/staff…`, `/city`)
 //! get the staff's own page, `staff/index.html`, so residents never download those screens
-//! (without it, `index.html`); a path under the API's prefixes keeps the API's JSON 404. `index.html` is never cached (it names the current build's files);
-//! the build's files carry a hash in their names and are cached for a year.
+//! (without it, `index.html`); a path under the API's prefixes keeps the API's JSON 404.
+//! `index.html` is never cached (it names the current build's files); the build's files
+//! carry a hash in their names and are cached for a year.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
