@@ -1,9 +1,12 @@
 //! What an attacker would try first: text that means something to SQL, in every kind of text
-//! field and filter, and photo ids that try to climb out of the photo store. Text must come
-//! back as it was written, filters must refuse or match nothing, and no file but a photo
-//! may ever be served.
+//! field and filter; photo ids that try to climb out of the photo store; broken and oversized
+//! bodies on every endpoint that takes one. Text must come back as it was written, filters
+//! must refuse or match nothing, no file but a photo may ever be served, and a bad body gets
+//! a 4xx with an error the client can read, never a 5xx, with the server carrying on.
 
-use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, report_at};
+use phananh_tests::{
+    HOAN_KIEM, NO_RATE_LIMITS, ResidentDevice, StaffClient, TestServer, create_api_key, report_at,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -110,4 +113,86 @@ fn photo_ids_cannot_reach_any_other_file() {
             assert!(!body.windows(6).any(|w| w == b"SQLite" || w == b"root:x"), "{id} leaked a file");
         }
     }
+}
+
+#[test]
+fn broken_and_oversized_bodies_get_a_readable_4xx_on_every_endpoint() {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data.path(), NO_RATE_LIMITS);
+    let officer = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
+    let resident = ResidentDevice::register(&server);
+    let key = create_api_key(data.path(), "Ứng dụng thử nghiệm");
+    let report = file_with(&resident, "xe máy nổ máy cả đêm");
+    // A connection per request: after refusing an oversized body unread, the server closes
+    // the connection, and a client that sent its next request down it would see a reset.
+    let client = reqwest::blocking::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+
+    // Each endpoint that reads a body (`follow` reads none), and whose token it takes.
+    let (device, staff) = (Some(resident.token.as_str()), Some(officer.token.as_str()));
+    let json_endpoints = [
+        ("/api/v1/devices", None),
+        ("/api/v1/staff/login", None),
+        ("/api/v1/reports", device),
+        (&*format!("/api/v1/reports/{report}/rating"), device),
+        (&*format!("/api/v1/reports/{report}/comments"), device),
+        (&*format!("/api/v1/reports/{report}/cancel"), device),
+        (&*format!("/api/v1/reports/{report}/actions"), staff),
+        ("/api/v1/sync/push", device),
+        ("/api/v1/dossiers", staff),
+        ("/api/v1/dossiers/00070-261203-0001/actions", staff),
+        ("/api/v1/dossiers/track", device),
+    ];
+    let oversized = format!("{{\"text\":\"{}\"}}", "ồ".repeat(1_100_000));
+    let broken: [(&str, Vec<u8>); 6] = [
+        ("truncated", b"{\"text\": \"a".to_vec()),
+        ("not an object", b"[1, 2, 3]".to_vec()),
+        ("wrong types", br#"{"text": 5, "stars": "five", "action": [], "operations": {}}"#.to_vec()),
+        ("not UTF-8", vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}']),
+        ("empty", Vec::new()),
+        ("3 MB", oversized.into_bytes()),
+    ];
+    let readable = |what: &str, response: reqwest::blocking::Response| {
+        let status = response.status();
+        let body = response.text().unwrap();
+        assert!(status.is_client_error(), "{what}: {status} {body}");
+        let error: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{what}: not JSON: {body}"));
+        // Ours: {"error": {"code", …}}; Open311's: [{"code", "description"}].
+        let code = if error["error"].is_object() { &error["error"]["code"] } else { &error[0]["code"] };
+        assert!(code.is_string() || code.is_u64(), "{what}: no error code in {error}");
+    };
+    for (path, token) in json_endpoints {
+        for (kind, body) in &broken {
+            let mut request =
+                client.post(server.url(path)).header("content-type", "application/json").body(body.clone());
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let what = format!("{path}, {kind}");
+            readable(&what, request.send().unwrap_or_else(|e| panic!("{what}: no answer: {e}")));
+        }
+    }
+    // A photo is judged by its bytes, up to its own limit.
+    for (kind, body) in [("not an image", b"GIF89a, or so it says".to_vec()), ("21 MB", vec![0xff; 21 << 20])]
+    {
+        let request = client.post(server.url("/api/v1/photos")).bearer_auth(&resident.token).body(body);
+        readable(&format!("photo, {kind}"), request.send().unwrap());
+    }
+    // Open311 takes forms: broken escapes, a missing key, a form of 3 MB.
+    let url = server.url("/open311/v2/requests.json");
+    let form = "application/x-www-form-urlencoded";
+    for (kind, body) in [
+        ("broken escapes", format!("api_key={key}&service_code=%ZZ&lat=%&long=21")),
+        ("no key", "service_code=noise&lat=21.03&long=105.85".to_owned()),
+        ("3 MB", format!("api_key={key}&description={}", "x".repeat(3 << 20))),
+    ] {
+        readable(
+            &format!("open311, {kind}"),
+            client.post(&url).header("content-type", form).body(body).send().unwrap(),
+        );
+    }
+
+    // And the server carries on as if nothing happened.
+    let health: Value = reqwest::blocking::get(server.url("/healthz")).unwrap().json().unwrap();
+    assert_eq!(health["status"], json!("ok"));
+    file_with(&resident, "vẫn gửi được như thường");
 }

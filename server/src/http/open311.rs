@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, FromRequestParts, Path, State};
 use axum::http::header::{CONTENT_TYPE, HOST};
 use axum::http::request::Parts;
@@ -236,11 +237,27 @@ async fn file_request(
     State(state): State<Arc<AppState>>,
     call: Call,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if call.name != "requests" {
         return call.respond(Err(not_a_resource()));
     }
+    let body = match body {
+        Ok(body) => body,
+        // A form too large, mostly: refused in the spec's error format like any other input.
+        Err(rejection) => {
+            let message = match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    format!(
+                        "the form is too large: it may have {} KiB",
+                        super::limits::JSON_BODY_LIMIT / 1024
+                    )
+                }
+                _ => rejection.body_text(),
+            };
+            return call.respond(Err(ApiError::new(rejection.status(), "unreadable_body", message)));
+        }
+    };
     call.respond(file_form(&state, &call, &headers, &body).await)
 }
 
