@@ -501,6 +501,11 @@ fn nats_fanout(subscribers: usize, size: usize, phananh: &Fanout) {
     );
 }
 
+/// The port of a loopback address (`phananh_tests::free_address`'s, for a server to take).
+fn free_port(address: &str) -> &str {
+    address.rsplit_once(':').expect("host:port").1
+}
+
 /// Debian's nats-server on a free loopback port, stopped when dropped.
 struct NatsServer {
     child: std::process::Child,
@@ -510,14 +515,13 @@ struct NatsServer {
 impl NatsServer {
     /// `None` if nats-server is not installed.
     fn start() -> Option<NatsServer> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let address = phananh_tests::free_address();
         let child = Command::new("nats-server")
-            .args(["--addr", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--addr", "127.0.0.1", "--port", free_port(&address)])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
-        let address = format!("127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(&address).is_err() {
             assert!(Instant::now() < deadline, "nats-server did not listen on {address} within 10 s");
@@ -969,7 +973,7 @@ impl Postgres {
         if root {
             assert!(Command::new("chown").arg("postgres").arg(dir.path()).status().unwrap().success());
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port(&phananh_tests::free_address()).parse().unwrap();
         let postgres = Postgres { dir, bin, port, as_postgres: root };
         let data = postgres.dir.path().join("data");
         postgres.run(
