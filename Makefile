@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench desktop tools web-tools desktop-tools app screenshots
+.PHONY: run test bench fuzz desktop tools web-tools desktop-tools app screenshots
 
 # The web app's build tools, at the versions the app needs (see ../shared/TOOLCHAIN.md):
 # wasm-bindgen-cli must equal wasm-bindgen in Cargo.lock; wasm-opt is npm's binaryen 132
@@ -50,6 +50,25 @@ bench: tools desktop-tools app
 	@command -v wrk >/dev/null && command -v nats-server >/dev/null && ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BENCH_PACKAGES); }
 	ulimit -n "$$(ulimit -Hn)" && $(CARGO) bench --locked -p phananh-tests --features bench --bench phananh
+
+## Fuzzing with cargo-fuzz and libFuzzer (stable toolchain, so no sanitizer: a panic or a
+## failed check is the crash). Each target in fuzz/fuzz_targets runs for FUZZ_SECONDS, from
+## fuzz/seeds and the corpus it grew before (target/fuzz/corpus). A crash stops the run with
+## its input in fuzz/artifacts/<target>/: mend the cause, then move the input to
+## fuzz/regressions/<target>/, which `make test` replays.
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := report_json report_form open311_form sync_push wards_geojson
+fuzz: tools
+	@cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $(CARGO_FUZZ_VERSION)" || \
+	  $(CARGO) install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p target/fuzz/corpus/$$target && \
+	  $(CARGO) fuzz run --features libfuzzer --sanitizer none --target-dir target/fuzz $$target \
+	    target/fuzz/corpus/$$target fuzz/seeds/$$target -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -print_final_stats=1 2>&1 | grep -E '^(Done|stat::peak_rss_mb)|panicked|SUMMARY|Test unit written' \
+	    | sed "s/^/$$target: /"; \
+	done
 
 ## The desktop app (Tauri 2 around the web app), talking to the server at PHANANH_SERVER
 ## (default http://127.0.0.1:8080, changeable on its first-run screen and in its settings).

@@ -40,29 +40,8 @@ pub enum ServeError {
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
-    let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
-    let store = Store::open_in(&args.data_dir)?;
-    let photos = PhotoStore::open(args.data_dir.join(PHOTOS_DIR))
-        .map_err(|source| ServeError::DataDir { path: args.data_dir.join(PHOTOS_DIR), source })?;
-    let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));
     tokio::runtime::Runtime::new()?.block_on(async {
-        let (hub, publisher) = Hub::start(store.clone(), args.live_backlog as usize).await?;
-        tokio::spawn(publisher);
-        let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
-        let uploads = Uploads::new(photos);
-        let attempts = Attempts::new(args.limits.track_rate_per_hour, args.limits.track_burst);
-        let state = AppState::new(
-            store,
-            uploads,
-            wards,
-            SlaPolicy::default(),
-            manual_clock,
-            (hub, heartbeat),
-            attempts,
-        );
-        tokio::spawn(forget_idle_attempts(Arc::clone(&state)));
-        tokio::spawn(overdue::watch(state.store.clone(), Arc::clone(&state.clock), state.live.clone()));
-        wards_file::record(&state.store, &state.wards).await?;
+        let app = app(&args).await?;
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .map_err(|source| ServeError::Bind { addr: args.addr, source })?;
@@ -80,19 +59,39 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
         writeln!(stdout, "listening on http://{addr}")?;
         stdout.flush()?;
         tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving");
-        let warm = Arc::clone(&state);
-        tokio::spawn(async move { warm.wards_geojson().await });
         // With the peer's address, which the rate limits count by.
-        let web_app = WebApp::new(&args.app_dir);
-        let app = router(state, &args.limits, &args.open311, web_app)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
 }
 
-/// Resolves on Ctrl-C or SIGTERM, so requests in flight finish before exit.
+/// The server as `args` describe it, ready to take requests: boundaries loaded and recorded,
+/// database open, live hub and background work started (on the current tokio runtime).
+/// Requests need the client's address as a `ConnectInfo<SocketAddr>` extension, which
+/// [`run`] gives them; the fuzzing harness calls this to send requests without a socket.
+pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
+    let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
+    let store = Store::open_in(&args.data_dir)?;
+    let photos = PhotoStore::open(args.data_dir.join(PHOTOS_DIR))
+        .map_err(|source| ServeError::DataDir { path: args.data_dir.join(PHOTOS_DIR), source })?;
+    let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));
+    let (hub, publisher) = Hub::start(store.clone(), args.live_backlog as usize).await?;
+    tokio::spawn(publisher);
+    let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
+    let uploads = Uploads::new(photos);
+    let attempts = Attempts::new(args.limits.track_rate_per_hour, args.limits.track_burst);
+    let state =
+        AppState::new(store, uploads, wards, SlaPolicy::default(), manual_clock, (hub, heartbeat), attempts);
+    tokio::spawn(forget_idle_attempts(Arc::clone(&state)));
+    tokio::spawn(overdue::watch(state.store.clone(), Arc::clone(&state.clock), state.live.clone()));
+    wards_file::record(&state.store, &state.wards).await?;
+    let warm = Arc::clone(&state);
+    tokio::spawn(async move { warm.wards_geojson().await });
+    Ok(router(state, &args.limits, &args.open311, WebApp::new(&args.app_dir)))
+}
+
 /// Forgets, every ten minutes, the tracking buckets that have refilled, so that what they
 /// hold follows the last hour's attempts, not every device ever seen.
 async fn forget_idle_attempts(state: Arc<AppState>) {
@@ -103,6 +102,7 @@ async fn forget_idle_attempts(state: Arc<AppState>) {
     }
 }
 
+/// Resolves on Ctrl-C or SIGTERM, so requests in flight finish before exit.
 async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

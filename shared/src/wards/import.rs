@@ -5,7 +5,7 @@
 //! wrong ward without anyone noticing, so every feature is checked before anything is indexed.
 
 use geo::{Coord, CoordsIter, MultiPolygon};
-use geojson::{Feature, FeatureCollection, GeometryValue};
+use geojson::{Feature, FeatureCollection, GeometryValue, Position};
 
 use super::area::Area;
 use super::{Validity, Ward, WardIndex, WardKind};
@@ -38,6 +38,8 @@ pub enum FeatureProblem {
     NotPolygonal(&'static str),
     #[error("its geometry has no rings")]
     EmptyGeometry,
+    #[error("a position has {0} numbers; a position is a longitude and a latitude (and an optional height)")]
+    ShortPosition(usize),
     #[error("coordinate ({0}, {1}) is not WGS84 longitude/latitude")]
     NotLonLat(f64, f64),
     #[error("a ring has fewer than 3 distinct points")]
@@ -112,6 +114,16 @@ fn ward(feature: &Feature) -> Result<Ward, FeatureProblem> {
 fn shape(feature: &Feature) -> Result<(MultiPolygon, Area), FeatureProblem> {
     let geometry = feature.geometry.as_ref().ok_or(FeatureProblem::NoGeometry)?;
     let conversion = |e: geojson::Error| FeatureProblem::Invalid(e.to_string());
+    // The geojson crate reads a position of fewer than two numbers, and then indexes past its
+    // end when converting it (found by `make fuzz`): refuse it first.
+    let rings: Vec<&Vec<Position>> = match &geometry.value {
+        GeometryValue::Polygon { coordinates } => coordinates.iter().collect(),
+        GeometryValue::MultiPolygon { coordinates } => coordinates.iter().flatten().collect(),
+        _ => Vec::new(),
+    };
+    if let Some(short) = rings.into_iter().flatten().find(|position| position.len() < 2) {
+        return Err(FeatureProblem::ShortPosition(short.len()));
+    }
     let shape = match &geometry.value {
         value @ GeometryValue::Polygon { .. } => {
             MultiPolygon::new(vec![geo::Polygon::try_from(value).map_err(conversion)?])
@@ -236,6 +248,19 @@ mod tests {
         assert_eq!(problem(&collection(&[feature(WARD, empty)])), FeatureProblem::EmptyGeometry);
         let line = r#"{"type":"Polygon","coordinates":[[[105.8,21.0],[105.81,21.0]]]}"#;
         assert_eq!(problem(&collection(&[feature(WARD, line)])), FeatureProblem::TooFewPoints);
+    }
+
+    #[test]
+    fn a_position_without_a_latitude_is_refused() {
+        for (short, numbers) in [("[1.0]", 1), ("[]", 0)] {
+            let ring = format!("[[105.8,21.0],[105.81,21.0],[105.81,21.01],{short},[105.8,21.0]]");
+            let polygon = format!(r#"{{"type":"Polygon","coordinates":[{ring}]}}"#);
+            let multi = format!(r#"{{"type":"MultiPolygon","coordinates":[[{ring}]]}}"#);
+            for geometry in [polygon, multi] {
+                let text = collection(&[feature(WARD, &geometry)]);
+                assert_eq!(problem(&text), FeatureProblem::ShortPosition(numbers), "{geometry}");
+            }
+        }
     }
 
     #[test]
