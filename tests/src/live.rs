@@ -18,11 +18,18 @@ pub struct LiveClient {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
-/// What a refused connection answered: its status and JSON body.
+/// What a refused connection answered: its status and JSON body; status 0 when nothing
+/// answered (no server listening, or the connection broke before the answer).
 #[derive(Debug)]
 pub struct Refused {
     pub status: u16,
     pub body: serde_json::Value,
+}
+
+impl Refused {
+    fn unanswered(error: &dyn std::fmt::Display) -> Refused {
+        Refused { status: 0, body: serde_json::json!({ "error": { "message": error.to_string() } }) }
+    }
 }
 
 impl LiveClient {
@@ -57,7 +64,10 @@ impl LiveClient {
         if let Some(size) = receive_buffer {
             socket.set_recv_buffer_size(size).expect("a receive buffer size");
         }
-        let stream = socket.connect(address.parse().expect("host:port")).await.expect("the server listens");
+        let stream = match socket.connect(address.parse().expect("host:port")).await {
+            Ok(stream) => stream,
+            Err(error) => return Err(Refused::unanswered(&error)),
+        };
         // Small buffers: the library's default read buffer (128 KiB, zeroed on every read)
         // would make ten thousand clients in one process measure themselves, not the server.
         let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
@@ -76,7 +86,7 @@ impl LiveClient {
                     body: serde_json::from_slice(body).unwrap_or_default(),
                 })
             }
-            Err(error) => panic!("cannot connect to the live stream: {error}"),
+            Err(error) => Err(Refused::unanswered(&error)),
         }
     }
 
