@@ -16,6 +16,7 @@ mod reports;
 mod staff;
 mod sync;
 mod test_clock;
+mod unread;
 mod wards;
 mod web_app;
 
@@ -51,8 +52,8 @@ pub use web_app::WebApp;
 const PHOTO_PART: usize = crate::photos::MAX_PHOTO_BYTES + 64 * 1024;
 
 /// The largest photo upload body that is read: twice what a photo may have. A photo that is
-/// too large is read whole and refused by the intake, so the client, still sending, hears the
-/// 413 instead of a connection reset; only a body past this is cut off mid-stream.
+/// too large is read whole and refused by the intake with its size named; a body past this is
+/// refused as it arrives, and [`unread`] reads the rest before the 413 goes.
 const UPLOAD_LIMIT: usize = 2 * crate::photos::MAX_PHOTO_BYTES;
 
 /// What every handler can read. Immutable after start, so it is shared without locks.
@@ -188,6 +189,7 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311A
         .layer(limits.per_client())
         .layer(limits.per_address())
         .layer(middleware)
+        .layer(axum::middleware::from_fn(unread::read_after_refusal))
         .with_state(state)
 }
 
