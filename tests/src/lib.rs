@@ -94,6 +94,23 @@ pub fn free_address() -> String {
     listener.local_addr().expect("bound").to_string()
 }
 
+/// A random point of the city drawn from `rng`: uniform in the boundaries' bounding box,
+/// drawn again until it is in a ward (by the offline index).
+pub fn point_in_a_ward(rng: &mut rand::rngs::StdRng) -> (f64, f64) {
+    use rand::RngExt;
+    let wards = hanoi_wards();
+    let bounds = wards.bounds();
+    loop {
+        let point = (
+            rng.random_range(bounds.min().x..bounds.max().x),
+            rng.random_range(bounds.min().y..bounds.max().y),
+        );
+        if wards.locate(point.0, point.1).is_some() {
+            return point;
+        }
+    }
+}
+
 /// The 2025 Hà Nội ward index, loaded once per test process: what a device carries offline.
 pub fn hanoi_wards() -> std::sync::Arc<phananh_shared::wards::WardIndex> {
     static WARDS: OnceLock<std::sync::Arc<phananh_shared::wards::WardIndex>> = OnceLock::new();

@@ -7,25 +7,20 @@ use phananh_shared::client::ClientError;
 use phananh_shared::report::NewReport;
 use phananh_shared::status::Status;
 use phananh_tests::{
-    HOAN_KIEM, NO_RATE_LIMITS, StaffClient, TestDevice, TestServer, free_address, hanoi_wards, noise_report,
-    report_at,
+    HOAN_KIEM, NO_RATE_LIMITS, StaffClient, TestDevice, TestServer, free_address, noise_report,
+    point_in_a_ward, report_at,
 };
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
 /// `n` reports at random points inside the city (each in a ward, by the offline index).
 fn reports_in_the_city(n: usize, seed: u64) -> Vec<NewReport> {
-    let wards = hanoi_wards();
-    let bounds = wards.bounds();
     let mut rng = StdRng::seed_from_u64(seed);
-    std::iter::repeat_with(|| {
-        (rng.random_range(bounds.min().x..bounds.max().x), rng.random_range(bounds.min().y..bounds.max().y))
-    })
-    .filter(|&(lon, lat)| wards.locate(lon, lat).is_some())
-    .take(n)
-    .map(|(lon, lat)| serde_json::from_value(report_at(lon, lat)).unwrap())
-    .collect()
+    std::iter::repeat_with(|| point_in_a_ward(&mut rng))
+        .take(n)
+        .map(|(lon, lat)| serde_json::from_value(report_at(lon, lat)).unwrap())
+        .collect()
 }
 
 /// Every report id the server lists, page by page.

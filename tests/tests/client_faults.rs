@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use phananh_shared::client::Engine;
 use phananh_tests::{
-    Faults, FaultyProxy, NO_RATE_LIMITS, StaffClient, TestDevice, TestServer, hanoi_wards, noise_report,
+    Faults, FaultyProxy, NO_RATE_LIMITS, StaffClient, TestDevice, TestServer, noise_report, point_in_a_ward,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -113,18 +113,10 @@ fn twenty_devices_through_a_faulty_link_end_with_every_operation_once_and_the_se
 /// does not exist, syncing now and then over the bad link; the reports commented on.
 async fn use_device(engine: &Engine, seed: u64) -> Vec<Uuid> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let wards = hanoi_wards();
-    let bounds = wards.bounds();
     let mut commented = Vec::new();
     let mut filed = 0;
     while filed < REPORTS_EACH {
-        let (lon, lat) = (
-            rng.random_range(bounds.min().x..bounds.max().x),
-            rng.random_range(bounds.min().y..bounds.max().y),
-        );
-        if wards.locate(lon, lat).is_none() {
-            continue;
-        }
+        let (lon, lat) = point_in_a_ward(&mut rng);
         let id = engine.file_report(noise_report(lon, lat)).await.unwrap().id;
         if filed % 2 == 0 {
             engine.comment(id, "Tiếng ồn kéo dài đến nửa đêm.".into()).await.unwrap();

@@ -22,10 +22,10 @@ use phananh_shared::api::LiveMessage;
 use phananh_shared::client::Engine;
 use phananh_tests::{
     Faults, FaultyProxy, HOAN_KIEM, LiveClient, NO_RATE_LIMITS, ResidentDevice, StaffClient, TestDevice,
-    TestServer, free_address, hanoi_wards, noise_report, report_at,
+    TestServer, free_address, noise_report, point_in_a_ward, report_at,
 };
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -299,18 +299,10 @@ fn move_reports_on(base: &str, token: &str, ledger: &Ledger) {
 /// syncs now and then over the faulty link; the comments made on each report.
 async fn use_device(engine: Engine, seed: u64, stop: Arc<AtomicBool>) -> HashMap<Uuid, usize> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let wards = hanoi_wards();
-    let bounds = wards.bounds();
     let mut comments = HashMap::new();
     let mut filed = 0_u32;
     while !stop.load(Ordering::Relaxed) {
-        let (lon, lat) = (
-            rng.random_range(bounds.min().x..bounds.max().x),
-            rng.random_range(bounds.min().y..bounds.max().y),
-        );
-        if wards.locate(lon, lat).is_none() {
-            continue;
-        }
+        let (lon, lat) = point_in_a_ward(&mut rng);
         let id = engine.file_report(noise_report(lon, lat)).await.unwrap().id;
         if filed.is_multiple_of(2) {
             engine.comment(id, "Tiếng ồn kéo dài đến nửa đêm.".into()).await.unwrap();
