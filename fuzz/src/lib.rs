@@ -118,29 +118,9 @@ struct Server {
 }
 
 /// Every rate limit out of the way: the fuzzer sends thousands of requests a second from one
-/// device and address, and a 429 would stop it from reaching anything else.
-const NO_LIMITS: &[&str] = &[
-    "--rate-per-second",
-    "1000000",
-    "--rate-burst",
-    "1000000",
-    "--address-rate-per-second",
-    "1000000",
-    "--address-burst",
-    "1000000",
-    "--register-rate-per-minute",
-    "1000000",
-    "--register-burst",
-    "1000000",
-    "--login-rate-per-minute",
-    "1000000",
-    "--login-burst",
-    "1000000",
-    "--track-rate-per-hour",
-    "1000000",
-    "--track-burst",
-    "1000000",
-];
+/// device and address, and a 429 would stop it from reaching anything else. The sync target's
+/// dossier tracking has a limit of its own.
+const NO_TRACKING_LIMIT: [&str; 4] = ["--track-rate-per-hour", "1000000", "--track-burst", "1000000"];
 
 impl Server {
     fn get() -> &'static Server {
@@ -151,9 +131,9 @@ impl Server {
     fn start() -> Server {
         let data = tempfile::tempdir().expect("a temporary directory");
         let data_dir = data.path().to_str().expect("a UTF-8 path");
-        let cli = Cli::parse_from(
-            ["phananh-server", "serve", "--data-dir", data_dir].into_iter().chain(NO_LIMITS.iter().copied()),
-        );
+        let limits = phananh_tests::NO_RATE_LIMITS.iter().copied().chain(NO_TRACKING_LIMIT);
+        let cli =
+            Cli::parse_from(["phananh-server", "serve", "--data-dir", data_dir].into_iter().chain(limits));
         let Command::Serve(args) = cli.command else { unreachable!("parsed as serve") };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         let (router, api_key) = runtime.block_on(async {
