@@ -5,8 +5,6 @@
 //! reporter and the ward's (or city's) staff may see. Every cell is checked and every
 //! mismatch listed, so one run shows the whole difference from the table.
 
-use std::fmt;
-
 use phananh_tests::{
     HOAN_KIEM, NO_RATE_LIMITS, ResidentDevice, STAFF_PASSWORD, StaffClient, TestServer, report_at,
 };
@@ -47,12 +45,6 @@ enum Answer {
 }
 
 use Answer::*;
-
-impl fmt::Display for Answer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
 
 /// The report's ward (Phường Hoàn Kiếm) and the other officer's (Phường Ba Đình).
 const WARD: &str = "00070";
@@ -509,8 +501,8 @@ fn every_endpoint_answers_everyone_as_the_table_says() {
             let expected = (row.expect)(who);
             let got = answer((row.call)(&world, who), row.shows_private);
             if got.as_ref() != Ok(&expected) {
-                let got = got.map_or_else(|unexpected| unexpected, |answer| answer.to_string());
-                wrong.push(format!("{:<48} {who:?}: expected {expected}, got {got}", row.name));
+                let got = got.map_or_else(|unexpected| unexpected, |answer| format!("{answer:?}"));
+                wrong.push(format!("{:<48} {who:?}: expected {expected:?}, got {got}", row.name));
             }
         }
     }

@@ -256,11 +256,9 @@ fn file_until(filer: &ResidentDevice, n: usize, ledger: &Ledger, stop: &AtomicBo
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
     }
-    ledger.unanswered.lock().unwrap().extend(
-        // The last report may be acknowledged by now; sending it again is what an app would
-        // do, and the check at the end then finds it once.
-        std::iter::once((n, report)),
-    );
+    // The report in hand may have been filed by the server before it died without an answer;
+    // sending it again is what an app would do, and the check at the end then finds it once.
+    ledger.unanswered.lock().unwrap().push((n, report));
 }
 
 /// City staff acknowledge new reports and resolve acknowledged ones; each 200 is recorded.
@@ -349,8 +347,7 @@ async fn follow_city(
         };
         loop {
             let (seq, body) = match stream.next_within(Duration::from_millis(500)).await {
-                Some(LiveMessage::Event(event)) => (event.seq, serde_json::to_value(&event).unwrap()),
-                Some(LiveMessage::Dossier(event)) => (event.seq, serde_json::to_value(&event).unwrap()),
+                Some(message @ (LiveMessage::Event(_) | LiveMessage::Dossier(_))) => numbered(&message),
                 Some(LiveMessage::CaughtUp { .. }) => continue,
                 // Told to resume, closed by a kill, or quiet for a while: reconnect.
                 Some(LiveMessage::Resume { .. }) | None => break,
@@ -363,14 +360,23 @@ async fn follow_city(
     }
 }
 
+/// A report's or a dossier's event: its sequence number and its body, as sent.
+fn numbered(message: &LiveMessage) -> (u64, Value) {
+    let seq = match message {
+        LiveMessage::Event(event) => event.seq,
+        LiveMessage::Dossier(event) => event.seq,
+        other => panic!("not an event: {other:?}"),
+    };
+    (seq, serde_json::to_value(message).unwrap())
+}
+
 /// Every event so far, read by a new subscriber from the start.
 async fn events_since_start(base: &str, token: &str) -> Seen {
     let mut stream = LiveClient::connect(base, "city", 0, Some(token)).await.expect("the live stream opens");
     let mut events = Vec::new();
     loop {
         match stream.next().await {
-            LiveMessage::Event(event) => events.push((event.seq, serde_json::to_value(&event).unwrap())),
-            LiveMessage::Dossier(event) => events.push((event.seq, serde_json::to_value(&event).unwrap())),
+            message @ (LiveMessage::Event(_) | LiveMessage::Dossier(_)) => events.push(numbered(&message)),
             LiveMessage::CaughtUp { .. } => return events,
             LiveMessage::Resume { seq } => panic!("told to resume at {seq} while reading from the start"),
         }
