@@ -26,6 +26,10 @@ const READ_TIME: Duration = Duration::from_secs(10);
 /// Middleware: after a 4xx, reads what is left of the request's body.
 pub async fn read_after_refusal(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
+    // Most requests (every GET) have no body: nothing to keep hold of.
+    if body.is_end_stream() {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
     let body = Arc::new(Mutex::new(body));
     let response = next.run(Request::from_parts(parts, Body::new(Shared(Arc::clone(&body))))).await;
     if response.status().is_client_error() {
