@@ -82,12 +82,14 @@ screenshots: web-tools app
 
 ## The web app, built for release into app/dist: the resident's page (served on `/` and every
 ## other page path) and, in app/dist/staff, the staff's (on `/staff…` and `/city`). The
-## resident's build empties app/dist, so it comes first.
+## resident's build empties app/dist, so it comes first. The desktop app's page goes into
+## app/dist-desktop, which the desktop shell embeds.
 app: web-tools
 	$(CARGO) fetch --locked
 	cd app && export PATH="$(CURDIR)/$(BINARYEN_DIR)/node_modules/.bin:$$PATH" && \
 	  trunk build --release --locked && \
-	  trunk build staff.html --release --locked --dist dist/staff --public-url /staff/
+	  trunk build staff.html --release --locked --dist dist/staff --public-url /staff/ && \
+	  trunk build desktop.html --release --locked --dist dist-desktop
 
 ## What building and testing the web app needs: trunk, wasm-bindgen-cli, wasm-opt, and
 ## Debian's chromium and chromium-driver for the browser tests.

@@ -18,13 +18,6 @@ extern "C" {
     fn listen_js(event: &str, handler: &js_sys::Function) -> js_sys::Promise;
 }
 
-/// Whether the page runs inside the desktop app.
-pub fn available() -> bool {
-    web_sys::window()
-        .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("__TAURI__")).ok())
-        .is_some_and(|tauri| tauri.is_object())
-}
-
 /// Runs a native command with `args` (an object whose keys are the command's parameters).
 pub async fn call<T: DeserializeOwned>(command: &str, args: impl Serialize) -> Result<T, ApiError> {
     let args = serde_json::to_string(&args).map_err(|e| ApiError::Offline(e.to_string()))?;

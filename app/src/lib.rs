@@ -1,8 +1,9 @@
 //! The phananh web app: one Leptos (client-side) codebase for residents, ward staff and city
-//! staff, built as two pages so that a resident's phone downloads only the resident's
-//! screens: the resident's (`src/main.rs`, served on `/` and wrapped by the desktop shell)
-//! and the staff's (`src/bin/phananh-staff.rs`, on `/staff…` and `/city`). Each binary only
-//! names its [`shell::Bundle`]; the other's screens are not linked into it.
+//! staff, built as three pages so that each downloads only its own screens: the resident's
+//! (`src/main.rs`, served on `/`), the staff's (`src/bin/phananh-staff.rs`, on `/staff…` and
+//! `/city`) and the desktop app's (`src/bin/phananh-desktop.rs`, the resident's screens
+//! around the native engine, wrapped by the desktop shell). Each binary only names how it
+//! starts; the others' screens are not linked into it.
 //!
 //! - [`shell`]: the page frame, each page's routes and the offline banner.
 //! - [`pages`]: one module per screen.
@@ -29,36 +30,41 @@ pub mod shell;
 mod storage;
 mod wards;
 
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use phananh_shared::device::Settings;
+use serde_json::json;
+
 /// The moment the first screen is in the page, for `make bench` to read from the
 /// browser's performance timeline (the time since the navigation began).
 pub const FIRST_RENDER_MARK: &str = "phananh-first-render";
 
-/// Starts the page of `bundle`.
+/// Starts the page of `bundle` in a browser.
 pub fn start(bundle: shell::Bundle) {
-    if desktop::available() {
-        // The desktop app: its settings (server, language, first run) come from the native
-        // side before the first screen.
-        wasm_bindgen_futures::spawn_local(async move {
-            let settings: Option<phananh_shared::device::Settings> =
-                desktop::call("settings", serde_json::json!({})).await.ok();
-            if let Some(settings) = &settings {
-                api::use_server(&settings.server);
-                i18n::remember(&settings.lang);
-            }
-            backend::install(std::rc::Rc::new(backend::native::NativeBackend::new()));
-            mount(settings, bundle);
-            let _ = desktop::call::<()>("shown", serde_json::json!({})).await;
-        });
-    } else {
-        backend::install(std::rc::Rc::new(backend::http::HttpBackend::new()));
-        mount(None, bundle);
-    }
+    backend::install(Rc::new(backend::http::HttpBackend::new()));
+    mount(move || view! { <shell::App bundle/> });
 }
 
-fn mount(desktop: Option<phananh_shared::device::Settings>, bundle: shell::Bundle) {
-    leptos::mount::mount_to_body(
-        move || leptos::view! { <shell::App desktop=desktop.clone() bundle=bundle/> },
-    );
+/// Starts the desktop app's page: its settings (server, language, first run) come from the
+/// native side before the first screen.
+pub fn start_desktop() {
+    wasm_bindgen_futures::spawn_local(async {
+        match desktop::call::<Settings>("settings", json!({})).await {
+            Ok(settings) => {
+                api::use_server(&settings.server);
+                i18n::remember(&settings.lang);
+                backend::install(Rc::new(backend::native::NativeBackend::new()));
+                mount(move || view! { <pages::device::DesktopApp settings/> });
+            }
+            Err(e) => mount(move || view! { <p class="error" role="alert">{e.to_string()}</p> }),
+        }
+        let _ = desktop::call::<()>("shown", json!({})).await;
+    });
+}
+
+fn mount<V: IntoView + 'static>(app: impl FnOnce() -> V + 'static) {
+    leptos::mount::mount_to_body(app);
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.mark(FIRST_RENDER_MARK);
     }

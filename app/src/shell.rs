@@ -5,19 +5,19 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 use phananh_shared::api::is_staff_page;
-use phananh_shared::device::Settings;
 
 use crate::backend::backend;
 use crate::i18n::{LangSwitch, provide_lang, tr};
-use crate::pages::device::{DesktopSettings, DeviceSettings, Welcome, keep_language, use_desktop};
+use crate::pages::device::{DeviceSettings, use_desktop};
 use crate::pages::{city, desk, dossiers, file, mine, nearby, report, staff, staff_report, transparency};
 use crate::session::provide_session;
 use crate::wards::provide_wards;
 
-/// One of the web app's two pages, each its own bundle: the resident's (every page path but
-/// the staff's; also the desktop app) and the staff's (the paths [`is_staff_page`] names,
-/// served from the build's `staff/` folder). A binary names one, so the other's screens are
-/// not in its download.
+/// One of the app's three pages, each its own bundle: the resident's (every page path but
+/// the staff's), the staff's (the paths [`is_staff_page`] names, served from the build's
+/// `staff/` folder) and the desktop app's (the resident's screens and the device's
+/// settings, around the native engine). A binary names one, so the others' screens are not
+/// in its download.
 #[derive(Clone, Copy)]
 pub struct Bundle {
     staff: bool,
@@ -28,9 +28,20 @@ pub struct Bundle {
 impl Bundle {
     pub const RESIDENT: Bundle = Bundle { staff: false, screens: resident_screens };
     pub const STAFF: Bundle = Bundle { staff: true, screens: staff_screens };
+    pub const DESKTOP: Bundle = Bundle { staff: false, screens: desktop_screens };
 }
 
 fn resident_screens() -> AnyView {
+    resident_routes(no_page)
+}
+
+fn desktop_screens() -> AnyView {
+    resident_routes(DeviceSettings)
+}
+
+/// The resident's routes; `settings` is what `/settings` shows (only the desktop app has
+/// settings of its own).
+fn resident_routes<V: IntoView + 'static>(settings: fn() -> V) -> AnyView {
     view! {
         <Routes fallback=no_page>
             <Route path=path!("/") view=file::FileReport/>
@@ -39,7 +50,7 @@ fn resident_screens() -> AnyView {
             <Route path=path!("/nearby") view=nearby::Nearby/>
             <Route path=path!("/dossiers") view=dossiers::MyDossiers/>
             <Route path=path!("/transparency") view=transparency::Transparency/>
-            <Route path=path!("/settings") view=DeviceSettings/>
+            <Route path=path!("/settings") view=settings/>
         </Routes>
     }
     .into_any()
@@ -73,30 +84,26 @@ fn PageLink(href: &'static str, #[prop(optional)] class: &'static str, children:
     }
 }
 
-/// The app; `desktop` holds the desktop app's settings when it runs inside it.
-#[component]
-pub fn App(desktop: Option<Settings>, bundle: Bundle) -> impl IntoView {
+/// What every screen of `bundle` reads from its context: the bundle, the language, the staff
+/// session and the wards.
+pub fn provide_app(bundle: Bundle) {
     provide_context(bundle);
     provide_lang();
     provide_session();
     provide_wards();
-    if let Some(settings) = desktop {
-        let settings = DesktopSettings(RwSignal::new(settings));
-        provide_context(settings);
-        keep_language(settings);
-    }
-    let started = move || use_desktop().is_none_or(|d| d.0.with(|s| s.started));
-    view! {
-        <Show when=started fallback=move || view! { <Welcome settings=use_desktop().expect("desktop")/> }>
-            <Screens/>
-        </Show>
-    }
+}
+
+/// The app in a browser.
+#[component]
+pub fn App(bundle: Bundle) -> impl IntoView {
+    provide_app(bundle);
+    view! { <Screens/> }
 }
 
 /// The header, the banner and the screens. The desktop app is the resident's: it shows the
 /// resident's screens and its settings; the staff and city screens are the browser's.
 #[component]
-fn Screens() -> impl IntoView {
+pub fn Screens() -> impl IntoView {
     let t = tr();
     let desktop = use_desktop().is_some();
     let screens = expect_context::<Bundle>().screens;

@@ -1,5 +1,6 @@
-//! The desktop app's own screens: the first run (what is shared, which server, the
-//! device's identity made) and the settings (server, language, identity, sync status).
+//! The desktop app's own page: its frame (the first run before the resident's screens) and
+//! its own screens: the first run (what is shared, which server, the device's identity
+//! made) and the settings (server, language, identity, sync status).
 
 use leptos::prelude::*;
 use phananh_shared::device::{DeviceStatus, Identity, Settings};
@@ -8,6 +9,7 @@ use serde_json::json;
 use crate::api::ApiError;
 use crate::backend::backend;
 use crate::i18n::{LangSwitch, tr, use_lang};
+use crate::shell::{Bundle, Screens, provide_app};
 use crate::{clock, desktop};
 
 /// The desktop app's settings, as every screen of it sees them.
@@ -18,10 +20,25 @@ pub fn use_desktop() -> Option<DesktopSettings> {
     use_context::<DesktopSettings>()
 }
 
+/// The desktop app, with the settings the native side keeps: the first run until the
+/// resident starts, then the resident's screens and the settings.
+#[component]
+pub fn DesktopApp(settings: Settings) -> impl IntoView {
+    provide_app(Bundle::DESKTOP);
+    let settings = DesktopSettings(RwSignal::new(settings));
+    provide_context(settings);
+    keep_language(settings);
+    view! {
+        <Show when=move || settings.0.with(|s| s.started) fallback=move || view! { <Welcome settings/> }>
+            <Screens/>
+        </Show>
+    }
+}
+
 /// The first launch: nothing has been sent anywhere yet. Says what the app shares and
 /// keeps, asks which server to use, and on "start" makes the device's identity.
 #[component]
-pub fn Welcome(settings: DesktopSettings) -> impl IntoView {
+fn Welcome(settings: DesktopSettings) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
     let server = RwSignal::new(settings.0.get_untracked().server);
@@ -80,10 +97,7 @@ pub fn Welcome(settings: DesktopSettings) -> impl IntoView {
 #[component]
 pub fn DeviceSettings() -> impl IntoView {
     let t = tr();
-    let Some(settings) = use_desktop() else {
-        return view! { <p>{move || t("Chỉ có trong ứng dụng máy tính.", "Only in the desktop app.")}</p> }
-            .into_any();
-    };
+    let settings = expect_context::<DesktopSettings>();
     let state = backend().state();
     let identity = LocalResource::new(|| desktop::call::<Identity>("identity", json!({})));
     let status = LocalResource::new(move || {
@@ -147,7 +161,6 @@ pub fn DeviceSettings() -> impl IntoView {
             <Show when=move || saved.get()><p role="status">{move || t("Đã lưu.", "Saved.")}</p></Show>
         </form>
     }
-    .into_any()
 }
 
 /// The server address, labelled, with the native side's refusal next to it.
@@ -168,7 +181,7 @@ fn ServerField(server: RwSignal<String>, error: RwSignal<Option<ApiError>>) -> i
 }
 
 /// Keeps the language the resident switches to in the native settings.
-pub fn keep_language(settings: DesktopSettings) {
+fn keep_language(settings: DesktopSettings) {
     let lang = use_lang();
     Effect::new(move |previous: Option<&'static str>| {
         let code = lang.get().code();
