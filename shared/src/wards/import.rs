@@ -4,10 +4,10 @@
 //! (a ring that crosses itself, a projected CRS, a missing code) would route reports to the
 //! wrong ward without anyone noticing, so every feature is checked before anything is indexed.
 
-use geo::{Coord, CoordsIter, MultiPolygon};
-use geojson::{Feature, FeatureCollection, GeometryValue, Position};
+use geo::{Coord, CoordsIter, LineString, MultiPolygon, Polygon};
 
 use super::area::Area;
+use super::features::{Coordinates, Feature, FeatureCollection};
 use super::{Validity, Ward, WardIndex, WardKind};
 
 /// Why a boundary file was refused.
@@ -35,7 +35,7 @@ pub enum FeatureProblem {
     #[error("it has no geometry")]
     NoGeometry,
     #[error("its geometry is a {0}, not a Polygon or MultiPolygon")]
-    NotPolygonal(&'static str),
+    NotPolygonal(String),
     #[error("its geometry has no rings")]
     EmptyGeometry,
     #[error("a position has {0} numbers; a position is a longitude and a latitude (and an optional height)")]
@@ -46,8 +46,10 @@ pub enum FeatureProblem {
     TooFewPoints,
     #[error("its boundary crosses or overlaps itself at ({0}, {1})")]
     Crossing(f64, f64),
-    #[error("its geometry is invalid: {0}")]
-    Invalid(String),
+    #[error(
+        "its coordinates are not nested as its type says: a position is an array of numbers, a ring an array of positions, a Polygon an array of rings, a MultiPolygon an array of Polygons"
+    )]
+    Nesting,
 }
 
 impl WardIndex {
@@ -57,6 +59,9 @@ impl WardIndex {
     pub fn from_geojson(text: &str, validity: Validity) -> Result<WardIndex, ImportError> {
         let collection: FeatureCollection =
             serde_json::from_str(text).map_err(|e| ImportError::Json(e.to_string()))?;
+        if collection.kind != "FeatureCollection" {
+            return Err(ImportError::Json(format!("its type is `{}`", collection.kind)));
+        }
         if collection.features.is_empty() {
             return Err(ImportError::Empty);
         }
@@ -81,18 +86,14 @@ impl WardIndex {
 
 /// How a feature is named in errors: its code or name if it has one.
 fn label(feature: &Feature) -> String {
-    ["code", "name"]
-        .iter()
-        .find_map(|key| feature.property(key).and_then(|v| v.as_str()))
-        .unwrap_or("no code")
-        .to_owned()
+    ["code", "name"].iter().find_map(|key| feature.properties.get(key)).unwrap_or("no code").to_owned()
 }
 
 fn ward(feature: &Feature) -> Result<Ward, FeatureProblem> {
     let text = |key: &'static str| {
         feature
-            .property(key)
-            .and_then(|v| v.as_str())
+            .properties
+            .get(key)
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .ok_or(FeatureProblem::MissingProperty(key))
@@ -113,24 +114,12 @@ fn ward(feature: &Feature) -> Result<Ward, FeatureProblem> {
 
 fn shape(feature: &Feature) -> Result<(MultiPolygon, Area), FeatureProblem> {
     let geometry = feature.geometry.as_ref().ok_or(FeatureProblem::NoGeometry)?;
-    let conversion = |e: geojson::Error| FeatureProblem::Invalid(e.to_string());
-    // The geojson crate reads a position of fewer than two numbers, and then indexes past its
-    // end when converting it (found by `make fuzz`): refuse it first.
-    let rings: Vec<&Vec<Position>> = match &geometry.value {
-        GeometryValue::Polygon { coordinates } => coordinates.iter().collect(),
-        GeometryValue::MultiPolygon { coordinates } => coordinates.iter().flatten().collect(),
-        _ => Vec::new(),
+    let polygons = match geometry.kind.as_str() {
+        "Polygon" => vec![polygon(&geometry.coordinates)?],
+        "MultiPolygon" => list(&geometry.coordinates)?.iter().map(polygon).collect::<Result<_, _>>()?,
+        other => return Err(FeatureProblem::NotPolygonal(other.to_owned())),
     };
-    if let Some(short) = rings.into_iter().flatten().find(|position| position.len() < 2) {
-        return Err(FeatureProblem::ShortPosition(short.len()));
-    }
-    let shape = match &geometry.value {
-        value @ GeometryValue::Polygon { .. } => {
-            MultiPolygon::new(vec![geo::Polygon::try_from(value).map_err(conversion)?])
-        }
-        value @ GeometryValue::MultiPolygon { .. } => MultiPolygon::try_from(value).map_err(conversion)?,
-        other => return Err(FeatureProblem::NotPolygonal(other.type_name())),
-    };
+    let shape = MultiPolygon::new(polygons);
     if shape.0.is_empty() {
         return Err(FeatureProblem::EmptyGeometry);
     }
@@ -146,6 +135,38 @@ fn shape(feature: &Feature) -> Result<(MultiPolygon, Area), FeatureProblem> {
         return Err(FeatureProblem::Crossing(c.x, c.y));
     }
     Ok((shape, area))
+}
+
+/// A Polygon's rings (the first the outline, the others holes), closed as geo closes them.
+fn polygon(coordinates: &Coordinates) -> Result<Polygon, FeatureProblem> {
+    let mut rings = Vec::new();
+    for ring in list(coordinates)? {
+        let mut coords = Vec::new();
+        for position in list(ring)? {
+            match list(position)? {
+                [x, y, ..] => coords.push(Coord { x: number(x)?, y: number(y)? }),
+                short => return Err(FeatureProblem::ShortPosition(short.len())),
+            }
+        }
+        rings.push(LineString::new(coords));
+    }
+    let mut rings = rings.into_iter();
+    let exterior = rings.next().ok_or(FeatureProblem::EmptyGeometry)?;
+    Ok(Polygon::new(exterior, rings.collect()))
+}
+
+fn list(coordinates: &Coordinates) -> Result<&[Coordinates], FeatureProblem> {
+    match coordinates {
+        Coordinates::List(items) => Ok(items),
+        Coordinates::Number(_) => Err(FeatureProblem::Nesting),
+    }
+}
+
+fn number(coordinates: &Coordinates) -> Result<f64, FeatureProblem> {
+    match coordinates {
+        Coordinates::Number(n) => Ok(*n),
+        Coordinates::List(_) => Err(FeatureProblem::Nesting),
+    }
 }
 
 fn is_lon_lat(c: Coord) -> bool {
@@ -199,7 +220,8 @@ mod tests {
 
     #[test]
     fn a_single_feature_is_not_a_collection() {
-        assert!(matches!(import(&feature(WARD, SQUARE)), Err(ImportError::Json(_))));
+        let err = import(&feature(WARD, SQUARE)).unwrap_err();
+        assert_eq!(err.to_string(), "not a GeoJSON FeatureCollection: its type is `Feature`");
     }
 
     #[test]
@@ -242,12 +264,44 @@ mod tests {
     #[test]
     fn points_lines_and_missing_geometry_are_refused() {
         let point = r#"{"type":"Point","coordinates":[105.8,21.0]}"#;
-        assert_eq!(problem(&collection(&[feature(WARD, point)])), FeatureProblem::NotPolygonal("Point"));
+        assert_eq!(
+            problem(&collection(&[feature(WARD, point)])),
+            FeatureProblem::NotPolygonal("Point".into())
+        );
         assert_eq!(problem(&collection(&[feature(WARD, "null")])), FeatureProblem::NoGeometry);
         let empty = r#"{"type":"MultiPolygon","coordinates":[]}"#;
         assert_eq!(problem(&collection(&[feature(WARD, empty)])), FeatureProblem::EmptyGeometry);
         let line = r#"{"type":"Polygon","coordinates":[[[105.8,21.0],[105.81,21.0]]]}"#;
         assert_eq!(problem(&collection(&[feature(WARD, line)])), FeatureProblem::TooFewPoints);
+    }
+
+    #[test]
+    fn coordinates_nested_unlike_their_type_are_refused() {
+        let flat =
+            r#"{"type":"Polygon","coordinates":[[105.8,21.0],[105.81,21.0],[105.81,21.01],[105.8,21.0]]}"#;
+        assert_eq!(problem(&collection(&[feature(WARD, flat)])), FeatureProblem::Nesting);
+        let polygon_as_multi = SQUARE.replace(r#""Polygon""#, r#""MultiPolygon""#);
+        assert_eq!(problem(&collection(&[feature(WARD, &polygon_as_multi)])), FeatureProblem::Nesting);
+        let no_rings = r#"{"type":"Polygon","coordinates":[]}"#;
+        assert_eq!(problem(&collection(&[feature(WARD, no_rings)])), FeatureProblem::EmptyGeometry);
+    }
+
+    #[test]
+    fn a_multipolygon_with_a_hole_is_indexed_with_the_hole() {
+        let ring = |x0: f64, y0: f64, side: f64| {
+            let corners = [(x0, y0), (x0 + side, y0), (x0 + side, y0 + side), (x0, y0 + side), (x0, y0)];
+            let positions: Vec<String> = corners.iter().map(|(x, y)| format!("[{x},{y}]")).collect();
+            format!("[{}]", positions.join(","))
+        };
+        let outer = ring(105.8, 21.0, 0.01);
+        let hole = ring(105.801, 21.001, 0.008);
+        let island = ring(105.9, 21.1, 0.01);
+        let geometry = format!(r#"{{"type":"MultiPolygon","coordinates":[[{outer},{hole}],[{island}]]}}"#);
+        let index = import(&collection(&[feature(WARD, &geometry)])).unwrap();
+        assert_eq!(index.locate(105.8005, 21.0005).unwrap().ward.code, "00001");
+        assert_eq!(index.locate(105.905, 21.105).unwrap().ward.code, "00001", "the second polygon");
+        // The hole's middle is 400 m from its edges: farther than the nearest-ward fallback.
+        assert!(index.locate(105.805, 21.005).is_none(), "the hole is not the ward's");
     }
 
     #[test]

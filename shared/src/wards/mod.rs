@@ -12,6 +12,7 @@
 
 mod area;
 mod boundaries;
+mod features;
 mod grid;
 mod import;
 mod index;
