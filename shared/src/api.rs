@@ -270,7 +270,7 @@ pub struct Event {
 
 /// What changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "ChangeFields")]
 pub enum Change {
     /// The report was received and routed.
     Filed {
@@ -341,6 +341,69 @@ pub enum Change {
     },
 }
 
+/// A [`Change`] as read: its `kind` and every variant's fields (see [`crate::tagged`]).
+#[derive(Deserialize)]
+struct ChangeFields {
+    kind: String,
+    status: Option<Status>,
+    category: Option<Category>,
+    priority: Option<Priority>,
+    deadlines: Option<Deadlines>,
+    followers: Option<u64>,
+    answer: Option<String>,
+    after_photos: Option<Vec<Uuid>>,
+    reason: Option<String>,
+    from_ward: Option<String>,
+    original: Option<Uuid>,
+    text: Option<String>,
+    stars: Option<u8>,
+    comment: Option<String>,
+    deadline: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ChangeFields> for Change {
+    type Error = String;
+
+    fn try_from(f: ChangeFields) -> Result<Change, String> {
+        use crate::tagged::required as r;
+        let status = || r(f.status, "status");
+        let deadlines = || r(f.deadlines, "deadlines");
+        Ok(match f.kind.as_str() {
+            "filed" => Change::Filed {
+                status: status()?,
+                category: r(f.category, "category")?,
+                priority: r(f.priority, "priority")?,
+                deadlines: deadlines()?,
+            },
+            "followed" => Change::Followed { followers: r(f.followers, "followers")? },
+            "acknowledged" => Change::Acknowledged { status: status()?, deadlines: deadlines()? },
+            "started" => Change::Started { status: status()? },
+            "resolved" => Change::Resolved {
+                status: status()?,
+                answer: r(f.answer, "answer")?,
+                after_photos: r(f.after_photos, "after_photos")?,
+            },
+            "rejected" => Change::Rejected { status: status()?, reason: r(f.reason, "reason")? },
+            "transferred" => Change::Transferred {
+                status: status()?,
+                from_ward: r(f.from_ward, "from_ward")?,
+                reason: r(f.reason, "reason")?,
+                deadlines: deadlines()?,
+            },
+            "marked_duplicate" => {
+                Change::MarkedDuplicate { status: status()?, original: r(f.original, "original")? }
+            }
+            "noted" => Change::Noted { text: r(f.text, "text")? },
+            "rated" => Change::Rated { status: status()?, stars: r(f.stars, "stars")?, comment: f.comment },
+            "commented" => Change::Commented { text: r(f.text, "text")? },
+            "cancelled" => Change::Cancelled { status: status()?, reason: f.reason },
+            "ack_overdue" => Change::AckOverdue { deadline: r(f.deadline, "deadline")? },
+            "handling_overdue" => Change::HandlingOverdue { deadline: r(f.deadline, "deadline")? },
+            kind => return Err(crate::tagged::unknown(kind)),
+        })
+    }
+}
+
 impl Change {
     /// Whether only staff may see this change (everyone else gets the report's timeline
     /// without it).
@@ -389,6 +452,59 @@ mod tests {
         for path in ["/", "/mine", "/reports/x", "/staffing", "/cityscape", "/transparency"] {
             assert!(!is_staff_page(path), "{path}");
         }
+    }
+
+    #[test]
+    fn every_change_reads_back_from_its_json_and_a_broken_one_is_refused() {
+        let at: DateTime<Utc> = "2026-03-09T09:30:00Z".parse().unwrap();
+        let deadlines = Deadlines { acknowledge: at, handle: at };
+        let status = Status::Acknowledged;
+        let changes = [
+            Change::Filed { status, category: Category::Roads, priority: Priority::Urgent, deadlines },
+            Change::Followed { followers: 3 },
+            Change::Acknowledged { status, deadlines },
+            Change::Started { status },
+            Change::Resolved { status, answer: "done".into(), after_photos: vec![Uuid::from_u128(1)] },
+            Change::Rejected { status, reason: "not ours".into() },
+            Change::Transferred { status, from_ward: "00070".into(), reason: "theirs".into(), deadlines },
+            Change::MarkedDuplicate { status, original: Uuid::from_u128(2) },
+            Change::Noted { text: "note".into() },
+            Change::Rated { status, stars: 2, comment: Some("slow".into()) },
+            Change::Rated { status, stars: 5, comment: None },
+            Change::Commented { text: "more".into() },
+            Change::Cancelled { status, reason: None },
+            Change::AckOverdue { deadline: at },
+            Change::HandlingOverdue { deadline: at },
+        ];
+        // Each variant's place in `Change`; without a wildcard, a new variant does not
+        // compile until it is given one, and the check below wants it in the list.
+        let variant = |change: &Change| match change {
+            Change::Filed { .. } => 0,
+            Change::Followed { .. } => 1,
+            Change::Acknowledged { .. } => 2,
+            Change::Started { .. } => 3,
+            Change::Resolved { .. } => 4,
+            Change::Rejected { .. } => 5,
+            Change::Transferred { .. } => 6,
+            Change::MarkedDuplicate { .. } => 7,
+            Change::Noted { .. } => 8,
+            Change::Rated { .. } => 9,
+            Change::Commented { .. } => 10,
+            Change::Cancelled { .. } => 11,
+            Change::AckOverdue { .. } => 12,
+            Change::HandlingOverdue { .. } => 13,
+        };
+        let mut variants: Vec<usize> = changes.iter().map(variant).collect();
+        variants.dedup();
+        assert_eq!(variants, (0..14).collect::<Vec<_>>(), "every variant, in order");
+        for change in changes {
+            let json = serde_json::to_string(&change).unwrap();
+            assert_eq!(serde_json::from_str::<Change>(&json).unwrap(), change, "{json}");
+        }
+        let missing = serde_json::from_str::<Change>(r#"{"kind":"started"}"#).unwrap_err();
+        assert!(missing.to_string().contains("missing field `status`"), "{missing}");
+        let unknown = serde_json::from_str::<Change>(r#"{"kind":"vanished"}"#).unwrap_err();
+        assert!(unknown.to_string().contains("unknown variant `vanished`"), "{unknown}");
     }
 
     #[test]

@@ -29,5 +29,6 @@ mod shipped;
 pub mod sla;
 pub mod status;
 pub mod sync;
+mod tagged;
 pub mod validation;
 pub mod wards;

@@ -104,7 +104,7 @@ pub struct OperationResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(tag = "outcome", rename_all = "snake_case", try_from = "OutcomeFields")]
 pub enum Outcome {
     /// Applied: the report as the server now has it (ward, deadlines, status, sequence).
     Accepted { report: Box<ReportView> },
@@ -112,6 +112,35 @@ pub enum Outcome {
     Tracked { dossier: Box<DossierView> },
     /// Not applied, for a reason the resident can read; sending it again changes nothing.
     Refused { code: String, message: String, field: Option<String> },
+}
+
+/// An [`Outcome`] as read: the `outcome` and every variant's fields (see [`crate::tagged`]).
+#[derive(Deserialize)]
+struct OutcomeFields {
+    outcome: String,
+    report: Option<Box<ReportView>>,
+    dossier: Option<Box<DossierView>>,
+    code: Option<String>,
+    message: Option<String>,
+    field: Option<String>,
+}
+
+impl TryFrom<OutcomeFields> for Outcome {
+    type Error = String;
+
+    fn try_from(f: OutcomeFields) -> Result<Outcome, String> {
+        use crate::tagged::required as r;
+        Ok(match f.outcome.as_str() {
+            "accepted" => Outcome::Accepted { report: r(f.report, "report")? },
+            "tracked" => Outcome::Tracked { dossier: r(f.dossier, "dossier")? },
+            "refused" => Outcome::Refused {
+                code: r(f.code, "code")?,
+                message: r(f.message, "message")?,
+                field: f.field,
+            },
+            outcome => return Err(crate::tagged::unknown(outcome)),
+        })
+    }
 }
 
 /// `GET /api/v1/sync/pull?cursor=&limit=`: the device's events after `cursor`.
@@ -142,4 +171,26 @@ pub struct QueuedReport {
     pub photos_waiting: usize,
     /// Why the server refused it, if it did.
     pub refused: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_reads_back_from_its_json_and_a_broken_one_is_refused() {
+        let refused = OperationResult {
+            id: Uuid::from_u128(1),
+            outcome: Outcome::Refused { code: "invalid".into(), message: "too short".into(), field: None },
+        };
+        let json = serde_json::to_string(&refused).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"00000000-0000-0000-0000-000000000001","outcome":"refused","code":"invalid","message":"too short","field":null}"#
+        );
+        assert_eq!(serde_json::from_str::<OperationResult>(&json).unwrap(), refused);
+        let missing = serde_json::from_str::<Outcome>(r#"{"outcome":"accepted"}"#).unwrap_err();
+        assert!(missing.to_string().contains("missing field `report`"), "{missing}");
+        assert!(serde_json::from_str::<Outcome>(r#"{"outcome":"maybe"}"#).is_err());
+    }
 }

@@ -260,7 +260,7 @@ pub struct DossierEvent {
 
 /// What changed about a dossier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "DossierChangeFields")]
 pub enum DossierChange {
     /// Registered at the desk.
     Received {
@@ -296,6 +296,52 @@ pub enum DossierChange {
     DossierOverdue {
         due_at: DateTime<Utc>,
     },
+}
+
+/// A [`DossierChange`] as read: its `kind` and every variant's fields (see
+/// [`crate::tagged`]).
+#[derive(Deserialize)]
+struct DossierChangeFields {
+    kind: String,
+    status: Option<DossierStatus>,
+    procedure: Option<String>,
+    due_at: Option<DateTime<Utc>>,
+    missing: Option<String>,
+    delivery: Option<Delivery>,
+    note: Option<String>,
+    reason: Option<String>,
+}
+
+impl TryFrom<DossierChangeFields> for DossierChange {
+    type Error = String;
+
+    fn try_from(f: DossierChangeFields) -> Result<DossierChange, String> {
+        use crate::tagged::required as r;
+        let status = || r(f.status, "status");
+        Ok(match f.kind.as_str() {
+            "received" => DossierChange::Received {
+                status: status()?,
+                procedure: r(f.procedure, "procedure")?,
+                due_at: r(f.due_at, "due_at")?,
+            },
+            "processing_started" => DossierChange::ProcessingStarted { status: status()? },
+            "documents_requested" => {
+                DossierChange::DocumentsRequested { status: status()?, missing: r(f.missing, "missing")? }
+            }
+            "documents_received" => {
+                DossierChange::DocumentsReceived { status: status()?, due_at: r(f.due_at, "due_at")? }
+            }
+            "completed" => DossierChange::Completed {
+                status: status()?,
+                delivery: r(f.delivery, "delivery")?,
+                note: f.note,
+            },
+            "returned" => DossierChange::Returned { status: status()?, reason: r(f.reason, "reason")? },
+            "tracked" => DossierChange::Tracked,
+            "dossier_overdue" => DossierChange::DossierOverdue { due_at: r(f.due_at, "due_at")? },
+            kind => return Err(crate::tagged::unknown(kind)),
+        })
+    }
 }
 
 impl DossierChange {
@@ -386,6 +432,45 @@ impl DossierView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_dossier_change_reads_back_from_its_json_and_a_broken_one_is_refused() {
+        let at: DateTime<Utc> = "2026-03-09T09:30:00Z".parse().unwrap();
+        let status = DossierStatus::Processing;
+        let changes = [
+            DossierChange::Received { status, procedure: "khai-sinh".into(), due_at: at },
+            DossierChange::ProcessingStarted { status },
+            DossierChange::DocumentsRequested { status, missing: "a photo".into() },
+            DossierChange::DocumentsReceived { status, due_at: at },
+            DossierChange::Completed { status, delivery: Delivery::Pickup, note: Some("desk 3".into()) },
+            DossierChange::Completed { status, delivery: Delivery::Sent, note: None },
+            DossierChange::Returned { status, reason: "wrong office".into() },
+            DossierChange::Tracked,
+            DossierChange::DossierOverdue { due_at: at },
+        ];
+        // Each variant's place in `DossierChange`; without a wildcard, a new variant does not
+        // compile until it is given one, and the check below wants it in the list.
+        let variant = |change: &DossierChange| match change {
+            DossierChange::Received { .. } => 0,
+            DossierChange::ProcessingStarted { .. } => 1,
+            DossierChange::DocumentsRequested { .. } => 2,
+            DossierChange::DocumentsReceived { .. } => 3,
+            DossierChange::Completed { .. } => 4,
+            DossierChange::Returned { .. } => 5,
+            DossierChange::Tracked => 6,
+            DossierChange::DossierOverdue { .. } => 7,
+        };
+        let mut variants: Vec<usize> = changes.iter().map(variant).collect();
+        variants.dedup();
+        assert_eq!(variants, (0..8).collect::<Vec<_>>(), "every variant, in order");
+        for change in changes {
+            let json = serde_json::to_string(&change).unwrap();
+            assert_eq!(serde_json::from_str::<DossierChange>(&json).unwrap(), change, "{json}");
+        }
+        let missing = serde_json::from_str::<DossierChange>(r#"{"kind":"returned","status":"returned"}"#);
+        assert!(missing.unwrap_err().to_string().contains("missing field `reason`"));
+        assert!(serde_json::from_str::<DossierChange>(r#"{"kind":"lost"}"#).is_err());
+    }
 
     #[test]
     fn every_pair_of_status_and_action_is_allowed_only_as_drawn() {
