@@ -2,7 +2,7 @@
 //! the offline banner with the outbox count, and each page's routes.
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::components::{A, FlatRoutes, Route, Router};
 use leptos_router::path;
 use phananh_shared::api::is_staff_page;
 
@@ -43,7 +43,7 @@ fn desktop_screens() -> AnyView {
 /// settings of its own).
 fn resident_routes<V: IntoView + 'static>(settings: fn() -> V) -> AnyView {
     view! {
-        <Routes fallback=no_page>
+        <FlatRoutes fallback=no_page>
             <Route path=path!("/") view=file::FileReport/>
             <Route path=path!("/mine") view=mine::MyReports/>
             <Route path=path!("/reports/:id") view=report::ReportPage/>
@@ -51,19 +51,19 @@ fn resident_routes<V: IntoView + 'static>(settings: fn() -> V) -> AnyView {
             <Route path=path!("/dossiers") view=dossiers::MyDossiers/>
             <Route path=path!("/transparency") view=transparency::Transparency/>
             <Route path=path!("/settings") view=settings/>
-        </Routes>
+        </FlatRoutes>
     }
     .into_any()
 }
 
 fn staff_screens() -> AnyView {
     view! {
-        <Routes fallback=no_page>
+        <FlatRoutes fallback=no_page>
             <Route path=path!("/staff") view=staff::StaffHome/>
             <Route path=path!("/staff/reports/:id") view=staff_report::StaffReport/>
             <Route path=path!("/staff/dossiers") view=desk::DossierDesk/>
             <Route path=path!("/city") view=city::CityDashboard/>
-        </Routes>
+        </FlatRoutes>
     }
     .into_any()
 }
