@@ -123,14 +123,28 @@ async fn answer_text(call: Call<'_>) -> Result<String, ApiError> {
 }
 
 async fn answer<T: DeserializeOwned>(call: Call<'_>) -> Result<T, ApiError> {
+    answer_with(call, |text| serde_json::from_str(text)).await
+}
+
+/// The answer read by `read`.
+async fn answer_with<T>(call: Call<'_>, read: fn(&str) -> serde_json::Result<T>) -> Result<T, ApiError> {
     let text = answer_text(call).await?;
     // Sent again, an operation with its id changes nothing: retrying is the safe reading.
-    serde_json::from_str(&text)
-        .map_err(|e| ApiError::Offline(format!("the server's answer could not be read: {e}")))
+    read(&text).map_err(|e| ApiError::Offline(format!("the server's answer could not be read: {e}")))
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str, token: Option<&str>) -> Result<T, ApiError> {
     answer(Call { method: "GET", path, token, body: None }).await
+}
+
+/// A JSON answer read by one of `shared`'s readers that keep serde's buffering out of the
+/// download (`NearbyReport::list_from_json`).
+pub async fn get_with<T>(
+    path: &str,
+    token: Option<&str>,
+    read: fn(&str) -> serde_json::Result<T>,
+) -> Result<T, ApiError> {
+    answer_with(Call { method: "GET", path, token, body: None }, read).await
 }
 
 /// A text answer (the dashboard's CSV).

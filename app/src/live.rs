@@ -118,7 +118,7 @@ fn connect(inner: &Rc<Inner>) {
     let weak = Rc::downgrade(inner);
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
         let (Some(inner), Some(text)) = (weak.upgrade(), message.data().as_string()) else { return };
-        match serde_json::from_str::<LiveMessage>(&text) {
+        match LiveMessage::from_json(&text) {
             Ok(LiveMessage::Event(event)) if Some(event.seq) > inner.since.get() => {
                 inner.since.set(Some(event.seq));
                 (inner.on_heard)(Heard::Report(event));

@@ -257,6 +257,7 @@ impl CancelRequest {
 
 /// One change to a report, in the global order of all changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "EventFields")]
 pub struct Event {
     /// Gap-free across the whole server: a client that has seen `seq` has seen every event
     /// before it (in its scope).
@@ -270,7 +271,7 @@ pub struct Event {
 
 /// What changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", try_from = "ChangeFields")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "EventFields")]
 pub enum Change {
     /// The report was received and routed.
     Filed {
@@ -341,9 +342,14 @@ pub enum Change {
     },
 }
 
-/// A [`Change`] as read: its `kind` and every variant's fields (see [`crate::tagged`]).
+/// An [`Event`], or a [`Change`] alone, as read: the event's own fields (absent from a
+/// change alone), the `kind` and every variant's fields (see [`crate::tagged`]).
 #[derive(Deserialize)]
-struct ChangeFields {
+struct EventFields {
+    seq: Option<u64>,
+    report_id: Option<Uuid>,
+    ward_code: Option<String>,
+    at: Option<DateTime<Utc>>,
     kind: String,
     status: Option<Status>,
     category: Option<Category>,
@@ -361,10 +367,25 @@ struct ChangeFields {
     deadline: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<ChangeFields> for Change {
+impl TryFrom<EventFields> for Event {
     type Error = String;
 
-    fn try_from(f: ChangeFields) -> Result<Change, String> {
+    fn try_from(mut f: EventFields) -> Result<Event, String> {
+        use crate::tagged::required as r;
+        Ok(Event {
+            seq: r(f.seq.take(), "seq")?,
+            report_id: r(f.report_id.take(), "report_id")?,
+            ward_code: r(f.ward_code.take(), "ward_code")?,
+            at: r(f.at.take(), "at")?,
+            change: Change::try_from(f)?,
+        })
+    }
+}
+
+impl TryFrom<EventFields> for Change {
+    type Error = String;
+
+    fn try_from(f: EventFields) -> Result<Change, String> {
         use crate::tagged::required as r;
         let status = || r(f.status, "status");
         let deadlines = || r(f.deadlines, "deadlines");
@@ -428,6 +449,52 @@ pub enum LiveMessage {
     /// The client fell too far behind; the server closes the stream. Reconnect with
     /// `since=seq` to get the rest without a gap.
     Resume { seq: u64 },
+}
+
+impl LiveMessage {
+    /// Reads one message of the stream: what `serde_json::from_str` reads, without serde's
+    /// buffering of an internally tagged enum (see the `tagged` module). The `type` is read
+    /// first, then the text again as the message it names. The apps read the stream with this.
+    pub fn from_json(text: &str) -> serde_json::Result<LiveMessage> {
+        #[derive(Deserialize)]
+        struct Tag {
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        #[derive(Deserialize)]
+        struct Seq {
+            seq: u64,
+        }
+        let seq = || serde_json::from_str::<Seq>(text).map(|s| s.seq);
+        Ok(match serde_json::from_str::<Tag>(text)?.kind.as_str() {
+            "event" => LiveMessage::Event(serde_json::from_str(text)?),
+            "dossier" => LiveMessage::Dossier(serde_json::from_str(text)?),
+            "caught_up" => LiveMessage::CaughtUp { seq: seq()? },
+            "resume" => LiveMessage::Resume { seq: seq()? },
+            other => return Err(serde::de::Error::unknown_variant(other, LIVE_MESSAGE_TYPES)),
+        })
+    }
+}
+
+const LIVE_MESSAGE_TYPES: &[&str] = &["event", "dossier", "caught_up", "resume"];
+
+impl NearbyReport {
+    /// Reads the answer of `GET /api/v1/reports/nearby`: what `serde_json::from_str` reads,
+    /// without serde's buffering of a flattened field (see the `tagged` module). The list is
+    /// read once as reports and once as their distances.
+    pub fn list_from_json(text: &str) -> serde_json::Result<Vec<NearbyReport>> {
+        #[derive(Deserialize)]
+        struct Distance {
+            distance_m: f64,
+        }
+        let reports: Vec<ReportView> = serde_json::from_str(text)?;
+        let distances: Vec<Distance> = serde_json::from_str(text)?;
+        Ok(reports
+            .into_iter()
+            .zip(distances)
+            .map(|(report, d)| NearbyReport { report, distance_m: d.distance_m })
+            .collect())
+    }
 }
 
 /// The web app's pages for ward and city staff: `/staff`, everything under it, and `/city`.
@@ -505,6 +572,80 @@ mod tests {
         assert!(missing.to_string().contains("missing field `status`"), "{missing}");
         let unknown = serde_json::from_str::<Change>(r#"{"kind":"vanished"}"#).unwrap_err();
         assert!(unknown.to_string().contains("unknown variant `vanished`"), "{unknown}");
+    }
+
+    fn report(n: u128) -> ReportView {
+        let at: DateTime<Utc> = "2026-03-09T09:30:00Z".parse().unwrap();
+        ReportView {
+            id: Uuid::from_u128(n),
+            category: Category::Roads,
+            priority: Priority::Normal,
+            description: format!("report {n}"),
+            location: Location { lon: 105.85, lat: 21.03, accuracy_m: Some(8.0) },
+            ward: WardRef { code: "00070".into(), name: "Phường Hoàn Kiếm".into() },
+            ward_match: Match::Inside,
+            status: Status::Submitted,
+            received_at: at,
+            deadlines: Deadlines { acknowledge: at, handle: at },
+            seq: 3,
+            followers: 1,
+            photos: vec![Uuid::from_u128(n + 100)],
+            after_photos: Vec::new(),
+            reporter: None,
+        }
+    }
+
+    #[test]
+    fn the_live_stream_reader_reads_what_serde_reads() {
+        let at: DateTime<Utc> = "2026-03-09T09:30:00Z".parse().unwrap();
+        let dossier = DossierEvent {
+            seq: 8,
+            dossier_id: Uuid::from_u128(5),
+            code: "HS-1".into(),
+            ward_code: "00070".into(),
+            at,
+            change: crate::dossier::DossierChange::Tracked,
+        };
+        let messages = [
+            LiveMessage::Event(Event {
+                seq: 7,
+                report_id: Uuid::from_u128(1),
+                ward_code: "00070".into(),
+                at,
+                change: Change::Rated { status: Status::Closed, stars: 4, comment: Some("ok".into()) },
+            }),
+            LiveMessage::Dossier(dossier),
+            LiveMessage::CaughtUp { seq: 9 },
+            LiveMessage::Resume { seq: 10 },
+        ];
+        for message in messages {
+            let json = serde_json::to_string(&message).unwrap();
+            assert_eq!(LiveMessage::from_json(&json).unwrap(), message, "{json}");
+            assert_eq!(serde_json::from_str::<LiveMessage>(&json).unwrap(), message, "{json}");
+        }
+        // The type need not come first.
+        let last = r#"{"seq":11,"type":"caught_up"}"#;
+        assert_eq!(LiveMessage::from_json(last).unwrap(), LiveMessage::CaughtUp { seq: 11 });
+        let unknown = LiveMessage::from_json(r#"{"type":"gossip","seq":1}"#).unwrap_err();
+        assert!(unknown.to_string().contains("unknown variant `gossip`"), "{unknown}");
+        assert!(
+            LiveMessage::from_json(r#"{"type":"event","seq":1}"#).is_err(),
+            "an event without its fields"
+        );
+    }
+
+    #[test]
+    fn the_nearby_reader_reads_what_serde_reads() {
+        let near = vec![
+            NearbyReport { report: report(1), distance_m: 12.5 },
+            NearbyReport { report: report(2), distance_m: 140.0 },
+        ];
+        let json = serde_json::to_string(&near).unwrap();
+        assert_eq!(NearbyReport::list_from_json(&json).unwrap(), near);
+        assert_eq!(serde_json::from_str::<Vec<NearbyReport>>(&json).unwrap(), near);
+        assert_eq!(NearbyReport::list_from_json("[]").unwrap(), Vec::new());
+        let no_distance = serde_json::to_string(&[report(3)]).unwrap();
+        assert!(NearbyReport::list_from_json(&no_distance).is_err());
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub struct PushResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "OutcomeFields")]
 pub struct OperationResult {
     pub id: Uuid,
     #[serde(flatten)]
@@ -114,15 +115,28 @@ pub enum Outcome {
     Refused { code: String, message: String, field: Option<String> },
 }
 
-/// An [`Outcome`] as read: the `outcome` and every variant's fields (see [`crate::tagged`]).
+/// An [`OperationResult`], or an [`Outcome`] alone, as read: the operation's `id` (absent
+/// from an outcome alone), the `outcome` and every variant's fields (see [`crate::tagged`]).
 #[derive(Deserialize)]
 struct OutcomeFields {
+    id: Option<Uuid>,
     outcome: String,
     report: Option<Box<ReportView>>,
     dossier: Option<Box<DossierView>>,
     code: Option<String>,
     message: Option<String>,
     field: Option<String>,
+}
+
+impl TryFrom<OutcomeFields> for OperationResult {
+    type Error = String;
+
+    fn try_from(mut f: OutcomeFields) -> Result<OperationResult, String> {
+        Ok(OperationResult {
+            id: crate::tagged::required(f.id.take(), "id")?,
+            outcome: Outcome::try_from(f)?,
+        })
+    }
 }
 
 impl TryFrom<OutcomeFields> for Outcome {

@@ -49,7 +49,7 @@ pub fn FileReport() -> impl IntoView {
             let (Some(here), Some(category)) = (here, category) else { return Vec::new() };
             let path =
                 format!("/api/v1/reports/nearby?lon={}&lat={}&category={category}", here.lon, here.lat);
-            api::get::<Vec<NearbyReport>>(&path, None).await.unwrap_or_default()
+            api::get_with(&path, None, NearbyReport::list_from_json).await.unwrap_or_default()
         }
     });
 

@@ -79,7 +79,7 @@ impl Remote {
         };
         while let Some(Ok(message)) = stream.next().await {
             if let Message::Text(text) = message
-                && serde_json::from_str::<LiveMessage>(&text)
+                && LiveMessage::from_json(&text)
                     .is_ok_and(|m| matches!(m, LiveMessage::Event(_) | LiveMessage::Dossier(_)))
             {
                 return;

@@ -248,6 +248,7 @@ impl TrackDossier {
 
 /// One change to a dossier, in the global order of all changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "DossierEventFields")]
 pub struct DossierEvent {
     pub seq: u64,
     pub dossier_id: Uuid,
@@ -260,7 +261,7 @@ pub struct DossierEvent {
 
 /// What changed about a dossier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", try_from = "DossierChangeFields")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "DossierEventFields")]
 pub enum DossierChange {
     /// Registered at the desk.
     Received {
@@ -298,10 +299,16 @@ pub enum DossierChange {
     },
 }
 
-/// A [`DossierChange`] as read: its `kind` and every variant's fields (see
+/// A [`DossierEvent`], or a [`DossierChange`] alone, as read: the event's own fields
+/// (absent from a change alone), the `kind` and every variant's fields (see
 /// [`crate::tagged`]).
 #[derive(Deserialize)]
-struct DossierChangeFields {
+struct DossierEventFields {
+    seq: Option<u64>,
+    dossier_id: Option<Uuid>,
+    code: Option<String>,
+    ward_code: Option<String>,
+    at: Option<DateTime<Utc>>,
     kind: String,
     status: Option<DossierStatus>,
     procedure: Option<String>,
@@ -312,10 +319,26 @@ struct DossierChangeFields {
     reason: Option<String>,
 }
 
-impl TryFrom<DossierChangeFields> for DossierChange {
+impl TryFrom<DossierEventFields> for DossierEvent {
     type Error = String;
 
-    fn try_from(f: DossierChangeFields) -> Result<DossierChange, String> {
+    fn try_from(mut f: DossierEventFields) -> Result<DossierEvent, String> {
+        use crate::tagged::required as r;
+        Ok(DossierEvent {
+            seq: r(f.seq.take(), "seq")?,
+            dossier_id: r(f.dossier_id.take(), "dossier_id")?,
+            code: r(f.code.take(), "code")?,
+            ward_code: r(f.ward_code.take(), "ward_code")?,
+            at: r(f.at.take(), "at")?,
+            change: DossierChange::try_from(f)?,
+        })
+    }
+}
+
+impl TryFrom<DossierEventFields> for DossierChange {
+    type Error = String;
+
+    fn try_from(f: DossierEventFields) -> Result<DossierChange, String> {
         use crate::tagged::required as r;
         let status = || r(f.status, "status");
         Ok(match f.kind.as_str() {
