@@ -90,17 +90,23 @@ app: web-tools
 	  trunk build --release --locked && \
 	  trunk build staff.html --release --locked --dist dist/staff --public-url /staff/ && \
 	  trunk build desktop.html --release --locked --dist dist-desktop
+	@# Each served file also compressed beside it, as the server sends it to a browser that
+	@# takes it (brotli; zopfli's gzip, a few percent smaller than gzip -9). Not the desktop's:
+	@# Tauri compresses what it embeds itself.
+	find app/dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) | while read -r f; do \
+	  zopfli --i5 -c "$$f" > "$$f.gz" && brotli -f -q 11 -o "$$f.br" "$$f" || exit 1; done
 
-## What building and testing the web app needs: trunk, wasm-bindgen-cli, wasm-opt, and
-## Debian's chromium and chromium-driver for the browser tests.
+## What building and testing the web app needs: trunk, wasm-bindgen-cli, wasm-opt, Debian's
+## zopfli and brotli for the served files, and chromium and chromium-driver for the browser tests.
 web-tools: tools
 	@trunk --version 2>/dev/null | grep -qx "trunk $(TRUNK_VERSION)" || $(CARGO) install trunk --version $(TRUNK_VERSION) --locked
 	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || \
 	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@test -x $(BINARYEN_DIR)/node_modules/.bin/wasm-opt || \
 	  { mkdir -p $(BINARYEN_DIR) && cd $(BINARYEN_DIR) && npm install --no-audit --no-fund binaryen@132.0.0; }
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v zopfli >/dev/null && \
+	  command -v brotli >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	  --no-install-recommends chromium chromium-driver zopfli brotli; }
 
 ## What building and testing the desktop app needs (see ../shared/TOOLCHAIN.md): WebKitGTK
 ## and the other libraries Tauri links, Xvfb for a screen, WebKitWebDriver, and tauri-driver.

@@ -26,6 +26,44 @@ pub fn app_dist() -> PathBuf {
     dist
 }
 
+/// The most a resident's phone may download for the app's page, gzipped (issue 6's target).
+pub const RESIDENT_PAGE_MAX_GZIPPED: usize = 400_000;
+
+/// What a browser downloads for a page: the script and wasm files it names, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Download {
+    pub raw: usize,
+    /// As the server sends it to a browser that takes gzip only.
+    pub gzipped: usize,
+    /// As the server sends it to one that takes brotli (every current browser).
+    pub brotli: usize,
+}
+
+/// What a browser downloads for the page at `page_path`.
+pub fn page_download(server: &crate::TestServer, page_path: &str) -> Download {
+    let http = reqwest::blocking::Client::builder().no_gzip().build().expect("a client");
+    let page = http.get(server.url(page_path)).send().and_then(|r| r.text()).expect("the page");
+    // The page names each file more than once (preload, then load).
+    let assets: std::collections::BTreeSet<&str> =
+        page.split(['"', '\'']).filter(|part| part.ends_with(".wasm") || part.ends_with(".js")).collect();
+    assert!(assets.iter().any(|a| a.ends_with(".wasm")), "the page loads a wasm module: {page}");
+    let size = |encoding: &str| -> usize {
+        assets
+            .iter()
+            .map(|asset| {
+                let response = http
+                    .get(server.url(asset))
+                    .header("accept-encoding", encoding)
+                    .send()
+                    .expect("the asset");
+                assert!(response.status().is_success(), "{asset}: {}", response.status());
+                response.bytes().expect("its bytes").len()
+            })
+            .sum()
+    };
+    Download { raw: size("identity"), gzipped: size("gzip"), brotli: size("br") }
+}
+
 /// A running chromedriver, stopped on drop.
 pub struct ChromeDriver {
     child: Child,

@@ -4,8 +4,8 @@
 
 use fantoccini::{Client, Locator};
 use phananh_tests::browser::{
-    self, ChromeDriver, DESK, PHONE, app_dist, click, screenshot, type_into, wait_for, wait_for_text,
-    ward_in_the_middle,
+    self, ChromeDriver, DESK, PHONE, RESIDENT_PAGE_MAX_GZIPPED, app_dist, click, page_download, screenshot,
+    type_into, wait_for, wait_for_text, ward_in_the_middle,
 };
 use phananh_tests::{StaffClient, TestServer};
 
@@ -285,4 +285,19 @@ fn a_dossier_registered_at_the_desk_is_tracked_on_a_phone_which_hears_what_is_mi
         resident.close().await.expect("the browser closes");
         officer.close().await.expect("the browser closes");
     });
+}
+
+/// A phone downloads the resident's page within the budget: the release build's script and
+/// wasm, gzipped as the server sends them.
+#[test]
+fn a_residents_phone_downloads_at_most_400_kb_for_the_app() {
+    let server = TestServer::start_with(&["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let download = page_download(&server, "/");
+    assert!(
+        download.gzipped <= RESIDENT_PAGE_MAX_GZIPPED,
+        "over {RESIDENT_PAGE_MAX_GZIPPED} B gzipped: {download:?}"
+    );
+    // Every current browser takes brotli, smaller still.
+    assert!(download.brotli < download.gzipped, "{download:?}");
+    assert!(download.gzipped * 2 < download.raw, "{download:?}");
 }

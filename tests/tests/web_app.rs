@@ -5,7 +5,7 @@
 use phananh_tests::TestServer;
 use reqwest::StatusCode;
 use reqwest::blocking::get;
-use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE};
+use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE};
 
 /// A stand-in for trunk's output: an index page and one hashed script.
 fn built_app() -> tempfile::TempDir {
@@ -41,6 +41,30 @@ fn pages_get_the_app_files_are_cached_and_the_api_keeps_its_errors() {
     assert_eq!(body["error"]["code"], "not_found");
     // Path tricks do not leave the app's directory.
     assert_eq!(get(server.url("/..%2f..%2fetc%2fpasswd.txt")).unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+/// The build's files go out in the compressed form the browser takes, made once by the build
+/// (`make app` leaves `.br` and `.gz` beside each), and as they are to one that takes neither.
+#[test]
+fn a_browser_gets_the_builds_files_precompressed_in_the_form_it_takes() {
+    let app = built_app();
+    let script = app.path().join("phananh-app-0123abcd.js");
+    std::fs::write(script.with_extension("js.br"), "brotli's bytes").unwrap();
+    std::fs::write(script.with_extension("js.gz"), "zopfli's bytes").unwrap();
+    let server = TestServer::start_with(&["--app-dir", app.path().to_str().unwrap()]);
+    let http = reqwest::blocking::Client::builder().no_gzip().build().unwrap();
+    for (accepts, encoding, body) in [
+        ("gzip, deflate, br", "br", "brotli's bytes"),
+        ("gzip", "gzip", "zopfli's bytes"),
+        ("identity", "", "export default 1;"),
+    ] {
+        let response =
+            http.get(server.url("/phananh-app-0123abcd.js")).header(ACCEPT_ENCODING, accepts).send().unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{accepts}");
+        assert_eq!(header(&response, CONTENT_ENCODING), encoding, "{accepts}");
+        assert!(header(&response, CONTENT_TYPE).starts_with("text/javascript"), "{accepts}");
+        assert_eq!(response.text().unwrap(), body, "{accepts}");
+    }
 }
 
 /// The staff's screens are a page of their own (`staff/` in the build): the staff's paths get

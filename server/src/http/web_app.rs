@@ -5,7 +5,9 @@
 //! get the staff's own page, `staff/index.html`, so residents never download those screens
 //! (without it, `index.html`); a path under the API's prefixes keeps the API's JSON 404.
 //! `index.html` is never cached (it names the current build's files); the build's files
-//! carry a hash in their names and are cached for a year.
+//! carry a hash in their names and are cached for a year. `make app` leaves each of them
+//! compressed beside it (`.br`, and `.gz` by zopfli): those are sent to a browser that takes
+//! them, so a phone downloads the smallest form and the server compresses nothing per request.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -53,7 +55,7 @@ pub async fn serve(Extension(app): Extension<Arc<WebApp>>, request: Request) -> 
         let html = if is_staff_page(path) && staff.is_file() { staff } else { dir.join("index.html") };
         ServeFile::new(html).oneshot(request).await
     } else {
-        ServeDir::new(dir).oneshot(request).await
+        ServeDir::new(dir).precompressed_br().precompressed_gzip().oneshot(request).await
     };
     let mut response = match answer {
         Ok(response) => response.into_response(),
