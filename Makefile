@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench fuzz desktop tools web-tools desktop-tools app screenshots
+.PHONY: run test bench fuzz desktop tools web-tools desktop-tools app app-desktop screenshots
 
 # The web app's build tools, at the versions the app needs (see ../shared/TOOLCHAIN.md):
 # wasm-bindgen-cli must equal wasm-bindgen in Cargo.lock; wasm-opt is npm's binaryen 132
@@ -23,10 +23,10 @@ run: tools app
 ## the Open311 API (schemathesis from PyPI, in target/tools), the wasm build of the shared
 ## crate, the web app built and driven in headless Chromium, and the desktop app: its
 ## commands on Tauri's mock runtime, then the app itself under Xvfb through tauri-driver.
-## The web app is built first: the desktop crate embeds it when it compiles.
+## The web app is built first: the desktop crate embeds its page when it compiles.
 test: tools web-tools desktop-tools
 	$(CARGO) fmt --all --check
-	$(MAKE) app
+	$(MAKE) app app-desktop
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) clippy -p phananh-tests --all-targets --features bench --locked -- -D warnings
 	$(CARGO) clippy -p phananh-app --target wasm32-unknown-unknown --locked -- -D warnings
@@ -45,7 +45,7 @@ test: tools web-tools desktop-tools
 ## the bench and the servers it starts.
 ## PHANANH_BENCH=live (or routing, ingest, sync, app, desktop) runs only those.
 BENCH_PACKAGES := wrk nats-server postgresql-15 postgresql-15-postgis-3
-bench: tools desktop-tools app
+bench: tools desktop-tools app app-desktop
 	$(CARGO) build --locked -p phananh-desktop
 	@command -v wrk >/dev/null && command -v nats-server >/dev/null && ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BENCH_PACKAGES); }
@@ -72,7 +72,7 @@ fuzz: tools
 
 ## The desktop app (Tauri 2 around the web app), talking to the server at PHANANH_SERVER
 ## (default http://127.0.0.1:8080, changeable on its first-run screen and in its settings).
-desktop: tools desktop-tools app
+desktop: tools desktop-tools app-desktop
 	$(CARGO) run --locked -p phananh-desktop
 
 ## The screenshots in docs/screenshots/: the three main screens on a phone and a desk screen,
@@ -80,21 +80,28 @@ desktop: tools desktop-tools app
 screenshots: web-tools app
 	$(CARGO) run --locked -p phananh-tests --features browser --bin phananh-screenshots
 
+## trunk, run in app/ with the pinned wasm-opt first on the PATH.
+TRUNK := cd app && PATH="$(CURDIR)/$(BINARYEN_DIR)/node_modules/.bin:$$PATH" trunk
+
 ## The web app, built for release into app/dist: the resident's page (served on `/` and every
 ## other page path) and, in app/dist/staff, the staff's (on `/staff…` and `/city`). The
-## resident's build empties app/dist, so it comes first. The desktop app's page goes into
-## app/dist-desktop, which the desktop shell embeds.
+## resident's build empties app/dist, so it comes first. Then each wasm, JS and CSS file is
+## also written compressed beside it, for the server to send to a browser that takes it
+## (brotli; zopfli's gzip, a few percent smaller than gzip -9), through a temporary name so
+## that an interrupted run leaves no truncated file to be cached for a year.
 app: web-tools
 	$(CARGO) fetch --locked
-	cd app && export PATH="$(CURDIR)/$(BINARYEN_DIR)/node_modules/.bin:$$PATH" && \
-	  trunk build --release --locked && \
-	  trunk build staff.html --release --locked --dist dist/staff --public-url /staff/ && \
-	  trunk build desktop.html --release --locked --dist dist-desktop
-	@# Each served file also compressed beside it, as the server sends it to a browser that
-	@# takes it (brotli; zopfli's gzip, a few percent smaller than gzip -9). Not the desktop's:
-	@# Tauri compresses what it embeds itself.
+	$(TRUNK) build --release --locked
+	$(TRUNK) build staff.html --release --locked --dist dist/staff --public-url /staff/
 	find app/dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) | while read -r f; do \
-	  zopfli --i5 -c "$$f" > "$$f.gz" && brotli -f -q 11 -o "$$f.br" "$$f" || exit 1; done
+	  zopfli --i5 -c "$$f" > "$$f.gz.tmp" && mv "$$f.gz.tmp" "$$f.gz" && \
+	  brotli -f -q 11 -o "$$f.br.tmp" "$$f" && mv "$$f.br.tmp" "$$f.br" || exit 1; done
+
+## The desktop app's page, into app/dist-desktop: the desktop crate embeds it when it
+## compiles (Tauri compresses what it embeds itself).
+app-desktop: web-tools
+	$(CARGO) fetch --locked
+	$(TRUNK) build desktop.html --release --locked --dist dist-desktop
 
 ## What building and testing the web app needs: trunk, wasm-bindgen-cli, wasm-opt, Debian's
 ## zopfli and brotli for the served files, and chromium and chromium-driver for the browser tests.

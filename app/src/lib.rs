@@ -57,7 +57,21 @@ pub fn start_desktop() {
                 backend::install(Rc::new(backend::native::NativeBackend::new()));
                 mount(move || view! { <pages::device::DesktopApp settings/> });
             }
-            Err(e) => mount(move || view! { <p class="error" role="alert">{e.to_string()}</p> }),
+            // The native side did not answer: nothing can work without it, so say so (in both
+            // languages: the language is one of the settings) and offer to try again.
+            Err(e) => mount(move || {
+                let reload = |_| {
+                    let _ = web_sys::window().map(|w| w.location().reload());
+                };
+                view! {
+                    <main id="main">
+                        <p class="error" role="alert">
+                            {format!("Ứng dụng không đọc được cài đặt của máy. / The app could not read its settings. ({e})")}
+                        </p>
+                        <button type="button" on:click=reload>"Thử lại / Try again"</button>
+                    </main>
+                }
+            }),
         }
         let _ = desktop::call::<()>("shown", json!({})).await;
     });

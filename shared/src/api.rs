@@ -507,6 +507,29 @@ pub fn is_staff_page(path: &str) -> bool {
         .any(|page| path.strip_prefix(page).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
 }
 
+/// A report as the server would answer about it, for the wire types' tests.
+#[cfg(test)]
+pub(crate) fn sample_report(n: u128) -> ReportView {
+    let at: DateTime<Utc> = "2026-03-09T09:30:00Z".parse().unwrap();
+    ReportView {
+        id: Uuid::from_u128(n),
+        category: Category::Roads,
+        priority: Priority::Normal,
+        description: format!("report {n}"),
+        location: Location { lon: 105.85, lat: 21.03, accuracy_m: Some(8.0) },
+        ward: WardRef { code: "00070".into(), name: "Phường Hoàn Kiếm".into() },
+        ward_match: Match::Inside,
+        status: Status::Submitted,
+        received_at: at,
+        deadlines: Deadlines { acknowledge: at, handle: at },
+        seq: 3,
+        followers: 1,
+        photos: vec![Uuid::from_u128(n + 100)],
+        after_photos: Vec::new(),
+        reporter: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,27 +597,6 @@ mod tests {
         assert!(unknown.to_string().contains("unknown variant `vanished`"), "{unknown}");
     }
 
-    fn report(n: u128) -> ReportView {
-        let at: DateTime<Utc> = "2026-03-09T09:30:00Z".parse().unwrap();
-        ReportView {
-            id: Uuid::from_u128(n),
-            category: Category::Roads,
-            priority: Priority::Normal,
-            description: format!("report {n}"),
-            location: Location { lon: 105.85, lat: 21.03, accuracy_m: Some(8.0) },
-            ward: WardRef { code: "00070".into(), name: "Phường Hoàn Kiếm".into() },
-            ward_match: Match::Inside,
-            status: Status::Submitted,
-            received_at: at,
-            deadlines: Deadlines { acknowledge: at, handle: at },
-            seq: 3,
-            followers: 1,
-            photos: vec![Uuid::from_u128(n + 100)],
-            after_photos: Vec::new(),
-            reporter: None,
-        }
-    }
-
     #[test]
     fn the_live_stream_reader_reads_what_serde_reads() {
         let at: DateTime<Utc> = "2026-03-09T09:30:00Z".parse().unwrap();
@@ -637,14 +639,14 @@ mod tests {
     #[test]
     fn the_nearby_reader_reads_what_serde_reads() {
         let near = vec![
-            NearbyReport { report: report(1), distance_m: 12.5 },
-            NearbyReport { report: report(2), distance_m: 140.0 },
+            NearbyReport { report: sample_report(1), distance_m: 12.5 },
+            NearbyReport { report: sample_report(2), distance_m: 140.0 },
         ];
         let json = serde_json::to_string(&near).unwrap();
         assert_eq!(NearbyReport::list_from_json(&json).unwrap(), near);
         assert_eq!(serde_json::from_str::<Vec<NearbyReport>>(&json).unwrap(), near);
         assert_eq!(NearbyReport::list_from_json("[]").unwrap(), Vec::new());
-        let no_distance = serde_json::to_string(&[report(3)]).unwrap();
+        let no_distance = serde_json::to_string(&[sample_report(3)]).unwrap();
         assert!(NearbyReport::list_from_json(&no_distance).is_err());
     }
 

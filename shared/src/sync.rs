@@ -192,19 +192,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_outcome_reads_back_from_its_json_and_a_broken_one_is_refused() {
+    fn every_outcome_reads_back_from_its_json_and_a_broken_one_is_refused() {
+        let at: DateTime<Utc> = "2026-03-09T09:30:00Z".parse().unwrap();
+        let dossier = DossierView {
+            id: Uuid::from_u128(5),
+            code: "HS-1".into(),
+            procedure: "khai-sinh".into(),
+            ward_code: "00070".into(),
+            status: crate::dossier::DossierStatus::Processing,
+            received_at: at,
+            due_at: at,
+            paused_since: None,
+            missing: None,
+            finished_at: None,
+            last_seq: 8,
+            history: Vec::new(),
+            contact: None,
+        };
+        let outcomes = [
+            Outcome::Accepted { report: Box::new(crate::api::sample_report(1)) },
+            Outcome::Tracked { dossier: Box::new(dossier) },
+            Outcome::Refused {
+                code: "invalid".into(),
+                message: "too short".into(),
+                field: Some("description".into()),
+            },
+            Outcome::Refused { code: "invalid".into(), message: "too short".into(), field: None },
+        ];
+        // Each variant's place in `Outcome`; without a wildcard, a new variant does not
+        // compile until it is given one, and the check below wants it in the list.
+        let variant = |outcome: &Outcome| match outcome {
+            Outcome::Accepted { .. } => 0,
+            Outcome::Tracked { .. } => 1,
+            Outcome::Refused { .. } => 2,
+        };
+        let mut variants: Vec<usize> = outcomes.iter().map(variant).collect();
+        variants.dedup();
+        assert_eq!(variants, [0, 1, 2], "every variant, in order");
+        for (n, outcome) in outcomes.into_iter().enumerate() {
+            let result = OperationResult { id: Uuid::from_u128(n as u128), outcome };
+            let json = serde_json::to_string(&result).unwrap();
+            assert_eq!(serde_json::from_str::<OperationResult>(&json).unwrap(), result, "{json}");
+            // The server keeps an answer's outcome alone, and reads it back for a retry.
+            let alone = serde_json::to_string(&result.outcome).unwrap();
+            assert_eq!(serde_json::from_str::<Outcome>(&alone).unwrap(), result.outcome, "{alone}");
+        }
         let refused = OperationResult {
             id: Uuid::from_u128(1),
             outcome: Outcome::Refused { code: "invalid".into(), message: "too short".into(), field: None },
         };
-        let json = serde_json::to_string(&refused).unwrap();
         assert_eq!(
-            json,
+            serde_json::to_string(&refused).unwrap(),
             r#"{"id":"00000000-0000-0000-0000-000000000001","outcome":"refused","code":"invalid","message":"too short","field":null}"#
         );
-        assert_eq!(serde_json::from_str::<OperationResult>(&json).unwrap(), refused);
         let missing = serde_json::from_str::<Outcome>(r#"{"outcome":"accepted"}"#).unwrap_err();
         assert!(missing.to_string().contains("missing field `report`"), "{missing}");
+        let no_id =
+            serde_json::from_str::<OperationResult>(r#"{"outcome":"refused","code":"x","message":"y"}"#);
+        assert!(no_id.unwrap_err().to_string().contains("missing field `id`"));
         assert!(serde_json::from_str::<Outcome>(r#"{"outcome":"maybe"}"#).is_err());
     }
 }

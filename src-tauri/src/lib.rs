@@ -1,7 +1,7 @@
 //! The phananh desktop app: the web app's desktop page (`app/`, built into
-//! `app/dist-desktop`) in a Tauri 2 window, with what a browser tab cannot give it. The native side owns a durable outbox (the
-//! `shared` client engine's SQLite database in the app's data folder), syncs in the
-//! background from launch, and listens on the live stream; the window asks through
+//! `app/dist-desktop`) in a Tauri 2 window, with what a browser tab cannot give it. The
+//! native side owns a durable outbox (the `shared` client engine's SQLite database in the
+//! app's data folder), syncs in the background from launch, and listens on the live stream; the window asks through
 //! [`commands`] and hears back through events ([`device::CONNECTION_EVENT`],
 //! [`device::REPORTS_EVENT`]).
 //!

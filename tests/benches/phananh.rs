@@ -124,7 +124,7 @@ fn web_app() {
     let (resident, resident_gzipped) = bundle("/");
     row(
         "web app bundle",
-        "the resident's page (`/`): release wasm + JS (trunk, wasm-opt -Oz), raw and as the server sends it (precompressed by `make app`) to a browser taking gzip, or brotli",
+        "the resident's page (`/`): release wasm + JS + CSS (trunk, wasm-opt -Oz), raw and as the server sends it (precompressed by `make app`) to a browser taking gzip, or brotli",
         &resident,
         &format!(
             "target ≤ {} B gzipped: {}",

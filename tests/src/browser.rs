@@ -29,7 +29,7 @@ pub fn app_dist() -> PathBuf {
 /// The most a resident's phone may download for the app's page, gzipped (issue 6's target).
 pub const RESIDENT_PAGE_MAX_GZIPPED: usize = 400_000;
 
-/// What a browser downloads for a page: the script and wasm files it names, in bytes.
+/// What a browser downloads for a page: the script, wasm and style files it names, in bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Download {
     pub raw: usize,
@@ -44,8 +44,10 @@ pub fn page_download(server: &crate::TestServer, page_path: &str) -> Download {
     let http = reqwest::blocking::Client::builder().no_gzip().build().expect("a client");
     let page = http.get(server.url(page_path)).send().and_then(|r| r.text()).expect("the page");
     // The page names each file more than once (preload, then load).
-    let assets: std::collections::BTreeSet<&str> =
-        page.split(['"', '\'']).filter(|part| part.ends_with(".wasm") || part.ends_with(".js")).collect();
+    let assets: std::collections::BTreeSet<&str> = page
+        .split(['"', '\''])
+        .filter(|part| [".wasm", ".js", ".css"].iter().any(|e| part.ends_with(e)))
+        .collect();
     assert!(assets.iter().any(|a| a.ends_with(".wasm")), "the page loads a wasm module: {page}");
     let size = |encoding: &str| -> usize {
         assets

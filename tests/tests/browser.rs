@@ -287,8 +287,8 @@ fn a_dossier_registered_at_the_desk_is_tracked_on_a_phone_which_hears_what_is_mi
     });
 }
 
-/// A phone downloads the resident's page within the budget: the release build's script and
-/// wasm, gzipped as the server sends them.
+/// A phone downloads the resident's page within the budget: the release build's script,
+/// wasm and style, gzipped as the server sends them.
 #[test]
 fn a_residents_phone_downloads_at_most_400_kb_for_the_app() {
     let server = TestServer::start_with(&["--app-dir", app_dist().to_str().expect("UTF-8")]);

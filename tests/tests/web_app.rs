@@ -5,7 +5,7 @@
 use phananh_tests::TestServer;
 use reqwest::StatusCode;
 use reqwest::blocking::get;
-use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE};
+use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 
 /// A stand-in for trunk's output: an index page and one hashed script.
 fn built_app() -> tempfile::TempDir {
@@ -63,6 +63,9 @@ fn a_browser_gets_the_builds_files_precompressed_in_the_form_it_takes() {
         assert_eq!(response.status(), StatusCode::OK, "{accepts}");
         assert_eq!(header(&response, CONTENT_ENCODING), encoding, "{accepts}");
         assert!(header(&response, CONTENT_TYPE).starts_with("text/javascript"), "{accepts}");
+        // A cache between keeps one copy per encoding, for a year.
+        assert_eq!(header(&response, VARY).to_ascii_lowercase(), "accept-encoding", "{accepts}");
+        assert!(header(&response, CACHE_CONTROL).contains("immutable"), "{accepts}");
         assert_eq!(response.text().unwrap(), body, "{accepts}");
     }
 }

@@ -5,9 +5,11 @@
 //! get the staff's own page, `staff/index.html`, so residents never download those screens
 //! (without it, `index.html`); a path under the API's prefixes keeps the API's JSON 404.
 //! `index.html` is never cached (it names the current build's files); the build's files
-//! carry a hash in their names and are cached for a year. `make app` leaves each of them
-//! compressed beside it (`.br`, and `.gz` by zopfli): those are sent to a browser that takes
-//! them, so a phone downloads the smallest form and the server compresses nothing per request.
+//! carry a hash in their names and are cached for a year. `make app` leaves each wasm, JS and
+//! CSS file compressed beside it (`.br`, and `.gz` by zopfli): those are sent to a browser
+//! that takes them, so a phone downloads the smallest form and the server does not compress
+//! the app's largest files again for every request (the rest goes through the compression
+//! layer as every answer does).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -17,12 +17,16 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 pub(super) struct FeatureCollection {
     #[serde(rename = "type")]
     pub kind: String,
+    /// Absent reads as none, so that a single Feature is refused for its type first.
     #[serde(default)]
     pub features: Vec<Feature>,
 }
 
 #[derive(Deserialize)]
 pub(super) struct Feature {
+    /// `Feature`; anything else (a bare geometry in the list) is refused by the importer.
+    #[serde(rename = "type")]
+    pub kind: String,
     /// `null` and a missing object read as no properties.
     #[serde(default, deserialize_with = "or_default")]
     pub properties: Properties,
@@ -191,6 +195,7 @@ mod tests {
         assert_eq!(feature.properties.get("name_en"), None);
         assert!(feature.geometry.is_none());
         let bare: Feature = serde_json::from_str(r#"{"type":"Feature","properties":null}"#).unwrap();
+        assert_eq!(bare.kind, "Feature");
         assert_eq!(bare.properties.get("code"), None);
     }
 

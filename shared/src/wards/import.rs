@@ -28,6 +28,8 @@ pub enum ImportError {
 /// What is wrong with one feature.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum FeatureProblem {
+    #[error("it is a {0}, not a Feature")]
+    NotAFeature(String),
     #[error("property `{0}` is missing or not a non-empty string")]
     MissingProperty(&'static str),
     #[error("kind `{0}` is not one of phuong, xa, dac_khu")]
@@ -72,6 +74,9 @@ impl WardIndex {
         let mut first_use = std::collections::HashMap::new();
         for (index, feature) in collection.features.iter().enumerate() {
             let fail = |problem| ImportError::Feature { index, label: label(feature), problem };
+            if feature.kind != "Feature" {
+                return Err(fail(FeatureProblem::NotAFeature(feature.kind.clone())));
+            }
             let ward = ward(feature).map_err(fail)?;
             let (shape, area) = shape(feature).map_err(fail)?;
             if let Some(&first) = first_use.get(&ward.code) {
@@ -145,6 +150,8 @@ fn polygon(coordinates: &Coordinates) -> Result<Polygon, FeatureProblem> {
         for position in list(ring)? {
             match list(position)? {
                 [x, y, ..] => coords.push(Coord { x: number(x)?, y: number(y)? }),
+                // A list where a number belongs is nested too deep, not short.
+                [Coordinates::List(_)] => return Err(FeatureProblem::Nesting),
                 short => return Err(FeatureProblem::ShortPosition(short.len())),
             }
         }
@@ -219,6 +226,13 @@ mod tests {
     }
 
     #[test]
+    fn a_collection_holds_features_and_nothing_else() {
+        assert_eq!(import(r#"{"type":"FeatureCollection"}"#).unwrap_err(), ImportError::Empty);
+        let bare_geometry = collection(&[SQUARE.to_owned()]);
+        assert_eq!(problem(&bare_geometry), FeatureProblem::NotAFeature("Polygon".into()));
+    }
+
+    #[test]
     fn a_single_feature_is_not_a_collection() {
         let err = import(&feature(WARD, SQUARE)).unwrap_err();
         assert_eq!(err.to_string(), "not a GeoJSON FeatureCollection: its type is `Feature`");
@@ -282,6 +296,8 @@ mod tests {
         assert_eq!(problem(&collection(&[feature(WARD, flat)])), FeatureProblem::Nesting);
         let polygon_as_multi = SQUARE.replace(r#""Polygon""#, r#""MultiPolygon""#);
         assert_eq!(problem(&collection(&[feature(WARD, &polygon_as_multi)])), FeatureProblem::Nesting);
+        let multi_as_polygon = SQUARE.replace("[[[", "[[[[").replace("]]]", "]]]]");
+        assert_eq!(problem(&collection(&[feature(WARD, &multi_as_polygon)])), FeatureProblem::Nesting);
         let no_rings = r#"{"type":"Polygon","coordinates":[]}"#;
         assert_eq!(problem(&collection(&[feature(WARD, no_rings)])), FeatureProblem::EmptyGeometry);
     }
