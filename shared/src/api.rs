@@ -584,13 +584,7 @@ mod tests {
             Change::AckOverdue { .. } => 12,
             Change::HandlingOverdue { .. } => 13,
         };
-        let mut variants: Vec<usize> = changes.iter().map(variant).collect();
-        variants.dedup();
-        assert_eq!(variants, (0..14).collect::<Vec<_>>(), "every variant, in order");
-        for change in changes {
-            let json = serde_json::to_string(&change).unwrap();
-            assert_eq!(serde_json::from_str::<Change>(&json).unwrap(), change, "{json}");
-        }
+        crate::tagged::assert_every_variant_reads_back(&changes, variant, 14);
         let missing = serde_json::from_str::<Change>(r#"{"kind":"started"}"#).unwrap_err();
         assert!(missing.to_string().contains("missing field `status`"), "{missing}");
         let unknown = serde_json::from_str::<Change>(r#"{"kind":"vanished"}"#).unwrap_err();

@@ -26,3 +26,20 @@ pub(crate) fn required<T>(value: Option<T>, field: &'static str) -> Result<T, St
 pub(crate) fn unknown(tag: &str) -> String {
     format!("unknown variant `{tag}`")
 }
+
+/// For each enum's tests: `values` hold every variant of it, in order by the number
+/// `variant` gives each (an exhaustive `match`, `count` of them), and each reads back from the
+/// JSON its `Serialize` writes.
+#[cfg(test)]
+pub(crate) fn assert_every_variant_reads_back<T>(values: &[T], variant: impl Fn(&T) -> usize, count: usize)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let mut variants: Vec<usize> = values.iter().map(variant).collect();
+    variants.dedup();
+    assert_eq!(variants, (0..count).collect::<Vec<_>>(), "every variant, in order");
+    for value in values {
+        let json = serde_json::to_string(value).unwrap();
+        assert_eq!(&serde_json::from_str::<T>(&json).unwrap(), value, "{json}");
+    }
+}

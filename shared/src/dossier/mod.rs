@@ -483,13 +483,7 @@ mod tests {
             DossierChange::Tracked => 6,
             DossierChange::DossierOverdue { .. } => 7,
         };
-        let mut variants: Vec<usize> = changes.iter().map(variant).collect();
-        variants.dedup();
-        assert_eq!(variants, (0..8).collect::<Vec<_>>(), "every variant, in order");
-        for change in changes {
-            let json = serde_json::to_string(&change).unwrap();
-            assert_eq!(serde_json::from_str::<DossierChange>(&json).unwrap(), change, "{json}");
-        }
+        crate::tagged::assert_every_variant_reads_back(&changes, variant, 8);
         let missing = serde_json::from_str::<DossierChange>(r#"{"kind":"returned","status":"returned"}"#);
         assert!(missing.unwrap_err().to_string().contains("missing field `reason`"));
         assert!(serde_json::from_str::<DossierChange>(r#"{"kind":"lost"}"#).is_err());
