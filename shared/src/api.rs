@@ -754,3 +754,79 @@ pub struct Uploaded {
     pub width: u32,
     pub height: u32,
 }
+
+// The app's configuration.
+
+/// `GET /api/v1/config`: what the city's server tells its apps at start, as the operator set
+/// it (`phananh-server serve --map-…`). The app asks again each time it opens online; its
+/// service worker keeps the last answer for when it opens offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppConfig {
+    /// The street map drawn under the ward outlines; `None` when the city configured no tile
+    /// server: the app then draws the wards alone and asks no one for tiles.
+    pub map: Option<MapTiles>,
+}
+
+/// A raster XYZ tile layer (256 px tiles in Web Mercator, `z/x/y` as OpenStreetMap numbers
+/// them), from the city's own tile server or a provider it has an agreement with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapTiles {
+    /// An absolute http(s) URL template with `{z}`, `{x}` and `{y}`:
+    /// `https://tile.example.vn/{z}/{x}/{y}.png`.
+    pub tiles: String,
+    /// The text the map must show while its tiles are on screen ("© OpenStreetMap
+    /// contributors"): tile providers' terms ask for it. Plain text, not HTML.
+    pub attribution: String,
+    /// The deepest zoom level the tile server has; the app does not zoom its tiles past it.
+    pub max_zoom: u8,
+    /// How many tiles a device keeps for offline use, at most: the tiles the resident viewed,
+    /// the least recently viewed dropped first. The app never fetches tiles ahead.
+    pub cache_tiles: u32,
+}
+
+impl MapTiles {
+    /// The address of tile (`z`, `x`, `y`): the template with its placeholders filled in.
+    pub fn tile_url(&self, z: u8, x: u32, y: u32) -> String {
+        self.tiles
+            .replace("{z}", &z.to_string())
+            .replace("{x}", &x.to_string())
+            .replace("{y}", &y.to_string())
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    fn osm_like() -> MapTiles {
+        MapTiles {
+            tiles: "https://tile.example.vn/{z}/{x}/{y}.png".into(),
+            attribution: "© OpenStreetMap contributors".into(),
+            max_zoom: 19,
+            cache_tiles: 2000,
+        }
+    }
+
+    #[test]
+    fn the_config_reads_back_as_the_server_writes_it() {
+        let with_map = AppConfig { map: Some(osm_like()) };
+        let text = serde_json::to_string(&with_map).unwrap();
+        assert_eq!(
+            text,
+            r#"{"map":{"tiles":"https://tile.example.vn/{z}/{x}/{y}.png","attribution":"© OpenStreetMap contributors","max_zoom":19,"cache_tiles":2000}}"#
+        );
+        assert_eq!(serde_json::from_str::<AppConfig>(&text).unwrap(), with_map);
+        let without = AppConfig { map: None };
+        assert_eq!(serde_json::to_string(&without).unwrap(), r#"{"map":null}"#);
+        assert_eq!(serde_json::from_str::<AppConfig>(r#"{"map":null}"#).unwrap(), without);
+    }
+
+    #[test]
+    fn a_tile_address_fills_the_template() {
+        // Hoàn Kiếm lake at zoom 15.
+        assert_eq!(osm_like().tile_url(15, 26018, 14424), "https://tile.example.vn/15/26018/14424.png");
+        let query =
+            MapTiles { tiles: "https://maps.example.vn/t?z={z}&x={x}&y={y}&key=abc".into(), ..osm_like() };
+        assert_eq!(query.tile_url(3, 6, 3), "https://maps.example.vn/t?z=3&x=6&y=3&key=abc");
+    }
+}

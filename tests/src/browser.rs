@@ -97,7 +97,20 @@ impl ChromeDriver {
     /// A new browser (its own profile: its own storage, like another person's phone) whose
     /// page is `size` CSS pixels (emulated, so a phone's 360 px is 360 px: a headless
     /// window cannot be made that narrow).
-    pub async fn session(&self, (width, height): (u32, u32)) -> Client {
+    pub async fn session(&self, size: (u32, u32)) -> Client {
+        self.session_in_profile(size).await.0
+    }
+
+    /// As [`ChromeDriver::session`], with a DevTools connection to the same browser (see
+    /// [`crate::cdp`]), for what WebDriver cannot do.
+    pub async fn session_with_devtools(&self, size: (u32, u32)) -> (Client, crate::cdp::Cdp) {
+        let (client, profile) = self.session_in_profile(size).await;
+        (client, crate::cdp::Cdp::connect(&profile).await)
+    }
+
+    /// As [`ChromeDriver::session`], and the browser's profile directory (where Chromium
+    /// writes `DevToolsActivePort`).
+    pub async fn session_in_profile(&self, (width, height): (u32, u32)) -> (Client, PathBuf) {
         let profile = tempfile::tempdir_in(self.profiles.path()).expect("a profile directory").keep();
         let chromium = std::env::var("PHANANH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let options = serde_json::json!({
@@ -116,12 +129,13 @@ impl ChromeDriver {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "chrome".into());
         capabilities.insert("goog:chromeOptions".into(), options);
-        ClientBuilder::rustls()
+        let client = ClientBuilder::rustls()
             .expect("TLS roots")
             .capabilities(capabilities)
             .connect(&self.url)
             .await
-            .expect("chromedriver opens a Chromium session")
+            .expect("chromedriver opens a Chromium session");
+        (client, profile)
     }
 }
 

@@ -4,11 +4,14 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+pub mod cdp;
 #[cfg(feature = "browser")]
 pub mod desktop;
 mod live;
+pub mod phone_photo;
 mod proxy;
 mod staff;
+pub mod tiles;
 
 pub use live::{LiveClient, Refused};
 pub use proxy::{Counts, Fault, Faults, FaultyProxy};
