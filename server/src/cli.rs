@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
+use phananh_shared::api::MapTiles;
+
 use crate::staff::Role;
 
 /// The 2025 Hà Nội boundaries in the reference data folder beside the repository.
@@ -90,6 +92,8 @@ pub struct ServeArgs {
     pub manual_clock: Option<chrono::DateTime<chrono::Utc>>,
     #[command(flatten)]
     pub open311: Open311Args,
+    #[command(flatten)]
+    pub map: MapArgs,
 }
 
 /// The Open311 GeoReport v2 API (`/open311/v2`).
@@ -113,6 +117,99 @@ fn public_url(text: &str) -> Result<String, String> {
         _ => {
             Err(format!("expected an absolute http(s) URL such as https://phananh.example.vn, got {text:?}"))
         }
+    }
+}
+
+/// The street map under the ward outlines in the resident's app, as `GET /api/v1/config`
+/// tells it. There is no default tile server: without `--map-tiles` the app draws the wards
+/// alone and asks no one for tiles. Public tile servers are not for a city's residents at
+/// large (OpenStreetMap's tile usage policy forbids heavy use of its servers): a city runs its
+/// own, or uses a provider it has an agreement with.
+#[derive(Debug, Clone, Args)]
+pub struct MapArgs {
+    /// The tile server: an absolute http(s) URL template with `{z}`, `{x}` and `{y}`
+    /// (`https://tile.example.vn/{z}/{x}/{y}.png`) for raster XYZ tiles in Web Mercator. Every
+    /// device sees it: a key in it is public. Empty is none, as unset.
+    #[arg(long, env = "PHANANH_MAP_TILES", value_name = "URL", value_parser = tile_template)]
+    pub map_tiles: Option<String>,
+    /// What the map must show while its tiles are on screen, as the tile provider's terms ask
+    /// ("© OpenStreetMap contributors"): plain text, required with `--map-tiles`.
+    #[arg(long, env = "PHANANH_MAP_ATTRIBUTION", value_name = "TEXT", value_parser = attribution)]
+    pub map_attribution: Option<String>,
+    /// The deepest zoom level the tile server has (OpenStreetMap's standard layer: 19); the
+    /// app does not ask for tiles past it.
+    #[arg(long, env = "PHANANH_MAP_MAX_ZOOM", value_name = "LEVEL", default_value_t = 19, value_parser = clap::value_parser!(u8).range(1..=22))]
+    pub map_max_zoom: u8,
+    /// How many tiles a device keeps for offline use: those the resident viewed, the least
+    /// recently viewed dropped first. A city tile is 10 to 30 KB, so 2,000 take 20 to 60 MB
+    /// of a phone's storage, and 100,000 is more than a browser lets a page keep.
+    #[arg(long, env = "PHANANH_MAP_CACHE_TILES", value_name = "TILES", default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub map_cache_tiles: u32,
+}
+
+impl MapArgs {
+    /// The tile layer the apps are told about, or `None` without `--map-tiles`.
+    pub fn tiles(&self) -> Result<Option<MapTiles>, MissingAttribution> {
+        let Some(tiles) = self.map_tiles.as_ref().filter(|tiles| !tiles.is_empty()) else { return Ok(None) };
+        let attribution =
+            self.map_attribution.clone().filter(|text| !text.is_empty()).ok_or(MissingAttribution)?;
+        Ok(Some(MapTiles {
+            tiles: tiles.clone(),
+            attribution,
+            max_zoom: self.map_max_zoom,
+            cache_tiles: self.map_cache_tiles,
+        }))
+    }
+}
+
+/// Tiles without the attribution their provider asks the map to show.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--map-tiles (PHANANH_MAP_TILES) needs --map-attribution (PHANANH_MAP_ATTRIBUTION): the text \
+     the tile provider asks the map to show, such as \"© OpenStreetMap contributors\""
+)]
+pub struct MissingAttribution;
+
+/// A tile URL template: an absolute http(s) URL on a fixed host, with `{z}`, `{x}` and `{y}`
+/// after the host and no other placeholder (the app fills in those three only). Empty is
+/// kept, meaning none: a service's environment file may leave the variable empty.
+fn tile_template(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    let expected = "expected an http(s) URL template such as https://tile.example.vn/{z}/{x}/{y}.png";
+    let missing: Vec<&str> = ["{z}", "{x}", "{y}"].into_iter().filter(|p| !text.contains(p)).collect();
+    if !missing.is_empty() {
+        return Err(format!("{expected}; {text:?} has no {}", missing.join(", ")));
+    }
+    let filled = text.replace("{z}", "0").replace("{x}", "0").replace("{y}", "0");
+    if filled.contains(['{', '}']) {
+        return Err(format!("{expected}; {text:?} has a placeholder other than {{z}}, {{x}} and {{y}}"));
+    }
+    let uri = filled.parse::<axum::http::Uri>().map_err(|_| format!("{expected}, got {text:?}"))?;
+    let (Some(scheme @ ("http" | "https")), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(format!("{expected}, got {text:?}"));
+    };
+    let after_host = text.strip_prefix(&format!("{scheme}://{authority}"));
+    if authority.host().is_empty() || !after_host.is_some_and(|rest| rest.starts_with(['/', '?'])) {
+        return Err(format!("{expected}: one fixed host, the placeholders after it; got {text:?}"));
+    }
+    if authority.as_str().contains('@') {
+        return Err(format!(
+            "{expected}, without a user name or password (every device sees it); got {text:?}"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// An attribution: one line of plain text (the app shows it as it is, so HTML would show as
+/// its tags). Blank is kept as none, which tiles do not start with.
+fn attribution(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.contains(|c: char| c.is_control() || c == '<' || c == '>') {
+        Err(format!("expected one line of plain text, not HTML: the app shows it as it is; got {text:?}"))
+    } else {
+        Ok(text.to_owned())
     }
 }
 
@@ -237,4 +334,68 @@ pub struct SeedArgs {
     pub data: DataDirArgs,
     #[command(flatten)]
     pub wards: WardsArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tile_template_is_an_http_url_on_one_host_with_z_x_and_y() {
+        for good in [
+            "https://tile.example.vn/{z}/{x}/{y}.png",
+            "http://127.0.0.1:8081/hot/{z}/{x}/{y}.png",
+            "https://maps.example.vn/tiles?layer=streets&z={z}&x={x}&y={y}&key=abc",
+        ] {
+            assert_eq!(tile_template(good).as_deref(), Ok(good));
+        }
+        assert_eq!(tile_template("").as_deref(), Ok(""), "empty is none");
+        for (bad, why) in [
+            ("https://tile.example.vn/{z}/{x}.png", "has no {y}"),
+            ("tile.example.vn/{z}/{x}/{y}.png", "got"),
+            ("/tiles/{z}/{x}/{y}.png", "got"),
+            ("ftp://tile.example.vn/{z}/{x}/{y}.png", "got"),
+            ("https://{s}.tile.example.vn/{z}/{x}/{y}.png", "a placeholder other than"),
+            ("https://tile.example.vn/{z}/{x}/{-y}.png", "has no {y}"),
+            ("https://tile.example.vn/{z}/{x}/{y}{r}.png", "a placeholder other than"),
+            ("https://{z}.example.vn/{x}/{y}.png", "one fixed host"),
+            ("https://me:secret@tile.example.vn/{z}/{x}/{y}.png", "without a user name"),
+            ("https://tile.example.vn/{z}/{x}/{y}.png with a space", "got"),
+        ] {
+            let error = tile_template(bad).expect_err(bad);
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn an_attribution_is_one_line_of_plain_text() {
+        assert_eq!(
+            attribution("  © OpenStreetMap contributors ").as_deref(),
+            Ok("© OpenStreetMap contributors")
+        );
+        assert_eq!(attribution(" ").as_deref(), Ok(""), "blank is none");
+        assert!(
+            attribution("© <a href=\"https://osm.org/copyright\">OSM</a>").unwrap_err().contains("not HTML")
+        );
+        assert!(attribution("© OSM\ncontributors").unwrap_err().contains("one line"));
+    }
+
+    #[test]
+    fn tiles_need_their_attribution_and_no_tiles_is_no_map() {
+        let args = |tiles: Option<&str>, attribution: Option<&str>| MapArgs {
+            map_tiles: tiles.map(str::to_owned),
+            map_attribution: attribution.map(str::to_owned),
+            map_max_zoom: 19,
+            map_cache_tiles: 2000,
+        };
+        let template = "https://tile.example.vn/{z}/{x}/{y}.png";
+        assert!(args(Some(template), None).tiles().is_err());
+        assert!(args(Some(template), Some("")).tiles().is_err());
+        assert_eq!(args(None, None).tiles().unwrap(), None);
+        assert_eq!(args(None, Some("© OSM")).tiles().unwrap(), None);
+        assert_eq!(args(Some(""), None).tiles().unwrap(), None, "an empty PHANANH_MAP_TILES is none");
+        let tiles = args(Some(template), Some("© OSM")).tiles().unwrap().unwrap();
+        assert_eq!((tiles.tiles.as_str(), tiles.attribution.as_str()), (template, "© OSM"));
+        assert_eq!((tiles.max_zoom, tiles.cache_tiles), (19, 2000));
+    }
 }

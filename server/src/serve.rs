@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::serve::ListenerExt;
 
-use crate::cli::ServeArgs;
+use crate::cli::{MissingAttribution, ServeArgs};
 use crate::clock::ManualClock;
 use crate::dossiers::Attempts;
 use crate::http::{AppState, WebApp, router};
@@ -19,6 +19,7 @@ use crate::photos::PhotoStore;
 use crate::store::{Store, StoreError};
 use crate::uploads::Uploads;
 use crate::wards_file::{self, WardsFileError};
+use phananh_shared::api::AppConfig;
 use phananh_shared::sla::SlaPolicy;
 
 /// Uploaded photos, in the data directory.
@@ -27,6 +28,8 @@ pub const PHOTOS_DIR: &str = "photos";
 /// Why the server could not start (or stopped abnormally).
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    #[error(transparent)]
+    Map(#[from] MissingAttribution),
     #[error(transparent)]
     Wards(#[from] WardsFileError),
     #[error("cannot create the data directory {}: {source}", path.display())]
@@ -72,6 +75,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
 /// Requests need the client's address as a `ConnectInfo<SocketAddr>` extension, which
 /// [`run`] gives them; the fuzzing harness calls this to send requests without a socket.
 pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
+    // First: a configuration mistake is told before the boundaries take their time to load.
+    let config = AppConfig { map: args.map.tiles()? };
+    match &config.map {
+        Some(map) => tracing::info!(tiles = %map.tiles, max_zoom = map.max_zoom, "street map tiles"),
+        None => tracing::info!("no street map tiles (--map-tiles): the app draws the wards alone"),
+    }
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
     let store = Store::open_in(&args.data_dir)?;
     let photos = PhotoStore::open(args.data_dir.join(PHOTOS_DIR))
@@ -89,7 +98,7 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     wards_file::record(&state.store, &state.wards).await?;
     let warm = Arc::clone(&state);
     tokio::spawn(async move { warm.wards_geojson().await });
-    Ok(router(state, &args.limits, &args.open311, WebApp::new(&args.app_dir)))
+    Ok(router(state, &args.limits, &args.open311, WebApp::new(&args.app_dir), config))
 }
 
 /// Forgets, every ten minutes, the tracking buckets that have refilled, so that what they

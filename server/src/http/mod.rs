@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared state, and the middleware every request passes through.
 
 mod auth;
+mod config;
 mod dashboard;
 mod devices;
 mod dossiers;
@@ -27,6 +28,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
+use phananh_shared::api::AppConfig;
 use phananh_shared::sla::SlaPolicy;
 use phananh_shared::wards::WardIndex;
 use tokio::sync::OnceCell;
@@ -130,7 +132,15 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(24 * 3600))
 }
 
-pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311Args, app: WebApp) -> Router {
+/// The API and the web app, as the operator configured them: `config` is what
+/// `GET /api/v1/config` tells the apps.
+pub fn router(
+    state: Arc<AppState>,
+    rate_limits: &RateLimits,
+    open311: &Open311Args,
+    app: WebApp,
+    config: AppConfig,
+) -> Router {
     let limits = limits::Limits::new(rate_limits);
     let middleware = tower::ServiceBuilder::new()
         .set_x_request_id(MakeRequestUuid)
@@ -148,6 +158,7 @@ pub fn router(state: Arc<AppState>, rate_limits: &RateLimits, open311: &Open311A
     };
     routes
         .route("/healthz", get(health::check))
+        .route("/api/v1/config", get(config::get).layer(axum::Extension(Arc::new(config))))
         .route("/api/v1/wards", get(wards::list))
         .route("/api/v1/wards.geojson", get(wards::geojson))
         .route("/api/v1/wards/locate", get(wards::locate))
