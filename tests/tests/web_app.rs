@@ -1,11 +1,14 @@
 //! The server serves the built web app beside the API: pages get `index.html` (the app's
-//! router picks the screen, so a reload or a shared link works), the build's files are
-//! cached, and the API's unknown paths stay JSON errors.
+//! router picks the screen, so a reload or a shared link works), the build's hashed files are
+//! cached for good and the installable app's own files (service worker, manifest, icons) are
+//! asked for again, and the API's unknown paths stay JSON errors.
 
 use phananh_tests::TestServer;
 use reqwest::StatusCode;
 use reqwest::blocking::get;
-use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use reqwest::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, IF_MODIFIED_SINCE, LAST_MODIFIED, VARY,
+};
 
 /// A stand-in for trunk's output: an index page and one hashed script.
 fn built_app() -> tempfile::TempDir {
@@ -124,4 +127,94 @@ fn pages_from_another_origin_may_call_the_api_with_a_token() {
     let wards = client.get(server.url("/api/v1/wards")).header("origin", "tauri://localhost").send().unwrap();
     assert_eq!(wards.status(), StatusCode::OK);
     assert_eq!(header(&wards, reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+}
+
+/// The installable app as a build leaves it: trunk's hashed files, and the files that keep
+/// their names from build to build (the service worker, the outbox script it imports, the
+/// manifest, the icons).
+fn installable_app() -> tempfile::TempDir {
+    let app = built_app();
+    let files: [(&str, &[u8]); 8] = [
+        ("sw.js", b"self.addEventListener('install', () => self.skipWaiting());"),
+        ("outbox.js", b"export const OUTBOX = 'outbox';"),
+        (
+            "manifest.webmanifest",
+            r#"{"name":"Phản ánh Hà Nội","start_url":"/","display":"standalone"}"#.as_bytes(),
+        ),
+        ("icons/icon-192.png", b"\x89PNG\r\n\x1a\n"),
+        ("icons/icon.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+        ("phananh-app-8d7c9c3a1f2b4e5d_bg.wasm", b"\0asm\x01\0\0\0"),
+        ("phananh-app-8d7c9c3a1f2b4e5d.js", b"export default 3;"),
+        ("style-0123abcd.css", b"body { margin: 0 }"),
+    ];
+    std::fs::create_dir(app.path().join("icons")).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(app.path().join(name), bytes).unwrap();
+    }
+    app
+}
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// A file whose name a new build keeps must not be cached for a year, or a phone would run
+/// last year's service worker and manifest; trunk's hashed files are new names in each build
+/// and stay cached for good. Each goes out with the type a browser uses it by (a service
+/// worker script that is not JavaScript is refused at registration).
+#[test]
+fn the_installable_apps_own_files_are_revalidated_and_only_hashed_files_are_immutable() {
+    let app = installable_app();
+    let server = TestServer::start_with(&["--app-dir", app.path().to_str().unwrap()]);
+    for (path, content_type, cache) in [
+        ("/sw.js", "text/javascript", "no-cache"),
+        ("/outbox.js", "text/javascript", "no-cache"),
+        ("/manifest.webmanifest", "application/manifest+json", "no-cache"),
+        ("/icons/icon-192.png", "image/png", "no-cache"),
+        ("/icons/icon.svg", "image/svg+xml", "no-cache"),
+        ("/index.html", "text/html", "no-cache"),
+        ("/phananh-app-8d7c9c3a1f2b4e5d_bg.wasm", "application/wasm", IMMUTABLE),
+        ("/phananh-app-8d7c9c3a1f2b4e5d.js", "text/javascript", IMMUTABLE),
+        ("/style-0123abcd.css", "text/css", IMMUTABLE),
+    ] {
+        let response = get(server.url(path)).unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(
+            header(&response, CONTENT_TYPE).starts_with(content_type),
+            "{path}: {:?}",
+            response.headers()
+        );
+        assert_eq!(header(&response, CACHE_CONTROL), cache, "{path}");
+        // No scope header: the worker's scope is `/`, where its script is.
+        assert!(response.headers().get("service-worker-allowed").is_none(), "{path}");
+        let on_disk = std::fs::read(app.path().join(&path[1..])).unwrap();
+        assert_eq!(response.bytes().unwrap(), on_disk, "{path}");
+    }
+    // A hashed name that is not there (yet) is not cached for good either.
+    let missing = get(server.url("/phananh-app-00000000deadbeef.js")).unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(header(&missing, CACHE_CONTROL), "no-cache");
+}
+
+/// `no-cache` costs a phone a short question, not the file: the worker is sent again only
+/// when a new build has changed it, and then the phone gets the new one at once.
+#[test]
+fn a_revalidated_service_worker_is_sent_again_only_when_a_new_build_changed_it() {
+    let app = installable_app();
+    let server = TestServer::start_with(&["--app-dir", app.path().to_str().unwrap()]);
+    let http = reqwest::blocking::Client::new();
+    let first = http.get(server.url("/sw.js")).send().unwrap();
+    let last_modified = header(&first, LAST_MODIFIED);
+    assert!(!last_modified.is_empty(), "{:?}", first.headers());
+    let again = http.get(server.url("/sw.js")).header(IF_MODIFIED_SINCE, &last_modified).send().unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(header(&again, CACHE_CONTROL), "no-cache");
+
+    // A new build: another worker, written later.
+    let worker = app.path().join("sw.js");
+    std::fs::write(&worker, "// build 2").unwrap();
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
+    std::fs::File::options().write(true).open(&worker).unwrap().set_modified(later).unwrap();
+    let updated = http.get(server.url("/sw.js")).header(IF_MODIFIED_SINCE, &last_modified).send().unwrap();
+    assert_eq!(updated.status(), StatusCode::OK);
+    assert_eq!(header(&updated, CACHE_CONTROL), "no-cache");
+    assert_eq!(updated.text().unwrap(), "// build 2");
 }
