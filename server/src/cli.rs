@@ -140,8 +140,8 @@ pub struct MapArgs {
     /// app does not ask for tiles past it.
     #[arg(long, env = "PHANANH_MAP_MAX_ZOOM", value_name = "LEVEL", default_value_t = 19, value_parser = clap::value_parser!(u8).range(1..=22))]
     pub map_max_zoom: u8,
-    /// How many tiles a device keeps for offline use: those the resident viewed, the least
-    /// recently viewed dropped first. A city tile is 10 to 30 KB, so 2,000 take 20 to 60 MB
+    /// How many tiles a device keeps for offline use: those the resident viewed, the longest
+    /// kept dropped first. A city tile is 10 to 30 KB, so 2,000 take 20 to 60 MB
     /// of a phone's storage, and 100,000 is more than a browser lets a page keep.
     #[arg(long, env = "PHANANH_MAP_CACHE_TILES", value_name = "TILES", default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub map_cache_tiles: u32,

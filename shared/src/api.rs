@@ -780,7 +780,7 @@ pub struct MapTiles {
     /// The deepest zoom level the tile server has; the app does not zoom its tiles past it.
     pub max_zoom: u8,
     /// How many tiles a device keeps for offline use, at most: the tiles the resident viewed,
-    /// the least recently viewed dropped first. The app never fetches tiles ahead.
+    /// the longest kept dropped first. The app never fetches tiles ahead.
     pub cache_tiles: u32,
 }
 
