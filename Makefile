@@ -21,22 +21,24 @@ run: tools app
 
 ## Every test: formatting, lints, unit/integration/end-to-end tests, schema-driven fuzzing of
 ## the Open311 API (schemathesis from PyPI, in target/tools), the wasm build of the shared
-## crate, the web app built and driven in headless Chromium, and the desktop app: its
-## commands on Tauri's mock runtime, then the app itself under Xvfb through tauri-driver.
-## The web app is built first: the desktop crate embeds its page when it compiles.
+## crate, the web app built and driven in headless Chromium (the browser tests and the phone
+## app's, with its service worker), and the desktop app: its commands on Tauri's mock
+## runtime, then the app itself under Xvfb through tauri-driver. The web app is built first:
+## the desktop crate embeds its page when it compiles.
+## Each crate is built as few times as it can be (CI's clock, on 2 cores): one lint pass over
+## every target with the bench's features (a superset of the tests'); one test build of the
+## default members with the browser tests in it; the desktop crate once, by its own tests
+## (that build makes the binary the WebDriver test drives).
 test: tools web-tools desktop-tools
 	$(CARGO) fmt --all --check
 	$(MAKE) app app-desktop
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	$(CARGO) clippy -p phananh-tests --all-targets --features bench --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked --features phananh-tests/bench -- -D warnings
 	$(CARGO) clippy -p phananh-app --target wasm32-unknown-unknown --locked -- -D warnings
-	$(CARGO) test --locked
-	tests/open311/schemathesis
 	$(CARGO) check --locked -p phananh-shared --target wasm32-unknown-unknown
-	$(CARGO) test --locked -p phananh-tests --features browser --test browser
+	$(CARGO) test --locked --features phananh-tests/browser
+	tests/open311/schemathesis
 	$(CARGO) test --locked -p phananh-desktop
-	$(CARGO) build --locked -p phananh-desktop
-	$(CARGO) test --locked -p phananh-tests --features browser --test desktop
+	$(CARGO) test --locked -p phananh-tests --features desktop --test desktop
 
 ## Benchmarks: prints the table recorded in docs/benchmarks.md, each figure beside its
 ## comparison from Debian's packages: wrk drives the HTTP ingest beside the Rust clients,
@@ -104,7 +106,8 @@ app-desktop: web-tools
 	$(TRUNK) build desktop.html --release --locked --dist dist-desktop
 
 ## What building and testing the web app needs: trunk, wasm-bindgen-cli, wasm-opt, Debian's
-## zopfli and brotli for the served files, and chromium and chromium-driver for the browser tests.
+## zopfli and brotli for the served files, rsvg-convert (librsvg2-bin) to draw the phone app's
+## icons from app/pwa/icon.svg, and chromium and chromium-driver for the browser tests.
 web-tools: tools
 	@trunk --version 2>/dev/null | grep -qx "trunk $(TRUNK_VERSION)" || $(CARGO) install trunk --version $(TRUNK_VERSION) --locked
 	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || \
@@ -112,8 +115,9 @@ web-tools: tools
 	@test -x $(BINARYEN_DIR)/node_modules/.bin/wasm-opt || \
 	  { mkdir -p $(BINARYEN_DIR) && cd $(BINARYEN_DIR) && npm install --no-audit --no-fund binaryen@132.0.0; }
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v zopfli >/dev/null && \
-	  command -v brotli >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-	  --no-install-recommends chromium chromium-driver zopfli brotli; }
+	  command -v brotli >/dev/null && command -v rsvg-convert >/dev/null || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver \
+	  zopfli brotli librsvg2-bin; }
 
 ## What building and testing the desktop app needs (see ../shared/TOOLCHAIN.md): WebKitGTK
 ## and the other libraries Tauri links, Xvfb for a screen, WebKitWebDriver, and tauri-driver.

@@ -162,15 +162,15 @@ pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
         .await
 }
 
-/// Sends a file's bytes as the body (a photo upload).
-pub async fn post_bytes<T: DeserializeOwned>(
+/// Sends a file as the body (a photo upload).
+pub async fn post_blob<T: DeserializeOwned>(
     path: &str,
     token: Option<&str>,
-    bytes: Vec<u8>,
-    content_type: &str,
+    blob: &web_sys::Blob,
 ) -> Result<T, ApiError> {
-    let body = js_sys::Uint8Array::from(bytes.as_slice()).into();
-    answer(Call { method: "POST", path, token, body: Some((body, content_type)) }).await
+    let content_type = blob.type_();
+    answer(Call { method: "POST", path, token, body: Some((JsValue::from(blob.clone()), &content_type)) })
+        .await
 }
 
 /// The address of a stored photo, full size or as a thumbnail.

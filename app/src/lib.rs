@@ -11,14 +11,19 @@
 //!   outbox in a browser; the native engine in the desktop shell, reached through
 //!   [`desktop`]).
 //! - [`api`], [`live`], [`session`]: the server's HTTP API, its live stream, staff sign-in.
-//! - [`map`], [`wards`]: the ward map drawn from the server's boundaries, and the offline index.
+//! - [`map`], [`wards`], [`tiles`]: the ward map drawn from the server's boundaries over the
+//!   city's street tiles, and the offline index.
+//! - [`device_store`], [`worker`]: the resident's device data in IndexedDB (shared with the
+//!   service worker), and the service worker that opens the page offline and updates it.
 //! - [`i18n`], [`clock`], [`storage`], [`errors`]: texts in two languages, times and
-//!   deadlines, `localStorage`, field errors as people read them.
+//!   deadlines, `localStorage` (the language, the staff session), field errors as people
+//!   read them.
 
 mod api;
 mod backend;
 mod clock;
 mod desktop;
+mod device_store;
 mod errors;
 mod i18n;
 mod live;
@@ -28,7 +33,9 @@ mod photos;
 mod session;
 pub mod shell;
 mod storage;
+mod tiles;
 mod wards;
+mod worker;
 
 use std::rc::Rc;
 
@@ -40,10 +47,18 @@ use serde_json::json;
 /// browser's performance timeline (the time since the navigation began).
 pub const FIRST_RENDER_MARK: &str = "phananh-first-render";
 
-/// Starts the page of `bundle` in a browser.
+/// Starts the page of `bundle` in a browser. The resident's is the phone app: it keeps the
+/// device's data and opens offline through its service worker; the staff's is online.
 pub fn start(bundle: shell::Bundle) {
-    backend::install(Rc::new(backend::http::HttpBackend::new()));
-    mount(move || view! { <shell::App bundle/> });
+    let resident = !bundle.is_staff();
+    backend::install(Rc::new(backend::http::HttpBackend::new(resident)));
+    let update = resident.then(worker::register);
+    mount(move || {
+        if let Some(update) = update {
+            provide_context(update);
+        }
+        view! { <shell::App bundle/> }
+    });
 }
 
 /// Starts the desktop app's page: its settings (server, language, first run) come from the

@@ -1,6 +1,7 @@
-//! The map: the wards drawn as SVG from the server's own boundaries (no tile server, so it
-//! works offline), with pan and zoom by pointer, wheel or keyboard, and a tap (or Enter at
-//! the centre) to pick a point.
+//! The map: the wards drawn as SVG from the server's own boundaries (so it works offline),
+//! over the city's street tiles where a tile server is configured (see [`crate::tiles`]),
+//! with pan and zoom by pointer, wheel or keyboard, and a tap (or Enter at the centre) to
+//! pick a point, drawn with the accuracy of the position it came from.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -10,6 +11,7 @@ use uuid::Uuid;
 use web_sys::{KeyboardEvent, PointerEvent, WheelEvent};
 
 use crate::i18n::tr;
+use crate::tiles::{self, use_tiles};
 use crate::wards::Wards;
 
 /// A pin on the map.
@@ -34,7 +36,8 @@ struct ViewBox {
 
 impl ViewBox {
     fn zoom(self, factor: f64, cx: f64, cy: f64) -> ViewBox {
-        let w = (self.w * factor).clamp(5.0, 3000.0);
+        // Down to about a hundred metres across: a pin placed within a few metres.
+        let w = (self.w * factor).clamp(1.0, 3000.0);
         let h = self.h * w / self.w;
         ViewBox { x: cx - (cx - self.x) * w / self.w, y: cy - (cy - self.y) * h / self.h, w, h }
     }
@@ -69,6 +72,14 @@ pub fn WardMap(
     /// Centre the view here at first (lon, lat) and zoom in.
     #[prop(optional)]
     focus: Option<(f64, f64)>,
+    /// How far off the picked point may be, in metres (a GPS fix's accuracy): drawn as a
+    /// circle around it.
+    #[prop(optional, into)]
+    accuracy: Option<Signal<Option<f64>>>,
+    /// Each time this names a point (lon, lat), the view moves there at street level (the
+    /// device's position, once found).
+    #[prop(optional, into)]
+    follow: Option<Signal<Option<(f64, f64)>>>,
 ) -> impl IntoView {
     let t = tr();
     let (width, height) = wards.size;
@@ -84,6 +95,23 @@ pub fn WardMap(
     let press = StoredValue::new(None::<Press>);
     let svg_ref = NodeRef::<leptos::svg::Svg>::new();
     let projection = wards.projection;
+    let streets = use_tiles();
+    if let Some(follow) = follow {
+        Effect::new(move |_| {
+            if let Some((lon, lat)) = follow.get() {
+                let (x, y) = projection.point(lon, lat);
+                // About 450 m across: the streets around the resident, named on the tiles.
+                view.set(ViewBox {
+                    x: x - 2.0,
+                    y: y - 2.0 * height / width,
+                    w: 4.0,
+                    h: 4.0 * height / width,
+                });
+            }
+        });
+    }
+    let picked_xy =
+        move || picked.and_then(|p| p.get_untracked()).map(|(lon, lat)| projection.point(lon, lat));
 
     // The SVG point under a client position, with the letterboxing of `meet` accounted for.
     let to_svg = move |client_x: f64, client_y: f64| -> Option<(f64, f64)> {
@@ -142,8 +170,15 @@ pub fn WardMap(
             view.update(|v| *v = v.zoom(if ev.delta_y() < 0.0 { 0.8 } else { 1.25 }, x, y));
         }
     };
+    // Around the picked point while it is in view (it stays put under the resident's eye),
+    // else around the centre.
     let zoom_centre = move |factor: f64| {
-        view.update(|v| *v = v.zoom(factor, v.x + v.w / 2.0, v.y + v.h / 2.0));
+        view.update(|v| {
+            let (cx, cy) = picked_xy()
+                .filter(|&(x, y)| x >= v.x && x <= v.x + v.w && y >= v.y && y <= v.y + v.h)
+                .unwrap_or((v.x + v.w / 2.0, v.y + v.h / 2.0));
+            *v = v.zoom(factor, cx, cy);
+        });
     };
     let on_key = move |ev: KeyboardEvent| {
         let step = view.get_untracked().w / 10.0;
@@ -213,8 +248,37 @@ pub fn WardMap(
     let picked_pin = move || {
         picked.and_then(|p| p.get()).map(|(lon, lat)| {
             let (x, y) = projection.point(lon, lat);
-            view! { <circle cx=x cy=y r=move || radius() * 1.3 class="picked"/> }
+            let circle = accuracy.and_then(|a| a.get()).map(|metres| {
+                view! { <circle cx=x cy=y r=tiles::units(metres) class="accuracy"/> }
+            });
+            view! {
+                {circle}
+                <circle cx=x cy=y r=move || radius() * 1.3 class="picked"/>
+            }
         })
+    };
+    // The tiles covering what the map shows, the letterboxing of `meet` included, as SVG
+    // markup: one string per view instead of an element type per attribute in the download.
+    let tile_layer = move || {
+        let settings = streets.get()?;
+        let v = view.get();
+        let rect = svg_ref.get()?.get_bounding_client_rect();
+        let (px_w, px_h) = (rect.width().max(1.0), rect.height().max(1.0));
+        let per_px = (v.w / px_w).max(v.h / px_h);
+        let (cx, cy, half_w, half_h) =
+            (v.x + v.w / 2.0, v.y + v.h / 2.0, per_px * px_w / 2.0, per_px * px_h / 2.0);
+        let area = (cx - half_w, cy - half_h, cx + half_w, cy + half_h);
+        Some(
+            tiles::covering(&settings, projection, area, per_px)
+                .iter()
+                .map(tiles::Tile::svg)
+                .collect::<String>(),
+        )
+    };
+    let attribution = move || {
+        streets.get().map(
+            |settings| view! { <p class="attribution" data-testid="attribution">{settings.attribution}</p> },
+        )
     };
     let view_box = move || {
         let v = view.get();
@@ -237,7 +301,7 @@ pub fn WardMap(
     };
 
     view! {
-        <div class="map">
+        <div class="map" class:streets=move || streets.with(Option::is_some)>
             <svg
                 node_ref=svg_ref
                 viewBox=view_box
@@ -253,6 +317,7 @@ pub fn WardMap(
                 on:wheel=on_wheel
                 on:keydown=on_key
             >
+                <g class="tiles" inner_html=tile_layer></g>
                 <g style:stroke-width=move || format!("{}", view.get().w / 600.0)>{paths}</g>
                 {pins}
                 {picked_pin}
@@ -263,6 +328,7 @@ pub fn WardMap(
                 <button type="button" on:click=move |_| zoom_centre(1.4) aria-label=move || t("Thu nhỏ", "Zoom out")>"−"</button>
                 <button type="button" on:click=move |_| view.set(whole) aria-label=move || t("Toàn thành phố", "Whole city")>"⤢"</button>
             </div>
+            {attribution}
             <p id="map-hint" class="hint">{hint}</p>
         </div>
     }

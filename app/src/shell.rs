@@ -11,7 +11,9 @@ use crate::i18n::{LangSwitch, provide_lang, tr};
 use crate::pages::device::{DeviceSettings, use_desktop};
 use crate::pages::{city, desk, dossiers, file, mine, nearby, report, staff, staff_report, transparency};
 use crate::session::provide_session;
+use crate::tiles::provide_tiles;
 use crate::wards::provide_wards;
+use crate::worker::Update;
 
 /// One of the app's three pages, each its own bundle: the resident's (every page path but
 /// the staff's), the staff's (the paths [`is_staff_page`] names, served from the build's
@@ -29,6 +31,10 @@ impl Bundle {
     pub const RESIDENT: Bundle = Bundle { staff: false, screens: resident_screens };
     pub const STAFF: Bundle = Bundle { staff: true, screens: staff_screens };
     pub const DESKTOP: Bundle = Bundle { staff: false, screens: desktop_screens };
+
+    pub fn is_staff(&self) -> bool {
+        self.staff
+    }
 }
 
 fn resident_screens() -> AnyView {
@@ -91,6 +97,7 @@ pub fn provide_app(bundle: Bundle) {
     provide_lang();
     provide_session();
     provide_wards();
+    provide_tiles();
 }
 
 /// The app in a browser.
@@ -131,9 +138,29 @@ pub fn Screens() -> impl IntoView {
                 </nav>
                 <LangSwitch/>
             </header>
+            <UpdateBanner/>
             <OfflineBanner/>
             <main id="main">{screens()}</main>
         </Router>
+    }
+}
+
+/// A new version of the app is ready: it is used only once the resident taps, so nothing
+/// changes under their fingers while they are filing.
+#[component]
+fn UpdateBanner() -> impl IntoView {
+    let t = tr();
+    let update = use_context::<Update>();
+    let waiting = move || update.is_some_and(|u| u.waiting.get());
+    view! {
+        <Show when=waiting>
+            <div class="banner update" role="status" data-testid="update">
+                {move || t("Có phiên bản mới – ", "New version – ")}
+                <button type="button" class="secondary" on:click=move |_| { if let Some(u) = update { u.apply() } }>
+                    {move || t("Tải lại", "Reload")}
+                </button>
+            </div>
+        </Show>
     }
 }
 

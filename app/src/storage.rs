@@ -1,5 +1,6 @@
-//! The browser's `localStorage`, as JSON values: the device token, the staff session, the
-//! reports this device filed and the outbox of reports waiting to be sent.
+//! The browser's `localStorage`, as JSON values: the language and the staff session, small
+//! settings of the browser rather than the device's data (which is in IndexedDB, see
+//! [`crate::device_store`]).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

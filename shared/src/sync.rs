@@ -185,6 +185,10 @@ pub struct QueuedReport {
     pub photos_waiting: usize,
     /// Why the server refused it, if it did.
     pub refused: Option<String>,
+    /// Where the device can show the photos still waiting (object URLs in a browser); empty
+    /// where it cannot.
+    #[serde(default)]
+    pub thumbnails: Vec<String>,
 }
 
 #[cfg(test)]

@@ -110,8 +110,23 @@ impl ChromeDriver {
 
     /// As [`ChromeDriver::session`], and the browser's profile directory (where Chromium
     /// writes `DevToolsActivePort`).
-    pub async fn session_in_profile(&self, (width, height): (u32, u32)) -> (Client, PathBuf) {
+    pub async fn session_in_profile(&self, size: (u32, u32)) -> (Client, PathBuf) {
         let profile = tempfile::tempdir_in(self.profiles.path()).expect("a profile directory").keep();
+        (self.session_on(size, &profile).await, profile)
+    }
+
+    /// As [`ChromeDriver::session_with_devtools`], with the browser's profile in `profile`
+    /// (a [`SmallDisk`], for a phone whose storage is all but full).
+    pub async fn session_with_devtools_on(
+        &self,
+        size: (u32, u32),
+        profile: &Path,
+    ) -> (Client, crate::cdp::Cdp) {
+        let client = self.session_on(size, profile).await;
+        (client, crate::cdp::Cdp::connect(profile).await)
+    }
+
+    async fn session_on(&self, (width, height): (u32, u32), profile: &Path) -> Client {
         let chromium = std::env::var("PHANANH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let options = serde_json::json!({
             "binary": chromium,
@@ -129,13 +144,63 @@ impl ChromeDriver {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "chrome".into());
         capabilities.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::rustls()
+        ClientBuilder::rustls()
             .expect("TLS roots")
             .capabilities(capabilities)
             .connect(&self.url)
             .await
-            .expect("chromedriver opens a Chromium session");
-        (client, profile)
+            .expect("chromedriver opens a Chromium session")
+    }
+}
+
+/// A small disk of its own for a browser profile (a tmpfs, mounted for the test and
+/// unmounted on drop), which a test fills as a phone's photos and other apps fill its
+/// storage: the browser then fails to write as on a full phone. (Chromium's own
+/// `Storage.overrideQuotaForOrigin` is accepted but not applied by the version this runs,
+/// 156, and a site's quota does not follow the size of a small disk.)
+pub struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    pub fn mount(megabytes: u32) -> SmallDisk {
+        let dir = tempfile::tempdir().expect("a mount point");
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("mount runs");
+        assert!(
+            status.success(),
+            "a {megabytes} MB tmpfs is mounted at {} (the tests run as root)",
+            dir.path().display()
+        );
+        SmallDisk { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Fills the disk with a file of its own until `bytes` are left free.
+    pub fn fill_leaving(&self, bytes: u64) {
+        use std::io::Write as _;
+        let path = self.dir.path().join("other-things");
+        let mut filler = std::fs::File::create(&path).expect("a file on the small disk");
+        let chunk = vec![0x5au8; 64 * 1024];
+        let mut written = 0u64;
+        // Until the disk refuses (tmpfs counts pages, so fill first, then give back).
+        while filler.write_all(&chunk).is_ok() {
+            written += chunk.len() as u64;
+        }
+        let _ = filler.flush();
+        filler.set_len(written.saturating_sub(bytes)).expect("the filler is cut back");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("--lazy").arg(self.dir.path()).status();
     }
 }
 

@@ -136,7 +136,11 @@ impl Cdp {
             if let Some(found) = std::fs::read_to_string(&file).ok().as_deref().and_then(read_active_port) {
                 break found;
             }
-            assert!(Instant::now() < deadline, "Chromium wrote no {} within {CDP_PATIENCE:?}", file.display());
+            assert!(
+                Instant::now() < deadline,
+                "Chromium wrote no {} within {CDP_PATIENCE:?}",
+                file.display()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         Cdp::connect_to(&format!("ws://127.0.0.1:{port}{path}")).await
@@ -221,8 +225,9 @@ impl Cdp {
     /// Attaches to target `target_id` (flattened: its calls go over this connection with a
     /// session id), and gives the session id.
     pub async fn attach(&self, target_id: &str) -> Result<String, CdpError> {
-        let answer =
-            self.call(None, "Target.attachToTarget", json!({ "targetId": target_id, "flatten": true })).await?;
+        let answer = self
+            .call(None, "Target.attachToTarget", json!({ "targetId": target_id, "flatten": true }))
+            .await?;
         Ok(answer["sessionId"].as_str().expect("Target.attachToTarget gives a sessionId").to_owned())
     }
 
@@ -260,8 +265,10 @@ impl Cdp {
         mut matches: impl FnMut(&Value) -> bool,
         deadline: Instant,
     ) -> Value {
-        let taken =
-            self.take_event(|e| e.session.as_deref() == session && e.method == method && matches(&e.params), deadline);
+        let taken = self.take_event(
+            |e| e.session.as_deref() == session && e.method == method && matches(&e.params),
+            deadline,
+        );
         match taken.await {
             Some(event) => event.params,
             None => panic!("no {method} event as expected on session {session:?} by the deadline"),
@@ -269,7 +276,11 @@ impl Cdp {
     }
 
     /// Takes the first event kept or coming before `deadline` that satisfies `wanted`.
-    pub async fn take_event(&self, mut wanted: impl FnMut(&Event) -> bool, deadline: Instant) -> Option<Event> {
+    pub async fn take_event(
+        &self,
+        mut wanted: impl FnMut(&Event) -> bool,
+        deadline: Instant,
+    ) -> Option<Event> {
         let deadline = tokio::time::Instant::from_std(deadline);
         loop {
             // Registered before looking, so an event that comes meanwhile wakes this wait.
@@ -373,7 +384,12 @@ impl Cdp {
 
     /// Makes `origin`'s storage quota `bytes`, as on a phone whose disk is nearly full (sent on
     /// `session`, a page's, or the browser's with `None`).
-    pub async fn override_quota(&self, session: Option<&str>, origin: &str, bytes: u64) -> Result<(), CdpError> {
+    pub async fn override_quota(
+        &self,
+        session: Option<&str>,
+        origin: &str,
+        bytes: u64,
+    ) -> Result<(), CdpError> {
         let params = json!({ "origin": origin.trim_end_matches('/'), "quotaSize": bytes });
         self.call(session, "Storage.overrideQuotaForOrigin", params).await.map(|_| ())
     }
@@ -385,7 +401,13 @@ impl Cdp {
     }
 
     /// Makes the page on `session` find itself at (`lat`, `lon`), `accuracy` metres.
-    pub async fn set_geolocation(&self, session: &str, lat: f64, lon: f64, accuracy: f64) -> Result<(), CdpError> {
+    pub async fn set_geolocation(
+        &self,
+        session: &str,
+        lat: f64,
+        lon: f64,
+        accuracy: f64,
+    ) -> Result<(), CdpError> {
         let params = json!({ "latitude": lat, "longitude": lon, "accuracy": accuracy });
         self.call(Some(session), "Emulation.setGeolocationOverride", params).await.map(|_| ())
     }
@@ -439,7 +461,10 @@ mod tests {
             data: Some("Failed to deserialize params.quotaSize".into()),
         };
         let shown = error.to_string();
-        assert!(shown.contains("Storage.overrideQuotaForOrigin") && shown.contains("Invalid parameters"), "{shown}");
+        assert!(
+            shown.contains("Storage.overrideQuotaForOrigin") && shown.contains("Invalid parameters"),
+            "{shown}"
+        );
         assert!(shown.contains("quotaSize"), "{shown}");
     }
 
@@ -450,8 +475,11 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let profile = tempfile::tempdir().unwrap();
-        std::fs::write(profile.path().join("DevToolsActivePort"), format!("{port}\n/devtools/browser/fake\n"))
-            .unwrap();
+        std::fs::write(
+            profile.path().join("DevToolsActivePort"),
+            format!("{port}\n/devtools/browser/fake\n"),
+        )
+        .unwrap();
         let browser = tokio::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
             let mut socket = tokio_tungstenite::accept_async(stream).await.unwrap();
@@ -466,14 +494,18 @@ mod tests {
                         { "targetId": "T2", "type": "page", "url": "http://127.0.0.1:9/healthz" },
                     ] } })],
                     "Target.attachToTarget" => {
-                        vec![json!({ "id": id, "result": { "sessionId": format!("S-{}", call["params"]["targetId"].as_str().unwrap()) } })]
+                        vec![
+                            json!({ "id": id, "result": { "sessionId": format!("S-{}", call["params"]["targetId"].as_str().unwrap()) } }),
+                        ]
                     }
                     "Page.enable" => vec![
                         json!({ "method": "Page.frameNavigated", "sessionId": call["sessionId"], "params": { "n": 1 } }),
                         json!({ "method": "Page.frameNavigated", "sessionId": call["sessionId"], "params": { "n": 2 } }),
                         json!({ "id": id, "result": {} }),
                     ],
-                    method => vec![json!({ "id": id, "error": { "code": -32601, "message": format!("'{method}' wasn't found") } })],
+                    method => vec![
+                        json!({ "id": id, "error": { "code": -32601, "message": format!("'{method}' wasn't found") } }),
+                    ],
                 };
                 for answer in answers {
                     socket.send(Message::Text(answer.to_string().into())).await.unwrap();

@@ -307,7 +307,9 @@ mod tests {
             (3, 2, 2, u32::from_le_bytes(*b"E\0\0\0")),
             (4, 5, 3, gps_data as u32 + 24),
         ] {
-            for part in [&tag.to_le_bytes()[..], &kind.to_le_bytes(), &count.to_le_bytes(), &value.to_le_bytes()] {
+            for part in
+                [&tag.to_le_bytes()[..], &kind.to_le_bytes(), &count.to_le_bytes(), &value.to_le_bytes()]
+            {
                 tiff.extend_from_slice(part);
             }
         }

@@ -175,7 +175,14 @@ const DIGITS: [[u8; 5]; 10] = [
 ];
 
 /// Writes `digits` with their top left at (`left`, `top`), each font pixel `scale` pixels wide.
-fn write_digits(picture: &mut image::RgbImage, digits: &str, left: u32, top: u32, scale: u32, ink: image::Rgb<u8>) {
+fn write_digits(
+    picture: &mut image::RgbImage,
+    digits: &str,
+    left: u32,
+    top: u32,
+    scale: u32,
+    ink: image::Rgb<u8>,
+) {
     for (i, digit) in digits.bytes().enumerate() {
         let glyph = DIGITS[usize::from(digit - b'0')];
         let origin = left + i as u32 * 4 * scale;
@@ -211,7 +218,9 @@ mod tests {
         assert!(corner[0] < 100 && paper[0] > 230, "a dark border on light paper: {corner:?} {paper:?}");
         assert_ne!(picture.get_pixel(250, 32), paper, "a grid line at 32 px");
         // The digits are ink: a good part of the top left is dark.
-        let inked = picture.enumerate_pixels().filter(|(x, y, p)| *x > 2 && *y > 2 && *x < 253 && *y < 253 && p[0] < 100);
+        let inked = picture
+            .enumerate_pixels()
+            .filter(|(x, y, p)| *x > 2 && *y > 2 && *x < 253 && *y < 253 && p[0] < 100);
         assert!(inked.count() > 2_000);
     }
 
@@ -230,9 +239,9 @@ mod tests {
         assert_eq!(parse_tile_path("/0/0/0.png"), Some((0, 0, 0)));
         assert_eq!(parse_tile_path("/15/26070/14442.png"), Some((15, 26_070, 14_442)));
         for bad in [
-            "/1/2/0.png",    // column out of range
-            "/1/0/2.png",    // row out of range
-            "/23/0/0.png",   // deeper than served
+            "/1/2/0.png",  // column out of range
+            "/1/0/2.png",  // row out of range
+            "/23/0/0.png", // deeper than served
             "/1/0/0.jpg",
             "/1/0.png",
             "/1/0/0/0.png",
@@ -250,7 +259,10 @@ mod tests {
     #[test]
     fn the_server_answers_tiles_with_cors_and_logs_them_and_refuses_the_rest() {
         let mut server = TileServer::start();
-        assert!(server.template().starts_with("http://127.0.0.1:") && server.template().ends_with("/{z}/{x}/{y}.png"));
+        assert!(
+            server.template().starts_with("http://127.0.0.1:")
+                && server.template().ends_with("/{z}/{x}/{y}.png")
+        );
         let base = server.template().replace("/{z}/{x}/{y}.png", "");
         let url = |path: &str| format!("{base}{path}");
         let http = reqwest::blocking::Client::new();

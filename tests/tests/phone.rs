@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use phananh_tests::browser::{
-    ChromeDriver, PATIENCE, PHONE, app_dist, click, screenshot, type_into, wait_for, wait_for_text,
-    ward_in_the_middle,
+    ChromeDriver, PATIENCE, PHONE, SmallDisk, app_dist, click, screenshot, type_into, wait_for,
+    wait_for_text, ward_in_the_middle,
 };
 use phananh_tests::phone_photo::{self, PHONE_CAMERA};
 use phananh_tests::tiles::{Tile, TileServer};
@@ -49,7 +49,11 @@ impl Site {
     fn new(extra: &[&str]) -> Site {
         let mut args = vec!["--app-dir".to_owned(), app_dist().to_str().expect("UTF-8").to_owned()];
         args.extend(extra.iter().map(|a| a.to_string()));
-        Site { data: tempfile::tempdir().expect("a temporary directory"), addr: phananh_tests::free_address(), args }
+        Site {
+            data: tempfile::tempdir().expect("a temporary directory"),
+            addr: phananh_tests::free_address(),
+            args,
+        }
     }
 
     fn start(&self) -> TestServer {
@@ -107,7 +111,8 @@ async fn worker_in_control(client: &Client) {
 
 /// The outbox as the device keeps it (`phananhOutbox.list()`).
 async fn outbox(client: &Client) -> Vec<Value> {
-    let script = "return typeof phananhOutbox === 'object' && phananhOutbox.list().then((list) => ({ list }))";
+    let script =
+        "return typeof phananhOutbox === 'object' && phananhOutbox.list().then((list) => ({ list }))";
     let kept = wait_until(client, "the page can read its outbox", script).await;
     kept["list"].as_array().cloned().expect("phananhOutbox.list() gives an array")
 }
@@ -183,7 +188,8 @@ fn arrived(data: &Path) -> Vec<Arrived> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .expect("the server's database");
-    let mut reports = db.prepare("SELECT id, device_id, description FROM reports ORDER BY received_at").unwrap();
+    let mut reports =
+        db.prepare("SELECT id, device_id, description FROM reports ORDER BY received_at").unwrap();
     let mut photos = db
         .prepare(
             "SELECT p.sha256 FROM report_photos rp JOIN photos p ON p.id = rp.photo_id \
@@ -219,7 +225,10 @@ fn wait_for_arrivals(site: &Site, count: usize) -> Vec<Arrived> {
         if reports.len() >= count {
             return reports;
         }
-        assert!(Instant::now() < deadline, "{count} reports did not reach the server within {PATIENCE:?}: {reports:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{count} reports did not reach the server within {PATIENCE:?}: {reports:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -254,7 +263,11 @@ fn devtools_reach_the_browser_that_chromedriver_started() {
         assert!(targets.iter().any(|t| t["type"] == "page" && t["url"] == url.as_str()), "{targets:#?}");
         let page = cdp.page_session(&url).await;
         let answer = cdp
-            .must(Some(&page), "Runtime.evaluate", json!({ "expression": "location.pathname", "returnByValue": true }))
+            .must(
+                Some(&page),
+                "Runtime.evaluate",
+                json!({ "expression": "location.pathname", "returnByValue": true }),
+            )
             .await;
         assert_eq!(answer["result"]["value"], "/healthz");
         let refused = cdp.call(Some(&page), "Page.noSuchMethod", json!({})).await.expect_err("an error");
@@ -276,7 +289,11 @@ fn after_one_visit_the_app_opens_with_the_server_stopped() {
         worker_in_control(&resident).await;
         let caches = js(&resident, "return caches.keys()", vec![]).await;
         assert!(
-            caches.as_array().expect("names").iter().any(|c| c.as_str().is_some_and(|c| c.starts_with("phananh-app-"))),
+            caches
+                .as_array()
+                .expect("names")
+                .iter()
+                .any(|c| c.as_str().is_some_and(|c| c.starts_with("phananh-app-"))),
             "the build is precached: {caches}"
         );
         resident
@@ -415,7 +432,10 @@ fn the_worker_sends_a_queued_report_with_the_tab_closed() {
         close_the_tab(&resident).await;
         let targets = cdp.targets().await.expect("the targets");
         assert!(
-            !targets.iter().any(|t| t["type"] == "page" && t["url"].as_str().is_some_and(|u| u.starts_with(&site.origin()))),
+            !targets
+                .iter()
+                .any(|t| t["type"] == "page"
+                    && t["url"].as_str().is_some_and(|u| u.starts_with(&site.origin()))),
             "no page of the app is open: {targets:#?}"
         );
     });
@@ -423,7 +443,9 @@ fn the_worker_sends_a_queued_report_with_the_tab_closed() {
     rt.block_on(async {
         let blank = cdp.page_session("about:blank").await;
         let registration = cdp.service_worker_registration(&blank, &site.origin()).await;
-        cdp.dispatch_sync(&blank, &site.origin(), &registration, "outbox").await.expect("the sync event is fired");
+        cdp.dispatch_sync(&blank, &site.origin(), &registration, "outbox")
+            .await
+            .expect("the sync event is fired");
     });
     let reports = wait_for_arrivals(&site, 1);
     assert_eq!(reports[0].description, description);
@@ -461,11 +483,14 @@ fn the_old_local_storage_outbox_moves_over_and_each_report_is_sent_once() {
     use base64::Engine as _;
     let old_outbox = json!([
         pending(&first, json!([])),
-        pending(&second, json!([{
-            "name": "o-ga.jpg",
-            "content_type": "image/jpeg",
-            "data": base64::engine::general_purpose::STANDARD.encode(&small),
-        }])),
+        pending(
+            &second,
+            json!([{
+                "name": "o-ga.jpg",
+                "content_type": "image/jpeg",
+                "data": base64::engine::general_purpose::STANDARD.encode(&small),
+            }])
+        ),
     ]);
     let identity = json!({ "device_id": device.id, "token": device.token });
     let driver = ChromeDriver::start();
@@ -546,7 +571,11 @@ fn the_app_is_installable_and_its_manifest_says_what_a_phone_needs() {
         if icon["type"] == "image/png" {
             assert_eq!(served, "image/png", "{src}");
             let (w, h) = phone_photo::dimensions(&bytes);
-            assert_eq!(icon["sizes"].as_str(), Some(format!("{w}x{h}").as_str()), "{src} is the size it says");
+            assert_eq!(
+                icon["sizes"].as_str(),
+                Some(format!("{w}x{h}").as_str()),
+                "{src} is the size it says"
+            );
             png_sizes.insert(w);
             maskable |= icon["purpose"].as_str().is_some_and(|p| p.split(' ').any(|p| p == "maskable"));
         }
@@ -554,7 +583,9 @@ fn the_app_is_installable_and_its_manifest_says_what_a_phone_needs() {
     assert!(png_sizes.contains(&192) && png_sizes.contains(&512), "{icons:#?}");
     assert!(maskable, "a maskable PNG icon: {icons:#?}");
     let page = http.get(site.url("/")).send().and_then(|r| r.text()).expect("the page");
-    for tag in ["rel=\"manifest\"", "apple-touch-icon", "apple-mobile-web-app-status-bar-style", "theme-color"] {
+    for tag in
+        ["rel=\"manifest\"", "apple-touch-icon", "apple-mobile-web-app-status-bar-style", "theme-color"]
+    {
         assert!(page.contains(tag), "the page's head has {tag}");
     }
 
@@ -585,31 +616,31 @@ fn a_full_phone_is_told_at_filing_and_what_was_queued_stays() {
     let site = Site::new(&[]);
     let server = site.start();
     let photos: Vec<PathBuf> = (0..3).map(|i| site.photo(&format!("IMG_100{i}.jpg"), 10 + 70 * i)).collect();
+    let disk = SmallDisk::mount(64);
     let driver = ChromeDriver::start();
     let rt = runtime();
-    let (resident, cdp) = rt.block_on(async {
-        let (resident, cdp) = driver.session_with_devtools(PHONE).await;
+    let resident = rt.block_on(async {
+        let (resident, _cdp) = driver.session_with_devtools_on(PHONE, disk.path()).await;
         resident.goto(&site.url("/")).await.expect("the app opens");
         wait_for(&resident, ".map svg path.ward").await;
         worker_in_control(&resident).await;
-        (resident, cdp)
+        resident
     });
     // With no server, so the first report stays queued.
     server.kill();
     rt.block_on(async {
-        fill_in_report(&resident, "Vỉa hè bị lấn chiếm làm quán, người đi bộ phải xuống lòng đường.", &[]).await;
+        fill_in_report(&resident, "Vỉa hè bị lấn chiếm làm quán, người đi bộ phải xuống lòng đường.", &[])
+            .await;
         send(&resident).await;
         wait_for(&resident, "[data-testid=outbox] li.card").await;
         let queued = outbox(&resident).await;
         assert_eq!(queued.len(), 1);
 
-        // The phone's storage is all but full: room for little more than what is kept now.
-        let used = js(&resident, "return navigator.storage.estimate().then((e) => e.usage)", vec![]).await;
-        let used = used.as_u64().expect("bytes used");
-        let page = cdp.page_session(&site.url("/")).await;
-        cdp.override_quota(Some(&page), &site.origin(), used + 200_000).await.expect("the quota is set");
+        // The phone's other things fill its disk to within 150 KB.
+        disk.fill_leaving(150_000);
 
-        resident.goto(&site.url("/")).await.expect("the file screen");
+        // To the file screen within the app, as the resident would (a reload needs the disk).
+        click(&resident, "header nav a[href='/']").await;
         let description = "Ổ gà lớn giữa ngã tư, ba ảnh chụp từ nhiều phía.";
         fill_in_report(&resident, description, &photos).await;
         send(&resident).await;
@@ -622,6 +653,7 @@ fn a_full_phone_is_told_at_filing_and_what_was_queued_stays() {
         assert_eq!(still[0]["op_id"], queued[0]["op_id"]);
         resident.close().await.expect("the browser closes");
     });
+    drop(driver);
 }
 
 /// The attribution the test's tile server asks for.
@@ -637,7 +669,8 @@ fn tile_of((lon, lat): (f64, f64), z: u8) -> (u32, u32) {
 
 fn parse_tile(text: &str) -> Tile {
     let mut parts = text.split('/');
-    let mut next = || parts.next().and_then(|p| p.parse::<u32>().ok()).unwrap_or_else(|| panic!("z/x/y: {text:?}"));
+    let mut next =
+        || parts.next().and_then(|p| p.parse::<u32>().ok()).unwrap_or_else(|| panic!("z/x/y: {text:?}"));
     (next() as u8, next(), next())
 }
 
@@ -693,7 +726,8 @@ fn street_tiles_are_drawn_under_the_wards_and_the_viewed_ones_show_offline() {
         wait_for(&resident, ".map svg circle.accuracy").await;
         let poor = wait_for_text(&resident, "[data-testid=accuracy]", |t| !t.is_empty()).await;
         assert!(poor.contains("không chính xác"), "a poor fix is called so: {poor:?}");
-        let here = phananh_tests::hanoi_wards().locate(HOAN_KIEM.0, HOAN_KIEM.1).expect("a ward").ward.name.clone();
+        let here =
+            phananh_tests::hanoi_wards().locate(HOAN_KIEM.0, HOAN_KIEM.1).expect("a ward").ward.name.clone();
         wait_for_text(&resident, "[data-testid=ward]", |t| t.contains(&here)).await;
         // At street zoom, the streets around the resident.
         let deadline = Instant::now() + PATIENCE;
@@ -709,7 +743,10 @@ fn street_tiles_are_drawn_under_the_wards_and_the_viewed_ones_show_offline() {
         // A good fix is not called poor.
         cdp.set_geolocation(&page, HOAN_KIEM.1, HOAN_KIEM.0, 6.0).await.expect("a position");
         click(&resident, "#locate").await;
-        wait_for_text(&resident, "[data-testid=accuracy]", |t| !t.is_empty() && !t.contains("không chính xác")).await;
+        wait_for_text(&resident, "[data-testid=accuracy]", |t| {
+            !t.is_empty() && !t.contains("không chính xác")
+        })
+        .await;
 
         // The tile server goes away: the tiles already seen come from the worker's cache.
         let viewed: BTreeSet<Tile> = tiles.requests().into_iter().collect();
@@ -719,7 +756,15 @@ fn street_tiles_are_drawn_under_the_wards_and_the_viewed_ones_show_offline() {
         resident.refresh().await.expect("the page reloads");
         let offline = drawn_tiles(&resident).await;
         assert!(offline.is_subset(&viewed), "{offline:?} were viewed before: {viewed:?}");
-        assert!(resident.find(Locator::Css("[data-testid=attribution]")).await.expect("attribution").is_displayed().await.unwrap());
+        assert!(
+            resident
+                .find(Locator::Css("[data-testid=attribution]"))
+                .await
+                .expect("attribution")
+                .is_displayed()
+                .await
+                .unwrap()
+        );
         resident.close().await.expect("the browser closes");
     });
     drop(server);
@@ -730,7 +775,8 @@ fn the_tile_cache_keeps_the_newest_tiles_within_its_bound() {
     const BOUND: usize = 5;
     let tiles = TileServer::start();
     let template = tiles.template();
-    let site = Site::new(&["--map-tiles", &template, "--map-attribution", ATTRIBUTION, "--map-cache-tiles", "5"]);
+    let site =
+        Site::new(&["--map-tiles", &template, "--map-attribution", ATTRIBUTION, "--map-cache-tiles", "5"]);
     let server = site.start();
     let driver = ChromeDriver::start();
     runtime().block_on(async {
@@ -803,6 +849,9 @@ fn without_a_tile_server_the_map_asks_no_one_for_tiles() {
         )
         .await;
         click(&resident, ".map button[aria-label='Phóng to']").await;
+        // The whole map in view, so the tap lands in its middle (WebDriver taps the middle
+        // of the part in view).
+        js(&resident, "document.querySelector('.map svg').scrollIntoView({ block: 'center' })", vec![]).await;
         click(&resident, ".map svg").await;
         wait_for_text(&resident, "[data-testid=ward]", |t| t.contains("sẽ xử lý")).await;
         assert_eq!(count(&resident, ".map svg image.tile").await, 0);
@@ -811,7 +860,9 @@ fn without_a_tile_server_the_map_asks_no_one_for_tiles() {
         let elsewhere: Vec<&str> = requests
             .iter()
             .filter_map(|r| r["request"]["url"].as_str())
-            .filter(|url| !url.starts_with(&site.origin()) && !url.starts_with("data:") && !url.starts_with("blob:"))
+            .filter(|url| {
+                !url.starts_with(&site.origin()) && !url.starts_with("data:") && !url.starts_with("blob:")
+            })
             .collect();
         assert!(elsewhere.is_empty(), "requests off the server: {elsewhere:?}");
         resident.close().await.expect("the browser closes");

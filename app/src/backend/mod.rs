@@ -1,8 +1,9 @@
 //! What the resident's screens ask of the system, behind one small interface.
 //!
-//! In a browser the [`http::HttpBackend`] answers: it keeps the device token and an outbox of
-//! reports in `localStorage` and sends them with the sync protocol, so a report filed with
-//! no signal is kept and sent exactly once when the connection is back. In the desktop app
+//! In a browser the [`http::HttpBackend`] answers: it keeps the device's identity and an
+//! outbox of reports in IndexedDB (see [`crate::device_store`]) and sends them with the sync
+//! protocol, so a report filed with no signal is kept and sent exactly once when the
+//! connection is back, by the page or, with the page closed, by its service worker. In the desktop app
 //! the [`native::NativeBackend`] answers: the native side's engine keeps the outbox in its
 //! own SQLite database and syncs in the background. Staff and city screens are online by
 //! nature and call the HTTP API directly.
@@ -15,44 +16,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use phananh_shared::api::{Event, RatingRequest, ReportView, WardRef};
 use phananh_shared::dossier::{DossierView, TrackDossier};
 use phananh_shared::report::NewReport;
 use phananh_shared::sync::QueuedReport;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::ApiError;
+use crate::photos::Photo;
 
 pub type Task<T> = Pin<Box<dyn Future<Output = T>>>;
-
-/// A photo as the resident picked it, before it is uploaded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Photo {
-    pub name: String,
-    pub content_type: String,
-    /// The file's bytes, base64 (how `localStorage` and the desktop's commands carry them).
-    pub data: String,
-}
-
-impl Photo {
-    pub fn new(name: String, content_type: String, bytes: &[u8]) -> Photo {
-        Photo { name, content_type, data: BASE64.encode(bytes) }
-    }
-
-    pub fn bytes(&self) -> Vec<u8> {
-        BASE64.decode(&self.data).unwrap_or_default()
-    }
-
-    /// The photo as a `data:` URL, to show it before it is sent.
-    pub fn data_url(&self) -> String {
-        format!("data:{};base64,{}", self.content_type, self.data)
-    }
-}
 
 /// A report as the resident filed it on the form.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,6 +4,8 @@
 
 use std::rc::Rc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use leptos::prelude::*;
 
 use phananh_shared::api::{Event, RatingRequest, ReportView};
@@ -67,7 +69,10 @@ impl Backend for Rc<NativeBackend> {
     fn file_report(&self, filing: Filing) -> Task<Result<(), ApiError>> {
         let state = self.state;
         Box::pin(async move {
-            let photos: Vec<String> = filing.photos.into_iter().map(|p| p.data).collect();
+            let mut photos = Vec::with_capacity(filing.photos.len());
+            for photo in &filing.photos {
+                photos.push(BASE64.encode(photo.bytes().await));
+            }
             let _: serde_json::Value =
                 desktop::call("file_report", json!({ "report": filing.report, "photos": photos })).await?;
             refresh_outbox(state).await;

@@ -14,10 +14,11 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use crate::backend::{Filing, Photo, backend};
+use crate::api::ApiError;
+use crate::backend::{Filing, backend};
 use crate::i18n::{self, tr, use_lang};
 use crate::map::WardMap;
-use crate::photos::PhotoPicker;
+use crate::photos::{Photo, PhotoPicker};
 use crate::wards::use_wards;
 use crate::{api, errors};
 
@@ -36,7 +37,13 @@ pub fn FileReport() -> impl IntoView {
     let location = RwSignal::new(None::<Location>);
     let errors: Errors = RwSignal::new(HashMap::new());
     let locating = RwSignal::new(false);
+    // The device's last fix: where the map goes, and how far off it may be (metres).
+    let found = RwSignal::new(None::<(f64, f64)>);
+    let fix_accuracy = RwSignal::new(None::<f64>);
     let saved_error = RwSignal::new(None::<String>);
+    // Made once per form: a second tap after a failure, or after a success the screen did
+    // not show, files the same report, never a second one.
+    let report_id = Uuid::now_v7();
 
     let ward = Memo::new(move |_| {
         let here = location.get()?;
@@ -54,6 +61,9 @@ pub fn FileReport() -> impl IntoView {
     });
 
     let set_location = move |lon: f64, lat: f64, accuracy_m: Option<f64>| {
+        if accuracy_m.is_none() {
+            fix_accuracy.set(None);
+        }
         location.set(Some(Location { lon, lat, accuracy_m }));
         errors.update(|e| {
             e.remove("location");
@@ -77,11 +87,13 @@ pub fn FileReport() -> impl IntoView {
         let found = Closure::once_into_js(move |position: web_sys::Position| {
             locating.set(false);
             let c = position.coords();
+            fix_accuracy.set(Some(c.accuracy()));
             set_location(
                 c.longitude(),
                 c.latitude(),
                 Some(c.accuracy().min(phananh_shared::report::MAX_ACCURACY_M)),
             );
+            found.set(Some((c.longitude(), c.latitude())));
         });
         let failed = Closure::once_into_js(move |_: web_sys::PositionError| {
             locating.set(false);
@@ -119,7 +131,7 @@ pub fn FileReport() -> impl IntoView {
             );
         }
         let report = NewReport {
-            id: Uuid::now_v7(),
+            id: report_id,
             category: category_value.unwrap_or(Category::Other),
             priority: priority.get_untracked(),
             description: description.get_untracked().trim().to_owned(),
@@ -153,6 +165,26 @@ pub fn FileReport() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match backend().file_report(filing).await {
                 Ok(()) => navigate("/mine", Default::default()),
+                Err(ApiError::Refused { code, message, .. }) if code.starts_with("storage") => {
+                    let why = if code == "storage_full" {
+                        lang.pick("Bộ nhớ của thiết bị đã đầy", "This device's storage is full").to_owned()
+                    } else {
+                        format!(
+                            "{} ({message})",
+                            lang.pick(
+                                "Thiết bị không ghi được vào bộ nhớ (có thể đã đầy)",
+                                "This device could not write to its storage (it may be full)"
+                            )
+                        )
+                    };
+                    saved_error.set(Some(format!(
+                        "{why}: {}",
+                        lang.pick(
+                            "phản ánh này chưa được lưu. Những phản ánh đang chờ gửi vẫn còn nguyên. Hãy bớt ảnh hoặc giải phóng dung lượng rồi gửi lại.",
+                            "this report was not kept. Reports already waiting are safe. Remove a photo or free some space, then send again.",
+                        )
+                    )));
+                }
                 Err(problem) => saved_error.set(Some(format!(
                     "{} ({problem})",
                     lang.pick(
@@ -231,7 +263,7 @@ pub fn FileReport() -> impl IntoView {
             <div class="column">
             <div class="field">
                 <span class="label" id="location-label">{move || t("Vị trí", "Location")}</span>
-                <button type="button" class="secondary" on:click=use_my_position disabled=move || locating.get()>
+                <button type="button" class="secondary" id="locate" on:click=use_my_position disabled=move || locating.get()>
                     {move || if locating.get() { t("Đang lấy vị trí…", "Finding you…") } else { t("Dùng vị trí của tôi", "Use my location") }}
                 </button>
                 <Suspense fallback=move || view! { <p class="help">{t("Đang tải bản đồ…", "Loading the map…")}</p> }>
@@ -241,6 +273,8 @@ pub fn FileReport() -> impl IntoView {
                                 wards=w
                                 label="Bản đồ chọn vị trí / map to choose the spot"
                                 picked=Signal::derive(move || location.get().map(|l| (l.lon, l.lat)))
+                                accuracy=fix_accuracy
+                                follow=found
                                 on_pick=Callback::new(move |(lon, lat)| set_location(lon, lat, None))
                             />
                         }.into_any(),
@@ -254,6 +288,8 @@ pub fn FileReport() -> impl IntoView {
                         (Some(_), None) => t("Vị trí này nằm ngoài Hà Nội.", "This spot is outside Hà Nội.").to_owned(),
                     }}
                 </p>
+                <p class="help" data-testid="accuracy" aria-live="polite">{move || fix_accuracy.get().map(|metres| accuracy_note(lang.get(), metres))}</p>
+                <p class="muted" data-testid="coordinates">{move || location.get().map(|l| format!("{:.6}, {:.6}", l.lat, l.lon))}</p>
                 <p class="error" id="location-error" role="alert">{error_of("location")}</p>
             </div>
 
@@ -261,9 +297,29 @@ pub fn FileReport() -> impl IntoView {
             </div>
             </div>
 
-            <p class="error" role="alert">{move || saved_error.get()}</p>
+            <p class="error" role="alert" data-testid="saved-error">{move || saved_error.get()}</p>
             <button type="submit" class="primary">{move || t("Gửi phản ánh", "Send report")}</button>
         </form>
+    }
+}
+
+/// A fix worse than this is not good enough to name the right house: the resident is asked
+/// to move the pin on the map.
+const POOR_FIX_M: f64 = 50.0;
+
+/// How far off the device's position may be, as the resident reads it.
+fn accuracy_note(lang: i18n::Lang, metres: f64) -> String {
+    if metres > POOR_FIX_M {
+        format!(
+            "{} (±{metres:.0} m). {}",
+            lang.pick("Vị trí không chính xác", "The position is not accurate"),
+            lang.pick(
+                "Hãy chạm vào bản đồ để đặt đúng chỗ.",
+                "Tap the map to put the pin on the right spot."
+            ),
+        )
+    } else {
+        format!("{} ±{metres:.0} m.", lang.pick("Vị trí chính xác đến khoảng", "Position accurate to about"))
     }
 }
 

@@ -46,17 +46,42 @@ pub fn MyReports() -> impl IntoView {
 fn Outbox(pending: RwSignal<Vec<QueuedReport>>) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
+    let waiting = move || pending.with(|p| p.iter().any(|p| p.refused.is_none()));
+    let sending = RwSignal::new(false);
+    let send_now = move |_| {
+        sending.set(true);
+        leptos::task::spawn_local(async move {
+            backend().sync().await;
+            sending.set(false);
+        });
+    };
     view! {
         <Show when=move || pending.with(|p| !p.is_empty())>
             <section class="outbox" aria-labelledby="outbox-title" data-testid="outbox">
                 <h2 id="outbox-title">{move || t("Hộp thư đi", "Outbox")}</h2>
+                <p class="help">{move || t(
+                    "Phản ánh được giữ trên máy này và tự gửi khi có mạng, kể cả khi đã đóng ứng dụng (nếu trình duyệt cho phép).",
+                    "Reports are kept on this device and sent by themselves when there is a signal, even with the app closed (where the browser allows it).",
+                )}</p>
+                <Show when=waiting>
+                    <button type="button" class="secondary" data-testid="send-now" on:click=send_now disabled=move || sending.get()>
+                        {move || if sending.get() { t("Đang gửi…", "Sending…") } else { t("Gửi ngay", "Send now") }}
+                    </button>
+                </Show>
                 <ul class="cards">
-                    <For each=move || pending.get() key=|p| (p.op_id, p.refused.clone(), p.photos_waiting) children=move |p| {
+                    <For each=move || pending.get() key=|p| (p.op_id, p.refused.clone(), p.thumbnails.clone()) children=move |p| {
                         let category = p.report.category;
                         view! {
-                            <li class="card" class:refused=p.refused.is_some()>
+                            <li class="card" class:refused=p.refused.is_some() data-op=p.op_id.to_string()>
                                 <strong>{move || i18n::category(lang.get(), category)}</strong>
                                 <p>{p.report.description.clone()}</p>
+                                <Show when={let n = p.thumbnails.len(); move || n > 0}>
+                                    <ul class="thumbs">
+                                        {p.thumbnails.iter().enumerate().map(|(i, url)| view! {
+                                            <li><img class="thumb" src=url.clone() alt=move || format!("{} {}", t("Ảnh", "Photo"), i + 1)/></li>
+                                        }).collect_view()}
+                                    </ul>
+                                </Show>
                                 <p class="muted">{p.ward.as_ref().map(|w| w.name.clone())}" · "{clock::local(p.queued_at)}</p>
                                 {match p.refused.clone() {
                                     Some(reason) => view! { <p class="error">{move || t("Bị từ chối: ", "Refused: ")}{reason}</p> }.into_any(),

@@ -13,13 +13,12 @@ use phananh_shared::status::Action;
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
-use crate::backend::Photo;
 use crate::i18n::{self, tr, use_lang};
 use crate::live::Live;
 use crate::map::{Marker, WardMap};
 use crate::pages::staff::SignIn;
 use crate::pages::timeline::{ReportSummary, Timeline};
-use crate::photos::PhotoPicker;
+use crate::photos::{Photo, PhotoPicker};
 use crate::session::use_session;
 use crate::wards::use_wards;
 
@@ -262,8 +261,7 @@ fn Actions(
 async fn upload_all(token: &str, photos: Vec<Photo>) -> Result<Vec<Uuid>, ApiError> {
     let mut ids = Vec::with_capacity(photos.len());
     for photo in photos {
-        let uploaded: Uploaded =
-            api::post_bytes("/api/v1/photos", Some(token), photo.bytes(), &photo.content_type).await?;
+        let uploaded: Uploaded = api::post_blob("/api/v1/photos", Some(token), &photo.blob).await?;
         ids.push(uploaded.id);
     }
     Ok(ids)

@@ -315,6 +315,8 @@ impl Local {
                     .map_err(|e: chrono::ParseError| ClientError::Corrupt(e.to_string()))?,
                 photos_waiting: photos as usize,
                 refused,
+                // The desktop's photos stay on the native side until they are sent.
+                thumbnails: Vec::new(),
             });
         }
         Ok(queued)
