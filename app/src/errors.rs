@@ -3,7 +3,7 @@
 //! The server and the shared checks name the field and give an English message; the app
 //! says the common ones in Vietnamese and falls back to the message itself.
 
-use phananh_shared::report::{DESCRIPTION_MAX_CHARS, DESCRIPTION_MIN_CHARS, MAX_PHOTO_BYTES, MAX_PHOTOS};
+use phananh_shared::report::{DESCRIPTION_MAX_CHARS, DESCRIPTION_MIN_CHARS, MAX_PHOTOS};
 use phananh_shared::validation::{ErrorCode, FieldError};
 
 use crate::i18n::Lang;
@@ -39,25 +39,18 @@ pub fn message(lang: Lang, error: &FieldError) -> String {
         ("location", ErrorCode::OutsideCity, Lang::En) => "This spot is outside Hà Nội.".to_owned(),
         ("photos", ErrorCode::TooMany, Lang::Vi) => format!("Tối đa {MAX_PHOTOS} ảnh."),
         ("photos", ErrorCode::TooMany, Lang::En) => format!("At most {MAX_PHOTOS} photos."),
-        ("photos", ErrorCode::TooLong, Lang::Vi) => {
-            format!("Ảnh quá lớn ({}). Mỗi ảnh tối đa {} MB.", error.message, MAX_PHOTO_BYTES / 1_048_576)
-        }
-        ("photos", ErrorCode::TooLong, Lang::En) => {
-            format!(
-                "Photo too large ({}). Each may be at most {} MB.",
-                error.message,
-                MAX_PHOTO_BYTES / 1_048_576
-            )
-        }
+        // The message names the file, its size and the limit it is over.
+        ("photos", ErrorCode::TooLong, Lang::Vi) => format!("Ảnh quá lớn ({}).", error.message),
+        ("photos", ErrorCode::TooLong, Lang::En) => format!("Photo too large ({}).", error.message),
         _ => error.message.clone(),
     }
 }
 
 /// The refusal for a photo file over the size limit, before anything is sent.
-pub fn photo_too_large(name: &str, bytes: usize) -> FieldError {
+pub fn photo_too_large(name: &str, bytes: usize, limit: usize) -> FieldError {
     FieldError::new(
         "photos",
         ErrorCode::TooLong,
-        format!("{name}: {:.1} MB > {} MB", bytes as f64 / 1_048_576.0, MAX_PHOTO_BYTES / 1_048_576),
+        format!("{name}: {:.1} MB > {} MB", bytes as f64 / 1_048_576.0, limit / 1_048_576),
     )
 }

@@ -19,6 +19,9 @@ use crate::i18n::{tr, use_lang};
 /// The longest side a photo keeps: enough to read a sign or a house number, far less than a
 /// phone camera's 4,000 px.
 pub const MAX_SIDE: u32 = 2048;
+/// The largest file the picker opens: far beyond any phone camera's photo (a 108 MP one is
+/// about 25 MB), small enough that decoding it cannot exhaust a phone's memory.
+const MAX_PICKED_BYTES: usize = 40 * 1_048_576;
 /// JPEG quality of the re-encoded photo.
 const QUALITY: f64 = 0.85;
 
@@ -126,12 +129,19 @@ pub fn PhotoPicker(
                     error.set(Some(errors::message(lang.get_untracked(), &refusal)));
                     break;
                 }
+                if file.size() as usize > MAX_PICKED_BYTES {
+                    let refusal =
+                        errors::photo_too_large(&file.name(), file.size() as usize, MAX_PICKED_BYTES);
+                    error.set(Some(errors::message(lang.get_untracked(), &refusal)));
+                    continue;
+                }
                 preparing.update(|n| *n += 1);
                 let prepared = prepare(&file).await;
                 preparing.update(|n| *n -= 1);
                 match prepared {
                     Some(photo) if photo.after() as usize > MAX_PHOTO_BYTES => {
-                        let refusal = errors::photo_too_large(&file.name(), photo.after() as usize);
+                        let refusal =
+                            errors::photo_too_large(&file.name(), photo.after() as usize, MAX_PHOTO_BYTES);
                         error.set(Some(errors::message(lang.get_untracked(), &refusal)));
                     }
                     Some(photo) => photos.update(|p| p.push(photo)),

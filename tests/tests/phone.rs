@@ -4,20 +4,8 @@
 //! `localStorage` outbox over, can be installed, says when the phone's storage is full, and
 //! draws street tiles from a tile server on loopback, kept for offline use within a bound.
 //!
-//! Not here yet, the update test. It needs two builds of the page that differ only in their
-//! build id: build the app once into `app/dist` (build A), copy it, and make build B by
-//! rewriting the copy's `sw.js` with another build id (what `pwa/precache.py` writes: the
-//! id is a hash of the file list, so appending a byte to one precached file, e.g. the CSS, and
-//! running precache.py on the copy gives a genuine second build). The test serves A from one
-//! data directory (`--app-dir A`), visits, files a report with the server stopped, restarts
-//! the server on the same address and data directory with `--app-dir B`, and triggers the
-//! browser's update check (a reload, or `registration.update()` from the page). It then
-//! checks that `[data-testid=update]` appears while the page still runs A (the `phananh-app-A`
-//! cache is still there and the page's wasm URL is A's), taps its button, waits for the page
-//! to reload into B (the wasm URL in `performance` entries is B's; `caches.keys()` lists
-//! `phananh-app-B` and no longer A's), and that `phananhOutbox.list()` still holds the report
-//! (or the server has it once). The two builds' `sw.js` differ only in `BUILD`, so a helper
-//! in tests/src could make B from A without running trunk twice.
+//! An update is a second build of the page that differs in its build id: the test makes it
+//! from the built app by giving the copy's worker another id, as a new release would.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -102,6 +90,20 @@ async fn wait_until(client: &Client, what: &str, script: &str) -> Value {
 
 /// Waits until the app's worker (`/sw.js`, scope `/`) is active and controls the page: after
 /// the first visit it has precached the build and claimed the page.
+/// A phone that has visited the app once.
+async fn phone_after_first_visit(driver: &ChromeDriver, site: &Site) -> Client {
+    let resident = driver.session(PHONE).await;
+    first_visit(&resident, site).await;
+    resident
+}
+
+/// The resident's first visit: the app opens, draws the wards and its worker takes over.
+async fn first_visit(client: &Client, site: &Site) {
+    client.goto(&site.url("/")).await.expect("the app opens");
+    wait_for(client, ".map svg path.ward").await;
+    worker_in_control(client).await;
+}
+
 async fn worker_in_control(client: &Client) {
     let script = "return navigator.serviceWorker.getRegistration('/').then((r) => !!(r && r.active \
                   && r.active.state === 'activated' && r.active.scriptURL.endsWith('/sw.js') \
@@ -284,9 +286,7 @@ fn after_one_visit_the_app_opens_with_the_server_stopped() {
     let rt = runtime();
     let resident = rt.block_on(async {
         let resident = driver.session(PHONE).await;
-        resident.goto(&site.url("/")).await.expect("the app opens");
-        wait_for(&resident, ".map svg path.ward").await;
-        worker_in_control(&resident).await;
+        first_visit(&resident, &site).await;
         let caches = js(&resident, "return caches.keys()", vec![]).await;
         assert!(
             caches
@@ -323,13 +323,7 @@ fn a_report_filed_with_no_signal_survives_the_tab_and_goes_once_with_its_photos_
     let description = "Cống trước số 12 bị tắc, nước tràn lên vỉa hè sau mưa.";
     let driver = ChromeDriver::start();
     let rt = runtime();
-    let resident = rt.block_on(async {
-        let resident = driver.session(PHONE).await;
-        resident.goto(&site.url("/")).await.expect("the app opens");
-        wait_for(&resident, ".map svg path.ward").await;
-        worker_in_control(&resident).await;
-        resident
-    });
+    let resident = rt.block_on(phone_after_first_visit(&driver, &site));
     server.kill();
     let op_id = rt.block_on(async {
         fill_in_report(&resident, description, &photos).await;
@@ -418,9 +412,7 @@ fn the_worker_sends_a_queued_report_with_the_tab_closed() {
     let rt = runtime();
     let (resident, cdp) = rt.block_on(async {
         let (resident, cdp) = driver.session_with_devtools(PHONE).await;
-        resident.goto(&site.url("/")).await.expect("the app opens");
-        wait_for(&resident, ".map svg path.ward").await;
-        worker_in_control(&resident).await;
+        first_visit(&resident, &site).await;
         (resident, cdp)
     });
     server.kill();
@@ -592,9 +584,7 @@ fn the_app_is_installable_and_its_manifest_says_what_a_phone_needs() {
     let driver = ChromeDriver::start();
     runtime().block_on(async {
         let (resident, cdp) = driver.session_with_devtools(PHONE).await;
-        resident.goto(&site.url("/")).await.expect("the app opens");
-        wait_for(&resident, ".map svg path.ward").await;
-        worker_in_control(&resident).await;
+        first_visit(&resident, &site).await;
         let page = cdp.page_session(&site.url("/")).await;
         // Chromium fetches the manifest and its icons when asked: wait for its answer to settle.
         let deadline = Instant::now() + PATIENCE;
@@ -621,9 +611,7 @@ fn a_full_phone_is_told_at_filing_and_what_was_queued_stays() {
     let rt = runtime();
     let resident = rt.block_on(async {
         let (resident, _cdp) = driver.session_with_devtools_on(PHONE, disk.path()).await;
-        resident.goto(&site.url("/")).await.expect("the app opens");
-        wait_for(&resident, ".map svg path.ward").await;
-        worker_in_control(&resident).await;
+        first_visit(&resident, &site).await;
         resident
     });
     // With no server, so the first report stays queued.
@@ -654,6 +642,100 @@ fn a_full_phone_is_told_at_filing_and_what_was_queued_stays() {
         resident.close().await.expect("the browser closes");
     });
     drop(driver);
+}
+
+/// A second build of the app in a folder of its own: the built app with another build id
+/// in its worker, which is what makes a browser install a new version.
+fn second_build(dir: &Path) -> PathBuf {
+    let build = dir.join("build-b");
+    copy_dir(&app_dist(), &build);
+    let worker = build.join("sw.js");
+    let text = std::fs::read_to_string(&worker).expect("the built worker");
+    let at = text.find("\"id\":\"").expect("the worker names its build") + 6;
+    let old = &text[at..at + 16];
+    let new: String = old.chars().rev().collect();
+    assert_ne!(old, new, "another build id");
+    std::fs::write(&worker, text.replacen(old, &new, 1)).expect("the second build's worker");
+    // Its precompressed copies would be sent instead: the second build has none.
+    let _ = std::fs::remove_file(build.join("sw.js.gz"));
+    let _ = std::fs::remove_file(build.join("sw.js.br"));
+    build
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("a folder");
+    for entry in std::fs::read_dir(from).expect("the folder").map(|e| e.expect("an entry")) {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("its type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("a copy");
+        }
+    }
+}
+
+/// The app's caches in the browser, by name.
+async fn app_caches(client: &Client) -> Vec<String> {
+    let names = js(
+        client,
+        "return caches.keys().then((keys) => keys.filter((k) => k.startsWith('phananh-app-')))",
+        vec![],
+    )
+    .await;
+    serde_json::from_value(names).expect("cache names")
+}
+
+#[test]
+fn a_new_version_waits_for_the_residents_tap_and_keeps_the_outbox() {
+    let mut site = Site::new(&[]);
+    let server = site.start();
+    let build_b = second_build(site.data.path());
+    let driver = ChromeDriver::start();
+    let rt = runtime();
+    let resident = rt.block_on(phone_after_first_visit(&driver, &site));
+    let first = rt.block_on(app_caches(&resident));
+    assert_eq!(first.len(), 1, "one version kept: {first:?}");
+    // The city deploys build B: the same server, restarted with the new files.
+    server.kill();
+    site.args[1] = build_b.to_str().expect("UTF-8").to_owned();
+    let server = site.start();
+    let queued = rt.block_on(async {
+        // The page still runs A; the browser finds B when it checks the worker.
+        resident.refresh().await.expect("the page reloads");
+        let banner = wait_for_text(&resident, "[data-testid=update]", |t| t.contains("Có phiên bản mới")).await;
+        assert!(banner.contains("Tải lại"), "the banner offers the reload: {banner:?}");
+        assert!(app_caches(&resident).await.contains(&first[0]), "A still runs until the tap");
+        screenshot(&resident, "phone-update-banner").await;
+        // Offline again, the resident files a report before tapping.
+        server.kill();
+        wait_for(&resident, "header nav a[href='/']").await;
+        click(&resident, "header nav a[href='/']").await;
+        fill_in_report(&resident, "Đèn đường trước cổng trường tắt cả tuần nay.", &[]).await;
+        send(&resident).await;
+        wait_for(&resident, "[data-testid=outbox] li.card").await;
+        let queued = outbox(&resident).await;
+        assert_eq!(queued.len(), 1);
+        js(&resident, "window.stillVersionA = true", vec![]).await;
+        click(&resident, "[data-testid=update] button").await;
+        wait_until(&resident, "the page reloaded into the new version", "return window.stillVersionA !== true && document.querySelector('#main') !== null").await;
+        let now = wait_until(
+            &resident,
+            "only the new version's cache is left",
+            &format!("return caches.keys().then((k) => k.filter((n) => n.startsWith('phananh-app-'))).then((k) => k.length === 1 && k[0] !== '{}' && k[0])", first[0]),
+        )
+        .await;
+        assert_ne!(now, Value::String(first[0].clone()));
+        assert!(count(&resident, "[data-testid=update]").await == 0, "no banner in the new version");
+        let kept = outbox(&resident).await;
+        assert_eq!(kept.len(), 1, "the outbox is intact: {kept:#?}");
+        assert_eq!(kept[0]["op_id"], queued[0]["op_id"]);
+        queued
+    });
+    let _server = site.start();
+    let reports = wait_for_arrivals(&site, 1);
+    assert_eq!(reports.len(), 1, "sent once");
+    assert_eq!(reports[0].id, queued[0]["op_id"].as_str().expect("an id"));
+    rt.block_on(async { resident.close().await.expect("the browser closes") });
 }
 
 /// The attribution the test's tile server asks for.
