@@ -187,6 +187,10 @@
     record.refused = null;
     await put(record);
     changed();
+    // What the resident files must not be evicted when the phone runs short of space.
+    if (scope.navigator.storage && scope.navigator.storage.persist) {
+      scope.navigator.storage.persist().catch(function () { /* the browser decides */ });
+    }
     if (scope.navigator.serviceWorker) {
       scope.navigator.serviceWorker.ready
         .then(function (r) { return r.sync && r.sync.register('outbox'); })
