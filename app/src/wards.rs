@@ -94,10 +94,20 @@ fn svg_path(projection: &Projection, shape: &MultiPolygon) -> String {
 /// boundaries shipped with the desktop app).
 pub type WardsResource = LocalResource<Result<Rc<Wards>, String>>;
 
+/// How long a map that could not load its wards waits before trying again.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub fn provide_wards() {
     let resource: WardsResource = LocalResource::new(|| async {
         let text = crate::backend::backend().wards_geojson().await.map_err(|e| e.to_string())?;
         Wards::from_geojson(&text).map(Rc::new)
+    });
+    // A load that failed (no signal and no copy kept yet, a server busy or restarting) is
+    // tried again, so the map comes back by itself instead of staying empty until a reload.
+    Effect::new(move |_| {
+        if matches!(resource.get(), Some(Err(_))) {
+            set_timeout(move || resource.refetch(), RETRY);
+        }
     });
     provide_context(resource);
 }

@@ -434,9 +434,7 @@ fn phone_app() {
         .collect();
     let api_only = wire_repeat.0.iter().all(|e| {
         let path = e.request.split_whitespace().nth(1).unwrap_or_default();
-        path.starts_with("/api/")
-            || path == "/sw.js"
-            || (imported.contains(&path) && e.status == "304")
+        path.starts_with("/api/") || path == "/sw.js" || (imported.contains(&path) && e.status == "304")
     });
     row(
         "phone app: repeat visit, bytes",

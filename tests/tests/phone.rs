@@ -738,6 +738,37 @@ fn a_new_version_waits_for_the_residents_tap_and_keeps_the_outbox() {
     rt.block_on(async { resident.close().await.expect("the browser closes") });
 }
 
+#[test]
+fn a_map_whose_boundaries_failed_to_load_comes_back_by_itself() {
+    let site = Site::new(&[]);
+    let _server = site.start();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let (resident, cdp) = driver.session_with_devtools(PHONE).await;
+        // The phone's first request for the boundaries is lost (a weak signal); the next ones
+        // go through.
+        resident.goto("about:blank").await.expect("a blank page");
+        let page = cdp.page_session("about:blank").await;
+        let boundaries = json!({ "patterns": [{ "urlPattern": "*/api/v1/wards.geojson*" }] });
+        cdp.must(Some(&page), "Fetch.enable", boundaries).await;
+        resident.goto(&site.url("/")).await.expect("the app opens");
+        let deadline = Instant::now() + PATIENCE;
+        let lost = cdp.wait_event(Some(&page), "Fetch.requestPaused", |_| true, deadline).await;
+        let failed = json!({ "requestId": lost["requestId"], "errorReason": "ConnectionFailed" });
+        cdp.must(Some(&page), "Fetch.failRequest", failed).await;
+        cdp.must(Some(&page), "Fetch.disable", json!({})).await;
+        wait_until(
+            &resident,
+            "the screen says the map did not load",
+            "return document.querySelector('.report-form').innerText.includes('Không tải được bản đồ')",
+        )
+        .await;
+        // No reload, no tap: the map tries again and draws the wards.
+        wait_for(&resident, ".map svg path.ward").await;
+        resident.close().await.expect("the browser closes");
+    });
+}
+
 /// The attribution the test's tile server asks for.
 const ATTRIBUTION: &str = "© Bản đồ thử nghiệm (test tiles)";
 
