@@ -25,20 +25,25 @@ run: tools app
 ## app's, with its service worker), and the desktop app: its commands on Tauri's mock
 ## runtime, then the app itself under Xvfb through tauri-driver. The web app is built first:
 ## the desktop crate embeds its page when it compiles.
-## Each crate is built as few times as it can be (CI's clock, on 2 cores): one lint pass over
-## every target with the bench's features (a superset of the tests'); one test build of the
-## default members with the browser tests in it; the desktop crate once, by its own tests
-## (that build makes the binary the WebDriver test drives).
+## Each crate is built as few times as it can be (CI's clock and disk, on 2 cores): one lint
+## pass over every target with the bench's features (a superset of the tests'); then one
+## build of every target of the workspace but the web app (itself built by trunk), which
+## `cargo test` then runs: the browser and desktop tests in it, and the server binary and the
+## desktop binary that the tests drive built with the tests' features (a `cargo build -p
+## phananh-server` of its own would resolve other features and compile a second copy of
+## half the dependencies). Incremental caches are of no use to a build made once.
+TEST_SELECTION := --workspace --exclude phananh-app --features phananh-tests/desktop
+test: export CARGO_INCREMENTAL = 0
+test: export PHANANH_SERVER_BIN = $(CURDIR)/target/debug/phananh-server
 test: tools web-tools desktop-tools
 	$(CARGO) fmt --all --check
 	$(MAKE) app app-desktop
 	$(CARGO) clippy --workspace --all-targets --locked --features phananh-tests/bench -- -D warnings
 	$(CARGO) clippy -p phananh-app --target wasm32-unknown-unknown --locked -- -D warnings
 	$(CARGO) check --locked -p phananh-shared --target wasm32-unknown-unknown
-	$(CARGO) test --locked --features phananh-tests/browser
+	$(CARGO) build --locked --all-targets $(TEST_SELECTION)
+	$(CARGO) test --locked $(TEST_SELECTION)
 	tests/open311/schemathesis
-	$(CARGO) test --locked -p phananh-desktop
-	$(CARGO) test --locked -p phananh-tests --features desktop --test desktop
 
 ## Benchmarks: prints the table recorded in docs/benchmarks.md, each figure beside its
 ## comparison from Debian's packages: wrk drives the HTTP ingest beside the Rust clients,

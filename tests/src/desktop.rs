@@ -10,8 +10,8 @@ use fantoccini::{Client, ClientBuilder};
 
 use crate::browser::PATIENCE;
 
-/// The desktop app's binary, built by `make test` (`cargo test -p phananh-desktop` builds it
-/// beside the crate's own tests).
+/// The desktop app's binary, built by `make test` (its workspace test build makes it, since the
+/// desktop crate has integration tests of its own).
 pub fn desktop_binary() -> PathBuf {
     let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/phananh-desktop");
     assert!(binary.is_file(), "{} is not built: `make test` builds it", binary.display());

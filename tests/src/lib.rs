@@ -10,6 +10,7 @@ pub mod desktop;
 mod live;
 pub mod phone_photo;
 mod proxy;
+mod reaper;
 mod staff;
 pub mod tiles;
 
@@ -27,10 +28,15 @@ use std::time::Duration;
 /// How long a server may take to load its boundaries and start listening.
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
-/// The `phananh-server` binary, built once per test process in the profile the tests use.
+/// The `phananh-server` binary: the one named by `PHANANH_SERVER_BIN` (`make test` builds it
+/// in the same cargo run as the tests, with the same features, so nothing is compiled twice),
+/// or else built here once per test process in the profile the tests use.
 pub fn server_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
+        if let Some(built) = std::env::var_os("PHANANH_SERVER_BIN") {
+            return PathBuf::from(built);
+        }
         let build = escargot::CargoBuild::new().package("phananh-server").bin("phananh-server");
         let build = if cfg!(debug_assertions) { build } else { build.release() };
         build
@@ -188,10 +194,12 @@ impl TestServer {
                 }
             }
         });
+        reaper::register(child.id());
         match rx.recv_timeout(START_DEADLINE) {
             Ok(base) => TestServer { child, base, log: log_path, _temporary: None },
             Err(_) => {
                 let _ = child.kill();
+                reaper::forget(child.id());
                 let _ = child.wait();
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
                 panic!("the server exited or did not listen within {START_DEADLINE:?}; its log:\n{log}");
@@ -234,6 +242,7 @@ impl TestServer {
     /// Kills the server with SIGKILL, as a crash or a power cut would, and waits for it.
     pub fn kill(mut self) {
         self.child.kill().expect("the server can be killed");
+        reaper::forget(self.child.id());
         self.child.wait().expect("the server is reaped");
     }
 }
@@ -241,6 +250,7 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
+        reaper::forget(self.child.id());
         let _ = self.child.wait();
     }
 }
