@@ -31,7 +31,8 @@ run: tools app
 ## `cargo test` then runs: the browser and desktop tests in it, and the server binary and the
 ## desktop binary that the tests drive built with the tests' features (a `cargo build -p
 ## phananh-server` of its own would resolve other features and compile a second copy of
-## half the dependencies). Incremental caches are of no use to a build made once.
+## half the dependencies). Incremental caches are of no use to a build made once. Every
+## server a test started must have ended with its test process.
 TEST_SELECTION := --workspace --exclude phananh-app --features phananh-tests/desktop
 test: export CARGO_INCREMENTAL = 0
 test: export PHANANH_SERVER_BIN = $(CURDIR)/target/debug/phananh-server
@@ -44,6 +45,7 @@ test: tools web-tools desktop-tools
 	$(CARGO) build --locked --all-targets $(TEST_SELECTION)
 	$(CARGO) test --locked $(TEST_SELECTION)
 	tests/open311/schemathesis
+	@! pgrep -af '^$(PHANANH_SERVER_BIN) ' || { echo 'test servers (above) outlived the tests'; exit 1; }
 
 ## Benchmarks: prints the table recorded in docs/benchmarks.md, each figure beside its
 ## comparison from Debian's packages: wrk drives the HTTP ingest beside the Rust clients,

@@ -142,6 +142,7 @@ pub struct TestServer {
     child: Child,
     base: String,
     log: PathBuf,
+    data_dir: PathBuf,
     /// Kept so the directory lives as long as the server, when the server made it.
     _temporary: Option<tempfile::TempDir>,
 }
@@ -156,9 +157,7 @@ impl TestServer {
     /// Starts a server with extra command-line arguments.
     pub fn start_with(args: &[&str]) -> TestServer {
         let temporary = tempfile::tempdir().expect("a temporary directory");
-        let mut server = TestServer::start_in(temporary.path(), args);
-        server._temporary = Some(temporary);
-        server
+        TestServer::spawn(&temporary.path().to_owned(), "127.0.0.1:0", args, Some(temporary))
     }
 
     /// Starts a server on an existing data directory (to restart one).
@@ -169,6 +168,11 @@ impl TestServer {
     /// Starts a server listening on `addr` (see [`free_address`]): for clients that were
     /// told where the server is before it came up.
     pub fn start_at(data_dir: &Path, addr: &str, args: &[&str]) -> TestServer {
+        TestServer::spawn(data_dir, addr, args, None)
+    }
+
+    /// Starts a server on `data_dir`, which is `temporary` when the server owns it.
+    fn spawn(data_dir: &Path, addr: &str, args: &[&str], temporary: Option<tempfile::TempDir>) -> TestServer {
         // The server's log goes to a file, not a pipe nobody drains (a full pipe would stall
         // the server mid-test); a failed start shows it.
         let log_path = data_dir.join("server.log");
@@ -194,9 +198,15 @@ impl TestServer {
                 }
             }
         });
-        reaper::register(child.id());
+        reaper::register(child.id(), temporary.as_ref().map(|dir| dir.path().to_owned()));
         match rx.recv_timeout(START_DEADLINE) {
-            Ok(base) => TestServer { child, base, log: log_path, _temporary: None },
+            Ok(base) => TestServer {
+                child,
+                base,
+                log: log_path,
+                data_dir: data_dir.to_owned(),
+                _temporary: temporary,
+            },
             Err(_) => {
                 let _ = child.kill();
                 reaper::forget(child.id());
@@ -205,6 +215,11 @@ impl TestServer {
                 panic!("the server exited or did not listen within {START_DEADLINE:?}; its log:\n{log}");
             }
         }
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// The absolute URL of `path` on this server.

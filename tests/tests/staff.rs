@@ -11,28 +11,18 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
-/// One server for the whole file, on a data directory the tests make accounts in.
-struct World {
-    data: tempfile::TempDir,
-    server: TestServer,
-}
-
-static WORLD: LazyLock<World> = LazyLock::new(|| {
-    let data = tempfile::tempdir().unwrap();
-    // The tests sign in dozens of times from one address: more than the sign-in limit allows.
-    let server = TestServer::start_in(
-        data.path(),
-        &["--login-burst", "1000000", "--login-rate-per-minute", "1000000"],
-    );
-    World { data, server }
+/// One server for the whole file, on a data directory the tests make accounts in. The tests
+/// sign in dozens of times from one address: more than the sign-in limit allows.
+static SERVER: LazyLock<TestServer> = LazyLock::new(|| {
+    TestServer::start_with(&["--login-burst", "1000000", "--login-rate-per-minute", "1000000"])
 });
 
 fn dir() -> &'static Path {
-    WORLD.data.path()
+    SERVER.data_dir()
 }
 
 fn url(path: &str) -> String {
-    WORLD.server.url(path)
+    SERVER.url(path)
 }
 
 /// `phananh-server create-staff` with `args` (and the data dir), `stdin` piped in.
@@ -160,7 +150,7 @@ fn me_needs_a_staff_token_in_force() {
 
 #[test]
 fn a_device_token_is_not_a_staff_token_nor_the_other_way_round() {
-    let device = ResidentDevice::register(&WORLD.server);
+    let device = ResidentDevice::register(&SERVER);
     let (status, error) = me(Some(&device.token));
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
 
