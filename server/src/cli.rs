@@ -257,6 +257,14 @@ pub struct RateLimits {
     /// saving its few dossiers, a mistyped digit).
     #[arg(long, env = "PHANANH_TRACK_BURST", default_value_t = 10, value_parser = burst())]
     pub track_burst: u32,
+    /// Wrong secrets a dossier takes, from any number of devices and addresses, before it
+    /// locks: nobody new may track it for `--dossier-lock-minutes`, and its desk is told
+    /// (devices that track it already go on as before).
+    #[arg(long, env = "PHANANH_DOSSIER_WRONG_SECRETS", default_value_t = 5, value_parser = burst())]
+    pub dossier_wrong_secrets: u32,
+    /// Minutes over which a dossier's wrong secrets add up, and that a lock lasts.
+    #[arg(long, env = "PHANANH_DOSSIER_LOCK_MINUTES", default_value_t = 60, value_parser = burst())]
+    pub dossier_lock_minutes: u32,
 }
 
 /// A sustained rate: a positive, finite number (fractions allowed: 0.5 is one per 2 units).

@@ -11,7 +11,7 @@ use axum::serve::ListenerExt;
 
 use crate::cli::{MissingAttribution, ServeArgs};
 use crate::clock::ManualClock;
-use crate::dossiers::Attempts;
+use crate::dossiers::{Attempts, FailureBudget};
 use crate::http::{AppState, WebApp, router};
 use crate::live::Hub;
 use crate::overdue;
@@ -90,7 +90,11 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     tokio::spawn(publisher);
     let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
     let uploads = Uploads::new(photos);
-    let attempts = Attempts::new(args.limits.track_rate_per_hour, args.limits.track_burst);
+    let per_dossier = FailureBudget {
+        failures: args.limits.dossier_wrong_secrets,
+        period: Duration::from_secs(u64::from(args.limits.dossier_lock_minutes) * 60),
+    };
+    let attempts = Attempts::new(args.limits.track_rate_per_hour, args.limits.track_burst, per_dossier);
     let state =
         AppState::new(store, uploads, wards, SlaPolicy::default(), manual_clock, (hub, heartbeat), attempts);
     tokio::spawn(forget_idle_attempts(Arc::clone(&state)));

@@ -84,8 +84,11 @@ async fn apply(
                     // Bad input is not a guess; a spent budget is not an answer to keep.
                     track.validate()?;
                     attempts.take(&attempters)?;
-                    dossiers::track(tx, device, &track, now)
-                        .map(|dossier| Some(Outcome::Tracked { dossier: Box::new(dossier) }))
+                    // A refusal here is kept with what it wrote: a wrong secret stays counted.
+                    Ok(Some(match dossiers::track(tx, attempts.per_dossier, device, &track, now)? {
+                        Ok(dossier) => Outcome::Tracked { dossier: Box::new(dossier) },
+                        Err(refused) => refusal(&refused),
+                    }))
                 }
             };
             let outcome = match applied {

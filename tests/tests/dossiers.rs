@@ -55,27 +55,27 @@ fn track(resident: &ResidentDevice, code: &str, secret: &str) -> reqwest::blocki
 }
 
 #[test]
-fn the_desk_registers_a_dossier_and_its_resident_tracks_it_by_code_and_phone_digits() {
+fn the_desk_registers_a_dossier_and_its_resident_tracks_it_by_code_and_secret() {
     let desk = desk(&["--manual-clock", "2026-03-12T10:00:00+07:00"]); // a Thursday
     let registered = desk.register("cu-tru-tam-tru", Some("0912 345 678"));
     let dossier = &registered["dossier"];
     let code = dossier["code"].as_str().unwrap();
-    assert_eq!(code, "00070-260312-0001");
-    assert_eq!(registered["secret"], "5678", "the last four digits of the phone");
+    assert!(code.starts_with("00070-260312-"), "the ward and the day, then a random end: {code}");
+    let secret = registered["secret"].as_str().unwrap();
+    assert!(!secret.contains("5678"), "nothing of the phone: {secret}");
     assert_eq!(dossier["due_at"], "2026-03-17T03:00:00Z", "3 working days: Tuesday 10:00");
     assert_eq!(dossier["contact"]["phone"], "0912 345 678");
-    let second = desk.register("ho-tich-khai-sinh", None);
-    assert_eq!(second["dossier"]["code"], "00070-260312-0002");
-    assert_eq!(second["secret"].as_str().unwrap().len(), 6, "a PIN when no phone was given");
 
     let resident = ResidentDevice::register(&desk.server);
-    let tracked = track(&resident, code, "5678");
+    // As a resident may type it: small letters, no dash.
+    let typed = secret.replace('-', "").to_lowercase();
+    let tracked = track(&resident, code, &typed);
     assert_eq!(tracked.status(), StatusCode::OK);
     let tracked: Value = tracked.json().unwrap();
     assert_eq!((tracked["code"].as_str(), tracked["status"].as_str()), (Some(code), Some("received")));
     assert!(tracked.get("contact").is_none(), "the applicant's details stay at the desk: {tracked}");
     assert!(!tracked.to_string().contains("0912") && !tracked.to_string().contains("Mai"));
-    assert_eq!(track(&resident, code, "5678").status(), StatusCode::OK, "tracking again is no change");
+    assert_eq!(track(&resident, code, secret).status(), StatusCode::OK, "tracking again is no change");
     let mine: Vec<Value> = resident.get("/api/v1/dossiers/tracked").json().unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(desk.kinds(code), ["received", "tracked"], "tracked once");
@@ -91,22 +91,24 @@ fn a_wrong_code_and_a_wrong_secret_reveal_nothing_and_guessing_is_rate_limited()
     let mut args = NO_RATE_LIMITS.to_vec();
     args.extend(["--track-burst", "4", "--track-rate-per-hour", "1"]);
     let desk = desk(&args);
-    let code = desk.register("ho-chieu", Some("0987654321"))["dossier"]["code"].as_str().unwrap().to_owned();
+    let registered = desk.register("ho-chieu", Some("0987654321"));
+    let code = registered["dossier"]["code"].as_str().unwrap().to_owned();
+    let secret = registered["secret"].as_str().unwrap();
     let resident = ResidentDevice::register(&desk.server);
-    let wrong_secret = track(&resident, &code, "0000");
-    let wrong_code = track(&resident, "00070-260312-9999", "4321");
+    let wrong_secret = track(&resident, &code, "0000-0000");
+    let wrong_code = track(&resident, "00070-260312-ZZZZZZ", secret);
     assert_eq!((wrong_secret.status(), wrong_code.status()), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
     let (a, b) = (wrong_secret.text().unwrap(), wrong_code.text().unwrap());
     assert_eq!(a, b, "the same answer for a wrong code as for a wrong secret");
     assert!(!a.contains(&code));
-    assert_eq!(track(&resident, &code, "4321").status(), StatusCode::OK);
-    assert_eq!(track(&resident, &code, "4321").status(), StatusCode::OK);
-    let limited = track(&resident, &code, "4321");
+    assert_eq!(track(&resident, &code, secret).status(), StatusCode::OK);
+    assert_eq!(track(&resident, &code, secret).status(), StatusCode::OK);
+    let limited = track(&resident, &code, secret);
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS, "the fifth attempt in a burst of four");
     assert_eq!(limited.json::<Value>().unwrap()["error"]["code"], "rate_limited");
     // A fresh device on the same network shares the address's budget.
     let another = ResidentDevice::register(&desk.server);
-    assert_eq!(track(&another, &code, "4321").status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(track(&another, &code, secret).status(), StatusCode::TOO_MANY_REQUESTS);
     let bad = another.post("/api/v1/dossiers/track", &json!({ "code": "", "secret": "1" }));
     assert_eq!(
         bad.status(),
@@ -226,11 +228,12 @@ fn a_tracker_that_was_away_gets_every_change_after_it_comes_back_and_nobody_else
     let code = registered["dossier"]["code"].as_str().unwrap().to_owned();
     let resident = ResidentDevice::register(&desk.server);
     let stranger = ResidentDevice::register(&desk.server);
-    let tracked: Value = track(&resident, &code, "2333").json().unwrap();
+    let secret = registered["secret"].as_str().unwrap();
+    let tracked: Value = track(&resident, &code, secret).json().unwrap();
     let seen = tracked["last_seq"].as_u64().unwrap();
     // Another device tracks it too: that is the desk's to know, not this resident's.
     let neighbour = ResidentDevice::register(&desk.server);
-    assert_eq!(track(&neighbour, &code, "2333").status(), StatusCode::OK);
+    assert_eq!(track(&neighbour, &code, secret).status(), StatusCode::OK);
 
     // The resident is offline while the desk works.
     desk.acted(&code, json!({ "action": "start" }));
@@ -273,11 +276,12 @@ fn a_device_tracks_a_dossier_through_sync_and_keeps_reading_it_with_the_server_g
     let desk = desk(&args);
     let registered = desk.register("ho-tich-ket-hon", Some("0904 111 222"));
     let code = registered["dossier"]["code"].as_str().unwrap().to_owned();
+    let secret = registered["secret"].as_str().unwrap().to_owned();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let device = TestDevice::open(&desk.server.url(""));
 
     runtime.block_on(device.track_dossier(code.clone(), "0000".into())).unwrap();
-    runtime.block_on(device.track_dossier(code.clone(), "1222".into())).unwrap();
+    runtime.block_on(device.track_dossier(code.clone(), secret.clone())).unwrap();
     runtime.block_on(device.sync_once()).unwrap();
     let dossiers = runtime.block_on(device.dossiers()).unwrap();
     assert_eq!(dossiers.len(), 1);
@@ -295,9 +299,9 @@ fn a_device_tracks_a_dossier_through_sync_and_keeps_reading_it_with_the_server_g
     runtime.block_on(device.sync_once()).unwrap();
 
     // The third attempt of a burst of three goes; the fourth waits in the outbox.
-    runtime.block_on(device.track_dossier(code.clone(), "1222".into())).unwrap();
+    runtime.block_on(device.track_dossier(code.clone(), secret.clone())).unwrap();
     runtime.block_on(device.sync_once()).unwrap();
-    runtime.block_on(device.track_dossier(code.clone(), "1222".into())).unwrap();
+    runtime.block_on(device.track_dossier(code.clone(), secret.clone())).unwrap();
     assert!(runtime.block_on(device.sync_once()).is_err(), "the budget is spent: the push is refused");
     assert_eq!(runtime.block_on(device.status()).unwrap().waiting, 1, "not lost: waiting to be sent again");
 

@@ -141,7 +141,7 @@ fn Register(token: StoredValue<String>, on_registered: impl Fn() + Copy + 'stati
                 <p class="error" role="alert">{error_on("procedure")}</p>
             </div>
             {text_field("applicant", ("Người nộp", "Applicant"), "text", applicant)}
-            {text_field("phone", ("Số điện thoại (để nhắn tin và làm mã bí mật)", "Phone (for notices and the secret)"), "tel", phone)}
+            {text_field("phone", ("Số điện thoại (để nhắn tin)", "Phone (for notices)"), "tel", phone)}
             {text_field("email", ("Thư điện tử (nếu không có số điện thoại)", "E-mail (when there is no phone)"), "email", email)}
             <p class="error" role="alert">{move || error.with(|e| e.as_ref().filter(|e| e.field().is_none()).map(ToString::to_string))}</p>
             <button type="submit" class="primary">{move || t("Tiếp nhận", "Register")}</button>
@@ -152,6 +152,10 @@ fn Register(token: StoredValue<String>, on_registered: impl Fn() + Copy + 'stati
                 <p>{move || t("Mã hồ sơ: ", "Dossier code: ")}<strong data-testid="receipt-code">{r.dossier.code.clone()}</strong></p>
                 <p>{move || t("Mã bí mật: ", "Secret: ")}<strong data-testid="receipt-secret">{r.secret.clone()}</strong></p>
                 <p class="muted">{move || t("Đưa cho người nộp: họ theo dõi hồ sơ trên ứng dụng bằng hai mã này.", "Hand these to the applicant: they track the dossier in the app with them.")}</p>
+                <p class="muted">{move || t(
+                    "Mã bí mật gồm 8 ký tự ngẫu nhiên, không còn là 4 số cuối số điện thoại, và chỉ hiện một lần: hãy in hoặc chép lại. Nhập sai nhiều lần thì hồ sơ tạm khoá theo dõi.",
+                    "The secret is 8 random characters, no longer the phone's last 4 digits, and is shown only once: print or copy it. Too many wrong tries lock the dossier's tracking for a while.",
+                )}</p>
             </section>
         })}
     }

@@ -86,8 +86,8 @@ fn TrackForm() -> impl IntoView {
                 <p class="error" role="alert">{error_on("code")}</p>
             </div>
             <div class="field">
-                <label for="dossier-secret">{move || t("Mã bí mật: 4 số cuối số điện thoại đã khai, hoặc mã PIN trên phiếu", "Secret: the last 4 digits of the phone you gave, or the PIN on the receipt")}</label>
-                <input id="dossier-secret" name="secret" inputmode="numeric" autocomplete="off" prop:value=move || secret.get()
+                <label for="dossier-secret">{move || t("Mã bí mật (trên phiếu hẹn)", "Secret (on the receipt)")}</label>
+                <input id="dossier-secret" name="secret" autocomplete="off" prop:value=move || secret.get()
                     on:input=move |ev| secret.set(event_target_value(&ev))/>
                 <p class="error" role="alert">{error_on("secret")}</p>
             </div>
@@ -180,5 +180,10 @@ fn step(lang: Lang, event: &DossierEvent) -> String {
             lang.pick("Một thiết bị bắt đầu theo dõi", "A device started tracking").into()
         }
         DossierChange::DossierOverdue { .. } => lang.pick("Quá hạn giải quyết", "Past its due date").into(),
+        DossierChange::TrackingLocked { until, failures } => format!(
+            "{failures} {} {}",
+            lang.pick("lần sai mã bí mật: khoá theo dõi đến", "wrong secrets: tracking locked until"),
+            clock::local(*until)
+        ),
     }
 }

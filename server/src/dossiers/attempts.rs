@@ -1,6 +1,7 @@
-//! How often one device, or one network address, may try a dossier's code and secret. A
-//! four-digit secret holds only against few guesses, so tracking has a budget of its own,
-//! on the HTTP route and in sync pushes alike, counted for every attempt, right or wrong.
+//! How often one device, or one network address, may try a dossier's code and secret:
+//! tracking has a budget of its own, on the HTTP route and in sync pushes alike, counted for
+//! every attempt, right or wrong. Many devices and addresses together are held by each
+//! dossier's budget of wrong secrets ([`FailureBudget`], kept with the dossier).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -21,32 +22,44 @@ pub enum Attempter {
     Address(IpAddr),
 }
 
-/// The tracking attempts' buckets (a handle: clones share them).
+/// How many wrong secrets a dossier takes, from anyone, before it locks.
+#[derive(Debug, Clone, Copy)]
+pub struct FailureBudget {
+    /// Wrong secrets within `period` that lock the dossier.
+    pub failures: u32,
+    /// How long wrong secrets are counted together, and how long a lock lasts.
+    pub period: Duration,
+}
+
+/// The tracking attempts' buckets (a handle: clones share them), and each dossier's budget.
 #[derive(Clone)]
 pub struct Attempts {
     limiter: Arc<DefaultKeyedRateLimiter<Attempter>>,
+    pub per_dossier: FailureBudget,
 }
 
 impl Attempts {
-    /// `per_hour` attempts an hour, sustained, for each device and each address; `burst` at once.
-    pub fn new(per_hour: f64, burst: u32) -> Attempts {
+    /// `per_hour` attempts an hour, sustained, for each device and each address; `burst` at
+    /// once; and `per_dossier` wrong secrets for each dossier.
+    pub fn new(per_hour: f64, burst: u32, per_dossier: FailureBudget) -> Attempts {
         let period = Duration::try_from_secs_f64(3600.0 / per_hour).unwrap_or(Duration::from_secs(3600));
         let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
             .expect("a period of at least 1 ns")
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
-        Attempts { limiter: Arc::new(RateLimiter::keyed(quota)) }
+        Attempts { limiter: Arc::new(RateLimiter::keyed(quota)), per_dossier }
     }
 
     /// Counts one attempt against each of `attempters`; a 429 if any has used its budget.
     pub fn take(&self, attempters: &[Attempter]) -> Result<(), ApiError> {
         for attempter in attempters {
             if let Err(not_until) = self.limiter.check_key(attempter) {
-                let wait = not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1;
+                let wait = not_until.wait_time_from(DefaultClock::default().now()) + Duration::from_secs(1);
                 return Err(ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate_limited",
-                    format!("too many attempts to track a dossier; retry in {wait} s"),
-                ));
+                    format!("too many attempts to track a dossier; retry in {} s", wait.as_secs()),
+                )
+                .retry_after(wait));
             }
         }
         Ok(())

@@ -4,6 +4,7 @@
 
 mod attempts;
 pub(crate) mod rows;
+mod secrets;
 
 use chrono::{DateTime, Utc};
 use phananh_shared::dossier::{
@@ -12,14 +13,12 @@ use phananh_shared::dossier::{
 };
 use phananh_shared::sla::{WorkCalendar, to_local};
 use phananh_shared::validation::FieldError;
-use rand::RngExt;
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub use attempts::{Attempter, Attempts};
+pub use attempts::{Attempter, Attempts, FailureBudget};
 pub(crate) use rows::event as event_row;
-use rows::{SecretHash, view};
+use rows::{SecretHash, optional_time, view};
 
 use crate::http::error::ApiError;
 use crate::staff::StaffMember;
@@ -30,7 +29,7 @@ use crate::store::{Store, stamp};
 const NOT_FOUND: &str = "no dossier has this code and secret: check both against the desk's receipt";
 
 /// Registers `new` at `staff`'s ward desk, received `now`. The answer carries the secret to
-/// hand over with the code: the last four digits of the phone given, else a six-digit PIN.
+/// hand over with the code: 8 random characters (see [`secrets`]), never shown again.
 pub async fn register(
     store: &Store,
     staff: StaffMember,
@@ -50,18 +49,13 @@ pub async fn register(
         .ok_or_else(|| ApiError::forbidden("dossiers are registered at a ward's desk, by its staff"))?;
     let due_at = procedure.due_at(WorkCalendar::vietnam(), now);
     let (procedure, id) = (procedure.code.clone(), Uuid::now_v7());
-    let phone = given(new.phone);
-    let secret = match &phone {
-        Some(phone) => {
-            // Validated: at least 8 digits.
-            let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-            digits[digits.len() - 4..].iter().collect()
-        }
-        None => format!("{:06}", rand::rng().random_range(0..1_000_000)),
+    let secret = secrets::new_secret();
+    let contact = DossierContact {
+        applicant: new.applicant.trim().to_owned(),
+        phone: given(new.phone),
+        email: given(new.email),
     };
-    let contact =
-        DossierContact { applicant: new.applicant.trim().to_owned(), phone, email: given(new.email) };
-    let hash = secret_hash(id, &secret);
+    let hash = secrets::hash(id, &secret);
     store
         .write(move |tx| {
             let code = next_code(tx, &ward, now)?;
@@ -153,34 +147,123 @@ pub async fn act(
 
 /// `device` starts to track the dossier `request` names, if its secret is right; the
 /// dossier as a tracker sees it. Tracking again is no change. A wrong code and a wrong secret
-/// get the same 404.
+/// get the same 404; a wrong secret counts against the dossier's `budget`, and the one that
+/// spends it locks the dossier for the budget's period and tells the desk (an event). While
+/// it is locked, only devices that already track it may track it again (a 429 for others).
+///
+/// The outer error is a failure of the store; the inner answer is the tracker's, and what it
+/// wrote (a wrong secret counted) is to be kept even when it is a refusal.
 pub fn track(
     tx: &Connection,
+    budget: FailureBudget,
     device: Uuid,
     request: &TrackDossier,
     now: DateTime<Utc>,
-) -> Result<DossierView, ApiError> {
+) -> Result<Result<DossierView, ApiError>, ApiError> {
     request.validate()?;
+    let code = request.code.trim().to_ascii_uppercase();
     let found = tx
         .query_row(
-            "SELECT id, secret_hash, ward_code FROM dossiers WHERE code = ?1",
-            [request.code.trim()],
-            |row| Ok((rows::uuid(row, 0)?, SecretHash(row.get(1)?), row.get::<_, String>(2)?)),
+            "SELECT id, secret_hash, ward_code, track_failures, track_failures_since, tracking_locked_until,
+                EXISTS (SELECT 1 FROM dossier_trackers t WHERE t.dossier_id = d.id AND t.device_id = ?2)
+             FROM dossiers d WHERE code = ?1",
+            params![code, device.to_string()],
+            |row| {
+                Ok(Found {
+                    id: rows::uuid(row, 0)?,
+                    stored: SecretHash(row.get(1)?),
+                    ward: row.get(2)?,
+                    failures: row.get(3)?,
+                    failures_since: optional_time(row, 4)?,
+                    locked_until: optional_time(row, 5)?,
+                    tracking: row.get(6)?,
+                })
+            },
         )
         .optional()?;
-    // An unknown code is checked against a made-up dossier, so both refusals take as long.
-    let (id, stored, ward) = found.unwrap_or((Uuid::nil(), SecretHash(Vec::new()), String::new()));
-    if !secret_hash(id, request.secret.trim()).matches(&stored) {
-        return Err(ApiError::not_found(NOT_FOUND));
+    let Some(found) = found else {
+        // An unknown code is checked against a made-up dossier, so both refusals take as long.
+        let _ = secrets::hash(Uuid::nil(), &request.secret);
+        return Ok(Err(ApiError::not_found(NOT_FOUND)));
+    };
+    let id = found.id;
+    if let Some(until) = found.locked_until.filter(|until| *until > now && !found.tracking) {
+        let wait = (until - now).to_std().unwrap_or_default();
+        let minutes = wait.as_secs().div_ceil(60);
+        return Ok(Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "dossier_locked",
+            format!(
+                "dossier {code} is locked against tracking for {minutes} min after too many wrong \
+                 secrets; try again then, or ask the desk that registered it"
+            ),
+        )
+        .on("code")
+        .retry_after(wait)));
+    }
+    if !secrets::hash(id, &request.secret).matches(&found.stored) {
+        count_failure(tx, budget, &found, now)?;
+        return Ok(Err(ApiError::not_found(NOT_FOUND)));
     }
     let added = tx.execute(
         "INSERT OR IGNORE INTO dossier_trackers (dossier_id, device_id, created_at) VALUES (?1, ?2, ?3)",
         params![id.to_string(), device.to_string(), stamp(now)],
     )?;
     if added > 0 {
-        append_event(tx, id, &ward, now, &format!("device:{device}"), &DossierChange::Tracked)?;
+        append_event(tx, id, &found.ward, now, &format!("device:{device}"), &DossierChange::Tracked)?;
     }
-    Ok(view(tx, id, false)?.expect("found above"))
+    Ok(Ok(view(tx, id, false)?.expect("found above")))
+}
+
+/// A dossier as a tracking attempt finds it.
+struct Found {
+    id: Uuid,
+    stored: SecretHash,
+    ward: String,
+    failures: u32,
+    failures_since: Option<DateTime<Utc>>,
+    locked_until: Option<DateTime<Utc>>,
+    /// Whether the device asking tracks it already.
+    tracking: bool,
+}
+
+/// Counts a wrong secret against `found`: wrong secrets within one budget period add up; the
+/// one that spends the budget locks the dossier for a period and tells the desk.
+fn count_failure(
+    tx: &Connection,
+    budget: FailureBudget,
+    found: &Found,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let period = chrono::Duration::from_std(budget.period).unwrap_or(chrono::Duration::MAX);
+    let (failures, since) = match found.failures_since {
+        Some(since) if now < since + period => (found.failures + 1, since),
+        _ => (1, now),
+    };
+    let id = found.id.to_string();
+    if failures < budget.failures {
+        tx.execute(
+            "UPDATE dossiers SET track_failures = ?1, track_failures_since = ?2 WHERE id = ?3",
+            params![failures, stamp(since), id],
+        )?;
+        return Ok(());
+    }
+    let until = now + period;
+    tx.execute(
+        "UPDATE dossiers SET track_failures = 0, track_failures_since = NULL, tracking_locked_until = ?1
+         WHERE id = ?2",
+        params![stamp(until), id],
+    )?;
+    tracing::warn!(dossier = %found.id, failures, %until, "dossier tracking locked after wrong secrets");
+    append_event(
+        tx,
+        found.id,
+        &found.ward,
+        now,
+        "system",
+        &DossierChange::TrackingLocked { until, failures },
+    )?;
+    Ok(())
 }
 
 /// The dossiers `device` tracks, newest first, as a tracker sees them.
@@ -256,23 +339,20 @@ fn finish(tx: &Connection, id: &str, now: DateTime<Utc>) -> rusqlite::Result<usi
     )
 }
 
-/// A dossier's next code at `ward` on the local day of `now`: `<ward>-<yymmdd>-<serial>`.
+/// A new dossier's code at `ward` on the local day of `now`: `<ward>-<yymmdd>-<random>`, the
+/// random end drawn again in the unlikely case that the day's codes already have it.
 fn next_code(tx: &Connection, ward: &str, now: DateTime<Utc>) -> rusqlite::Result<String> {
     let prefix = format!("{ward}-{}-", to_local(now).format("%y%m%d"));
-    let serial: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM dossiers WHERE code >= ?1 AND code < ?1 || ':'",
-        [&prefix],
-        |row| row.get(0),
-    )?;
-    Ok(format!("{prefix}{:04}", serial + 1))
-}
-
-/// The secret a tracker must give, kept as its SHA-256 salted with the dossier's id.
-fn secret_hash(id: Uuid, secret: &str) -> SecretHash {
-    let mut hash = Sha256::new();
-    hash.update(id.as_bytes());
-    hash.update(secret.as_bytes());
-    SecretHash(hash.finalize().to_vec())
+    loop {
+        let code = format!("{prefix}{}", secrets::new_code_tail());
+        let taken: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM dossiers WHERE code = ?1)", [&code], |row| {
+                row.get(0)
+            })?;
+        if !taken {
+            return Ok(code);
+        }
+    }
 }
 
 fn given(value: Option<String>) -> Option<String> {

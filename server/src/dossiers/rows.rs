@@ -78,7 +78,7 @@ pub fn view(conn: &Connection, id: Uuid, desk: bool) -> rusqlite::Result<Option<
     let mut query = conn.prepare_cached(
         "SELECT e.seq, e.dossier_id, e.ward_code, e.at, e.data, d.code FROM events e
          JOIN dossiers d ON d.id = e.dossier_id
-         WHERE e.dossier_id = ?1 AND (e.kind <> 'tracked' OR ?2) ORDER BY e.seq",
+         WHERE e.dossier_id = ?1 AND (e.kind NOT IN ('tracked', 'tracking_locked') OR ?2) ORDER BY e.seq",
     )?;
     view.history =
         query.query_map(params![id.to_string(), desk], |row| event(row, 5))?.collect::<Result<_, _>>()?;

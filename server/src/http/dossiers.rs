@@ -74,7 +74,8 @@ pub async fn act(
 }
 
 /// `POST /api/v1/dossiers/track` (a resident's device): the dossier, saved to the device's
-/// scope, if the code and secret match; the same 404 if either is wrong.
+/// scope, if the code and secret match; the same 404 if either is wrong; a 429
+/// `dossier_locked` with `Retry-After` while too many wrong secrets lock the dossier.
 pub async fn track(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -86,8 +87,9 @@ pub async fn track(
     request.validate()?;
     state.dossier_attempts.take(&[Attempter::Device(device), Attempter::Address(network(peer))])?;
     let now = state.clock.now();
-    let view = state.store.write(move |tx| dossiers::track(tx, device, &request, now)).await?;
-    Ok(Json(view))
+    let budget = state.dossier_attempts.per_dossier;
+    let tracked = state.store.write(move |tx| dossiers::track(tx, budget, device, &request, now)).await?;
+    Ok(Json(tracked?))
 }
 
 /// `GET /api/v1/dossiers/tracked` (a resident's device): the dossiers it tracks.

@@ -19,6 +19,8 @@ use crate::store::StoreError;
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds after which the same request may succeed, sent as `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -31,7 +33,17 @@ struct ErrorBody {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, body: ErrorBody { code: code.into(), message: message.into(), field: None } }
+        ApiError {
+            status,
+            body: ErrorBody { code: code.into(), message: message.into(), field: None },
+            retry_after: None,
+        }
+    }
+
+    /// Says when to try again: `Retry-After`, in whole seconds (at least 1).
+    pub fn retry_after(mut self, wait: std::time::Duration) -> ApiError {
+        self.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        self
     }
 
     pub fn not_found(message: impl Into<String>) -> ApiError {
@@ -153,6 +165,7 @@ impl From<FieldError> for ApiError {
                 message: error.message,
                 field: Some(error.field),
             },
+            retry_after: None,
         }
     }
 }
@@ -170,7 +183,11 @@ impl IntoResponse for ApiError {
         struct Envelope {
             error: ErrorBody,
         }
-        (self.status, Json(Envelope { error: self.body })).into_response()
+        let mut response = (self.status, Json(Envelope { error: self.body })).into_response();
+        if let Some(wait) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, wait.into());
+        }
+        response
     }
 }
 

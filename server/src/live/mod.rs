@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Bytes;
 use phananh_shared::api::{Event, LiveMessage};
-use phananh_shared::dossier::{DossierChange, DossierEvent};
+use phananh_shared::dossier::DossierEvent;
 use phananh_shared::sync::PullResponse;
 use phananh_shared::validation::FieldError;
 use rusqlite::types::ValueRef;
@@ -66,10 +66,9 @@ impl LiveEvent {
             Subject::Report { event, .. } => {
                 (LiveMessage::Event(event.clone()), event.change.is_staff_only())
             }
-            // Which devices track a dossier is the desk's to know, not another tracker's.
-            Subject::Dossier(event) => {
-                (LiveMessage::Dossier(event.clone()), matches!(event.change, DossierChange::Tracked))
-            }
+            // Which devices track a dossier, and that someone guessed at its secret, are the
+            // desk's to know, not a tracker's.
+            Subject::Dossier(event) => (LiveMessage::Dossier(event.clone()), event.change.is_desk_only()),
         };
         let staff_view = Bytes::from(serde_json::to_vec(&message).expect("a message serialises"));
         let public_view = (!staff_only).then(|| staff_view.clone());

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_sync.sql"),
     include_str!("migrations/0008_open311.sql"),
     include_str!("migrations/0009_dossiers.sql"),
+    include_str!("migrations/0010_dossier_secrets.sql"),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

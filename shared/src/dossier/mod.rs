@@ -9,10 +9,12 @@
 //! received ──complete──> done                                  (settled at the desk)
 //! ```
 //!
-//! A resident tracks a dossier by its code and a secret given at the desk (the last four
-//! digits of the phone they left, or a PIN on the receipt when they left none), never by
-//! anything that would let a stranger find someone else's. The contact details are the
-//! desk's, for notices; they are never part of what a resident's device receives.
+//! A resident tracks a dossier by its code and a secret printed on the desk's receipt (eight
+//! random characters; dossiers registered before issue 22 keep the last four digits of the
+//! phone, or a six-digit PIN), never by anything that would let a stranger find someone
+//! else's. A few wrong secrets lock a dossier's tracking for a while, and the desk is told.
+//! The contact details are the desk's, for notices; they are never part of what a
+//! resident's device receives.
 //!
 //! - [`catalogue`]: the procedures and their statutory processing times.
 
@@ -297,6 +299,12 @@ pub enum DossierChange {
     DossierOverdue {
         due_at: DateTime<Utc>,
     },
+    /// `failures` wrong secrets came in a short while: nobody new may start to track it
+    /// until `until` (who tracks it already goes on). For the desk only.
+    TrackingLocked {
+        until: DateTime<Utc>,
+        failures: u32,
+    },
 }
 
 /// A [`DossierEvent`], or a [`DossierChange`] alone, as read: the event's own fields
@@ -317,6 +325,8 @@ struct DossierEventFields {
     delivery: Option<Delivery>,
     note: Option<String>,
     reason: Option<String>,
+    until: Option<DateTime<Utc>>,
+    failures: Option<u32>,
 }
 
 impl TryFrom<DossierEventFields> for DossierEvent {
@@ -362,6 +372,10 @@ impl TryFrom<DossierEventFields> for DossierChange {
             "returned" => DossierChange::Returned { status: status()?, reason: r(f.reason, "reason")? },
             "tracked" => DossierChange::Tracked,
             "dossier_overdue" => DossierChange::DossierOverdue { due_at: r(f.due_at, "due_at")? },
+            "tracking_locked" => DossierChange::TrackingLocked {
+                until: r(f.until, "until")?,
+                failures: r(f.failures, "failures")?,
+            },
             kind => return Err(crate::tagged::unknown(kind)),
         })
     }
@@ -377,8 +391,15 @@ impl DossierChange {
             | DossierChange::DocumentsReceived { status, .. }
             | DossierChange::Completed { status, .. }
             | DossierChange::Returned { status, .. } => Some(*status),
-            DossierChange::Tracked | DossierChange::DossierOverdue { .. } => None,
+            DossierChange::Tracked
+            | DossierChange::DossierOverdue { .. }
+            | DossierChange::TrackingLocked { .. } => None,
         }
+    }
+
+    /// Whether only the desk hears of it: which devices track a dossier, and who tried to.
+    pub fn is_desk_only(&self) -> bool {
+        matches!(self, DossierChange::Tracked | DossierChange::TrackingLocked { .. })
     }
 }
 
@@ -470,6 +491,7 @@ mod tests {
             DossierChange::Returned { status, reason: "wrong office".into() },
             DossierChange::Tracked,
             DossierChange::DossierOverdue { due_at: at },
+            DossierChange::TrackingLocked { until: at, failures: 5 },
         ];
         // Each variant's place in `DossierChange`; without a wildcard, a new variant does not
         // compile until it is given one, and the check below wants it in the list.
@@ -482,8 +504,9 @@ mod tests {
             DossierChange::Returned { .. } => 5,
             DossierChange::Tracked => 6,
             DossierChange::DossierOverdue { .. } => 7,
+            DossierChange::TrackingLocked { .. } => 8,
         };
-        crate::tagged::assert_every_variant_reads_back(&changes, variant, 8);
+        crate::tagged::assert_every_variant_reads_back(&changes, variant, 9);
         let missing = serde_json::from_str::<DossierChange>(r#"{"kind":"returned","status":"returned"}"#);
         assert!(missing.unwrap_err().to_string().contains("missing field `reason`"));
         assert!(serde_json::from_str::<DossierChange>(r#"{"kind":"lost"}"#).is_err());
