@@ -148,6 +148,12 @@
       return true;
     }
     var result = (await pushed.json()).results[0];
+    if (result.code === 'filing_limited') {
+      // Over the device's filing budget: kept, and sent again later.
+      record.held = true;
+      await put(record);
+      return false;
+    }
     if (result.outcome === 'accepted') {
       await remember('mine', result.report.id);
       await run(['outbox'], 'readwrite', function (t) { return request(t.objectStore('outbox').delete(record.op_id)); });
@@ -210,7 +216,7 @@
       shown = shown.concat(thumbnails);
       return {
         op_id: r.op_id, report: r.report, ward: r.ward, queued_at: r.queued_at,
-        photos_waiting: r.photos.length, refused: r.refused, thumbnails: thumbnails,
+        photos_waiting: r.photos.length, refused: r.refused, held: !!r.held, thumbnails: thumbnails,
       };
     });
     list.sort(function (a, b) { return a.queued_at < b.queued_at ? -1 : 1; });

@@ -265,6 +265,15 @@ pub struct RateLimits {
     /// Minutes over which a dossier's wrong secrets add up, and that a lock lasts.
     #[arg(long, env = "PHANANH_DOSSIER_LOCK_MINUTES", default_value_t = 60, value_parser = burst())]
     pub dossier_lock_minutes: u32,
+    /// Reports per hour, sustained, that one device (or one Open311 key) may file, through
+    /// every channel together: the report form, sync pushes and Open311. Counted per report,
+    /// so one push of many cannot flood; each one over is refused `filing_limited`.
+    #[arg(long, env = "PHANANH_FILING_RATE_PER_HOUR", default_value_t = 20.0, value_parser = rate)]
+    pub filing_rate_per_hour: f64,
+    /// Reports at once for each device or Open311 key (a resident's outbox after a day
+    /// offline).
+    #[arg(long, env = "PHANANH_FILING_BURST", default_value_t = 10, value_parser = burst())]
+    pub filing_burst: u32,
 }
 
 /// A sustained rate: a positive, finite number (fractions allowed: 0.5 is one per 2 units).

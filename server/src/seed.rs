@@ -144,7 +144,8 @@ impl World {
             photos: Vec::new(),
         };
         let id = report.id;
-        reports::file(store, wards, policy, device, report, received_at).await?;
+        let unlimited = reports::FilingBudget::unlimited();
+        reports::file(store, (wards, policy, &unlimited), device, report, received_at).await?;
 
         // How far the report got: older reports got further, a few were rejected or duplicates.
         let age_days = (now - received_at).num_days();

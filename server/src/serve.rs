@@ -12,6 +12,7 @@ use axum::serve::ListenerExt;
 use crate::cli::{MissingAttribution, ServeArgs};
 use crate::clock::ManualClock;
 use crate::dossiers::{Attempts, FailureBudget};
+use crate::reports::FilingBudget;
 use crate::http::{AppState, WebApp, router};
 use crate::live::Hub;
 use crate::overdue;
@@ -95,8 +96,16 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
         period: Duration::from_secs(u64::from(args.limits.dossier_lock_minutes) * 60),
     };
     let attempts = Attempts::new(args.limits.track_rate_per_hour, args.limits.track_burst, per_dossier);
-    let state =
-        AppState::new(store, uploads, wards, SlaPolicy::default(), manual_clock, (hub, heartbeat), attempts);
+    let filings = FilingBudget::new(args.limits.filing_rate_per_hour, args.limits.filing_burst);
+    let state = AppState::new(
+        store,
+        uploads,
+        wards,
+        SlaPolicy::default(),
+        manual_clock,
+        (hub, heartbeat),
+        (attempts, filings),
+    );
     tokio::spawn(forget_idle_attempts(Arc::clone(&state)));
     tokio::spawn(overdue::watch(state.store.clone(), Arc::clone(&state.clock), state.live.clone()));
     wards_file::record(&state.store, &state.wards).await?;
@@ -105,13 +114,14 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     Ok(router(state, &args.limits, &args.open311, WebApp::new(&args.app_dir), config))
 }
 
-/// Forgets, every ten minutes, the tracking buckets that have refilled, so that what they
-/// hold follows the last hour's attempts, not every device ever seen.
+/// Forgets, every ten minutes, the tracking and filing buckets that have refilled, so that
+/// what they hold follows the last hour's attempts and filings, not every device ever seen.
 async fn forget_idle_attempts(state: Arc<AppState>) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
         every.tick().await;
         state.dossier_attempts.forget_idle();
+        state.filings.forget_idle();
     }
 }
 

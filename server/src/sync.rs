@@ -15,7 +15,9 @@ use crate::store::stamp;
 
 /// Applies `request`'s operations for `device`, in order, one transaction each. Tracking a
 /// dossier counts against `attempters`' budget, as on its own route; once that is spent the
-/// push is refused with a 429 and its remaining operations wait for the client's retry.
+/// push is refused with a 429 and its remaining operations wait for the client's retry. Each
+/// new report counts against the device's filing budget; one over it is refused on its own
+/// (`filing_limited`, not recorded, so the client sends it again later).
 pub async fn push(
     state: &AppState,
     device: Uuid,
@@ -50,7 +52,7 @@ async fn apply(
         }
         _ => None,
     };
-    let (policy, attempts) = (state.policy, state.dossier_attempts.clone());
+    let (policy, attempts, filings) = (state.policy, state.dossier_attempts.clone(), state.filings.clone());
     state
         .store
         .write(move |tx| {
@@ -61,7 +63,7 @@ async fn apply(
             tx.execute_batch("SAVEPOINT operation")?;
             let applied = match (change, filing) {
                 (OperationKind::CreateReport { .. }, Some(filing)) => filing
-                    .and_then(|filing| reports::record_filing(tx, filing))
+                    .and_then(|filing| reports::record_filing(tx, &filings, filing))
                     .map(|(_, view)| Some(accepted(view))),
                 (OperationKind::CreateReport { .. }, None) => {
                     unreachable!("a filing is prepared for every report")
@@ -99,6 +101,12 @@ async fn apply(
                 Ok(None) => {
                     tx.execute_batch("ROLLBACK TO operation; RELEASE operation")?;
                     refusal(&ApiError::not_found(format!("no report {subject}")).on("report_id"))
+                }
+                // A spent filing budget is "not now", not an answer to keep: the same operation
+                // sent later is filed.
+                Err(error) if error.parts().0 == reports::FILING_LIMITED => {
+                    tx.execute_batch("ROLLBACK TO operation; RELEASE operation")?;
+                    return Ok(refusal(&error));
                 }
                 Err(error) if error.is_client_error() => {
                     tx.execute_batch("ROLLBACK TO operation; RELEASE operation")?;

@@ -86,6 +86,10 @@ pub const NO_RATE_LIMITS: &[&str] = &[
     "1000000",
     "--register-burst",
     "1000000",
+    "--filing-rate-per-hour",
+    "1000000",
+    "--filing-burst",
+    "1000000",
 ];
 
 /// Issues an Open311 API key for client `name` with `phananh-server create-api-key`, as an

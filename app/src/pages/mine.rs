@@ -69,7 +69,7 @@ fn Outbox(pending: RwSignal<Vec<QueuedReport>>) -> impl IntoView {
                     </button>
                 </Show>
                 <ul class="cards">
-                    <For each=move || pending.get() key=|p| (p.op_id, p.refused.clone(), p.thumbnails.clone()) children=move |p| {
+                    <For each=move || pending.get() key=|p| (p.op_id, p.refused.clone(), p.held, p.thumbnails.clone()) children=move |p| {
                         let category = p.report.category;
                         view! {
                             <li class="card" class:refused=p.refused.is_some() data-op=p.op_id.to_string()>
@@ -85,6 +85,7 @@ fn Outbox(pending: RwSignal<Vec<QueuedReport>>) -> impl IntoView {
                                 <p class="muted">{p.ward.as_ref().map(|w| w.name.clone())}" · "{clock::local(p.queued_at)}</p>
                                 {match p.refused.clone() {
                                     Some(reason) => view! { <p class="error">{move || t("Bị từ chối: ", "Refused: ")}{reason}</p> }.into_any(),
+                                    None if p.held => view! { <p class="waiting">{move || t("Chờ gửi: thiết bị đã gửi nhiều phản ánh, sẽ tự gửi sau", "Waiting: this device has sent many reports; this one goes later")}</p> }.into_any(),
                                     None => view! { <p class="waiting">{move || t("Đang chờ gửi", "Waiting to send")}</p> }.into_any(),
                                 }}
                             </li>

@@ -4,13 +4,12 @@
 //! dossier's budget of wrong secrets ([`FailureBudget`], kept with the dossier).
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
@@ -42,10 +41,7 @@ impl Attempts {
     /// `per_hour` attempts an hour, sustained, for each device and each address; `burst` at
     /// once; and `per_dossier` wrong secrets for each dossier.
     pub fn new(per_hour: f64, burst: u32, per_dossier: FailureBudget) -> Attempts {
-        let period = Duration::try_from_secs_f64(3600.0 / per_hour).unwrap_or(Duration::from_secs(3600));
-        let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
-            .expect("a period of at least 1 ns")
-            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+        let quota = crate::reports::hourly_quota(per_hour, burst);
         Attempts { limiter: Arc::new(RateLimiter::keyed(quota)), per_dossier }
     }
 

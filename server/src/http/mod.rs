@@ -44,6 +44,7 @@ use crate::cli::{Open311Args, RateLimits};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::display;
 use crate::dossiers::Attempts;
+use crate::reports::FilingBudget;
 use crate::live::Hub;
 use crate::store::Store;
 use crate::uploads::Uploads;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub heartbeat: Duration,
     /// Tracking attempts on dossiers, per device and per address.
     pub dossier_attempts: Attempts,
+    /// Each device's budget of new reports, whatever channel carries them.
+    pub filings: FilingBudget,
     /// `GET /api/v1/wards.geojson`, built once: it never changes while the server runs.
     wards_geojson: OnceCell<Bytes>,
 }
@@ -85,7 +88,7 @@ impl AppState {
         policy: SlaPolicy,
         manual_clock: Option<Arc<ManualClock>>,
         (live, heartbeat): (Hub, Duration),
-        dossier_attempts: Attempts,
+        (dossier_attempts, filings): (Attempts, FilingBudget),
     ) -> Arc<AppState> {
         let clock: Arc<dyn Clock> = match &manual_clock {
             Some(manual) => Arc::clone(manual) as Arc<dyn Clock>,
@@ -97,6 +100,7 @@ impl AppState {
             live,
             heartbeat,
             dossier_attempts,
+            filings,
             store,
             uploads,
             wards: Arc::new(wards),

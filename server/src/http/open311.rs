@@ -309,10 +309,11 @@ async fn file_form(
     let filing = reports::prepare_filing(&state.wards, &state.policy, client, report, state.clock.now())
         // Our report names the point `location`; an Open311 client sent it as `lat` and `long`.
         .map_err(|error| if error.parts().2 == Some("location") { error.on("lat/long") } else { error })?;
+    let budget = state.filings.clone();
     let (filed, view) = state
         .store
         .write(move |tx| {
-            let (filed, view) = reports::record_filing(tx, filing)?;
+            let (filed, view) = reports::record_filing(tx, &budget, filing)?;
             if filed == Filed::Created {
                 query::record(tx, view.id, &contact, media_url.as_deref())?;
             }

@@ -49,8 +49,14 @@ pub async fn file(
             report.photos.push(uploaded.id);
         }
     }
-    let (filed, view) =
-        reports::file(&state.store, &state.wards, &state.policy, device, report, state.clock.now()).await?;
+    let (filed, view) = reports::file(
+        &state.store,
+        (&state.wards, &state.policy, &state.filings),
+        device,
+        report,
+        state.clock.now(),
+    )
+    .await?;
     let status = match filed {
         Filed::Created => StatusCode::CREATED,
         Filed::AlreadyThere => StatusCode::OK,

@@ -16,11 +16,14 @@ use crate::store::{Store, stamp};
 use crate::uploads;
 
 mod actions;
+mod budget;
 mod followup;
 mod query;
 pub(crate) mod rows;
 
 pub use actions::act;
+pub(crate) use budget::hourly_quota;
+pub use budget::{FILING_LIMITED, FilingBudget};
 pub use followup::{cancel, comment, rate};
 
 pub(crate) use query::event as event_row;
@@ -48,18 +51,19 @@ pub struct Filing {
 }
 
 /// Files `report` for `device`: validates it, routes it to its ward, sets its deadlines and
-/// records it with its `filed` event. Filing the same report again (same id, same content,
-/// same device) returns the stored one; the same id with anything else is a conflict.
+/// records it with its `filed` event, if `budget` allows `device` one more. Filing the same
+/// report again (same id, same content, same device) returns the stored one; the same id with
+/// anything else is a conflict.
 pub async fn file(
     store: &Store,
-    wards: &WardIndex,
-    policy: &SlaPolicy,
+    (wards, policy, budget): (&WardIndex, &SlaPolicy, &FilingBudget),
     device: Uuid,
     report: NewReport,
     received_at: DateTime<Utc>,
 ) -> Result<(Filed, ReportView), ApiError> {
     let filing = prepare_filing(wards, policy, device, report, received_at)?;
-    store.write(move |tx| record_filing(tx, filing)).await
+    let budget = budget.clone();
+    store.write(move |tx| record_filing(tx, &budget, filing)).await
 }
 
 /// The part of filing that needs no database: validation, routing, deadlines.
@@ -86,8 +90,13 @@ pub fn prepare_filing(
     })
 }
 
-/// Records a prepared filing in the writer's transaction.
-pub fn record_filing(tx: &Connection, filing: Filing) -> Result<(Filed, ReportView), ApiError> {
+/// Records a prepared filing in the writer's transaction. A new report counts against its
+/// device's `budget`; the same report sent again does not.
+pub fn record_filing(
+    tx: &Connection,
+    budget: &FilingBudget,
+    filing: Filing,
+) -> Result<(Filed, ReportView), ApiError> {
     let Filing { device, report, received_at, deadlines, ward_code, ward_match, distance_m, ward_valid_from } =
         filing;
     let reporter = format!("device:{device}");
@@ -102,6 +111,7 @@ pub fn record_filing(tx: &Connection, filing: Filing) -> Result<(Filed, ReportVi
         }
         return Ok((Filed::AlreadyThere, view(tx, report.id, &Reader::Device(device))?.expect("it exists")));
     }
+    budget.take(device)?;
     tx.execute(
         "INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
             accuracy_m, ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,

@@ -307,6 +307,7 @@ impl Local {
             let operation: Operation = serde_json::from_str(&operation)?;
             let OperationKind::CreateReport { report } = operation.change else { continue };
             queued.push(QueuedReport {
+                held: false,
                 op_id: Uuid::parse_str(&id).map_err(|e| ClientError::Corrupt(e.to_string()))?,
                 report,
                 ward: ward.map(|w| serde_json::from_str(&w)).transpose()?,

@@ -26,7 +26,7 @@ pub use crate::device::{Refusal, SyncStatus};
 use crate::api::{CancelRequest, CommentRequest, Event, NewDevice, RatingRequest, ReportView, WardRef};
 use crate::dossier::{DossierView, TrackDossier};
 use crate::report::{MAX_PHOTO_BYTES, MAX_PHOTOS, NewReport};
-use crate::sync::{MAX_BATCH, Operation, OperationKind, QueuedReport};
+use crate::sync::{FILING_LIMITED, MAX_BATCH, Operation, OperationKind, Outcome, QueuedReport};
 use crate::validation::FieldError;
 use crate::wards::WardIndex;
 
@@ -349,6 +349,7 @@ impl Engine {
             }
             let answers = self.remote.push(&token, &batch).await?;
             let mut local = self.local.lock().await;
+            let mut held = false;
             for (operation, answer) in batch.iter().zip(&answers.results) {
                 if answer.id != operation.id {
                     return Err(ClientError::Corrupt(format!(
@@ -356,8 +357,16 @@ impl Engine {
                         answer.id, operation.id
                     )));
                 }
+                // Over the filing budget: the report stays queued for a later sync.
+                if matches!(&answer.outcome, Outcome::Refused { code, .. } if code == FILING_LIMITED) {
+                    held = true;
+                    continue;
+                }
                 local.answered(operation, &answer.outcome)?;
                 changed = true;
+            }
+            if held {
+                break;
             }
         }
         let mut cursor: u64 = self
