@@ -103,9 +103,25 @@ pub struct Open311Args {
     #[arg(long, env = "PHANANH_OPEN311_JURISDICTION", default_value = "hanoi.gov.vn")]
     pub open311_jurisdiction: String,
     /// The server's public address (`https://phananh.example.vn`), for the absolute links
-    /// Open311 answers carry (photos, discovery). Without it, links use the request's `Host`.
+    /// Open311 answers carry (photos, discovery), and to send HSTS when it is https. Without
+    /// it, links use the request's `Host` if it is loopback or an `--allowed-host`.
     #[arg(long, env = "PHANANH_PUBLIC_URL", value_parser = public_url)]
     pub public_url: Option<String>,
+    /// Without `--public-url`: a host name (as clients send it in `Host`, without the port;
+    /// repeatable, or comma-separated in the variable) links may be built for besides
+    /// loopback. A request for any other host gets no links but a 400, so that a forged
+    /// `Host` cannot point Open311 clients elsewhere. Serving the public, set `--public-url`.
+    #[arg(long = "allowed-host", env = "PHANANH_ALLOWED_HOSTS", value_name = "HOST", value_delimiter = ',', value_parser = allowed_host)]
+    pub allowed_hosts: Vec<String>,
+}
+
+/// A host name as `Host` carries it, in lower case.
+fn allowed_host(text: &str) -> Result<String, String> {
+    let host = text.trim().to_ascii_lowercase();
+    match host.parse::<axum::http::uri::Authority>() {
+        Ok(authority) if authority.port().is_none() && !host.is_empty() && !host.contains('@') => Ok(host),
+        _ => Err(format!("expected a host name such as phananh.example.vn, without a port; got {text:?}")),
+    }
 }
 
 /// An absolute http(s) URL, kept without its trailing slash.
@@ -202,6 +218,15 @@ fn tile_template(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// A proxy's address (one host) or network in CIDR notation.
+fn trusted_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|network| network.trunc())
+        .map_err(|_| format!("expected an IP address or a network such as 10.0.0.0/8, got {text:?}"))
+}
+
 /// An attribution: one line of plain text (the app shows it as it is, so HTML would show as
 /// its tags). Blank is kept as none, which tiles do not start with.
 fn attribution(text: &str) -> Result<String, String> {
@@ -215,10 +240,16 @@ fn attribution(text: &str) -> Result<String, String> {
 
 /// How fast clients may send requests. Each limit is a bucket of `burst` requests that
 /// refills at the sustained rate; a request finding it empty gets 429 with `Retry-After`.
-/// Client addresses are the peer's (behind a reverse proxy, that is the proxy's); an IPv6
-/// client counts by its /64.
+/// Client addresses are the peer's, or behind a `--trusted-proxy` the client's it forwards;
+/// an IPv6 client counts by its /64.
 #[derive(Debug, Clone, Args)]
 pub struct RateLimits {
+    /// A reverse proxy (an address, or a network such as 10.0.0.0/8; repeatable, or
+    /// comma-separated in the variable) whose `X-Forwarded-For` (else `Forwarded`) header is
+    /// believed: the client is the right-most address in it that is not a trusted proxy.
+    /// Without it the headers are ignored and every client behind a proxy counts as the proxy.
+    #[arg(long = "trusted-proxy", env = "PHANANH_TRUSTED_PROXIES", value_name = "CIDR", value_delimiter = ',', value_parser = trusted_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Requests per second, sustained, for each device or staff token, or for each client
     /// address when a request carries no token (a resident's phone makes a few a minute).
     #[arg(long, env = "PHANANH_RATE_PER_SECOND", default_value_t = 10.0, value_parser = rate)]

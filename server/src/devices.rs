@@ -32,15 +32,31 @@ pub async fn register(store: &Store, device: NewDevice) -> Result<DeviceCreated,
     Ok(DeviceCreated { device_id, token })
 }
 
-/// The device holding `token`, if any.
-pub async fn recognise(store: &Store, token: &str) -> Result<Option<Uuid>, ApiError> {
+/// Who holds a device token: a resident's device, or an Open311 client, whose key is its
+/// device's token but which only the Open311 API takes (see [`crate::open311::clients`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    Resident(Uuid),
+    Open311Client,
+}
+
+/// Who holds `token`, if anyone.
+pub async fn recognise(store: &Store, token: &str) -> Result<Option<Holder>, ApiError> {
     let token_hash = tokens::hash(token);
     store
         .read(move |conn| {
-            let id: Option<String> = conn
-                .query_row("SELECT id FROM devices WHERE token_hash = ?1", [token_hash], |row| row.get(0))
+            let found: Option<(String, bool)> = conn
+                .query_row(
+                    "SELECT d.id, EXISTS (SELECT 1 FROM open311_clients c WHERE c.device_id = d.id)
+                     FROM devices d WHERE d.token_hash = ?1",
+                    [token_hash],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
                 .optional()?;
-            Ok(id.map(|id| Uuid::parse_str(&id).expect("device ids are stored as UUIDs")))
+            Ok(found.map(|(id, client)| match client {
+                true => Holder::Open311Client,
+                false => Holder::Resident(Uuid::parse_str(&id).expect("device ids are stored as UUIDs")),
+            }))
         })
         .await
 }

@@ -84,8 +84,10 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     }
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
     let store = Store::open_in(&args.data_dir)?;
-    let photos = PhotoStore::open(args.data_dir.join(PHOTOS_DIR))
-        .map_err(|source| ServeError::DataDir { path: args.data_dir.join(PHOTOS_DIR), source })?;
+    let photos_dir = args.data_dir.join(PHOTOS_DIR);
+    let photos = crate::store::tighten(&photos_dir, 0o700)
+        .and_then(|()| PhotoStore::open(photos_dir.clone()))
+        .map_err(|source| ServeError::DataDir { path: photos_dir, source })?;
     let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));
     let (hub, publisher) = Hub::start(store.clone(), args.live_backlog as usize).await?;
     tokio::spawn(publisher);

@@ -431,6 +431,12 @@ impl Change {
     pub const fn is_staff_only(&self) -> bool {
         matches!(self, Change::Noted { .. })
     }
+
+    /// Whether this is a resident's comment, which the report's reporter, its followers and
+    /// staff see, and the public does not: residents type phone numbers and names into them.
+    pub const fn is_residents_only(&self) -> bool {
+        matches!(self, Change::Commented { .. })
+    }
 }
 
 /// One message of the live stream (`GET /api/v1/live`), as JSON with a `type` field.

@@ -141,10 +141,37 @@ pub fn text_len(text: &str) -> usize {
     len
 }
 
+/// Whether `c` may stand in a text someone sends: anything but the C0 control characters
+/// other than tab, line feed and carriage return, and the noncharacters U+FFFE and U+FFFF.
+/// XML 1.0 cannot carry those at all (the Open311 feed would stop parsing for every
+/// consumer), and no keyboard types them: they come from binary junk or from probing.
+/// Lone surrogates cannot occur: a Rust string is valid UTF-8.
+pub fn is_text_char(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Checks a text has only characters [`is_text_char`] allows, naming the first other one
+/// and where it is (counted in characters from 1).
+pub fn check_characters(field: &str, text: &str) -> Result<(), FieldError> {
+    match text.chars().enumerate().find(|(_, c)| !is_text_char(*c)) {
+        None => Ok(()),
+        Some((at, c)) => Err(FieldError::invalid(
+            field,
+            format!(
+                "{field} must not contain the control character U+{:04X} (character {})",
+                u32::from(c),
+                at + 1
+            ),
+        )),
+    }
+}
+
 /// Checks a free text, trimmed of surrounding whitespace, is between `min` and `max`
-/// characters (see [`text_len`]). A blank text is `required` rather than `too_short`: the
-/// resident forgot it, they did not write too little.
+/// characters (see [`text_len`]) and has no control characters (see [`is_text_char`]). A
+/// blank text is `required` rather than `too_short`: the resident forgot it, they did not
+/// write too little.
 pub fn check_text(field: &str, text: &str, min: usize, max: usize) -> Result<(), FieldError> {
+    check_characters(field, text)?;
     let len = text_len(text.trim());
     if len == 0 && min > 0 {
         Err(FieldError::required(field))
@@ -187,7 +214,7 @@ pub fn check_phone(field: &str, phone: &str) -> Result<(), FieldError> {
 /// sender's problem, not a form's.
 pub fn check_email(field: &str, email: &str) -> Result<(), FieldError> {
     let plausible = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.ends_with('.')
         });
@@ -308,6 +335,25 @@ mod tests {
         assert!(check_text("t", "abcde", 3, 5).is_ok());
         assert_eq!(check_text("t", "abcdef", 3, 5).unwrap_err().code, ErrorCode::TooLong);
         assert!(check_text("t", "", 0, 5).is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_name_but_tab_and_line_breaks_pass() {
+        for bad in ["a\u{1}b", "\u{0}", "x\u{B}", "\u{C}", "\u{1B}[31m", "\u{1F}", "\u{FFFE}", "a\u{FFFF}"] {
+            let error = check_text("description", bad, 0, 100).expect_err(bad);
+            assert_eq!((error.field.as_str(), error.code), ("description", ErrorCode::Invalid), "{bad:?}");
+            assert!(error.message.contains("control character U+"), "{}", error.message);
+        }
+        assert_eq!(
+            check_characters("text", "ab\u{1B}").unwrap_err().message,
+            "text must not contain the control character U+001B (character 3)"
+        );
+        assert!(check_text("description", "Dòng 1\r\n\tDòng 2\n", 0, 100).is_ok());
+        assert!(
+            check_text("description", "\u{7F}\u{85}\u{FFFD}", 0, 100).is_ok(),
+            "not C0: XML carries them"
+        );
+        assert!(check_email("email", "lan\u{1}@example.vn").is_err());
     }
 
     #[test]

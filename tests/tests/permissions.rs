@@ -1,12 +1,14 @@
 //! The permission matrix: every endpoint, asked by everyone who could ask it — nobody, a
 //! token nobody issued, the resident who filed the report, another resident, the report's
-//! ward officer, another ward's officer, city staff and an administrator — each with the
+//! ward officer, another ward's officer, city staff, an administrator and an Open311 client
+//! sending its API key as a bearer token — each with the
 //! answer they must get. Where the answer is a report, also whether it shows what only the
 //! reporter and the ward's (or city's) staff may see. Every cell is checked and every
 //! mismatch listed, so one run shows the whole difference from the table.
 
 use phananh_tests::{
-    HOAN_KIEM, NO_RATE_LIMITS, ResidentDevice, STAFF_PASSWORD, StaffClient, TestServer, report_at,
+    HOAN_KIEM, NO_RATE_LIMITS, ResidentDevice, STAFF_PASSWORD, StaffClient, TestServer, create_api_key,
+    report_at,
 };
 use reqwest::StatusCode;
 use reqwest::blocking::RequestBuilder;
@@ -24,11 +26,14 @@ enum Who {
     OtherOfficer,
     City,
     Admin,
+    /// An Open311 client's API key: it is a device's token, but only the Open311 API takes it.
+    Open311Key,
 }
 
 use Who::*;
 
-const EVERYONE: [Who; 8] = [Anonymous, Stranger, Reporter, Neighbour, WardOfficer, OtherOfficer, City, Admin];
+const EVERYONE: [Who; 9] =
+    [Anonymous, Stranger, Reporter, Neighbour, WardOfficer, OtherOfficer, City, Admin, Open311Key];
 
 /// What they must get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +73,8 @@ struct World {
     dossier: (String, String),
     /// A photo uploaded by `reporter`.
     photo: String,
+    /// An Open311 client's API key.
+    key: String,
 }
 
 impl World {
@@ -81,7 +88,9 @@ impl World {
         let city = StaffClient::create(&server, data.path(), "thanhpho", "city", None);
         let admin = StaffClient::create(&server, data.path(), "quantri", "admin", None);
         let (reporter, neighbour) = (ResidentDevice::register(&server), ResidentDevice::register(&server));
+        let key = create_api_key(data.path(), "Ứng dụng của thành phố");
         let mut world = World {
+            key,
             client: reqwest::blocking::Client::new(),
             report: String::new(),
             dossier: (String::new(), String::new()),
@@ -148,6 +157,7 @@ impl World {
             OtherOfficer => Some(&self.other.token),
             City => Some(&self.city.token),
             Admin => Some(&self.admin.token),
+            Open311Key => Some(&self.key),
         }
     }
 
@@ -196,10 +206,11 @@ mod rules {
         PublicView
     }
 
-    /// A resident's device, any.
+    /// A resident's device, any; an Open311 key is refused by name, not taken for one.
     pub fn devices(who: Who) -> Answer {
         match who {
             Reporter | Neighbour => Granted,
+            Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
@@ -208,7 +219,7 @@ mod rules {
     pub fn reporter(who: Who) -> Answer {
         match who {
             Reporter => Granted,
-            Neighbour => Forbidden,
+            Neighbour | Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
@@ -217,6 +228,7 @@ mod rules {
     pub fn staff(who: Who) -> Answer {
         match who {
             WardOfficer | OtherOfficer | City | Admin => Granted,
+            Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
@@ -225,7 +237,7 @@ mod rules {
     pub fn ward_staff(who: Who) -> Answer {
         match who {
             WardOfficer | City | Admin => Granted,
-            OtherOfficer => Forbidden,
+            OtherOfficer | Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
@@ -234,7 +246,7 @@ mod rules {
     pub fn city(who: Who) -> Answer {
         match who {
             City | Admin => Granted,
-            WardOfficer | OtherOfficer => Forbidden,
+            WardOfficer | OtherOfficer | Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
@@ -243,7 +255,7 @@ mod rules {
     pub fn ward_desk(who: Who) -> Answer {
         match who {
             WardOfficer | OtherOfficer => Granted,
-            City | Admin => Forbidden,
+            City | Admin | Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
@@ -255,6 +267,7 @@ mod rules {
             Reporter | WardOfficer | City | Admin => FullView,
             Anonymous | Neighbour | OtherOfficer => PublicView,
             Stranger => Unauthorized,
+            Open311Key => Forbidden,
         }
     }
 
@@ -264,6 +277,7 @@ mod rules {
         match who {
             WardOfficer | City | Admin => FullView,
             Stranger => Unauthorized,
+            Open311Key => Forbidden,
             _ => PublicView,
         }
     }
@@ -272,6 +286,7 @@ mod rules {
     pub fn known_or_none(who: Who) -> Answer {
         match who {
             Stranger => Unauthorized,
+            Open311Key => Forbidden,
             _ => Granted,
         }
     }
@@ -280,6 +295,7 @@ mod rules {
     pub fn signed(who: Who) -> Answer {
         match who {
             Anonymous | Stranger => Unauthorized,
+            Open311Key => Forbidden,
             _ => Granted,
         }
     }
@@ -440,6 +456,14 @@ fn table() -> Vec<Row> {
         row("GET /api/v1/transparency", anyone, |w, who| w.get(who, "/api/v1/transparency")),
         row("GET /open311/v2/services.json", anyone, |w, who| w.get(who, "/open311/v2/services.json")),
         row("GET /open311/v2/requests.json", anyone, |w, who| w.get(who, "/open311/v2/requests.json")),
+        row("POST /open311/v2/requests.json (api_key in the form)", anyone, |w, who| {
+            let form = open311_form(Some(("api_key", &w.key)));
+            w.send(who, w.client.post(w.server.url("/open311/v2/requests.json")).form(&form))
+        }),
+        row("POST /open311/v2/requests.json (X-Api-Key)", anyone, |w, who| {
+            let request = w.client.post(w.server.url("/open311/v2/requests.json")).form(&open311_form(None));
+            w.send(who, request.header("x-api-key", &w.key))
+        }),
         row("POST /open311/v2/requests.json (no api_key)", nobody_by_token, |w, who| {
             let form = [
                 ("service_code", "noise"),
@@ -459,6 +483,18 @@ fn table() -> Vec<Row> {
             )
         }),
     ]
+}
+
+/// A filing's form, with `extra` (an `api_key`, say).
+fn open311_form<'a>(extra: Option<(&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("service_code", "noise"),
+        ("lat", "21.0288"),
+        ("long", "105.8525"),
+        ("description", "Quán karaoke hát to sau 23 giờ mỗi đêm."),
+    ];
+    form.extend(extra);
+    form
 }
 
 /// What `response` was, in the table's terms; `None` for anything the table never expects
@@ -513,6 +549,9 @@ fn every_endpoint_answers_everyone_as_the_table_says() {
         rows.len() * EVERYONE.len(),
         wrong.join("\n")
     );
+    // An Open311 key is refused by name, so its holder learns where it belongs.
+    let refused: Value = world.get(Open311Key, &format!("/api/v1/reports/{}", world.report)).json().unwrap();
+    assert_eq!(refused["error"]["code"], "open311_key", "{refused}");
     // The reporter's details stayed where they belong: no public listing ever showed them.
     let listed = world.get(Anonymous, &format!("/api/v1/reports?ward={WARD}&limit=200")).text().unwrap();
     assert!(

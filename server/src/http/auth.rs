@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use uuid::Uuid;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::devices;
+use crate::devices::{self, Holder};
 use crate::reports::Reader;
 use crate::staff::{self, Session, StaffMember};
 
@@ -33,11 +33,23 @@ impl FromRequestParts<Arc<AppState>> for Device {
     }
 }
 
+/// The resident's device holding `token`. An Open311 API key is a device token too, but it
+/// may do only what the Open311 API does: here it is refused by name.
 async fn recognise(state: &AppState, token: &str) -> Result<Device, ApiError> {
-    devices::recognise(&state.store, token)
-        .await?
-        .map(Device)
-        .ok_or_else(|| ApiError::unauthorized("this device token is not known; register the device again"))
+    match devices::recognise(&state.store, token).await? {
+        Some(Holder::Resident(id)) => Ok(Device(id)),
+        Some(Holder::Open311Client) => Err(open311_key()),
+        None => Err(ApiError::unauthorized("this device token is not known; register the device again")),
+    }
+}
+
+/// The refusal of an Open311 API key sent where a device or staff token is expected.
+fn open311_key() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "open311_key",
+        "an Open311 API key is taken only by /open311/v2, as its api_key; it is not a device or staff token",
+    )
 }
 
 /// The signed-in staff member making the request. Required: a request without a token, or
@@ -57,7 +69,10 @@ impl FromRequestParts<Arc<AppState>> for Staff {
         match staff::session(&state.store, token).await? {
             Some(Session::Active(member)) => Ok(Staff(member)),
             Some(Session::Ended) => Err(session_ended()),
-            None => Err(ApiError::unauthorized("this is not a staff token; sign in at /api/v1/staff/login")),
+            None => match devices::recognise(&state.store, token).await? {
+                Some(Holder::Open311Client) => Err(open311_key()),
+                _ => Err(ApiError::unauthorized("this is not a staff token; sign in at /api/v1/staff/login")),
+            },
         }
     }
 }

@@ -1,12 +1,11 @@
 //! Dossier endpoints: the procedure catalogue, the ward desk's registrations and actions, and
 //! residents' tracking by code and secret.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use phananh_shared::dossier::{
     Catalogue, DossierActionRequest, DossierView, NewDossier, RegisteredDossier, TrackDossier,
@@ -15,8 +14,10 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{Device, Staff};
+use super::client_address::ClientAddress;
 use super::error::ApiError;
-use super::limits::network;
+use super::limits::address_network;
+use super::params::Segment;
 use crate::dossiers::{self, Attempter};
 
 /// `GET /api/v1/procedures`: the procedures a dossier can be for, with their limits.
@@ -54,7 +55,7 @@ pub async fn desk(
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Staff(staff): Staff,
-    Path(code): Path<String>,
+    Segment(code): Segment,
 ) -> Result<Json<DossierView>, ApiError> {
     let found = dossiers::get(&state.store, staff, code.clone()).await?;
     found.map(Json).ok_or_else(|| no_dossier(&code))
@@ -65,7 +66,7 @@ pub async fn get(
 pub async fn act(
     State(state): State<Arc<AppState>>,
     Staff(staff): Staff,
-    Path(code): Path<String>,
+    Segment(code): Segment,
     body: Result<Json<DossierActionRequest>, JsonRejection>,
 ) -> Result<Json<DossierView>, ApiError> {
     let Json(request) = body?;
@@ -78,14 +79,14 @@ pub async fn act(
 /// `dossier_locked` with `Retry-After` while too many wrong secrets lock the dossier.
 pub async fn track(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     Device(device): Device,
     body: Result<Json<TrackDossier>, JsonRejection>,
 ) -> Result<Json<DossierView>, ApiError> {
     let Json(request) = body?;
     // Bad input is not a guess: it is refused before it counts.
     request.validate()?;
-    state.dossier_attempts.take(&[Attempter::Device(device), Attempter::Address(network(peer))])?;
+    state.dossier_attempts.take(&[Attempter::Device(device), Attempter::Address(address_network(client))])?;
     let now = state.clock.now();
     let budget = state.dossier_attempts.per_dossier;
     let tracked = state.store.write(move |tx| dossiers::track(tx, budget, device, &request, now)).await?;

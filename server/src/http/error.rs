@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use phananh_shared::validation::FieldError;
@@ -174,6 +174,17 @@ impl From<FieldError> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_query", rejection.body_text())
+    }
+}
+
+/// A path whose parameter cannot be read (not UTF-8 once percent-decoded): 400. A route
+/// without the parameter its handler reads is our mistake.
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> ApiError {
+        match rejection.status() {
+            status if status.is_client_error() => ApiError::new(status, "bad_path", rejection.body_text()),
+            _ => ApiError::internal(rejection.body_text()),
+        }
     }
 }
 

@@ -5,17 +5,22 @@
 //!   per client address when it carries no token;
 //! - every request: per client address whatever its token, a roomier ceiling, so that tokens
 //!   made up to get a fresh bucket each time still meet a limit;
-//! - `POST /api/v1/staff/login` and `POST /api/v1/devices`: stricter, per client address.
+//! - `POST /api/v1/staff/login` and `POST /api/v1/devices`: stricter, per client address;
+//! - sign-ins per account name, whatever the address: after a few wrong passwords each further
+//!   attempt waits longer ([`SignInBackoff`]), whether or not the account exists.
+//!
+//! The client address is the one [`super::client_address`] found (behind trusted proxies,
+//! the client's, not the proxy's).
 //!
 //! A request over a limit gets `429 { "error": { "code": "rate_limited", … } }` and a
 //! `Retry-After` header with the seconds after which the same request is let through.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +31,7 @@ use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 
+use super::client_address::ClientAddress;
 use super::error::ApiError;
 use crate::cli::RateLimits;
 
@@ -52,6 +58,7 @@ pub struct Limits {
     per_address: Limiter<ByAddress>,
     login: Limiter<ByAddress>,
     registration: Limiter<ByAddress>,
+    sign_in: Arc<SignInBackoff>,
 }
 
 impl Limits {
@@ -90,7 +97,14 @@ impl Limits {
                 "too many devices registered from this network address",
                 &mut forget,
             ),
+            sign_in: Arc::default(),
         };
+        let sign_in = Arc::downgrade(&limits.sign_in);
+        forget.push(Box::new(move || {
+            let Some(sign_in) = sign_in.upgrade() else { return false };
+            sign_in.forget_idle(Instant::now());
+            true
+        }));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(forget_idle_clients(forget));
         }
@@ -115,6 +129,82 @@ impl Limits {
     /// Device registration, per client address.
     pub fn registration(&self) -> Limiter<ByAddress> {
         self.registration.clone()
+    }
+
+    /// Sign-in failures per account name.
+    pub fn sign_in(&self) -> Arc<SignInBackoff> {
+        Arc::clone(&self.sign_in)
+    }
+}
+
+/// Wrong passwords an account name takes before its sign-ins must wait.
+const FREE_FAILURES: u32 = 5;
+/// The longest wait: each failure past the free ones doubles it, up to this.
+const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// Sign-in failures per account name (trimmed, lower case, as accounts are looked up),
+/// independent of the address: behind one proxy, or from many addresses, password guessing
+/// against one account slows down without locking anyone else out. Names that match no
+/// account count the same, so the answers do not tell which accounts exist.
+#[derive(Debug, Default)]
+pub struct SignInBackoff {
+    accounts: Mutex<HashMap<String, Failures>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+impl Failures {
+    /// When the next attempt may be made.
+    fn next_allowed(self) -> Instant {
+        match self.count.checked_sub(FREE_FAILURES) {
+            None => self.last,
+            Some(past) => self.last + LONGEST_WAIT.min(Duration::from_secs(1) * 2u32.saturating_pow(past)),
+        }
+    }
+}
+
+impl SignInBackoff {
+    /// The name a sign-in counts against.
+    pub fn account(username: &str) -> String {
+        username.trim().to_lowercase()
+    }
+
+    /// Whether `account` may try at `now`: the 429 to answer when it may not. A try while
+    /// it must wait counts as a failure, so guessing on through the refusals only locks the
+    /// account longer.
+    pub fn check(&self, account: &str, now: Instant) -> Result<(), Response> {
+        let mut accounts = self.accounts.lock().expect("the back-off never panics holding its lock");
+        let Some(failures) = accounts.get_mut(account) else { return Ok(()) };
+        if failures.next_allowed() <= now {
+            return Ok(());
+        }
+        *failures = Failures { count: failures.count.saturating_add(1), last: now };
+        let wait = failures.next_allowed() - now;
+        let message = "too many wrong passwords for this account name; wait before signing in again";
+        Err(too_many(message, wait.as_secs() + 1))
+    }
+
+    /// Records a wrong password (or unknown name) for `account`.
+    pub fn failed(&self, account: &str, now: Instant) {
+        let mut accounts = self.accounts.lock().expect("the back-off never panics holding its lock");
+        let failures = accounts.entry(account.to_owned()).or_insert(Failures { count: 0, last: now });
+        *failures = Failures { count: failures.count.saturating_add(1), last: now };
+    }
+
+    /// A successful sign-in starts the account afresh.
+    pub fn succeeded(&self, account: &str) {
+        self.accounts.lock().expect("the back-off never panics holding its lock").remove(account);
+    }
+
+    /// Forgets the names whose last failure is older than the longest wait.
+    fn forget_idle(&self, now: Instant) {
+        let mut accounts = self.accounts.lock().expect("the back-off never panics holding its lock");
+        accounts.retain(|_, failures| now.duration_since(failures.last) < LONGEST_WAIT);
+        accounts.shrink_to_fit();
     }
 }
 
@@ -170,21 +260,22 @@ fn period(unit: Duration, rate: f64) -> Duration {
 /// The 429 answer, in the API's error shape, with `Retry-After`.
 fn refuse(refusal: &str, error: GovernorError) -> Response {
     match error {
-        GovernorError::TooManyRequests { wait_time, .. } => {
-            // `wait_time` is the wait rounded down to whole seconds; one more is always enough.
-            let retry = wait_time + 1;
-            let message = format!("{refusal}; retry in {retry} s");
-            let mut response =
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).into_response();
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry));
-            response
-        }
+        // `wait_time` is the wait rounded down to whole seconds; one more is always enough.
+        GovernorError::TooManyRequests { wait_time, .. } => too_many(refusal, wait_time + 1),
         GovernorError::UnableToExtractKey => {
             ApiError::internal("no client address for the rate limiter: serve with connect info")
                 .into_response()
         }
         other => ApiError::internal(other).into_response(),
     }
+}
+
+/// A 429 saying `refusal`, to be tried again after `retry` seconds.
+fn too_many(refusal: &str, retry: u64) -> Response {
+    let message = format!("{refusal}; retry in {retry} s");
+    let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).into_response();
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry));
+    response
 }
 
 /// Who a request counts against: its bearer token when it has one (a device or a staff
@@ -224,15 +315,20 @@ impl KeyExtractor for ByAddress {
     type Key = IpAddr;
 
     fn extract<T>(&self, request: &Request<T>) -> Result<IpAddr, GovernorError> {
-        let ConnectInfo(peer) =
-            request.extensions().get::<ConnectInfo<SocketAddr>>().ok_or(GovernorError::UnableToExtractKey)?;
-        Ok(network(*peer))
+        let ClientAddress(client) =
+            request.extensions().get::<ClientAddress>().ok_or(GovernorError::UnableToExtractKey)?;
+        Ok(address_network(*client))
     }
 }
 
-/// The network a peer counts as: its IPv4 address, or its IPv6 /64.
+/// The network a peer counts as (see [`address_network`]).
 pub fn network(peer: SocketAddr) -> IpAddr {
-    match peer.ip().to_canonical() {
+    address_network(peer.ip())
+}
+
+/// The network a client counts as: its IPv4 address, or its IPv6 /64.
+pub fn address_network(client: IpAddr) -> IpAddr {
+    match client.to_canonical() {
         IpAddr::V6(address) => IpAddr::V6(Ipv6Addr::from_bits(address.to_bits() & (u128::MAX << 64))),
         address @ IpAddr::V4(_) => address,
     }
@@ -255,7 +351,7 @@ mod tests {
             request = request.header(AUTHORIZATION, value);
         }
         let mut request = request.body(()).unwrap();
-        request.extensions_mut().insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        request.extensions_mut().insert(ClientAddress(peer.parse::<SocketAddr>().unwrap().ip()));
         request
     }
 
@@ -287,7 +383,36 @@ mod tests {
     }
 
     #[test]
-    fn without_connect_info_there_is_no_key() {
+    fn sign_ins_wait_longer_after_each_failure_past_the_free_ones() {
+        let backoff = SignInBackoff::default();
+        let start = Instant::now();
+        for _ in 0..FREE_FAILURES {
+            assert!(backoff.check("lan", start).is_ok());
+            backoff.failed("lan", start);
+        }
+        assert!(backoff.check("minh", start).is_ok(), "another account is not affected");
+        assert!(backoff.check("lan", start + Duration::from_secs(1)).is_ok(), "one second after the fifth");
+        for extra in 1..=20 {
+            backoff.failed("lan", start);
+            let wait = Duration::from_secs(1 << extra).min(LONGEST_WAIT);
+            assert!(backoff.check("lan", start + wait).is_ok(), "{extra}");
+        }
+        // A try while waiting is refused, and counts: the next wait is longer.
+        let refused = backoff.check("lan", start).unwrap_err();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.headers()[RETRY_AFTER], (LONGEST_WAIT.as_secs() + 1).to_string().as_str());
+        let minh = SignInBackoff::default();
+        (0..FREE_FAILURES).for_each(|_| minh.failed("minh", start));
+        assert_eq!(minh.check("minh", start).unwrap_err().headers()[RETRY_AFTER], "3", "2 s, rounded up");
+        assert!(minh.check("minh", start + Duration::from_secs(2)).is_ok());
+        backoff.forget_idle(start + LONGEST_WAIT);
+        assert!(backoff.check("lan", start).is_ok(), "forgotten after the longest wait");
+        minh.succeeded("minh");
+        assert!(minh.accounts.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn without_a_client_address_there_is_no_key() {
         let request = Request::builder().body(()).unwrap();
         assert!(matches!(ByAddress.extract(&request), Err(GovernorError::UnableToExtractKey)));
     }

@@ -1,11 +1,13 @@
 //! The HTTP API: routes, shared state, and the middleware every request passes through.
 
 mod auth;
+mod client_address;
 mod config;
 mod dashboard;
 mod devices;
 mod dossiers;
 pub mod error;
+mod headers;
 mod health;
 mod limits;
 mod live;
@@ -131,7 +133,12 @@ fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::PUT])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("x-api-key"),
+        ])
         .expose_headers([header::HeaderName::from_static("x-request-id")])
         .max_age(Duration::from_secs(24 * 3600))
 }
@@ -146,6 +153,9 @@ pub fn router(
     config: AppConfig,
 ) -> Router {
     let limits = limits::Limits::new(rate_limits);
+    let public_url = open311.public_url.as_deref();
+    let csp = headers::Csp::new(public_url, config.map.as_ref().map(|map| map.tiles.as_str()));
+    let https = public_url.is_some_and(|url| url.starts_with("https://"));
     let middleware = tower::ServiceBuilder::new()
         .set_x_request_id(MakeRequestUuid)
         .layer(
@@ -160,14 +170,17 @@ pub fn router(
         Some(_) => Router::new().route("/api/v1/test/clock", put(test_clock::set)),
         None => Router::new(),
     };
-    routes
+    let router = routes
         .route("/healthz", get(health::check))
         .route("/api/v1/config", get(config::get).layer(axum::Extension(Arc::new(config))))
         .route("/api/v1/wards", get(wards::list))
         .route("/api/v1/wards.geojson", get(wards::geojson))
         .route("/api/v1/wards/locate", get(wards::locate))
         .route("/api/v1/devices", post(devices::register).layer(limits.registration()))
-        .route("/api/v1/staff/login", post(staff::login).layer(limits.login()))
+        .route(
+            "/api/v1/staff/login",
+            post(staff::login).layer(limits.login()).route_layer(axum::Extension(limits.sign_in())),
+        )
         .route("/api/v1/staff/me", get(staff::me))
         .route(
             "/api/v1/reports",
@@ -199,13 +212,18 @@ pub fn router(
         .nest("/open311/v2", open311::routes(open311.clone()))
         .fallback(web_app::serve)
         .method_not_allowed_fallback(error::wrong_method)
-        .layer(axum::Extension(Arc::new(app)))
+        .layer(axum::Extension(Arc::new(app.with_csp(csp.clone()))))
         .layer(DefaultBodyLimit::max(limits::JSON_BODY_LIMIT))
         .layer(limits.per_client())
         .layer(limits.per_address())
+        .layer(axum::middleware::from_fn_with_state(
+            client_address::TrustedProxies::new(&rate_limits.trusted_proxies),
+            client_address::resolve,
+        ))
         .layer(middleware)
         .layer(axum::middleware::from_fn(unread::read_after_refusal))
-        .with_state(state)
+        .with_state(state);
+    headers::secure(router, &csp, https)
 }
 
 /// The span every request's log lines carry: its method, path and request id, so one

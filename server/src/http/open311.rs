@@ -5,6 +5,7 @@
 //! statuses: 404 for what does not exist, 403 for a missing or unknown `api_key`, 400 for any
 //! other input that cannot be taken (our 422s), so an Open311 client sees what it expects.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -12,6 +13,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, FromRequestParts, Path, State};
 use axum::http::header::{CONTENT_TYPE, HOST};
 use axum::http::request::Parts;
+use axum::http::uri::Authority;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -114,13 +116,22 @@ fn not_a_resource() -> ApiError {
     ApiError::not_found("no such Open311 resource: see discovery.json; resources end in .json or .xml")
 }
 
-/// Where this server is, for absolute links: the configured public address, or the host the
-/// client asked.
-fn base_url(settings: &Open311Args, headers: &HeaderMap) -> String {
-    settings.public_url.clone().unwrap_or_else(|| {
-        let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-        format!("http://{host}")
-    })
+/// Where this server is, for absolute links: the configured public address or, without one,
+/// the host the client asked if it is loopback or an allowed host; `None` for any other (a
+/// forged `Host` must not point Open311 clients at someone else's server).
+fn base_url(settings: &Open311Args, headers: &HeaderMap) -> Option<String> {
+    if let Some(public) = &settings.public_url {
+        return Some(public.clone());
+    }
+    let asked = headers.get(HOST).and_then(|h| h.to_str().ok())?.parse::<Authority>().ok()?;
+    let host = asked.host().to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (loopback || settings.allowed_hosts.contains(&host)).then(|| format!("http://{asked}"))
 }
 
 /// The public link of a photo (its copy without EXIF).
@@ -136,7 +147,8 @@ struct Call {
     format: Format,
     query: Params,
     settings: Arc<Open311Args>,
-    base: String,
+    /// See [`base_url`].
+    base: Option<String>,
 }
 
 impl FromRequestParts<Arc<AppState>> for Call {
@@ -166,21 +178,39 @@ impl Call {
     fn check_jurisdiction(&self) -> Result<(), ApiError> {
         self.query.check_jurisdiction(&self.settings.open311_jurisdiction)
     }
+
+    /// Where this server is, for the answer's links; a host this server does not know itself
+    /// by is refused.
+    fn base(&self) -> Result<&str, ApiError> {
+        self.base.as_deref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_host",
+                "this server does not build links for the Host this request names; its operator \
+                 sets --public-url (or --allowed-host)",
+            )
+            .on("Host")
+        })
+    }
 }
 
 /// `GET discovery|services|requests|servicerequestupdates.{fmt}`.
 async fn resource(State(state): State<Arc<AppState>>, call: Call) -> Response {
     let answer = async {
         call.check_jurisdiction()?;
-        let base = &call.base;
         match call.name.as_str() {
-            "discovery" => Ok(Document::object("discovery", &api::discovery(&format!("{base}/open311/v2")))),
+            "discovery" => {
+                let base = call.base()?;
+                Ok(Document::object("discovery", &api::discovery(&format!("{base}/open311/v2"))))
+            }
             "services" => Ok(Document::list("services", "service", &catalogue::services())),
             "requests" => {
+                let base = call.base()?;
                 let filter = form::request_filter(&call.query, state.clock.now())?;
                 Ok(Document::list("service_requests", "request", &requests(&state, filter, base).await?))
             }
             "servicerequestupdates" => {
+                let base = call.base()?;
                 let window = form::window(&call.query, state.clock.now())?;
                 let page = form::page(&call.query)?;
                 let events = state
@@ -223,7 +253,7 @@ async fn one_request(State(state): State<Arc<AppState>>, call: Call) -> Response
         let no_such =
             || ApiError::not_found(format!("no service request {}", call.name)).on("service_request_id");
         let id = Uuid::parse_str(&call.name).map_err(|_| no_such())?;
-        let found = requests(&state, RequestFilter::one(id), &call.base).await?;
+        let found = requests(&state, RequestFilter::one(id), call.base()?).await?;
         if found.is_empty() {
             return Err(no_such());
         }
@@ -261,8 +291,11 @@ async fn file_request(
     call.respond(file_form(&state, &call, &headers, &body).await)
 }
 
-/// Files the form `body`. The `api_key` may come in the query string instead, as some
-/// clients send it there.
+/// The header an Open311 client may carry its `api_key` in instead of the form.
+const API_KEY_HEADER: &str = "x-api-key";
+
+/// Files the form `body`. The `api_key` is read from the form, else the `X-Api-Key` header,
+/// else the query string (as the spec allows and some clients do, though proxies log it).
 async fn file_form(
     state: &AppState,
     call: &Call,
@@ -280,8 +313,10 @@ async fn file_form(
     }
     let params = Params::parse(body);
     params.check_jurisdiction(&call.settings.open311_jurisdiction)?;
+    let header = headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
     let key = params
         .get("api_key")
+        .or(header.filter(|key| !key.is_empty()))
         .or_else(|| call.query.get("api_key"))
         .ok_or_else(|| ApiError::forbidden("api_key is required to file a request").on("api_key"))?;
     let client = clients::recognise(&state.store, key)

@@ -1,9 +1,26 @@
 //! Query parameters, taken as text and parsed here so that a bad value is refused with our
 //! error naming the parameter (a 422), not the framework's plain-text 400.
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use phananh_shared::validation::{ErrorCode, FieldError, check_number};
 use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// The one parameter of a route's path (`{id}`, `{code}`), as text. One that is not UTF-8
+/// once percent-decoded is refused in the API's error shape, not axum's plain text.
+pub struct Segment(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Segment {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Segment, ApiError> {
+        let Path(segment) = Path::<String>::from_request_parts(parts, state).await?;
+        Ok(Segment(segment))
+    }
+}
 
 /// The parameter's text, if present and not blank.
 fn present(raw: Option<&str>) -> Option<&str> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use phananh_shared::validation::FieldError;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::Viewer;
 use super::error::ApiError;
-use super::params;
+use super::params::{self, Segment};
 use crate::photos::PhotoSize;
 use crate::reports::Reader;
 use crate::uploads::Uploaded;
@@ -50,7 +50,7 @@ pub struct PhotoQuery {
 /// `GET /api/v1/photos/{id}?size=thumb`: the public copy (no EXIF, no GPS) or its thumbnail.
 pub async fn get(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     query: Result<Query<PhotoQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(query) = query?;

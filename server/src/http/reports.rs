@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::Query;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use phananh_shared::answers::{self, AnswerTemplate};
 use phananh_shared::api::{
@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::{Device, Staff, Viewer};
 use super::error::ApiError;
-use super::params;
+use super::params::{self, Segment};
 use super::report_form::ReportForm;
 use crate::reports::{self, Cursor, Filed, ListFilter};
 
@@ -69,7 +69,7 @@ pub async fn file(
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Viewer(reader): Viewer,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
     let view = reports::get(&state.store, id, reader).await?;
@@ -81,7 +81,7 @@ pub async fn get(
 pub async fn events(
     State(state): State<Arc<AppState>>,
     Viewer(reader): Viewer,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> Result<Json<Vec<Event>>, ApiError> {
     let id = report_id(&id)?;
     reports::events(&state.store, id, reader).await?.map(Json).ok_or_else(|| no_report(id))
@@ -91,7 +91,7 @@ pub async fn events(
 pub async fn act(
     State(state): State<Arc<AppState>>,
     Staff(staff): Staff,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     body: Result<Json<ActionRequest>, JsonRejection>,
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
@@ -182,7 +182,7 @@ pub async fn nearby(
 pub async fn follow(
     State(state): State<Arc<AppState>>,
     Device(device): Device,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> Result<Json<Following>, ApiError> {
     let id = report_id(&id)?;
     let now = state.clock.now();
@@ -194,7 +194,7 @@ pub async fn follow(
 pub async fn rate(
     State(state): State<Arc<AppState>>,
     Device(device): Device,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     body: Result<Json<RatingRequest>, JsonRejection>,
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
@@ -208,7 +208,7 @@ pub async fn rate(
 pub async fn comment(
     State(state): State<Arc<AppState>>,
     Device(device): Device,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     body: Result<Json<CommentRequest>, JsonRejection>,
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;
@@ -222,7 +222,7 @@ pub async fn comment(
 pub async fn cancel(
     State(state): State<Arc<AppState>>,
     Device(device): Device,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     body: Result<Json<CancelRequest>, JsonRejection>,
 ) -> Result<Json<ReportView>, ApiError> {
     let id = report_id(&id)?;

@@ -3,24 +3,49 @@
 
 use std::sync::Arc;
 
-use axum::Json;
+use std::time::Instant;
+
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
 use axum::http::header::CACHE_CONTROL;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 
 use super::AppState;
 use super::auth::Staff;
 use super::error::ApiError;
-use crate::staff::{self, LoginAnswer, LoginRequest, StaffView};
+use super::limits::SignInBackoff;
+use crate::staff::{self, LoginRequest, StaffView};
 
+/// Signs in, unless the account name has had too many wrong passwords lately (see
+/// [`SignInBackoff`]): then a 429 with `Retry-After`, before the password is even checked.
 pub async fn login(
     State(state): State<Arc<AppState>>,
+    Extension(backoff): Extension<Arc<SignInBackoff>>,
     body: Result<Json<LoginRequest>, JsonRejection>,
-) -> Result<([(axum::http::HeaderName, &'static str); 1], Json<LoginAnswer>), ApiError> {
-    let Json(request) = body?;
-    let answer = staff::login(&state.store, request).await?;
-    // The answer carries a token: no cache keeps it.
-    Ok(([(CACHE_CONTROL, "no-store")], Json(answer)))
+) -> Response {
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return ApiError::from(rejection).into_response(),
+    };
+    let account = SignInBackoff::account(&request.username);
+    if let Err(refusal) = backoff.check(&account, Instant::now()) {
+        return refusal;
+    }
+    match staff::login(&state.store, request).await {
+        Ok(answer) => {
+            backoff.succeeded(&account);
+            // The answer carries a token: no cache keeps it.
+            ([(CACHE_CONTROL, "no-store")], Json(answer)).into_response()
+        }
+        Err(error) => {
+            if error.status() == StatusCode::UNAUTHORIZED {
+                backoff.failed(&account, Instant::now());
+            }
+            error.into_response()
+        }
+    }
 }
 
 pub async fn me(

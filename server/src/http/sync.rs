@@ -1,18 +1,18 @@
 //! `POST /api/v1/sync/push` and `GET /api/v1/sync/pull`: the offline-first client's sync.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use phananh_shared::sync::{PullResponse, PushRequest, PushResponse};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Device;
+use super::client_address::ClientAddress;
 use super::error::ApiError;
-use super::limits::network;
+use super::limits::address_network;
 use super::params;
 use crate::dossiers::Attempter;
 use crate::{live, sync};
@@ -23,12 +23,12 @@ const PULL_DEFAULT: u32 = 500;
 
 pub async fn push(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     Device(device): Device,
     body: Result<Json<PushRequest>, JsonRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     let Json(request) = body?;
-    let attempters = [Attempter::Device(device), Attempter::Address(network(peer))];
+    let attempters = [Attempter::Device(device), Attempter::Address(address_network(client))];
     Ok(Json(sync::push(&state, device, attempters, request).await?))
 }
 

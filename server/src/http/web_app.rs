@@ -12,7 +12,8 @@
 //! `make app` leaves each wasm, JS and CSS file compressed beside it (`.br`, and `.gz` by
 //! zopfli): those are sent to a browser that takes them, so a phone downloads the smallest
 //! form and the server does not compress the app's largest files again for every request
-//! (the rest goes through the compression layer as every answer does).
+//! (the rest goes through the compression layer as every answer does). A page carries the
+//! Content-Security-Policy with the hashes of its own inline scripts (see [`super::headers`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use super::error::no_route;
+use super::headers::{Csp, inline_script_hashes};
 
 /// Paths that belong to the API: an unknown one there is an API error, not a page.
 const API_PREFIXES: [&str; 3] = ["/api/", "/open311/", "/healthz"];
@@ -34,17 +36,24 @@ const API_PREFIXES: [&str; 3] = ["/api/", "/open311/", "/healthz"];
 #[derive(Debug, Clone)]
 pub struct WebApp {
     dir: Option<PathBuf>,
+    csp: Csp,
 }
 
 impl WebApp {
     /// The app in `dir`; without its `index.html` (not built yet) only the API is served.
     pub fn new(dir: &Path) -> WebApp {
+        let csp = Csp::new(None, None);
         if dir.join("index.html").is_file() {
-            WebApp { dir: Some(dir.to_owned()) }
+            WebApp { dir: Some(dir.to_owned()), csp }
         } else {
             tracing::warn!(dir = %dir.display(), "the web app is not built there (`make run` builds it): serving the API only");
-            WebApp { dir: None }
+            WebApp { dir: None, csp }
         }
+    }
+
+    /// The app under the policy `csp`.
+    pub fn with_csp(self, csp: Csp) -> WebApp {
+        WebApp { csp, ..self }
     }
 }
 
@@ -59,7 +68,13 @@ pub async fn serve(Extension(app): Extension<Arc<WebApp>>, request: Request) -> 
     let answer = if page {
         let staff = dir.join("staff/index.html");
         let html = if is_staff_page(path) && staff.is_file() { staff } else { dir.join("index.html") };
-        ServeFile::new(html).oneshot(request).await
+        let scripts = tokio::fs::read_to_string(&html).await.map(|page| inline_script_hashes(&page));
+        let served = ServeFile::new(html).oneshot(request).await;
+        served.map(|mut response| {
+            let csp = app.csp.header(scripts.as_deref().unwrap_or_default());
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+            response
+        })
     } else {
         ServeDir::new(dir).precompressed_br().precompressed_gzip().oneshot(request).await
     };

@@ -45,7 +45,10 @@ pub struct LiveEvent {
     pub actor: String,
     /// The message as staff of the ward and the city see it.
     staff_view: Bytes,
-    /// The message as everyone else sees it; `None` for a staff-only change.
+    /// The message as the report's reporter and followers (or a dossier's trackers) see it;
+    /// `None` for a staff-only change.
+    residents_view: Option<Bytes>,
+    /// The message as anyone else sees it; `None` also for a resident's comment.
     public_view: Option<Bytes>,
 }
 
@@ -62,17 +65,22 @@ pub enum Subject {
 
 impl LiveEvent {
     fn new(subject: Subject, actor: String) -> LiveEvent {
-        let (message, staff_only) = match &subject {
-            Subject::Report { event, .. } => {
-                (LiveMessage::Event(event.clone()), event.change.is_staff_only())
-            }
+        let (message, staff_only, residents_only) = match &subject {
+            Subject::Report { event, .. } => (
+                LiveMessage::Event(event.clone()),
+                event.change.is_staff_only(),
+                event.change.is_residents_only(),
+            ),
             // Which devices track a dossier, and that someone guessed at its secret, are the
             // desk's to know, not a tracker's.
-            Subject::Dossier(event) => (LiveMessage::Dossier(event.clone()), event.change.is_desk_only()),
+            Subject::Dossier(event) => {
+                (LiveMessage::Dossier(event.clone()), event.change.is_desk_only(), false)
+            }
         };
         let staff_view = Bytes::from(serde_json::to_vec(&message).expect("a message serialises"));
-        let public_view = (!staff_only).then(|| staff_view.clone());
-        LiveEvent { subject, actor, staff_view, public_view }
+        let residents_view = (!staff_only).then(|| staff_view.clone());
+        let public_view = residents_view.clone().filter(|_| !residents_only);
+        LiveEvent { subject, actor, staff_view, residents_view, public_view }
     }
 
     pub fn seq(&self) -> u64 {

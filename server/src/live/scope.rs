@@ -79,13 +79,13 @@ impl Scope {
                     following.insert(report.report_id);
                 }
                 let in_scope = reporter == id || following.contains(&report.report_id);
-                in_scope.then_some(event.public_view.as_ref()).flatten()
+                in_scope.then_some(event.residents_view.as_ref()).flatten()
             }
             (Scope::Device { id, tracking, .. }, Subject::Dossier(dossier)) => {
                 if matches!(dossier.change, DossierChange::Tracked) && by_device(id) {
                     tracking.insert(dossier.dossier_id);
                 }
-                tracking.contains(&dossier.dossier_id).then_some(event.public_view.as_ref()).flatten()
+                tracking.contains(&dossier.dossier_id).then_some(event.residents_view.as_ref()).flatten()
             }
             (Scope::Ward(code), subject) => {
                 let transferred_away = matches!(subject, Subject::Report { event, .. }

@@ -10,7 +10,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use phananh_shared::api::CONTACT_NAME_MAX_CHARS;
 use phananh_shared::report::{Category, Location, Priority};
 use phananh_shared::status::Status;
-use phananh_shared::validation::{ErrorCode, FieldError, check_email, check_phone, check_text};
+use phananh_shared::validation::{
+    ErrorCode, FieldError, check_characters, check_email, check_phone, check_text,
+};
 use uuid::Uuid;
 
 use super::catalogue;
@@ -47,6 +49,13 @@ impl Params {
                 Some((code.to_owned(), value.clone()))
             })
             .collect()
+    }
+
+    /// Refuses control characters in any parameter, used or not (see [`check_characters`]).
+    fn check_characters(&self) -> Result<(), FieldError> {
+        self.0
+            .iter()
+            .try_for_each(|(key, value)| check_characters(key, key).and(check_characters(key, value)))
     }
 
     /// Refuses a `jurisdiction_id` other than ours (404, as the specification says for an
@@ -90,6 +99,7 @@ impl Contact {
 /// Reads a `POST requests` form. The description's limits are the app's (a report needs a
 /// few words to act on), tighter than the specification's 4,000 characters.
 pub fn new_request(params: &Params) -> Result<NewRequest, ApiError> {
+    params.check_characters()?;
     let code = params.get("service_code").ok_or_else(|| FieldError::required("service_code"))?;
     let category = catalogue::category(code).ok_or_else(|| unknown_service(code))?;
     let location = location(params)?;

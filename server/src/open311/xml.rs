@@ -4,6 +4,9 @@
 //! absent value is an empty element. So every document is modelled once, as serde types, and
 //! the two formats cannot drift apart.
 
+use std::borrow::Cow;
+
+use phananh_shared::validation::is_text_char;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde_json::Value;
@@ -59,10 +62,20 @@ fn element(writer: &mut Writer<Vec<u8>>, name: &str, content: impl FnOnce(&mut W
         .expect("writing to memory does not fail");
 }
 
+/// Writes `text` escaped, each character XML 1.0 cannot carry replaced by U+FFFD: input is
+/// checked for them ([`is_text_char`]), but rows written before that check, or by hand, must
+/// not stop the feed parsing for every consumer.
 fn text_element(writer: &mut Writer<Vec<u8>>, name: &str, text: &str) {
+    let text: Cow<str> = if text.chars().all(is_text_char) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(
+            text.chars().map(|c| if is_text_char(c) { c } else { char::REPLACEMENT_CHARACTER }).collect(),
+        )
+    };
     writer
         .create_element(name)
-        .write_text_content(BytesText::new(text))
+        .write_text_content(BytesText::new(&text))
         .expect("writing to memory does not fail");
 }
 
@@ -81,6 +94,16 @@ mod tests {
             document("services", "service", &services),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><services><service><service_code>roads</service_code>\
              <metadata>true</metadata><keywords/><group>Hạ tầng &amp; &lt;đô thị&gt;</group></service></services>"
+        );
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_are_replaced() {
+        let request = json!({ "description": "a\u{1}b\u{B}c\u{1B}d\u{FFFF}\te\nf" });
+        assert_eq!(
+            document("request", "", &request),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><request>\
+             <description>a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}\te\nf</description></request>"
         );
     }
 

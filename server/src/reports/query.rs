@@ -51,20 +51,40 @@ pub async fn get(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Repor
 }
 
 /// The report's events, oldest first, as `reader` may see them (staff notes only for those
-/// who see the full report); `None` if there is no such report.
+/// who see the staff view, residents' comments only for them, the reporter and followers);
+/// `None` if there is no such report.
 pub async fn events(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Vec<Event>>, ApiError> {
     store
         .read(move |conn| {
-            let Some(private) = sees_staff_view(conn, id, &reader)? else { return Ok(None) };
+            let Some(staff) = sees_staff_view(conn, id, &reader)? else { return Ok(None) };
+            let residents = staff || sees_comments(conn, id, &reader)?;
             let mut query = conn.prepare(
                 "SELECT seq, report_id, ward_code, at, data FROM events
-                 WHERE report_id = ?1 AND (kind <> 'noted' OR ?2) ORDER BY seq",
+                 WHERE report_id = ?1 AND (kind <> 'noted' OR ?2) AND (kind <> 'commented' OR ?3)
+                 ORDER BY seq",
             )?;
-            let events =
-                query.query_map(params![id.to_string(), private], event)?.collect::<Result<Vec<_>, _>>()?;
+            let events = query
+                .query_map(params![id.to_string(), staff, residents], event)?
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Some(events))
         })
         .await
+}
+
+/// Whether `reader` sees residents' comments on report `id` (an existing one): staff, its
+/// reporter and its followers.
+fn sees_comments(conn: &Connection, id: Uuid, reader: &Reader) -> rusqlite::Result<bool> {
+    let device = match reader {
+        Reader::Public => return Ok(false),
+        Reader::Staff { .. } => return Ok(true),
+        Reader::Device(device) => device.to_string(),
+    };
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM reports WHERE id = ?1 AND device_id = ?2)
+             OR EXISTS (SELECT 1 FROM followers WHERE report_id = ?1 AND device_id = ?2)",
+        params![id.to_string(), device],
+        |row| row.get(0),
+    )
 }
 
 /// Whether `reader` sees report `id`'s staff view (its staff notes): its ward's staff and the

@@ -12,6 +12,7 @@
 
 mod migrations;
 
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -45,6 +46,20 @@ type Reply = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 /// The database's file in a data directory.
 pub const DATABASE_FILE: &str = "phananh.db";
 
+/// Takes from `path` (if it exists) every permission beyond `mode`, logging when it had more.
+pub fn tighten(path: &Path, mode: u32) -> std::io::Result<()> {
+    let had = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.permissions().mode() & 0o777,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    if had & !mode != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(had & mode))?;
+        tracing::warn!(path = %path.display(), was = format!("{had:o}"), now = format!("{:o}", had & mode), "made private: only the server's user may read it");
+    }
+    Ok(())
+}
+
 /// The most changes one commit carries.
 const MAX_BATCH: usize = 256;
 
@@ -64,9 +79,20 @@ const READERS: u32 = 8;
 
 impl Store {
     /// Opens the database of the data directory `dir`, making the directory if it is missing.
+    ///
+    /// The directory holds residents' phone numbers, secrets' hashes and original photos: it
+    /// is made readable by the server's user alone (0700), and from here on this process
+    /// creates files for that user alone (umask 077), so the database, SQLite's -wal and -shm
+    /// files and every photo are 0600 whoever creates them. A directory or database left more
+    /// open by an older version is tightened, and the change logged.
     pub fn open_in(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| StoreError::DataDir { path: dir.to_owned(), source })?;
+        let data_dir = |source| StoreError::DataDir { path: dir.to_owned(), source };
+        rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(data_dir)?;
+        tighten(dir, 0o700).map_err(data_dir)?;
+        for file in [DATABASE_FILE, "phananh.db-wal", "phananh.db-shm"] {
+            tighten(&dir.join(file), 0o600).map_err(data_dir)?;
+        }
         Store::open(&dir.join(DATABASE_FILE))
     }
 
