@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// falls further behind is told to resume from its last sequence number.
     #[arg(long, env = "PHANANH_LIVE_BACKLOG", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub live_backlog: u32,
+    /// Hours an uploaded photo may wait to be attached to a report (a phone's outbox uploads
+    /// its photos just before sending the report); after that an hourly sweep removes it.
+    #[arg(long, env = "PHANANH_UNATTACHED_PHOTO_HOURS", default_value_t = 72, value_parser = clap::value_parser!(u32).range(1..))]
+    pub unattached_photo_hours: u32,
     /// For tests: the clock stands still at this time (RFC 3339) and moves only when
     /// `PUT /api/v1/test/clock` sets it, so deadlines can be passed without waiting. That
     /// endpoint exists only with this option.
@@ -305,6 +309,13 @@ pub struct RateLimits {
     /// offline).
     #[arg(long, env = "PHANANH_FILING_BURST", default_value_t = 10, value_parser = burst())]
     pub filing_burst: u32,
+    /// Photo uploads per hour, sustained, for each device or staff member (one at a time in
+    /// any case: a second upload while one is in flight is refused).
+    #[arg(long, env = "PHANANH_UPLOAD_RATE_PER_HOUR", default_value_t = 60.0, value_parser = rate)]
+    pub upload_rate_per_hour: f64,
+    /// Photo uploads at once for each device or staff member (a few reports' photos).
+    #[arg(long, env = "PHANANH_UPLOAD_BURST", default_value_t = 15, value_parser = burst())]
+    pub upload_burst: u32,
 }
 
 /// A sustained rate: a positive, finite number (fractions allowed: 0.5 is one per 2 units).

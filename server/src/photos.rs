@@ -272,6 +272,24 @@ impl PhotoStore {
         }
     }
 
+    /// Removes photo `sha256_hex`'s files (when nothing refers to them any more): moved out of
+    /// place in one rename, so that it is either stored whole or not at all, then deleted.
+    pub fn remove(&self, sha256_hex: &str) -> io::Result<()> {
+        if !is_photo_id(sha256_hex) {
+            return Ok(());
+        }
+        let temp = self.fresh_temp_dir()?;
+        let gone = temp.join("removed");
+        match fs::rename(self.photo_dir(sha256_hex), &gone) {
+            Ok(()) => fs::remove_dir_all(&temp),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => fs::remove_dir(&temp),
+            Err(error) => {
+                let _ = fs::remove_dir(&temp);
+                Err(error)
+            }
+        }
+    }
+
     /// What was recorded when the photo `sha256_hex` was stored, or `None` if it is not stored
     /// (or the id is malformed). For checking a photo id a report refers to.
     pub fn stored(&self, sha256_hex: &str) -> io::Result<Option<StoredPhoto>> {
@@ -361,6 +379,27 @@ impl PhotoStore {
     }
 }
 
+/// The checks of [`PhotoStore::ingest`] that need no decoding: the size, the type by its
+/// bytes, and the pixel count from the image's header. A decompression bomb (a small file
+/// that claims many pixels) is refused here in microseconds.
+pub fn check_header(bytes: &[u8]) -> Result<(), PhotoError> {
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(PhotoError::TooLarge { max: MAX_PHOTO_BYTES, got: bytes.len() });
+    }
+    let kind = PhotoKind::sniff(bytes).ok_or(PhotoError::NotAnImage)?;
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), kind.image_format())
+        .into_dimensions()
+        .map_err(|error| PhotoError::Undecodable(error.to_string()))?;
+    check_pixels(width, height)
+}
+
+fn check_pixels(width: u32, height: u32) -> Result<(), PhotoError> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(PhotoError::TooManyPixels { width, height, max_pixels: MAX_PIXELS });
+    }
+    Ok(())
+}
+
 /// Decodes an upload of a sniffed kind and turns it upright by its EXIF orientation.
 fn decode_upright(bytes: &[u8], kind: PhotoKind) -> Result<DynamicImage, PhotoError> {
     let undecodable = |error: image::ImageError| PhotoError::Undecodable(error.to_string());
@@ -375,9 +414,7 @@ fn decode_upright(bytes: &[u8], kind: PhotoKind) -> Result<DynamicImage, PhotoEr
     // Making the decoder reads only the headers: dimensions are known before any pixel buffer.
     let mut decoder = reader.into_decoder().map_err(undecodable)?;
     let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(PhotoError::TooManyPixels { width, height, max_pixels: MAX_PIXELS });
-    }
+    check_pixels(width, height)?;
     if width == 0 || height == 0 {
         return Err(PhotoError::Undecodable("the image has no pixels".to_owned()));
     }

@@ -24,7 +24,7 @@ use crate::photos::PhotoStore;
 use crate::serve::PHOTOS_DIR;
 use crate::staff::{self, NewStaff, Role, StaffMember};
 use crate::store::{Store, StoreError};
-use crate::uploads::Uploads;
+use crate::uploads::{UploadBudget, Uploads};
 use crate::{devices, reports, wards_file};
 
 /// Every demo account's password, printed with the accounts.
@@ -55,7 +55,8 @@ impl From<ApiError> for SeedError {
 pub fn run(args: SeedArgs) -> Result<ExitCode, SeedError> {
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
     let store = Store::open_in(&args.data.data_dir)?;
-    let uploads = Uploads::new(PhotoStore::open(args.data.data_dir.join(PHOTOS_DIR))?);
+    let uploads =
+        Uploads::new(PhotoStore::open(args.data.data_dir.join(PHOTOS_DIR))?, UploadBudget::UNLIMITED);
     tokio::runtime::Runtime::new()?.block_on(async {
         wards_file::record(&store, &wards).await?;
         let mut rng = StdRng::seed_from_u64(args.seed);

@@ -8,17 +8,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
+use chrono::TimeDelta;
 
 use crate::cli::{MissingAttribution, ServeArgs};
 use crate::clock::ManualClock;
 use crate::dossiers::{Attempts, FailureBudget};
-use crate::reports::FilingBudget;
 use crate::http::{AppState, WebApp, router};
 use crate::live::Hub;
 use crate::overdue;
 use crate::photos::PhotoStore;
+use crate::reports::FilingBudget;
 use crate::store::{Store, StoreError};
-use crate::uploads::Uploads;
+use crate::uploads::{UploadBudget, Uploads};
 use crate::wards_file::{self, WardsFileError};
 use phananh_shared::api::AppConfig;
 use phananh_shared::sla::SlaPolicy;
@@ -92,7 +93,8 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     let (hub, publisher) = Hub::start(store.clone(), args.live_backlog as usize).await?;
     tokio::spawn(publisher);
     let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
-    let uploads = Uploads::new(photos);
+    let budget = UploadBudget { per_hour: args.limits.upload_rate_per_hour, burst: args.limits.upload_burst };
+    let uploads = Uploads::new(photos, budget);
     let per_dossier = FailureBudget {
         failures: args.limits.dossier_wrong_secrets,
         period: Duration::from_secs(u64::from(args.limits.dossier_lock_minutes) * 60),
@@ -109,6 +111,8 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
         (attempts, filings),
     );
     tokio::spawn(forget_idle_attempts(Arc::clone(&state)));
+    let grace = TimeDelta::hours(args.unattached_photo_hours.into());
+    tokio::spawn(purge_unattached_photos(Arc::clone(&state), grace));
     tokio::spawn(overdue::watch(state.store.clone(), Arc::clone(&state.clock), state.live.clone()));
     wards_file::record(&state.store, &state.wards).await?;
     let warm = Arc::clone(&state);
@@ -116,14 +120,28 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     Ok(router(state, &args.limits, &args.open311, WebApp::new(&args.app_dir), config))
 }
 
-/// Forgets, every ten minutes, the tracking and filing buckets that have refilled, so that
-/// what they hold follows the last hour's attempts and filings, not every device ever seen.
+/// Forgets, every ten minutes, the tracking, filing and upload buckets that have refilled, so
+/// that what they hold follows the last hour's attempts, not every device ever seen.
 async fn forget_idle_attempts(state: Arc<AppState>) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
         every.tick().await;
         state.dossier_attempts.forget_idle();
         state.filings.forget_idle();
+        state.uploads.forget_idle();
+    }
+}
+
+/// Removes, every hour, the photos uploaded more than `grace` ago that no report uses.
+async fn purge_unattached_photos(state: Arc<AppState>, grace: TimeDelta) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match state.uploads.purge_unattached(&state.store, state.clock.now() - grace).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "unattached photos removed"),
+            Err(error) => tracing::warn!(?error, "could not remove unattached photos"),
+        }
     }
 }
 

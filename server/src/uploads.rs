@@ -1,32 +1,67 @@
 //! Uploaded photos: stored on disk by [`crate::photos`], recorded here with who uploaded
 //! them, and attached to reports (a resident's photos when filing, staff's "after" photos
 //! when resolving).
+//!
+//! Decoding a photo is the costliest thing a client can ask for (a 48 KB PNG of 7000 × 7000
+//! pixels takes over a second of CPU), so no one uploader may take the decoders from the
+//! others: each uploader has one upload in flight at a time and a budget of uploads an hour,
+//! decoding runs on the blocking pool in as many slots as there are cores, and an upload that
+//! finds every slot taken is answered 503 with `Retry-After` at once instead of queueing.
+//! Photos uploaded but never attached to a report are removed after a grace period.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
-use crate::photos::{PhotoError, PhotoSize, PhotoStore, StoredPhoto};
+use crate::photos::{self, PhotoError, PhotoSize, PhotoStore, StoredPhoto};
 use crate::store::{Store, stamp};
 
 pub use phananh_shared::api::Uploaded;
 
-/// Photos on disk and the limit on how many are decoded at once: decoding the largest
-/// accepted image takes about 150 MB, so two at a time keep a burst of uploads from
-/// exhausting memory.
+/// When to try again after finding every decoding slot taken: about one large photo's work.
+const BUSY_RETRY: Duration = Duration::from_secs(2);
+
+/// Photos on disk, the decoding slots, and each uploader's upload in flight and budget.
 #[derive(Clone)]
 pub struct Uploads {
     files: PhotoStore,
     decoding: Arc<Semaphore>,
+    in_flight: Arc<Mutex<HashSet<String>>>,
+    budget: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+/// How many uploads each uploader may make: `per_hour` sustained, `burst` at once.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadBudget {
+    pub per_hour: f64,
+    pub burst: u32,
+}
+
+impl UploadBudget {
+    /// No budget, for seeding demo data.
+    pub const UNLIMITED: UploadBudget = UploadBudget { per_hour: f64::INFINITY, burst: u32::MAX };
 }
 
 impl Uploads {
-    pub fn new(files: PhotoStore) -> Uploads {
-        Uploads { files, decoding: Arc::new(Semaphore::new(2)) }
+    /// Decoding slots: one per core (each decode is one core's work, and takes up to about
+    /// 150 MB for the largest accepted photo).
+    pub fn new(files: PhotoStore, budget: UploadBudget) -> Uploads {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Uploads {
+            files,
+            decoding: Arc::new(Semaphore::new(cores)),
+            in_flight: Arc::default(),
+            budget: Arc::new(RateLimiter::keyed(crate::reports::hourly_quota(budget.per_hour, budget.burst))),
+        }
     }
 
     /// Checks, stores and records `bytes` uploaded by `uploader` (`device:<id>` or
@@ -38,17 +73,48 @@ impl Uploads {
         bytes: Vec<u8>,
         now: DateTime<Utc>,
     ) -> Result<Uploaded, ApiError> {
-        let permit = self.decoding.acquire().await.expect("the semaphore is never closed");
+        // Refused before anything else: a bomb costs nothing, and is no upload in flight.
+        photos::check_header(&bytes).map_err(refusal)?;
+        let _in_flight = InFlight::start(&self.in_flight, &uploader)?;
+        if let Err(not_until) = self.budget.check_key(&uploader) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now()) + Duration::from_secs(1);
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many photo uploads; retry in {} s", wait.as_secs()),
+            )
+            .retry_after(wait));
+        }
+        let permit = Arc::clone(&self.decoding).try_acquire_owned().map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "every photo decoder is busy; send the photo again in a moment",
+            )
+            .retry_after(BUSY_RETRY)
+        })?;
         let files = self.files.clone();
-        let stored: StoredPhoto = tokio::task::spawn_blocking(move || files.ingest(&bytes))
-            .await
-            .expect("photo intake does not panic")
-            .map_err(refusal)?;
-        drop(permit);
+        let stored: StoredPhoto = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            files.ingest(&bytes)
+        })
+        .await
+        .expect("photo intake does not panic")
+        .map_err(refusal)?;
         let id = Uuid::now_v7();
         let answer = Uploaded { id, width: stored.width, height: stored.height };
+        let files = self.files.clone();
         store
             .write(move |tx| {
+                // The same bytes' files, found stored by the intake, may have been purged since.
+                if files.stored(&stored.sha256).map_err(ApiError::internal)?.is_none() {
+                    return Err(ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "busy",
+                        "the photo was being cleaned up; send it again",
+                    )
+                    .retry_after(Duration::from_secs(1)));
+                }
                 tx.execute(
                     "INSERT INTO photos (id, sha256, kind, width, height, bytes, uploaded_by, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -67,6 +133,40 @@ impl Uploads {
             })
             .await?;
         Ok(answer)
+    }
+
+    /// Forgets the upload budgets that have refilled.
+    pub fn forget_idle(&self) {
+        self.budget.retain_recent();
+    }
+
+    /// Removes the photos uploaded before `cutoff` that no report uses, and the files of those
+    /// no other upload shares; how many uploads were removed. Runs in the writer, so no upload
+    /// is recorded meanwhile (an upload of the same bytes checks that its files are still there).
+    pub async fn purge_unattached(&self, store: &Store, cutoff: DateTime<Utc>) -> Result<usize, ApiError> {
+        let files = self.files.clone();
+        store
+            .write(move |tx| {
+                const UNATTACHED: &str =
+                    "FROM photos WHERE created_at < ?1 AND id NOT IN (SELECT photo_id FROM report_photos)";
+                let hashes: Vec<String> = tx
+                    .prepare(&format!("SELECT DISTINCT sha256 {UNATTACHED}"))?
+                    .query_map([stamp(cutoff)], |row| row.get(0))?
+                    .collect::<Result<_, _>>()?;
+                let removed = tx.execute(&format!("DELETE {UNATTACHED}"), [stamp(cutoff)])?;
+                for sha256 in hashes {
+                    let shared: bool = tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)",
+                        [&sha256],
+                        |row| row.get(0),
+                    )?;
+                    if !shared && let Err(error) = files.remove(&sha256) {
+                        tracing::warn!(%error, photo = %sha256, "could not remove an unattached photo's files");
+                    }
+                }
+                Ok::<_, ApiError>(removed)
+            })
+            .await
     }
 
     /// The public (EXIF-free) copy or the thumbnail of photo `id`, as JPEG bytes.
@@ -128,9 +228,35 @@ pub fn attach(tx: &Connection, report: Uuid, photos: &[Uuid], role: &str) -> rus
     Ok(())
 }
 
+/// `uploader`'s one upload in flight, for as long as this lives.
+struct InFlight<'a> {
+    set: &'a Mutex<HashSet<String>>,
+    uploader: String,
+}
+
+impl<'a> InFlight<'a> {
+    /// Marks `uploader`'s upload in flight; a 429 if one already is.
+    fn start(set: &'a Mutex<HashSet<String>>, uploader: &str) -> Result<InFlight<'a>, ApiError> {
+        if !set.lock().expect("never poisoned").insert(uploader.to_owned()) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "upload_in_flight",
+                "another photo from you is being processed; send the next when it is answered",
+            )
+            .retry_after(Duration::from_secs(1)));
+        }
+        Ok(InFlight { set, uploader: uploader.to_owned() })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.set.lock().expect("never poisoned").remove(&self.uploader);
+    }
+}
+
 /// An upload the intake refused, as the client should hear it.
 fn refusal(error: PhotoError) -> ApiError {
-    use axum::http::StatusCode;
     let status = match &error {
         PhotoError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         PhotoError::NotAnImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
