@@ -982,3 +982,34 @@ fn without_a_tile_server_the_map_asks_no_one_for_tiles() {
     });
     drop(server);
 }
+
+/// Issue 22: a report over the device's filing budget is neither lost nor shown as refused:
+/// it waits in the outbox, saying why in the resident's language, and goes later.
+#[test]
+fn a_report_over_the_filing_budget_waits_and_the_resident_is_told_why() {
+    let site = Site::new(&["--filing-burst", "1", "--filing-rate-per-hour", "1"]);
+    let _server = site.start();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let resident = phone_after_first_visit(&driver, &site).await;
+        fill_in_report(&resident, "Ổ gà lớn giữa đường trước số 12, xe máy dễ ngã.", &[]).await;
+        send(&resident).await;
+        wait_for_arrivals(&site, 1);
+        resident.goto(&site.url("/")).await.expect("the app opens");
+        fill_in_report(&resident, "Ổ gà thứ hai ở đầu ngõ 5, nước đọng cả tuần.", &[]).await;
+        send(&resident).await;
+        let told = wait_for_text(&resident, "[data-testid=outbox] li.card p.waiting", |t| {
+            t.contains("sẽ tự gửi sau")
+        })
+        .await;
+        assert!(told.contains("thiết bị đã gửi nhiều phản ánh"), "{told:?}");
+        let kept = outbox(&resident).await;
+        assert_eq!(
+            (kept.len(), kept[0]["held"].as_bool(), kept[0]["refused"].as_str()),
+            (1, Some(true), None)
+        );
+        assert_eq!(count(&resident, "[data-testid=outbox] li.card.refused").await, 0);
+        resident.close().await.expect("the browser closes");
+    });
+    assert_eq!(arrived(site.data.path()).len(), 1, "the second waits on the phone");
+}

@@ -164,8 +164,9 @@ fn unknown_and_malformed_report_ids() {
 #[test]
 fn events_form_a_gap_free_sequence_under_concurrent_filing() {
     // A server of its own, so that every event on it is one of ours; it is read back with 60
-    // requests without a token, as many as the default burst of an address.
-    let server = TestServer::start_with(&["--rate-burst", "1000000"]);
+    // requests without a token, as many as the default burst of an address. Each device files
+    // 15, more than the default filing burst.
+    let server = TestServer::start_with(&["--rate-burst", "1000000", "--filing-burst", "15"]);
     let ids: Vec<String> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..4)
             .map(|_| {
