@@ -1,5 +1,5 @@
 //! The command line: `serve` runs the server, `locate` answers "which ward?" from the shell,
-//! `create-staff` makes a staff account.
+//! `create-staff` makes a staff account and `disable-staff` closes one.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,13 +37,16 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the ward holding a point, or (with --batch) the ward code of each `lon,lat` line
     /// read from stdin.
     Locate(LocateArgs),
     /// Make a staff account. The password is the first line of stdin (at least 10
     /// characters).
     CreateStaff(CreateStaffArgs),
+    /// Close a staff account: it can no longer sign in, its sessions end, and a running
+    /// server closes their live streams at their next heartbeat.
+    DisableStaff(DisableStaffArgs),
     /// Issue an Open311 API key for a client program (printed on stdout, shown only once).
     CreateApiKey(CreateApiKeyArgs),
     /// Fill the database with realistic demo reports over the last 60 days, in every status,
@@ -77,6 +80,8 @@ pub struct ServeArgs {
     pub app_dir: PathBuf,
     #[command(flatten)]
     pub limits: RateLimits,
+    #[command(flatten)]
+    pub connections: ConnectionLimits,
     /// Seconds between pings to each live subscriber; one that has not answered a ping by
     /// the next is disconnected.
     #[arg(long, env = "PHANANH_LIVE_HEARTBEAT_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
@@ -318,6 +323,37 @@ pub struct RateLimits {
     pub upload_burst: u32,
 }
 
+/// How long a connection may take over a request, and how many a client may hold open, so
+/// that idle or trickling connections cannot take the server's open files from everyone else.
+/// Addresses count as the rate limits count them (an IPv6 client by its /64).
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionLimits {
+    /// Seconds a client has to send a request's headers, counted from when the connection is
+    /// ready for them: from its opening, or from the end of the previous answer on a kept-alive
+    /// connection, so this is also how long an idle connection is kept open. A connection that
+    /// runs out of it is closed.
+    #[arg(long, env = "PHANANH_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
+    pub header_read_timeout_seconds: u16,
+    /// Seconds a request body may go without sending anything (a photo on a slow phone link
+    /// still sends every few seconds); the request is then dropped and its connection closed.
+    #[arg(long, env = "PHANANH_BODY_READ_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..))]
+    pub body_read_timeout_seconds: u16,
+    /// Connections open at once from one client address (many phones behind one carrier NAT
+    /// each hold one or two); a connection past it is closed as soon as it is accepted.
+    #[arg(long, env = "PHANANH_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_address: u32,
+    /// Live streams open at once from one client address.
+    #[arg(long, env = "PHANANH_MAX_STREAMS_PER_ADDRESS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_address: u32,
+    /// Live streams open at once for one resident's device (a few tabs of the app).
+    #[arg(long, env = "PHANANH_MAX_STREAMS_PER_DEVICE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_device: u32,
+    /// Live streams open at once for one staff sign-in (the inbox, the desk, a report, the
+    /// city dashboard, in a few tabs).
+    #[arg(long, env = "PHANANH_MAX_STREAMS_PER_SESSION", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_session: u32,
+}
+
 /// A sustained rate: a positive, finite number (fractions allowed: 0.5 is one per 2 units).
 fn rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -369,6 +405,15 @@ pub struct CreateStaffArgs {
     pub data: DataDirArgs,
     #[command(flatten)]
     pub wards: WardsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DisableStaffArgs {
+    /// The account's sign-in name (case is ignored).
+    #[arg(long)]
+    pub username: String,
+    #[command(flatten)]
+    pub data: DataDirArgs,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod connections;
 pub mod dashboard;
 pub mod devices;
 pub mod display;

@@ -18,9 +18,10 @@ fn main() -> ExitCode {
         LogFormat::Json => logs.json().with_current_span(true).init(),
     }
     let outcome: Result<ExitCode, Box<dyn std::error::Error>> = match cli.command {
-        Command::Serve(args) => phananh_server::serve::run(args).map_err(Into::into),
+        Command::Serve(args) => phananh_server::serve::run(*args).map_err(Into::into),
         Command::Locate(args) => phananh_server::locate::run(args).map_err(Into::into),
         Command::CreateStaff(args) => phananh_server::staff::run_create(args).map_err(Into::into),
+        Command::DisableStaff(args) => phananh_server::staff::run_disable(args).map_err(Into::into),
         Command::CreateApiKey(args) => phananh_server::open311::clients::run_create(args).map_err(Into::into),
         Command::SeedDemo(args) => phananh_server::seed::run(args).map_err(Into::into),
     };

@@ -1,20 +1,20 @@
 //! `phananh-server serve`: load the boundaries, bind, serve until told to stop.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use chrono::TimeDelta;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::cli::{MissingAttribution, ServeArgs};
 use crate::clock::ManualClock;
+use crate::connections;
 use crate::dossiers::{Attempts, FailureBudget};
 use crate::http::{AppState, WebApp, router};
-use crate::live::Hub;
+use crate::live::{Hub, StreamCaps};
 use crate::overdue;
 use crate::photos::PhotoStore;
 use crate::reports::FilingBudget;
@@ -45,28 +45,26 @@ pub enum ServeError {
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
+    let open_files = connections::raise_open_file_limit();
+    let limits = &args.connections;
+    let settings = connections::Settings {
+        header_read_timeout: Duration::from_secs(limits.header_read_timeout_seconds.into()),
+        per_address: limits.max_connections_per_address as usize,
+        proxies: args.limits.trusted_proxies.clone(),
+        total: connections::Settings::total_for(open_files),
+    };
     tokio::runtime::Runtime::new()?.block_on(async {
         let app = app(&args).await?;
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .map_err(|source| ServeError::Bind { addr: args.addr, source })?;
         let addr = listener.local_addr()?;
-        // Live messages are small writes, each wanted at once: without TCP_NODELAY, one
-        // written while the last is unacknowledged waits for the peer's delayed ACK (up to
-        // 40 ms on Linux).
-        let listener = listener.tap_io(|stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
-            }
-        });
         // On stdout, so whoever started the server (a script, a test) learns the port.
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on http://{addr}")?;
         stdout.flush()?;
-        tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving");
-        // With the peer's address, which the rate limits count by.
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        tracing::info!(%addr, data_dir = %args.data_dir.display(), connections = settings.total, "serving");
+        connections::serve(listener, app, settings, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
@@ -90,7 +88,12 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
         .and_then(|()| PhotoStore::open(photos_dir.clone()))
         .map_err(|source| ServeError::DataDir { path: photos_dir, source })?;
     let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));
-    let (hub, publisher) = Hub::start(store.clone(), args.live_backlog as usize).await?;
+    let caps = StreamCaps {
+        per_address: args.connections.max_streams_per_address as usize,
+        per_device: args.connections.max_streams_per_device as usize,
+        per_session: args.connections.max_streams_per_session as usize,
+    };
+    let (hub, publisher) = Hub::start(store.clone(), args.live_backlog as usize, caps).await?;
     tokio::spawn(publisher);
     let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
     let budget = UploadBudget { per_hour: args.limits.upload_rate_per_hour, burst: args.limits.upload_burst };
@@ -117,7 +120,11 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     wards_file::record(&state.store, &state.wards).await?;
     let warm = Arc::clone(&state);
     tokio::spawn(async move { warm.wards_geojson().await });
-    Ok(router(state, &args.limits, &args.open311, WebApp::new(&args.app_dir), config))
+    let body_timeout = Duration::from_secs(args.connections.body_read_timeout_seconds.into());
+    Ok(router(state, &args.limits, &args.open311, WebApp::new(&args.app_dir), config)
+        // A body that stops arriving ends its request (and its connection) instead of
+        // holding both for good.
+        .layer(RequestBodyTimeoutLayer::new(body_timeout)))
 }
 
 /// Forgets, every ten minutes, the tracking, filing and upload buckets that have refilled, so

@@ -12,13 +12,14 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use chrono::{NaiveDate, SubsecRound, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use phananh_shared::api::WardRef;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::cli::CreateStaffArgs;
+use crate::cli::{CreateStaffArgs, DisableStaffArgs};
 use crate::http::error::ApiError;
+use crate::reports::rows::time;
 use crate::store::{Store, StoreError, is_unique_violation, stamp};
 use crate::tokens;
 use crate::wards_file::{self, WardsFileError};
@@ -224,6 +225,55 @@ pub fn run_create(args: CreateStaffArgs) -> Result<ExitCode, CreateStaffError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Why an account could not be disabled.
+#[derive(Debug, thiserror::Error)]
+pub enum DisableStaffError {
+    #[error("there is no staff account {0:?}")]
+    UnknownUsername(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// `phananh-server disable-staff`: closes the account and ends its sessions; a running server
+/// closes their live streams at their next heartbeat. Prints one line saying so.
+pub fn run_disable(args: DisableStaffArgs) -> Result<ExitCode, DisableStaffError> {
+    let store = Store::open_in(&args.data.data_dir)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let username = args.username.trim().to_lowercase();
+    let ended = runtime.block_on(disable(&store, username.clone()))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "disabled staff {username:?}; {ended} session(s) ended")?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Closes the account `username` (if it is not already) and ends its sessions in force: how
+/// many were.
+async fn disable(store: &Store, username: String) -> Result<usize, DisableStaffError> {
+    let now = stamp(Utc::now());
+    store
+        .write(move |tx| {
+            let id: i64 = tx
+                .query_row("SELECT id FROM staff WHERE username = ?1", [&username], |row| row.get(0))
+                .optional()?
+                .ok_or_else(|| DisableStaffError::UnknownUsername(username.clone()))?;
+            tx.execute(
+                "UPDATE staff SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL",
+                params![id, now],
+            )?;
+            let ended = tx.execute(
+                "UPDATE sessions SET expires_at = ?2 WHERE staff_id = ?1 AND expires_at > ?2",
+                params![id, now],
+            )?;
+            Ok(ended)
+        })
+        .await
+}
+
 /// The first line of `input`, without its line ending.
 fn read_password(mut input: impl BufRead) -> Result<String, CreateStaffError> {
     let mut line = String::new();
@@ -352,6 +402,49 @@ pub async fn session(store: &Store, token: &str) -> Result<Option<Session>, ApiE
             )
             .optional()
             .map_err(ApiError::from)
+        })
+        .await
+}
+
+/// When the session whose token hashes to `token_hash` ends, if it is in force now (not
+/// expired, not signed out, its account open): what an open live stream checks.
+pub async fn in_force_until(store: &Store, token_hash: Vec<u8>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let now = Utc::now();
+    let until = store
+        .read(move |conn| {
+            conn.query_row(
+                "SELECT sessions.expires_at FROM sessions JOIN staff ON staff.id = sessions.staff_id
+                 WHERE sessions.token_hash = ?1 AND staff.disabled_at IS NULL",
+                [token_hash],
+                |row| time(row, 0),
+            )
+            .optional()
+            .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(until.filter(|until| *until > now))
+}
+
+/// Signs out: ends the session of `token`, or (`everywhere`) every session of its account.
+/// How many sessions were ended; none when `token` is not a session in force.
+pub async fn sign_out(store: &Store, token: &str, everywhere: bool) -> Result<usize, ApiError> {
+    let token_hash = tokens::hash(token);
+    let now = stamp(Utc::now());
+    store
+        .write(move |tx| {
+            let ended = if everywhere {
+                tx.execute(
+                    "UPDATE sessions SET expires_at = ?2 WHERE expires_at > ?2
+                     AND staff_id = (SELECT staff_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2)",
+                    params![token_hash, now],
+                )?
+            } else {
+                tx.execute(
+                    "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1 AND expires_at > ?2",
+                    params![token_hash, now],
+                )?
+            };
+            Ok::<_, ApiError>(ended)
         })
         .await
 }

@@ -118,6 +118,27 @@ impl LiveClient {
         }
     }
 
+    /// The messages until the server closes the stream, and the close frame's code (`None`
+    /// for a close without a frame, or a broken connection). Panics if it is still open after
+    /// `wait`.
+    pub async fn until_closed(&mut self, wait: Duration) -> (Vec<LiveMessage>, Option<u16>) {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut messages = Vec::new();
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .unwrap_or_else(|_| panic!("the stream is still open after {wait:?}; it sent {messages:?}"));
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    messages.push(serde_json::from_str(&text).expect("a live message is JSON"))
+                }
+                Some(Ok(Message::Close(frame))) => return (messages, frame.map(|f| u16::from(f.code))),
+                None | Some(Err(_)) => return (messages, None),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
     /// The sequence number of the next event, skipping other messages; `None` if the stream
     /// ends. Reads only `type` and `seq`: a cheap client, for benchmarks that time the server.
     pub async fn next_event_seq(&mut self) -> Option<u64> {

@@ -305,3 +305,50 @@ fn a_residents_phone_downloads_at_most_400_kb_for_the_app() {
     assert!(download.brotli < download.gzipped, "{download:?}");
     assert!(download.gzipped * 2 < download.raw, "{download:?}");
 }
+
+/// The staff member's session in this browser: the token the page keeps.
+async fn staff_token(browser: &Client) -> Option<String> {
+    let script =
+        "const saved = localStorage.getItem('phananh.staff'); return saved && JSON.parse(saved).token;";
+    let token = browser.execute(script, vec![]).await.expect("script runs");
+    token.as_str().map(str::to_owned)
+}
+
+#[test]
+fn signing_out_on_the_staff_page_ends_the_session_on_the_server_and_an_ended_session_asks_to_sign_in() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    // Signed in over the API too: a second session of the same account.
+    let elsewhere = StaffClient::create(&server, data.path(), "can-bo-phuong", "ward", Some("00070"));
+    let driver = ChromeDriver::start();
+    let status_of = |token: &str| {
+        let me = reqwest::blocking::Client::new().get(server.url("/api/v1/staff/me")).bearer_auth(token);
+        me.send().expect("the server answers").status().as_u16()
+    };
+    runtime().block_on(async {
+        let officer = driver.session(DESK).await;
+        sign_in(&officer, &server.url("/staff"), "can-bo-phuong").await;
+        wait_for(&officer, ".live.on").await;
+
+        // Signed out everywhere from elsewhere: the page's live stream is closed for its
+        // ended session, and the page asks to sign in again.
+        let everywhere = || elsewhere.post("/api/v1/staff/logout?everywhere=true", &serde_json::json!({}));
+        assert_eq!(tokio::task::block_in_place(everywhere).status().as_u16(), 200);
+        wait_for(&officer, "form.signin").await;
+        assert_eq!(staff_token(&officer).await, None, "the browser forgot the ended session");
+
+        // "Đăng xuất" ends the session on the server, not only in the browser.
+        sign_in(&officer, &server.url("/staff"), "can-bo-phuong").await;
+        wait_for(&officer, ".live.on").await;
+        let token = staff_token(&officer).await.expect("signed in");
+        assert_eq!(tokio::task::block_in_place(|| status_of(&token)), 200);
+        click(&officer, ".inbox-head button").await;
+        wait_for(&officer, "form.signin").await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while tokio::task::block_in_place(|| status_of(&token)) != 401 {
+            assert!(std::time::Instant::now() < deadline, "the token still works after Đăng xuất");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        officer.close().await.expect("the browser closes");
+    });
+}

@@ -17,7 +17,7 @@ use crate::live::Live;
 use crate::map::WardMap;
 use crate::pages::dossier_figures::DossierBoard;
 use crate::pages::staff::SignIn;
-use crate::session::use_session;
+use crate::session::{confirm, use_session};
 use crate::wards::use_wards;
 
 /// How long the dashboard waits after a live event before reloading, so a burst of
@@ -53,6 +53,7 @@ fn overdue_colour(count: u64, most: u64) -> Option<String> {
 #[component]
 fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
     let t = tr();
+    let session = use_session();
     let wards = use_wards();
     let today = clock::today();
     let to = RwSignal::new(today);
@@ -92,6 +93,8 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
             move |up| {
                 if up {
                     version.update(|v| *v += 1);
+                } else {
+                    confirm(session);
                 }
             },
         )));

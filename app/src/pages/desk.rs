@@ -13,7 +13,7 @@ use crate::i18n::{self, tr, use_lang};
 use crate::live::{Heard, Live};
 use crate::pages::dossiers::DossierCard;
 use crate::pages::staff::SignIn;
-use crate::session::use_session;
+use crate::session::{confirm, use_session};
 
 #[component]
 pub fn DossierDesk() -> impl IntoView {
@@ -37,6 +37,7 @@ fn Desk(answer: LoginAnswer) -> impl IntoView {
     let scope =
         answer.staff.ward.as_ref().map_or_else(|| "city".to_owned(), |ward| format!("ward:{}", ward.code));
     let reload = move || version.update(|v| *v += 1);
+    let session = use_session();
     let live = StoredValue::new_local(Some(Live::subscribe_all(
         &scope,
         Some(&answer.token),
@@ -49,6 +50,8 @@ fn Desk(answer: LoginAnswer) -> impl IntoView {
         move |up| {
             if up {
                 reload();
+            } else {
+                confirm(session);
             }
         },
     )));

@@ -133,6 +133,8 @@ fn Inbox(answer: LoginAnswer, session: Session) -> impl IntoView {
             connected.set(up);
             if up {
                 version.update(|v| *v += 1);
+            } else {
+                session::confirm(session);
             }
         },
     )));

@@ -19,7 +19,7 @@ use crate::map::{Marker, WardMap};
 use crate::pages::staff::SignIn;
 use crate::pages::timeline::{ReportSummary, Timeline};
 use crate::photos::{Photo, PhotoPicker};
-use crate::session::use_session;
+use crate::session::{confirm, use_session};
 use crate::wards::use_wards;
 
 #[component]
@@ -38,6 +38,7 @@ pub fn StaffReport() -> impl IntoView {
 #[component]
 fn Detail(id: Uuid, token: String) -> impl IntoView {
     let t = tr();
+    let session = use_session();
     let version = RwSignal::new(0u64);
     let loaded = {
         let token = token.clone();
@@ -57,7 +58,11 @@ fn Detail(id: Uuid, token: String) -> impl IntoView {
         Some(&token),
         Some(0),
         move |_| version.update(|v| *v += 1),
-        |_| {},
+        move |up| {
+            if !up {
+                confirm(session);
+            }
+        },
     )));
     on_cleanup(move || live.set_value(None));
     view! {

@@ -6,6 +6,7 @@
 //! [`LiveMessage`](phananh_shared::api::LiveMessage).
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,24 +19,33 @@ use axum::http::StatusCode;
 use axum::http::header::{ACCEPT, HeaderMap};
 use axum::response::sse::{self, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use phananh_shared::validation::FieldError;
 use serde::Deserialize;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::AppState;
 use super::auth::{bearer, reader};
+use super::client_address::ClientAddress;
 use super::error::ApiError;
-use super::params;
-use crate::live::{Next, Scope, Subscription};
+use super::{network, params};
+use crate::live::{Holder, Next, Scope, StreamPermit, Subscription};
 use crate::reports::{Reader, sees_staff_view};
+use crate::staff;
+use crate::store::Store;
+use crate::tokens;
 
 /// `since=latest`: no replay, only the changes from now on (the `caught_up` message gives the
 /// cursor to reconnect with). For screens that load the current state over HTTP first.
 const LATEST: &str = "latest";
+
+/// The WebSocket close code of a stream whose staff session has ended: sign in again (a
+/// code of the 4000s, which are the application's; 4401 after HTTP's 401).
+pub const SESSION_ENDED_CODE: u16 = 4401;
 
 /// How long one message may take to reach a client before it counts as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,6 +59,7 @@ pub struct LiveQuery {
 
 pub async fn live(
     State(state): State<Arc<AppState>>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     query: Result<Query<LiveQuery>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -73,9 +84,26 @@ pub async fn live(
         Some(LATEST) => None,
         other => Some(params::sequence("since", other)?),
     };
+    // The client's own cap is named first when both are reached.
+    let mut holders = Vec::with_capacity(2);
+    let mut authority = Authority::open(&state);
+    match (&reader, token) {
+        (Reader::Device(id), _) => holders.push(Holder::Device(*id)),
+        (Reader::Staff { .. }, Some(token)) => {
+            let token_hash = tokens::hash(&token);
+            holders.push(Holder::Session(token_hash.clone()));
+            authority.session = staff::in_force_until(&state.store, token_hash.clone())
+                .await?
+                .map(|until| StaffSession { token_hash, until });
+        }
+        _ => {}
+    }
+    holders.push(Holder::Address(network(SocketAddr::new(client, 0))));
+    let permit = state.live.admit(holders).map_err(|refused| refused.retry_after(state.heartbeat))?;
     let subscription = Subscription::start(&state.live, scope, since).await?;
+    let stream = Stream { subscription, authority, _permit: permit };
     if sse {
-        return Ok(event_stream(subscription, state.heartbeat).into_response());
+        return Ok(event_stream(stream, state.heartbeat).into_response());
     }
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::new(
@@ -89,8 +117,108 @@ pub async fn live(
         // An idle subscriber holds little: small buffers, grown only while a message passes.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| stream_to_socket(socket, subscription, heartbeat)))
+        .on_upgrade(move |socket| stream_to_socket(socket, stream, heartbeat)))
 }
+
+/// An open stream: the subscription, what allows it, and its place among the client's.
+struct Stream {
+    subscription: Subscription,
+    authority: Authority,
+    _permit: StreamPermit,
+}
+
+/// What keeps a stream open. A staff member's ends with their session (expired, signed out,
+/// the account disabled) and is checked again on every heartbeat, whenever a sign-out ends
+/// sessions on this server, and before each message once the session's time is up. A
+/// device's stream and the public's have nothing to end: devices are never revoked.
+struct Authority {
+    store: Store,
+    session: Option<StaffSession>,
+    /// Sign-outs on this server (see [`Hub::sessions_ended`](crate::live::Hub)).
+    endings: watch::Receiver<u64>,
+    checks: tokio::time::Interval,
+}
+
+struct StaffSession {
+    token_hash: Vec<u8>,
+    /// When the session expires, as last read.
+    until: DateTime<Utc>,
+}
+
+/// Why a stream stops before its subscription does.
+enum Stop {
+    /// The session ended: the client must sign in again.
+    SessionEnded,
+    /// The session could not be checked.
+    Failed,
+}
+
+impl Authority {
+    /// An authority that nothing ends (set `session` for a staff member's).
+    fn open(state: &AppState) -> Authority {
+        let start = tokio::time::Instant::now() + state.heartbeat;
+        let mut checks = tokio::time::interval_at(start, state.heartbeat);
+        checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Authority { store: state.store.clone(), session: None, endings: state.live.session_endings(), checks }
+    }
+
+    /// Resolves when the session must be checked again (never, without one): at its expiry,
+    /// each heartbeat, and when sessions end on this server. Cancel-safe.
+    async fn due(&mut self) {
+        let Some(session) = &self.session else { return std::future::pending().await };
+        let expiry = (session.until - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            () = tokio::time::sleep(expiry) => {}
+            _ = self.checks.tick() => {}
+            Ok(()) = self.endings.changed() => {}
+        }
+    }
+
+    /// Whether the stream may go on: read from the database when `recheck`, when the
+    /// session's time is up, or when sessions ended since the last check; else at no cost.
+    async fn check(&mut self, recheck: bool) -> Result<(), Stop> {
+        let Some(session) = &mut self.session else { return Ok(()) };
+        let signed_out = self.endings.has_changed().unwrap_or(false);
+        if !(recheck || signed_out || Utc::now() >= session.until) {
+            return Ok(());
+        }
+        self.endings.mark_unchanged();
+        match staff::in_force_until(&self.store, session.token_hash.clone()).await {
+            Ok(Some(until)) => {
+                session.until = until;
+                Ok(())
+            }
+            Ok(None) => Err(Stop::SessionEnded),
+            Err(error) => {
+                tracing::error!(?error, "cannot check a live stream's session");
+                Err(Stop::Failed)
+            }
+        }
+    }
+}
+
+impl Stream {
+    /// The next message to send, or why the stream stops.
+    async fn next(&mut self) -> Result<Next, Stop> {
+        loop {
+            tokio::select! {
+                next = self.subscription.next() => {
+                    let next = next.map_err(|error| {
+                        tracing::error!(%error, "live stream stopped");
+                        Stop::Failed
+                    })?;
+                    self.authority.check(false).await?;
+                    return Ok(next);
+                }
+                () = self.authority.due() => self.authority.check(true).await?,
+            }
+        }
+    }
+}
+
+/// What a client is told when its session has ended.
+const SESSION_ENDED: &str =
+    "the staff session has ended (signed out, expired, or the account disabled); sign in again";
 
 /// Whether `reader` gets report `id`'s staff view; 404 if there is no such report.
 async fn report_staff_view(state: &AppState, id: Uuid, reader: &Reader) -> Result<bool, ApiError> {
@@ -113,40 +241,38 @@ type Sink = Mutex<SplitSink<WebSocket, Message>>;
 /// other watches the client (its pongs, its close) and keeps the heartbeat. With one task
 /// selecting over all three, every event also polled the socket's read half and the timer
 /// again, for each of ten thousand idle subscribers.
-async fn stream_to_socket(socket: WebSocket, subscription: Subscription, heartbeat: Duration) {
-    let (sink, stream) = socket.split();
+async fn stream_to_socket(socket: WebSocket, stream: Stream, heartbeat: Duration) {
+    let (sink, client) = socket.split();
     let sink = Arc::new(Mutex::new(sink));
-    let mut sender = tokio::spawn(send_events(Arc::clone(&sink), subscription));
-    watch_client(stream, &sink, heartbeat, &mut sender).await;
+    let mut sender = tokio::spawn(send_events(Arc::clone(&sink), stream));
+    watch_client(client, &sink, heartbeat, &mut sender).await;
     sender.abort();
 }
 
-/// Sends each message of the subscription until it ends or the client cannot take one.
-async fn send_events(sink: Arc<Sink>, mut subscription: Subscription) {
+/// Sends each message of the stream until it ends or the client cannot take one.
+async fn send_events(sink: Arc<Sink>, mut stream: Stream) {
     loop {
-        let next = subscription.next().await;
+        let next = stream.next().await;
         let mut sink = sink.lock().await;
-        match next {
+        let close = match next {
             Ok(Next::Message(message, _)) => {
                 if send(&mut sink, Message::Text(text(message))).await.is_err() {
                     return;
                 }
+                continue;
             }
             Ok(Next::Resume(message)) => {
-                if send(&mut sink, Message::Text(text(message))).await.is_ok() {
-                    let reason = "fell behind: reconnect with since=<seq of the resume message>";
-                    let close = CloseFrame { code: close_code::AGAIN, reason: reason.into() };
-                    let _ = send(&mut sink, Message::Close(Some(close))).await;
+                if send(&mut sink, Message::Text(text(message))).await.is_err() {
+                    return;
                 }
-                return;
+                let reason = "fell behind: reconnect with since=<seq of the resume message>";
+                CloseFrame { code: close_code::AGAIN, reason: reason.into() }
             }
-            Err(error) => {
-                tracing::error!(%error, "live stream stopped");
-                let close = CloseFrame { code: close_code::ERROR, reason: "server error".into() };
-                let _ = send(&mut sink, Message::Close(Some(close))).await;
-                return;
-            }
-        }
+            Err(Stop::SessionEnded) => CloseFrame { code: SESSION_ENDED_CODE, reason: SESSION_ENDED.into() },
+            Err(Stop::Failed) => CloseFrame { code: close_code::ERROR, reason: "server error".into() },
+        };
+        let _ = send(&mut sink, Message::Close(Some(close))).await;
+        return;
     }
 }
 
@@ -198,28 +324,33 @@ fn text(json: Bytes) -> Utf8Bytes {
     Utf8Bytes::try_from(json).expect("JSON is UTF-8")
 }
 
-/// The subscription as server-sent events: each event's `id` is its sequence number, so a
-/// browser's `EventSource` resumes after a drop by itself; comments keep the line alive.
+/// The stream as server-sent events: each event's `id` is its sequence number, so a
+/// browser's `EventSource` resumes after a drop by itself; comments keep the line alive. When
+/// the staff session ends, an `ended` event (the API's error shape, code `session_ended`) is
+/// the last.
 fn event_stream(
-    subscription: Subscription,
+    stream: Stream,
     heartbeat: Duration,
 ) -> Sse<impl futures_util::Stream<Item = Result<sse::Event, Infallible>>> {
-    let events = futures_util::stream::unfold(Some(subscription), |subscription| async move {
-        let mut subscription = subscription?;
-        match subscription.next().await {
+    let events = futures_util::stream::unfold(Some(stream), |stream| async move {
+        let mut stream = stream?;
+        match stream.next().await {
             Ok(Next::Message(message, seq)) => {
                 let event = match seq {
                     Some(seq) => sse::Event::default().id(seq.to_string()),
                     None => sse::Event::default(),
                 };
-                Some((Ok(event.data(text(message).as_str())), Some(subscription)))
+                Some((Ok(event.data(text(message).as_str())), Some(stream)))
             }
             // The last message: the stream ends after it.
             Ok(Next::Resume(message)) => Some((Ok(sse::Event::default().data(text(message).as_str())), None)),
-            Err(error) => {
-                tracing::error!(%error, "live stream stopped");
-                None
+            Err(Stop::SessionEnded) => {
+                let error = serde_json::json!({
+                    "error": { "code": "session_ended", "message": SESSION_ENDED, "field": null }
+                });
+                Some((Ok(sse::Event::default().event("ended").data(error.to_string())), None))
             }
+            Err(Stop::Failed) => None,
         }
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(heartbeat))

@@ -50,6 +50,7 @@ use crate::live::Hub;
 use crate::reports::FilingBudget;
 use crate::store::Store;
 use crate::uploads::Uploads;
+pub use limits::network;
 pub use web_app::WebApp;
 
 /// What one photo may take of a request: the 10 MB a photo may have and room for a part's
@@ -181,6 +182,7 @@ pub fn router(
             "/api/v1/staff/login",
             post(staff::login).layer(limits.login()).route_layer(axum::Extension(limits.sign_in())),
         )
+        .route("/api/v1/staff/logout", post(staff::logout))
         .route("/api/v1/staff/me", get(staff::me))
         .route(
             "/api/v1/reports",

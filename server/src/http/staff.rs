@@ -31,7 +31,7 @@ pub async fn login(
     };
     let account = SignInBackoff::account(&request.username);
     if let Err(refusal) = backoff.check(&account, Instant::now()) {
-        return refusal;
+        return refusal.into_response();
     }
     match staff::login(&state.store, request).await {
         Ok(answer) => {
@@ -53,4 +53,32 @@ pub async fn me(
     Staff(member): Staff,
 ) -> Result<Json<StaffView>, ApiError> {
     Ok(Json(staff::view(&state.store, member).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LogoutQuery {
+    /// Every session of the account, not only this one.
+    #[serde(default)]
+    everywhere: bool,
+}
+
+/// How many sessions a sign-out ended.
+#[derive(Debug, serde::Serialize)]
+pub struct LoggedOut {
+    sessions_ended: usize,
+}
+
+/// `POST /api/v1/staff/logout[?everywhere=true]`: ends this session, or every session of the
+/// account; their live streams close at once (WebSocket close code 4401).
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    Staff(_): Staff,
+    headers: axum::http::HeaderMap,
+    query: Result<axum::extract::Query<LogoutQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<LoggedOut>, ApiError> {
+    let axum::extract::Query(query) = query?;
+    let token = super::auth::bearer(&headers)?.unwrap_or_default();
+    let sessions_ended = staff::sign_out(&state.store, token, query.everywhere).await?;
+    state.live.sessions_ended();
+    Ok(Json(LoggedOut { sessions_ended }))
 }

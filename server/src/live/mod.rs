@@ -9,6 +9,7 @@
 //! every event reaches it one way or the other, and the sequence numbers drop the ones that
 //! came both ways.
 
+mod caps;
 mod scope;
 mod subscription;
 
@@ -22,9 +23,10 @@ use phananh_shared::sync::PullResponse;
 use phananh_shared::validation::FieldError;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, params};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
+pub use caps::{Holder, StreamCaps, StreamPermit};
 pub use scope::Scope;
 pub use subscription::{Next, Subscription};
 
@@ -110,14 +112,23 @@ struct HubInner {
     store: Store,
     /// Subscriptions alive now (not counting the server's own watchers).
     subscribers: AtomicUsize,
+    /// The streams open, by who holds them, against their caps.
+    streams: Arc<caps::OpenStreams>,
+    /// Bumped whenever staff sessions end on this server (a sign-out), so that their streams
+    /// check at once whether they still may run.
+    sessions_ended: watch::Sender<u64>,
 }
 
 impl Hub {
     /// A hub for `store`, publishing from after the newest event already stored, and the
     /// task that keeps it publishing (spawn it on the server's runtime). The broadcast holds
     /// `backlog` events for subscribers slow to take them; one that falls further behind is
-    /// told to resume from its last sequence number.
-    pub async fn start(store: Store, backlog: usize) -> Result<(Hub, impl Future<Output = ()>), StoreError> {
+    /// told to resume from its last sequence number; `caps` bounds the streams a client holds.
+    pub async fn start(
+        store: Store,
+        backlog: usize,
+        caps: StreamCaps,
+    ) -> Result<(Hub, impl Future<Output = ()>), StoreError> {
         let newest = store
             .read(|conn| {
                 conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get::<_, i64>(0))
@@ -125,7 +136,15 @@ impl Hub {
             })
             .await? as u64;
         let (sender, _) = broadcast::channel(backlog);
-        let hub = Hub { inner: Arc::new(HubInner { sender, store, subscribers: AtomicUsize::new(0) }) };
+        let hub = Hub {
+            inner: Arc::new(HubInner {
+                sender,
+                store,
+                subscribers: AtomicUsize::new(0),
+                streams: Arc::new(caps::OpenStreams::new(caps)),
+                sessions_ended: watch::Sender::new(0),
+            }),
+        };
         let publisher = hub.clone().publish(newest);
         Ok((hub, publisher))
     }
@@ -173,6 +192,21 @@ impl Hub {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Counts a stream against each of its `holders`' caps, or refuses it (429).
+    pub fn admit(&self, holders: Vec<Holder>) -> Result<StreamPermit, ApiError> {
+        self.inner.streams.admit(holders)
+    }
+
+    /// Tells the open streams that staff sessions have ended (signed out).
+    pub fn sessions_ended(&self) {
+        self.inner.sessions_ended.send_modify(|ended| *ended += 1);
+    }
+
+    /// Changes each time staff sessions end (see [`Hub::sessions_ended`]).
+    pub fn session_endings(&self) -> watch::Receiver<u64> {
+        self.inner.sessions_ended.subscribe()
     }
 }
 
