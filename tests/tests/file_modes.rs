@@ -6,6 +6,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use phananh_tests::phone_photo::phone_jpeg;
 use phananh_tests::{ResidentDevice, TestServer, create_api_key};
 use reqwest::StatusCode;
 
@@ -25,13 +26,6 @@ fn modes_under(dir: &Path) -> Vec<(String, bool, u32)> {
         }
     }
     found
-}
-
-fn jpeg() -> Vec<u8> {
-    let picture = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    picture.write_to(&mut bytes, image::ImageFormat::Jpeg).unwrap();
-    bytes.into_inner()
 }
 
 #[test]
@@ -57,7 +51,7 @@ fn a_served_data_directory_and_its_photos_are_private_and_old_ones_are_tightened
     let photo = reqwest::blocking::Client::new()
         .post(server.url("/api/v1/photos"))
         .bearer_auth(&resident.token)
-        .body(jpeg())
+        .body(phone_jpeg(64, 48, 90))
         .send()
         .unwrap();
     assert_eq!(photo.status(), StatusCode::CREATED);

@@ -1,6 +1,7 @@
 //! Headers on every answer (issue 22, item 10), links built only for known hosts (item 12),
 //! and a path that is not UTF-8 answered in the API's error shape (item 14).
 
+use phananh_tests::phone_photo::phone_jpeg;
 use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, create_api_key, report_at};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -148,8 +149,12 @@ fn links_are_built_only_for_loopback_allowed_hosts_or_the_public_url() {
     let http = Client::new();
     let resident = ResidentDevice::register(&server);
     let mut report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
-    let photo =
-        http.post(server.url("/api/v1/photos")).bearer_auth(&resident.token).body(jpeg()).send().unwrap();
+    let photo = http
+        .post(server.url("/api/v1/photos"))
+        .bearer_auth(&resident.token)
+        .body(phone_jpeg(64, 48, 90))
+        .send()
+        .unwrap();
     assert_eq!(photo.status(), StatusCode::CREATED);
     report["photos"] = json!([photo.json::<Value>().unwrap()["id"]]);
     assert_eq!(resident.file(&report).unwrap().status(), StatusCode::CREATED);
@@ -211,11 +216,4 @@ fn a_path_that_is_not_utf8_is_refused_in_the_api_error_shape() {
         assert_eq!(body["error"]["code"], "bad_path", "{path}: {body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("UTF-8"), "{body}");
     }
-}
-
-fn jpeg() -> Vec<u8> {
-    let picture = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    picture.write_to(&mut bytes, image::ImageFormat::Jpeg).unwrap();
-    bytes.into_inner()
 }

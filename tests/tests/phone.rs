@@ -983,6 +983,119 @@ fn without_a_tile_server_the_map_asks_no_one_for_tiles() {
     drop(server);
 }
 
+/// Records each Content-Security-Policy violation a document of the tab sees, in the tab's
+/// `sessionStorage` (kept across its navigations), from before the page's own scripts run:
+/// DevTools adds it to every new document, and the page's policy does not apply to it.
+const RECORD_CSP_VIOLATIONS: &str = "document.addEventListener('securitypolicyviolation', (e) => {
+    try {
+        const seen = JSON.parse(sessionStorage.getItem('csp-violations') || '[]');
+        seen.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+        sessionStorage.setItem('csp-violations', JSON.stringify(seen));
+    } catch (_) {}
+});";
+
+/// A browser whose tab records CSP violations (see [`RECORD_CSP_VIOLATIONS`]) and whose
+/// console DevTools keeps (`Log.entryAdded`): the client, DevTools and the tab's session.
+async fn watched_for_csp(
+    driver: &ChromeDriver,
+    size: (u32, u32),
+) -> (Client, phananh_tests::cdp::Cdp, String) {
+    let (client, cdp) = driver.session_with_devtools(size).await;
+    let tab = cdp.page_session("").await;
+    cdp.must(Some(&tab), "Page.enable", json!({})).await;
+    cdp.must(Some(&tab), "Page.addScriptToEvaluateOnNewDocument", json!({ "source": RECORD_CSP_VIOLATIONS }))
+        .await;
+    cdp.must(Some(&tab), "Log.enable", json!({})).await;
+    (client, cdp, tab)
+}
+
+/// The violations the tab recorded, and the console's messages about the policy.
+async fn csp_violations(client: &Client, cdp: &phananh_tests::cdp::Cdp, tab: &str) -> Vec<String> {
+    let recorded = js(client, "return sessionStorage.getItem('csp-violations') || '[]'", vec![]).await;
+    let mut found: Vec<String> = serde_json::from_str(recorded.as_str().expect("text")).expect("a list");
+    let console = cdp.drain_events(Some(tab), "Log.entryAdded");
+    found.extend(
+        console
+            .iter()
+            .filter_map(|e| e["entry"]["text"].as_str())
+            .filter(|t| t.contains("Content Security Policy"))
+            .map(|t| format!("console: {t}")),
+    );
+    found
+}
+
+#[test]
+fn the_app_runs_under_its_content_security_policy_through_the_main_paths() {
+    let tiles = TileServer::start();
+    let template = tiles.template();
+    let site = Site::new(&["--map-tiles", &template, "--map-attribution", ATTRIBUTION]);
+    let server = site.start();
+    let (ward, _) = ward_in_the_middle();
+    StaffClient::create(&server, site.data.path(), "can-bo-phuong", "ward", Some(&ward));
+    let page = reqwest::blocking::get(site.url("/")).expect("the page");
+    let policy = page.headers()["content-security-policy"].to_str().expect("text").to_owned();
+    assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{policy}");
+    let driver = ChromeDriver::start();
+    let rt = runtime();
+    let resident = rt.block_on(async {
+        // The resident: the map over street tiles, the worker, a report filed, their list and
+        // the report's page.
+        let (resident, cdp, tab) = watched_for_csp(&driver, PHONE).await;
+        first_visit(&resident, &site).await;
+        resident.refresh().await.expect("the page reloads under its worker");
+        wait_for(&resident, ".map svg path.ward").await;
+        drawn_tiles(&resident).await;
+        fill_in_report(&resident, "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.", &[]).await;
+        send(&resident).await;
+        wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
+        click(&resident, "[data-testid=my-reports] a").await;
+        wait_for(&resident, "[data-testid=report]").await;
+        assert_eq!(csp_violations(&resident, &cdp, &tab).await, Vec::<String>::new(), "resident");
+
+        // The ward officer: signing in, the live inbox, the report, an action.
+        let (officer, cdp, tab) = watched_for_csp(&driver, phananh_tests::browser::DESK).await;
+        phananh_tests::browser::sign_in(
+            &officer,
+            &site.url("/staff"),
+            "can-bo-phuong",
+            phananh_tests::STAFF_PASSWORD.trim_end(),
+        )
+        .await;
+        wait_for(&officer, "table[data-testid=inbox]").await;
+        wait_for(&officer, ".live.on").await;
+        click(&officer, "table[data-testid=inbox] tr a").await;
+        wait_for(&officer, "[data-testid=staff-report] .badge[data-status=Submitted]").await;
+        click(&officer, ".actions .buttons button").await;
+        wait_for(&officer, "[data-testid=staff-report] .badge[data-status=Acknowledged]").await;
+        assert_eq!(csp_violations(&officer, &cdp, &tab).await, Vec::<String>::new(), "ward officer");
+        // The watch sees a violation when there is one: an image from a host the policy omits.
+        js(
+            &officer,
+            "const i = new Image(); i.src = 'http://blocked.invalid/x.png'; document.body.append(i)",
+            vec![],
+        )
+        .await;
+        wait_until(
+            &officer,
+            "the violation is recorded",
+            "return (sessionStorage.getItem('csp-violations') || '').includes('blocked.invalid')",
+        )
+        .await;
+        officer.close().await.expect("the browser closes");
+        resident
+    });
+    // The resident's page opens offline from its worker, under the same policy.
+    server.kill();
+    rt.block_on(async {
+        resident.goto(&site.url("/")).await.expect("the page opens offline");
+        wait_for(&resident, "#description").await;
+        wait_for(&resident, ".map svg path.ward").await;
+        let recorded = js(&resident, "return sessionStorage.getItem('csp-violations') || '[]'", vec![]).await;
+        assert_eq!(recorded, "[]", "offline");
+        resident.close().await.expect("the browser closes");
+    });
+}
+
 /// Issue 22: a report over the device's filing budget is neither lost nor shown as refused:
 /// it waits in the outbox, saying why in the resident's language, and goes later.
 #[test]

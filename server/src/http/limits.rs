@@ -137,6 +137,18 @@ impl Limits {
     }
 }
 
+/// A sign-in refused because its account name must wait: a 429 with `Retry-After`.
+#[derive(Debug)]
+pub struct BackedOff {
+    retry: u64,
+}
+
+impl IntoResponse for BackedOff {
+    fn into_response(self) -> Response {
+        too_many("too many wrong passwords for this account name; wait before signing in again", self.retry)
+    }
+}
+
 /// Wrong passwords an account name takes before its sign-ins must wait.
 const FREE_FAILURES: u32 = 5;
 /// The longest wait: each failure past the free ones doubles it, up to this.
@@ -173,19 +185,16 @@ impl SignInBackoff {
         username.trim().to_lowercase()
     }
 
-    /// Whether `account` may try at `now`: the 429 to answer when it may not. A try while
-    /// it must wait counts as a failure, so guessing on through the refusals only locks the
-    /// account longer.
-    pub fn check(&self, account: &str, now: Instant) -> Result<(), Response> {
+    /// Whether `account` may try at `now`. A try while it must wait counts as a failure, so
+    /// guessing on through the refusals only locks the account longer.
+    pub fn check(&self, account: &str, now: Instant) -> Result<(), BackedOff> {
         let mut accounts = self.accounts.lock().expect("the back-off never panics holding its lock");
         let Some(failures) = accounts.get_mut(account) else { return Ok(()) };
         if failures.next_allowed() <= now {
             return Ok(());
         }
         *failures = Failures { count: failures.count.saturating_add(1), last: now };
-        let wait = failures.next_allowed() - now;
-        let message = "too many wrong passwords for this account name; wait before signing in again";
-        Err(too_many(message, wait.as_secs() + 1))
+        Err(BackedOff { retry: (failures.next_allowed() - now).as_secs() + 1 })
     }
 
     /// Records a wrong password (or unknown name) for `account`.
@@ -398,12 +407,12 @@ mod tests {
             assert!(backoff.check("lan", start + wait).is_ok(), "{extra}");
         }
         // A try while waiting is refused, and counts: the next wait is longer.
-        let refused = backoff.check("lan", start).unwrap_err();
+        let refused = backoff.check("lan", start).unwrap_err().into_response();
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(refused.headers()[RETRY_AFTER], (LONGEST_WAIT.as_secs() + 1).to_string().as_str());
         let minh = SignInBackoff::default();
         (0..FREE_FAILURES).for_each(|_| minh.failed("minh", start));
-        assert_eq!(minh.check("minh", start).unwrap_err().headers()[RETRY_AFTER], "3", "2 s, rounded up");
+        assert_eq!(minh.check("minh", start).unwrap_err().retry, 3, "2 s, rounded up");
         assert!(minh.check("minh", start + Duration::from_secs(2)).is_ok());
         backoff.forget_idle(start + LONGEST_WAIT);
         assert!(backoff.check("lan", start).is_ok(), "forgotten after the longest wait");
