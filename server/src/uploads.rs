@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Semaphore;
@@ -76,15 +75,9 @@ impl Uploads {
         // Refused before anything else: a bomb costs nothing, and is no upload in flight.
         photos::check_header(&bytes).map_err(refusal)?;
         let _in_flight = InFlight::start(&self.in_flight, &uploader)?;
-        if let Err(not_until) = self.budget.check_key(&uploader) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now()) + Duration::from_secs(1);
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("too many photo uploads; retry in {} s", wait.as_secs()),
-            )
-            .retry_after(wait));
-        }
+        crate::reports::check_budget(&self.budget, &uploader, "rate_limited", |wait| {
+            format!("too many photo uploads; retry in {} s", wait.as_secs())
+        })?;
         let permit = Arc::clone(&self.decoding).try_acquire_owned().map_err(|_| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -20,8 +20,8 @@ struct World {
 fn world() -> World {
     let data = tempfile::tempdir().unwrap();
     // The table test files and acts on over a hundred reports in a few seconds, from one
-    // device and three staff tokens: more than the rate limits allow.
-    let limits = ["--rate-burst", "1000000", "--address-burst", "1000000"];
+    // device and three staff tokens: more than the rate limits and the filing budget allow.
+    let limits = ["--rate-burst", "1000000", "--address-burst", "1000000", "--filing-burst", "1000000"];
     let server = TestServer::start_in(data.path(), &limits);
     let own = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
     let other = StaffClient::create(&server, data.path(), "badinh", "ward", Some(BA_DINH));

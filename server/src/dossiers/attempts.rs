@@ -7,8 +7,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
-use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use uuid::Uuid;
 
@@ -48,15 +46,9 @@ impl Attempts {
     /// Counts one attempt against each of `attempters`; a 429 if any has used its budget.
     pub fn take(&self, attempters: &[Attempter]) -> Result<(), ApiError> {
         for attempter in attempters {
-            if let Err(not_until) = self.limiter.check_key(attempter) {
-                let wait = not_until.wait_time_from(DefaultClock::default().now()) + Duration::from_secs(1);
-                return Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!("too many attempts to track a dossier; retry in {} s", wait.as_secs()),
-                )
-                .retry_after(wait));
-            }
+            crate::reports::check_budget(&self.limiter, attempter, "rate_limited", |wait| {
+                format!("too many attempts to track a dossier; retry in {} s", wait.as_secs())
+            })?;
         }
         Ok(())
     }

@@ -37,19 +37,12 @@ impl FilingBudget {
     /// Counts one new report against `device`; a 429 `filing_limited` if its budget is spent.
     pub fn take(&self, device: Uuid) -> Result<(), ApiError> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
-        limiter.check_key(&device).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now()) + Duration::from_secs(1);
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                FILING_LIMITED,
-                format!(
-                    "this device has filed as many reports as it may for now ({} an hour); \
-                     send this one in {} min",
-                    self.per_hour,
-                    wait.as_secs().div_ceil(60)
-                ),
+        check(limiter, &device, FILING_LIMITED, |wait| {
+            format!(
+                "this device has filed as many reports as it may for now ({} an hour); send this one in {} min",
+                self.per_hour,
+                wait.as_secs().div_ceil(60)
             )
-            .retry_after(wait)
         })
     }
 
@@ -59,6 +52,21 @@ impl FilingBudget {
             limiter.retain_recent();
         }
     }
+}
+
+/// Counts one against `key`'s bucket in `limiter`; when it is empty, a 429 `code` whose
+/// message `says` how long to wait, with `Retry-After`.
+pub(crate) fn check<K: Clone + Eq + std::hash::Hash>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+    code: &'static str,
+    says: impl FnOnce(Duration) -> String,
+) -> Result<(), ApiError> {
+    limiter.check_key(key).map_err(|not_until| {
+        // The wait rounded down to the nanosecond: one more second is always enough.
+        let wait = not_until.wait_time_from(DefaultClock::default().now()) + Duration::from_secs(1);
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, says(wait)).retry_after(wait)
+    })
 }
 
 /// A bucket of `burst` that refills at `per_hour` an hour (a budget counted in hours, as

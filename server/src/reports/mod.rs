@@ -22,8 +22,8 @@ mod query;
 pub(crate) mod rows;
 
 pub use actions::act;
-pub(crate) use budget::hourly_quota;
 pub use budget::{FILING_LIMITED, FilingBudget};
+pub(crate) use budget::{check as check_budget, hourly_quota};
 pub use followup::{cancel, comment, rate};
 
 pub(crate) use query::event as event_row;
