@@ -72,8 +72,17 @@ pub fn reference_file(name: &str) -> PathBuf {
 
 /// Server arguments that raise every rate limit out of the way, for tests and benchmarks
 /// whose clients file as fast as they can from one address (the limiter stays in the request
-/// path, so its cost is still measured).
+/// path, so its cost is still measured), and the caps on connections and live streams, for
+/// those that open thousands from one address.
 pub const NO_RATE_LIMITS: &[&str] = &[
+    "--max-connections-per-address",
+    "1000000",
+    "--max-streams-per-address",
+    "1000000",
+    "--max-streams-per-device",
+    "1000000",
+    "--max-streams-per-session",
+    "1000000",
     "--rate-per-second",
     "1000000",
     "--rate-burst",
@@ -161,7 +170,8 @@ impl TestServer {
     /// Starts a server with extra command-line arguments.
     pub fn start_with(args: &[&str]) -> TestServer {
         let temporary = tempfile::tempdir().expect("a temporary directory");
-        TestServer::spawn(&temporary.path().to_owned(), "127.0.0.1:0", args, Some(temporary))
+        let data_dir = temporary.path().to_owned();
+        TestServer::spawn(&data_dir, "127.0.0.1:0", args, Some(temporary))
     }
 
     /// Starts a server on an existing data directory (to restart one).
