@@ -109,13 +109,16 @@ pub async fn serve(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
         }
+        let place = Place { _counted: Arc::new(counted) };
+        let held = place.clone();
         let service = app.clone().map_request(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
+            request.extensions_mut().insert(held.clone());
             request.map(Body::new)
         });
         let mut stopping = stopping.clone();
         tokio::spawn(async move {
-            let _counted = counted;
+            let _place = place;
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
             let connection = http
@@ -237,6 +240,15 @@ impl Open {
         state.total += 1;
         Some(Counted { open: Arc::clone(self), address: Some(address) })
     }
+}
+
+/// A connection's place among the counted ones, carried by each of its requests. hyper's
+/// part of a connection ends when a handler takes it over (a WebSocket), so such a handler
+/// keeps the place for as long as it holds the socket: an open WebSocket counts against the
+/// caps like any other connection.
+#[derive(Clone)]
+pub struct Place {
+    _counted: Arc<Counted>,
 }
 
 /// One open connection, counted until dropped.

@@ -169,3 +169,50 @@ fn live_streams_past_a_device_s_a_sign_in_s_or_an_address_s_cap_are_refused_by_n
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn an_open_websocket_counts_against_its_addresss_connection_cap() {
+    let server = TestServer::start_with(&["--max-connections-per-address", "3"]);
+    // The registration's own connection closes with its client.
+    let token = ResidentDevice::register(&server).token.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let base = server.url("");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut streams = Vec::new();
+    while streams.len() < 3 {
+        match rt.block_on(LiveClient::connect(&base, "device", "latest", Some(&token))) {
+            Ok(stream) => streams.push(stream),
+            Err(refused) => assert!(Instant::now() < deadline, "three streams did not open: {refused:?}"),
+        }
+    }
+    // Three WebSockets are this address's three connections: a fourth is closed unanswered,
+    // while another address is served.
+    let address = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut fourth = TcpStream::connect(address).unwrap();
+    fourth.write_all(b"GET /healthz HTTP/1.1\r\nHost: phananh\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    fourth.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let read = fourth.read_to_end(&mut answer);
+    let closed = match &read {
+        Ok(_) => true,
+        Err(error) => error.kind() == ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "not closed: {read:?}");
+    assert!(answer.is_empty(), "a fourth connection was answered: {}", String::from_utf8_lossy(&answer));
+    assert!(health_from_another_address(&server) < Duration::from_secs(1));
+    // A WebSocket that closes gives its place back.
+    rt.block_on(streams.pop().unwrap().close());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut next = TcpStream::connect(address).unwrap();
+        next.write_all(b"GET /healthz HTTP/1.1\r\nHost: phananh\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        next.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = next.read_to_string(&mut answer);
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the closed WebSocket's place did not come back");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

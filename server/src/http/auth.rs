@@ -101,7 +101,7 @@ pub async fn reader(state: &AppState, token: Option<&str>) -> Result<Reader, Api
     }
 }
 
-fn session_ended() -> ApiError {
+pub(super) fn session_ended() -> ApiError {
     ApiError::unauthorized("this staff session has expired or the account is disabled; sign in again")
 }
 

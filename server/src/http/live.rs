@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -29,10 +30,11 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::AppState;
-use super::auth::{bearer, reader};
+use super::auth::{bearer, reader, session_ended};
 use super::client_address::ClientAddress;
 use super::error::ApiError;
 use super::{network, params};
+use crate::connections;
 use crate::live::{Holder, Next, Scope, StreamPermit, Subscription};
 use crate::reports::{Reader, sees_staff_view};
 use crate::staff;
@@ -63,6 +65,7 @@ pub async fn live(
     headers: HeaderMap,
     query: Result<Query<LiveQuery>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    place: Option<Extension<connections::Place>>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
     let token = match bearer(&headers)? {
@@ -92,9 +95,11 @@ pub async fn live(
         (Reader::Staff { .. }, Some(token)) => {
             let token_hash = tokens::hash(&token);
             holders.push(Holder::Session(token_hash.clone()));
-            authority.session = staff::in_force_until(&state.store, token_hash.clone())
-                .await?
-                .map(|until| StaffSession { token_hash, until });
+            // The session may have ended since `reader` saw it: such a stream is refused, never
+            // opened with nothing to check it against.
+            let until =
+                staff::in_force_until(&state.store, token_hash.clone()).await?.ok_or_else(session_ended)?;
+            authority.session = Some(StaffSession { token_hash, until });
         }
         _ => {}
     }
@@ -117,7 +122,10 @@ pub async fn live(
         // An idle subscriber holds little: small buffers, grown only while a message passes.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| stream_to_socket(socket, stream, heartbeat)))
+        .on_upgrade(move |socket| async move {
+            let _place = place;
+            stream_to_socket(socket, stream, heartbeat).await
+        }))
 }
 
 /// An open stream: the subscription, what allows it, and its place among the client's.
