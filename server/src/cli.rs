@@ -282,6 +282,10 @@ pub struct RateLimits {
     /// signing in at the start of the day, a mistyped password or two).
     #[arg(long, env = "PHANANH_LOGIN_BURST", default_value_t = 10, value_parser = burst())]
     pub login_burst: u32,
+    /// Seconds an account name waits between sign-in tries after 5 wrong passwords, from any
+    /// address; each further try doubles it, up to 15 minutes. A right password clears it.
+    #[arg(long, env = "PHANANH_LOGIN_BACKOFF_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub login_backoff_seconds: u64,
     /// Device registrations per minute, sustained, from one client address (against device
     /// spam; a phone registers once).
     #[arg(long, env = "PHANANH_REGISTER_RATE_PER_MINUTE", default_value_t = 6.0, value_parser = rate)]

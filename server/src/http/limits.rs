@@ -97,7 +97,7 @@ impl Limits {
                 "too many devices registered from this network address",
                 &mut forget,
             ),
-            sign_in: Arc::default(),
+            sign_in: Arc::new(SignInBackoff::new(Duration::from_secs(settings.login_backoff_seconds))),
         };
         let sign_in = Arc::downgrade(&limits.sign_in);
         forget.push(Box::new(move || {
@@ -149,18 +149,25 @@ impl IntoResponse for BackedOff {
     }
 }
 
-/// Wrong passwords an account name takes before its sign-ins must wait.
+/// Sign-ins an account name may try before it must wait between tries.
 const FREE_FAILURES: u32 = 5;
-/// The longest wait: each failure past the free ones doubles it, up to this.
+/// The longest wait: each try past the free ones doubles it, up to this.
 const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 
 /// Sign-in failures per account name (trimmed, lower case, as accounts are looked up),
 /// independent of the address: behind one proxy, or from many addresses, password guessing
 /// against one account slows down without locking anyone else out. Names that match no
 /// account count the same, so the answers do not tell which accounts exist.
-#[derive(Debug, Default)]
+///
+/// A try is counted when it starts, before its password is checked, so guesses sent all at
+/// once meet the wait like guesses sent one after another; a right password clears the
+/// count. A try refused for waiting does not count, so nobody can lengthen another's wait
+/// past what their own wrong passwords earn.
+#[derive(Debug)]
 pub struct SignInBackoff {
     accounts: Mutex<HashMap<String, Failures>>,
+    /// The wait after the free tries; it doubles with each try past them.
+    first_wait: Duration,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -169,44 +176,42 @@ struct Failures {
     last: Instant,
 }
 
-impl Failures {
-    /// When the next attempt may be made.
-    fn next_allowed(self) -> Instant {
-        match self.count.checked_sub(FREE_FAILURES) {
-            None => self.last,
-            Some(past) => self.last + LONGEST_WAIT.min(Duration::from_secs(1) * 2u32.saturating_pow(past)),
-        }
-    }
-}
-
 impl SignInBackoff {
+    pub fn new(first_wait: Duration) -> SignInBackoff {
+        SignInBackoff { accounts: Mutex::default(), first_wait }
+    }
+
     /// The name a sign-in counts against.
     pub fn account(username: &str) -> String {
         username.trim().to_lowercase()
     }
 
-    /// Whether `account` may try at `now`. A try while it must wait counts as a failure, so
-    /// guessing on through the refusals only locks the account longer.
-    pub fn check(&self, account: &str, now: Instant) -> Result<(), BackedOff> {
-        let mut accounts = self.accounts.lock().expect("the back-off never panics holding its lock");
-        let Some(failures) = accounts.get_mut(account) else { return Ok(()) };
-        if failures.next_allowed() <= now {
-            return Ok(());
-        }
-        *failures = Failures { count: failures.count.saturating_add(1), last: now };
-        Err(BackedOff { retry: (failures.next_allowed() - now).as_secs() + 1 })
-    }
-
-    /// Records a wrong password (or unknown name) for `account`.
-    pub fn failed(&self, account: &str, now: Instant) {
+    /// Starts a try for `account` at `now`, counted as a failure until [`Self::succeeded`]
+    /// says otherwise; refused while the account must wait.
+    pub fn attempt(&self, account: &str, now: Instant) -> Result<(), BackedOff> {
         let mut accounts = self.accounts.lock().expect("the back-off never panics holding its lock");
         let failures = accounts.entry(account.to_owned()).or_insert(Failures { count: 0, last: now });
+        let allowed = self.next_allowed(*failures);
+        if allowed > now {
+            return Err(BackedOff { retry: (allowed - now).as_secs() + 1 });
+        }
         *failures = Failures { count: failures.count.saturating_add(1), last: now };
+        Ok(())
     }
 
     /// A successful sign-in starts the account afresh.
     pub fn succeeded(&self, account: &str) {
         self.accounts.lock().expect("the back-off never panics holding its lock").remove(account);
+    }
+
+    /// When the next try may start.
+    fn next_allowed(&self, failures: Failures) -> Instant {
+        match failures.count.checked_sub(FREE_FAILURES) {
+            None => failures.last,
+            Some(past) => {
+                failures.last + LONGEST_WAIT.min(self.first_wait.saturating_mul(2u32.saturating_pow(past)))
+            }
+        }
     }
 
     /// Forgets the names whose last failure is older than the longest wait.
@@ -392,32 +397,34 @@ mod tests {
     }
 
     #[test]
-    fn sign_ins_wait_longer_after_each_failure_past_the_free_ones() {
-        let backoff = SignInBackoff::default();
+    fn sign_ins_wait_longer_after_each_try_past_the_free_ones() {
+        let backoff = SignInBackoff::new(Duration::from_secs(1));
         let start = Instant::now();
         for _ in 0..FREE_FAILURES {
-            assert!(backoff.check("lan", start).is_ok());
-            backoff.failed("lan", start);
+            assert!(backoff.attempt("lan", start).is_ok());
         }
-        assert!(backoff.check("minh", start).is_ok(), "another account is not affected");
-        assert!(backoff.check("lan", start + Duration::from_secs(1)).is_ok(), "one second after the fifth");
-        for extra in 1..=20 {
-            backoff.failed("lan", start);
+        assert!(backoff.attempt("minh", start).is_ok(), "another account is not affected");
+        assert_eq!(backoff.attempt("lan", start).unwrap_err().retry, 2, "1 s, rounded up");
+        let mut now = start;
+        for extra in 0..20 {
             let wait = Duration::from_secs(1 << extra).min(LONGEST_WAIT);
-            assert!(backoff.check("lan", start + wait).is_ok(), "{extra}");
+            assert!(backoff.attempt("lan", now + wait - Duration::from_millis(1)).is_err(), "{extra}");
+            now += wait;
+            assert!(backoff.attempt("lan", now).is_ok(), "{extra}");
         }
-        // A try while waiting is refused, and counts: the next wait is longer.
-        let refused = backoff.check("lan", start).unwrap_err().into_response();
+        // Tries refused while waiting do not lengthen the wait.
+        let refused = backoff.attempt("lan", now).unwrap_err().into_response();
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(refused.headers()[RETRY_AFTER], (LONGEST_WAIT.as_secs() + 1).to_string().as_str());
-        let minh = SignInBackoff::default();
-        (0..FREE_FAILURES).for_each(|_| minh.failed("minh", start));
-        assert_eq!(minh.check("minh", start).unwrap_err().retry, 3, "2 s, rounded up");
-        assert!(minh.check("minh", start + Duration::from_secs(2)).is_ok());
-        backoff.forget_idle(start + LONGEST_WAIT);
-        assert!(backoff.check("lan", start).is_ok(), "forgotten after the longest wait");
-        minh.succeeded("minh");
-        assert!(minh.accounts.lock().unwrap().is_empty());
+        (0..100).for_each(|_| assert!(backoff.attempt("lan", now).is_err()));
+        assert!(backoff.attempt("lan", now + LONGEST_WAIT).is_ok());
+        backoff.forget_idle(now + 2 * LONGEST_WAIT);
+        assert!(
+            backoff.accounts.lock().unwrap().keys().all(|name| name != "lan"),
+            "forgotten after the longest wait"
+        );
+        backoff.succeeded("minh");
+        assert!(backoff.accounts.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -30,7 +29,7 @@ pub async fn login(
         Err(rejection) => return ApiError::from(rejection).into_response(),
     };
     let account = SignInBackoff::account(&request.username);
-    if let Err(refusal) = backoff.check(&account, Instant::now()) {
+    if let Err(refusal) = backoff.attempt(&account, Instant::now()) {
         return refusal.into_response();
     }
     match staff::login(&state.store, request).await {
@@ -39,12 +38,7 @@ pub async fn login(
             // The answer carries a token: no cache keeps it.
             ([(CACHE_CONTROL, "no-store")], Json(answer)).into_response()
         }
-        Err(error) => {
-            if error.status() == StatusCode::UNAUTHORIZED {
-                backoff.failed(&account, Instant::now());
-            }
-            error.into_response()
-        }
+        Err(error) => error.into_response(),
     }
 }
 
