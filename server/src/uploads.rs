@@ -74,10 +74,7 @@ impl Uploads {
     ) -> Result<Uploaded, ApiError> {
         // Refused before anything else: a bomb costs nothing, and is no upload in flight.
         photos::check_header(&bytes).map_err(refusal)?;
-        let _in_flight = InFlight::start(&self.in_flight, &uploader)?;
-        crate::reports::check_budget(&self.budget, &uploader, "rate_limited", |wait| {
-            format!("too many photo uploads; retry in {} s", wait.as_secs())
-        })?;
+        let in_flight = InFlight::start(&self.in_flight, &uploader)?;
         let permit = Arc::clone(&self.decoding).try_acquire_owned().map_err(|_| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -86,9 +83,15 @@ impl Uploads {
             )
             .retry_after(BUSY_RETRY)
         })?;
+        // Spent only by an upload that is decoded: one told "busy" costs the sender nothing.
+        crate::reports::check_budget(&self.budget, &uploader, "rate_limited", |wait| {
+            format!("too many photo uploads; retry in {} s", wait.as_secs())
+        })?;
         let files = self.files.clone();
         let stored: StoredPhoto = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            // Held by the decoding itself: a sender that hangs up frees neither its decoder
+            // nor its place in flight until the work it started is done.
+            let (_permit, _in_flight) = (permit, in_flight);
             files.ingest(&bytes)
         })
         .await
@@ -222,14 +225,14 @@ pub fn attach(tx: &Connection, report: Uuid, photos: &[Uuid], role: &str) -> rus
 }
 
 /// `uploader`'s one upload in flight, for as long as this lives.
-struct InFlight<'a> {
-    set: &'a Mutex<HashSet<String>>,
+struct InFlight {
+    set: Arc<Mutex<HashSet<String>>>,
     uploader: String,
 }
 
-impl<'a> InFlight<'a> {
+impl InFlight {
     /// Marks `uploader`'s upload in flight; a 429 if one already is.
-    fn start(set: &'a Mutex<HashSet<String>>, uploader: &str) -> Result<InFlight<'a>, ApiError> {
+    fn start(set: &Arc<Mutex<HashSet<String>>>, uploader: &str) -> Result<InFlight, ApiError> {
         if !set.lock().expect("never poisoned").insert(uploader.to_owned()) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -238,11 +241,11 @@ impl<'a> InFlight<'a> {
             )
             .retry_after(Duration::from_secs(1)));
         }
-        Ok(InFlight { set, uploader: uploader.to_owned() })
+        Ok(InFlight { set: Arc::clone(set), uploader: uploader.to_owned() })
     }
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.set.lock().expect("never poisoned").remove(&self.uploader);
     }
