@@ -437,6 +437,22 @@ impl Change {
     pub const fn is_residents_only(&self) -> bool {
         matches!(self, Change::Commented { .. })
     }
+
+    /// The change as the public sees it when it carries a resident's own words besides its
+    /// facts: a rating's remark and a withdrawal's reason are left out, for the same reason
+    /// as comments are, while the stars and the status stay public. `None` when the change
+    /// carries no such words (the public sees it whole, or, for a comment, not at all).
+    pub fn without_residents_words(&self) -> Option<Change> {
+        match self {
+            Change::Rated { status, stars, comment: Some(_) } => {
+                Some(Change::Rated { status: *status, stars: *stars, comment: None })
+            }
+            Change::Cancelled { status, reason: Some(_) } => {
+                Some(Change::Cancelled { status: *status, reason: None })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One message of the live stream (`GET /api/v1/live`), as JSON with a `type` field.

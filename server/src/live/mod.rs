@@ -65,23 +65,43 @@ pub enum Subject {
     Dossier(DossierEvent),
 }
 
+/// What the public view of an event is, beside the residents'.
+enum Public {
+    Hidden,
+    Apart(Bytes),
+    AsResidents,
+}
+
 impl LiveEvent {
     fn new(subject: Subject, actor: String) -> LiveEvent {
-        let (message, staff_only, residents_only) = match &subject {
-            Subject::Report { event, .. } => (
-                LiveMessage::Event(event.clone()),
-                event.change.is_staff_only(),
-                event.change.is_residents_only(),
-            ),
+        let serialise =
+            |message: &LiveMessage| Bytes::from(serde_json::to_vec(message).expect("a message serialises"));
+        let (message, staff_only, public) = match &subject {
+            Subject::Report { event, .. } => {
+                // The public gets no comment, and a rating or a withdrawal without the
+                // resident's words.
+                let public = match event.change.without_residents_words() {
+                    _ if event.change.is_residents_only() => Public::Hidden,
+                    Some(change) => {
+                        Public::Apart(serialise(&LiveMessage::Event(Event { change, ..event.clone() })))
+                    }
+                    None => Public::AsResidents,
+                };
+                (LiveMessage::Event(event.clone()), event.change.is_staff_only(), public)
+            }
             // Which devices track a dossier, and that someone guessed at its secret, are the
             // desk's to know, not a tracker's.
             Subject::Dossier(event) => {
-                (LiveMessage::Dossier(event.clone()), event.change.is_desk_only(), false)
+                (LiveMessage::Dossier(event.clone()), event.change.is_desk_only(), Public::AsResidents)
             }
         };
-        let staff_view = Bytes::from(serde_json::to_vec(&message).expect("a message serialises"));
+        let staff_view = serialise(&message);
         let residents_view = (!staff_only).then(|| staff_view.clone());
-        let public_view = residents_view.clone().filter(|_| !residents_only);
+        let public_view = match public {
+            Public::Hidden => None,
+            Public::Apart(view) => residents_view.as_ref().map(|_| view),
+            Public::AsResidents => residents_view.clone(),
+        };
         LiveEvent { subject, actor, staff_view, residents_view, public_view }
     }
 

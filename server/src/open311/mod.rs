@@ -124,13 +124,13 @@ pub fn service_request(
     }
 }
 
-/// The text a change carries for the resident: the ward's answer or reason, their own remark.
+/// The text a change carries for the public: the ward's answer or reason. Never the
+/// resident's own words (a rating's remark, a withdrawal's reason): Open311 answers anyone.
 fn said(change: &Change) -> Option<String> {
     match change {
         Change::Resolved { answer, .. } => Some(answer.clone()),
         Change::Rejected { reason, .. } | Change::Transferred { reason, .. } => Some(reason.clone()),
         Change::MarkedDuplicate { original, .. } => Some(format!("trùng với / duplicate of {original}")),
-        Change::Rated { comment, .. } | Change::Cancelled { reason: comment, .. } => comment.clone(),
         _ => None,
     }
 }

@@ -63,9 +63,16 @@ pub async fn events(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Ve
                  WHERE report_id = ?1 AND (kind <> 'noted' OR ?2) AND (kind <> 'commented' OR ?3)
                  ORDER BY seq",
             )?;
-            let events = query
+            let mut events = query
                 .query_map(params![id.to_string(), staff, residents], event)?
                 .collect::<Result<Vec<_>, _>>()?;
+            if !residents {
+                for event in &mut events {
+                    if let Some(change) = event.change.without_residents_words() {
+                        event.change = change;
+                    }
+                }
+            }
             Ok(Some(events))
         })
         .await
