@@ -325,6 +325,11 @@ pub struct RateLimits {
     /// Photo uploads at once for each device or staff member (a few reports' photos).
     #[arg(long, env = "PHANANH_UPLOAD_BURST", default_value_t = 15, value_parser = burst())]
     pub upload_burst: u32,
+    /// Photos decoded at once (each takes a core, and up to about 150 MB for the largest
+    /// photo accepted); an upload that finds them all busy is answered 503 with Retry-After.
+    /// Default: one per core, at most 8.
+    #[arg(long, env = "PHANANH_PHOTO_DECODERS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub photo_decoders: Option<u16>,
 }
 
 /// How long a connection may take over a request, and how many a client may hold open, so

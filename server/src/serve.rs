@@ -97,7 +97,8 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     tokio::spawn(publisher);
     let heartbeat = Duration::from_secs(args.live_heartbeat_seconds.into());
     let budget = UploadBudget { per_hour: args.limits.upload_rate_per_hour, burst: args.limits.upload_burst };
-    let uploads = Uploads::new(photos, budget);
+    let decoders = args.limits.photo_decoders.map_or_else(crate::uploads::default_decoders, usize::from);
+    let uploads = Uploads::new(photos, budget, decoders);
     let per_dossier = FailureBudget {
         failures: args.limits.dossier_wrong_secrets,
         period: Duration::from_secs(u64::from(args.limits.dossier_lock_minutes) * 60),

@@ -50,14 +50,19 @@ impl UploadBudget {
     pub const UNLIMITED: UploadBudget = UploadBudget { per_hour: f64::INFINITY, burst: u32::MAX };
 }
 
+/// Photos decoded at once unless the operator says otherwise: one per core, since each decode
+/// is one core's work, but at most 8, since each takes up to about 150 MB for the largest
+/// photo accepted (1.2 GB at most in all, on a machine of any size).
+pub fn default_decoders() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from).min(8)
+}
+
 impl Uploads {
-    /// Decoding slots: one per core (each decode is one core's work, and takes up to about
-    /// 150 MB for the largest accepted photo).
-    pub fn new(files: PhotoStore, budget: UploadBudget) -> Uploads {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    /// Uploads into `files`, each uploader within `budget`, `decoders` photos decoded at once.
+    pub fn new(files: PhotoStore, budget: UploadBudget, decoders: usize) -> Uploads {
         Uploads {
             files,
-            decoding: Arc::new(Semaphore::new(cores)),
+            decoding: Arc::new(Semaphore::new(decoders)),
             in_flight: Arc::default(),
             budget: Arc::new(RateLimiter::keyed(crate::reports::hourly_quota(budget.per_hour, budget.burst))),
         }

@@ -94,8 +94,10 @@ fn eight_heavy_uploads_from_one_device_leave_another_devices_small_upload_and_a_
 
 #[test]
 fn when_every_decoder_is_busy_an_upload_is_answered_503_with_retry_after_at_once() {
-    let server = Arc::new(TestServer::start_with(NO_RATE_LIMITS));
-    let decoders = std::thread::available_parallelism().map_or(2, usize::from);
+    let decoders = 2;
+    let mut args = NO_RATE_LIMITS.to_vec();
+    args.extend(["--photo-decoders", "2"]);
+    let server = Arc::new(TestServer::start_with(&args));
     let uploads = decoders + 2;
     let images: Vec<Vec<u8>> = (0..uploads).map(|n| png(7000, 7000, 10 + n as u8)).collect();
     let start = Arc::new(Barrier::new(uploads));
