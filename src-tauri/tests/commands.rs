@@ -224,13 +224,14 @@ fn a_dossier_tracked_in_the_desktop_app_follows_the_desk_without_the_window_aski
         .json()
         .unwrap();
     let code = registered["dossier"]["code"].as_str().unwrap().to_owned();
+    let secret = registered["secret"].as_str().unwrap().to_owned();
     let dir = tempfile::tempdir().unwrap();
     let desktop = Desktop::launch(dir.path());
     desktop.ok("begin", settings(&server.url("")));
 
-    let refused = desktop.invoke("track_dossier", json!({ "code": " ", "secret": "0123" })).unwrap_err();
+    let refused = desktop.invoke("track_dossier", json!({ "code": " ", "secret": secret })).unwrap_err();
     assert_eq!(refused["field"], "code");
-    desktop.ok("track_dossier", json!({ "code": code, "secret": "0123" }));
+    desktop.ok("track_dossier", json!({ "code": code, "secret": secret }));
     let dossiers = desktop.until("dossiers", |d| d[0]["status"] == "received");
     assert_eq!(dossiers[0]["code"], code.as_str());
     assert!(dossiers[0].get("contact").is_none(), "the applicant's details stay at the desk");
