@@ -155,6 +155,8 @@ impl Server {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
+            // As every HTTP/1.1 client sends it: Open311 builds its links only for a known host.
+            .header(header::HOST, "localhost")
             .header(header::CONTENT_TYPE, content_type)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.device_token))
             .body(Body::from(body))
