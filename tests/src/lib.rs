@@ -326,6 +326,16 @@ impl ResidentDevice {
         self.client.post(format!("{}/api/v1/reports", self.base)).bearer_auth(&self.token).json(report).send()
     }
 
+    /// Uploads `photo` (an image's bytes) with this device's token: the server's answer.
+    pub fn upload_photo(&self, photo: Vec<u8>) -> reqwest::blocking::Response {
+        self.client
+            .post(format!("{}/api/v1/photos", self.base))
+            .bearer_auth(&self.token)
+            .body(photo)
+            .send()
+            .expect("the server answers")
+    }
+
     /// POSTs `body` (JSON) to `path` with this device's token.
     pub fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
         self.client

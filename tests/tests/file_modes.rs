@@ -48,12 +48,7 @@ fn a_served_data_directory_and_its_photos_are_private_and_old_ones_are_tightened
 
     let server = TestServer::start_in(data.path(), &[]);
     let resident = ResidentDevice::register(&server);
-    let photo = reqwest::blocking::Client::new()
-        .post(server.url("/api/v1/photos"))
-        .bearer_auth(&resident.token)
-        .body(phone_jpeg(64, 48, 90))
-        .send()
-        .unwrap();
+    let photo = resident.upload_photo(phone_jpeg(64, 48, 90));
     assert_eq!(photo.status(), StatusCode::CREATED);
 
     assert_eq!(mode(data.path()), 0o700);

@@ -149,12 +149,7 @@ fn links_are_built_only_for_loopback_allowed_hosts_or_the_public_url() {
     let http = Client::new();
     let resident = ResidentDevice::register(&server);
     let mut report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
-    let photo = http
-        .post(server.url("/api/v1/photos"))
-        .bearer_auth(&resident.token)
-        .body(phone_jpeg(64, 48, 90))
-        .send()
-        .unwrap();
+    let photo = resident.upload_photo(phone_jpeg(64, 48, 90));
     assert_eq!(photo.status(), StatusCode::CREATED);
     report["photos"] = json!([photo.json::<Value>().unwrap()["id"]]);
     assert_eq!(resident.file(&report).unwrap().status(), StatusCode::CREATED);
