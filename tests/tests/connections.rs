@@ -14,6 +14,12 @@ const IDLE: usize = 2000;
 const TRICKLING: usize = 5;
 /// The server's deadline for a request's headers, in these tests.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+/// The connections one address may hold, in this test: far fewer than [`IDLE`], so that
+/// the cap is reached even where opening them is slow. (Connects the kernel drops under
+/// such a flood are retried after 1 s, then 3 s, so a loaded machine may take 12 s to open
+/// them all, while each is closed 2 s after it was accepted: with the default cap of 512,
+/// CI once never had that many open at one time.)
+const PER_ADDRESS: &str = "100";
 
 /// Lets this process hold the connections: its soft open-file limit raised to the hard one.
 fn raise_open_file_limit(needed: u64) {
@@ -78,7 +84,12 @@ fn closed_by(mut stream: &TcpStream, deadline: Instant) -> bool {
 fn idle_and_trickling_connections_neither_keep_others_out_nor_stay_open() {
     raise_open_file_limit(IDLE as u64 + 200);
     let timeout = HEADER_TIMEOUT.as_secs().to_string();
-    let server = TestServer::start_with(&["--header-read-timeout-seconds", &timeout]);
+    let server = TestServer::start_with(&[
+        "--header-read-timeout-seconds",
+        &timeout,
+        "--max-connections-per-address",
+        PER_ADDRESS,
+    ]);
     let address = server.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
 
     let idle: Vec<TcpStream> = (0..IDLE).map(|_| TcpStream::connect(&address).unwrap()).collect();
@@ -121,11 +132,13 @@ fn idle_and_trickling_connections_neither_keep_others_out_nor_stay_open() {
     );
     assert!(health_from_another_address(&server) < Duration::from_secs(1));
 
-    // A flood is a line in the log, not a line per connection (another only once a minute, or
-    // when the address had no connection left in between, as a slow machine may make it).
+    // A flood is a line in the log, not a line per refused connection (of which there are
+    // well over a thousand): another only once a minute, or when the address had no
+    // connection left in between, as a slow machine's retried connects may make it a few
+    // times.
     let log = server.log();
     let refusals = log.lines().filter(|line| line.contains("too many open from one address")).count();
-    assert!((1..=3).contains(&refusals), "{refusals} lines: {log}");
+    assert!((1..=10).contains(&refusals), "{refusals} lines: {log}");
 }
 
 #[test]
