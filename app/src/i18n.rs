@@ -120,6 +120,15 @@ pub fn dossier_status(lang: Lang, status: DossierStatus) -> &'static str {
 }
 
 /// A procedure's name in `lang`, from the catalogue; its code if it is not there.
+/// "3 ngày làm việc", "1 working day", "3 working days".
+pub fn working_days(lang: Lang, days: u32) -> String {
+    match (lang, days) {
+        (Lang::Vi, _) => format!("{days} ngày làm việc"),
+        (Lang::En, 1) => "1 working day".to_owned(),
+        (Lang::En, _) => format!("{days} working days"),
+    }
+}
+
 pub fn procedure(lang: Lang, code: &str) -> String {
     Catalogue::shipped().get(code).map_or_else(
         || code.to_owned(),

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 use web_sys::{KeyboardEvent, PointerEvent, WheelEvent};
 
@@ -54,8 +56,8 @@ struct Press {
 #[component]
 pub fn WardMap(
     wards: Rc<Wards>,
-    /// What the map shows, for screen readers.
-    label: &'static str,
+    /// What the map shows, for screen readers: (Vietnamese, English).
+    label: (&'static str, &'static str),
     /// Fill colour by ward code; wards not in it are drawn plain.
     #[prop(optional, into)]
     colours: Option<Signal<HashMap<String, String>>>,
@@ -93,6 +95,9 @@ pub fn WardMap(
     };
     let view = RwSignal::new(start);
     let press = StoredValue::new(None::<Press>);
+    // Whether the last press moved the map, for the click that follows it.
+    let dragged = StoredValue::new(false);
+    let navigate = use_navigate();
     let svg_ref = NodeRef::<leptos::svg::Svg>::new();
     let projection = wards.projection;
     let streets = use_tiles();
@@ -158,6 +163,7 @@ pub fn WardMap(
     let on_pointer_up = move |ev: PointerEvent| {
         let Some(p) = press.get_value() else { return };
         press.set_value(None);
+        dragged.set_value(p.moved);
         if !p.moved
             && let Some((x, y)) = to_svg(f64::from(ev.client_x()), f64::from(ev.client_y()))
         {
@@ -228,6 +234,7 @@ pub fn WardMap(
         .collect_view();
     let radius = move || view.get().w / 90.0;
     let pins = move || {
+        let navigate = navigate.clone();
         markers
             .map(|m| m.get())
             .unwrap_or_default()
@@ -235,12 +242,26 @@ pub fn WardMap(
             .map(move |marker| {
                 let (x, y) = projection.point(marker.lon, marker.lat);
                 let href = marker.report.map(|id| format!("/reports/{id}"));
+                let (open, navigate) = (href.clone(), navigate.clone());
+                // The `<g>` puts the link in SVG's namespace: the view macro makes a bare
+                // `<a>` an HTML one, which draws nothing inside an `<svg>`. The router follows
+                // only HTML links, so the pin opens its page itself (a drag is not a click).
                 view! {
-                    <a href=href class="pin-link">
-                        <circle cx=x cy=y r=radius class=format!("pin {}", marker.class)>
-                            <title>{marker.label}</title>
-                        </circle>
-                    </a>
+                    <g class="pin-link">
+                        <a
+                            href=href
+                            on:click=move |ev| {
+                                ev.prevent_default();
+                                if let Some(path) = &open && !dragged.get_value() {
+                                    navigate(path, NavigateOptions::default());
+                                }
+                            }
+                        >
+                            <circle cx=x cy=y r=radius class=format!("pin {}", marker.class)>
+                                <title>{marker.label}</title>
+                            </circle>
+                        </a>
+                    </g>
                 }
             })
             .collect_view()
@@ -308,7 +329,7 @@ pub fn WardMap(
                 preserveAspectRatio="xMidYMid meet"
                 tabindex="0"
                 role="application"
-                aria-label=label
+                aria-label=move || t(label.0, label.1)
                 aria-describedby="map-hint"
                 on:pointerdown=on_pointer_down
                 on:pointermove=on_pointer_move

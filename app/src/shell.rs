@@ -8,9 +8,9 @@ use phananh_shared::api::is_staff_page;
 
 use crate::backend::backend;
 use crate::i18n::{LangSwitch, provide_lang, tr};
-use crate::pages::device::{DeviceSettings, use_desktop};
+use crate::pages::device::DeviceSettings;
 use crate::pages::{city, desk, dossiers, file, mine, nearby, report, staff, staff_report, transparency};
-use crate::session::provide_session;
+use crate::session::{self, provide_session, use_session};
 use crate::tiles::provide_tiles;
 use crate::wards::provide_wards;
 use crate::worker::Update;
@@ -25,12 +25,14 @@ pub struct Bundle {
     staff: bool,
     /// The page's screens: its routes.
     screens: fn() -> AnyView,
+    /// The header's menu: links to the page's own people's screens.
+    menu: fn() -> AnyView,
 }
 
 impl Bundle {
-    pub const RESIDENT: Bundle = Bundle { staff: false, screens: resident_screens };
-    pub const STAFF: Bundle = Bundle { staff: true, screens: staff_screens };
-    pub const DESKTOP: Bundle = Bundle { staff: false, screens: desktop_screens };
+    pub const RESIDENT: Bundle = Bundle { staff: false, screens: resident_screens, menu: resident_menu };
+    pub const STAFF: Bundle = Bundle { staff: true, screens: staff_screens, menu: staff_menu };
+    pub const DESKTOP: Bundle = Bundle { staff: false, screens: desktop_screens, menu: desktop_menu };
 
     pub fn is_staff(&self) -> bool {
         self.staff
@@ -112,29 +114,17 @@ pub fn App(bundle: Bundle) -> impl IntoView {
 #[component]
 pub fn Screens() -> impl IntoView {
     let t = tr();
-    let desktop = use_desktop().is_some();
-    let screens = expect_context::<Bundle>().screens;
+    let Bundle { staff, screens, menu } = expect_context::<Bundle>();
     view! {
         <Router>
             <a class="skip" href="#main">{move || t("Bỏ qua đến nội dung", "Skip to content")}</a>
             <header class="top">
-                <PageLink href="/" class="brand">
+                <PageLink href=if staff { "/staff" } else { "/" } class="brand">
                     <span class="logo" aria-hidden="true">"◆"</span>
                     {move || t("Phản ánh Hà Nội", "Hà Nội Feedback")}
                 </PageLink>
                 <nav aria-label=move || t("Chính", "Main")>
-                    <PageLink href="/">{move || t("Gửi phản ánh", "Report")}</PageLink>
-                    <PageLink href="/mine">{move || t("Của tôi", "Mine")}</PageLink>
-                    <PageLink href="/dossiers">{move || t("Hồ sơ", "Dossiers")}</PageLink>
-                    <PageLink href="/nearby">{move || t("Quanh đây", "Nearby")}</PageLink>
-                    <Show when=move || !desktop>
-                        <PageLink href="/staff">{move || t("Cán bộ", "Staff")}</PageLink>
-                        <PageLink href="/city">{move || t("Thành phố", "City")}</PageLink>
-                    </Show>
-                    <PageLink href="/transparency">{move || t("Công khai", "Results")}</PageLink>
-                    <Show when=move || desktop>
-                        <PageLink href="/settings">{move || t("Cài đặt", "Settings")}</PageLink>
-                    </Show>
+                    {menu()}
                 </nav>
                 <LangSwitch/>
             </header>
@@ -143,6 +133,51 @@ pub fn Screens() -> impl IntoView {
             <main id="main">{screens()}</main>
         </Router>
     }
+}
+
+/// The resident's screens. Staff pages are not among them: a resident has no use for a
+/// sign-in form (staff keep their own address).
+fn resident_menu() -> AnyView {
+    let t = tr();
+    view! {
+        <PageLink href="/">{move || t("Gửi phản ánh", "Report")}</PageLink>
+        <PageLink href="/mine">{move || t("Của tôi", "Mine")}</PageLink>
+        <PageLink href="/dossiers">{move || t("Hồ sơ", "Dossiers")}</PageLink>
+        <PageLink href="/nearby">{move || t("Quanh đây", "Nearby")}</PageLink>
+        <PageLink href="/transparency">{move || t("Công khai", "Results")}</PageLink>
+    }
+    .into_any()
+}
+
+/// The resident's screens and the device's settings.
+fn desktop_menu() -> AnyView {
+    let t = tr();
+    view! {
+        {resident_menu()}
+        <PageLink href="/settings">{move || t("Cài đặt", "Settings")}</PageLink>
+    }
+    .into_any()
+}
+
+/// The staff's screens once signed in: the inbox, the dossier desk, the dashboard (a ward
+/// officer's shows their ward), and signing out.
+fn staff_menu() -> AnyView {
+    let t = tr();
+    let session = use_session();
+    let links = move || {
+        let ward = session.get()?.staff.ward.is_some();
+        Some(view! {
+            <PageLink href="/staff">{move || t("Hộp phản ánh", "Inbox")}</PageLink>
+            <PageLink href="/staff/dossiers">{move || t("Bàn hồ sơ", "Dossier desk")}</PageLink>
+            <PageLink href="/city">
+                {move || if ward { t("Số liệu phường", "Ward figures") } else { t("Thành phố", "City") }}
+            </PageLink>
+            <button type="button" class="sign-out" on:click=move |_| session::sign_out(session)>
+                {move || t("Đăng xuất", "Sign out")}
+            </button>
+        })
+    };
+    links.into_any()
 }
 
 /// A new version of the app is ready: it is used only once the resident taps, so nothing

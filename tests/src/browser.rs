@@ -253,6 +253,24 @@ pub async fn wait_for_text(client: &Client, css: &str, ready: impl Fn(&str) -> b
     panic!("{css} never showed the expected text within {PATIENCE:?}; it last said {last:?}")
 }
 
+/// The drawn size (width, height in CSS pixels) of each element `css` names, once there are
+/// at least `count` of them: what the eye sees, where the DOM alone could hold an element
+/// that draws nothing.
+pub async fn drawn_sizes(client: &Client, css: &str, count: usize) -> Vec<(f64, f64)> {
+    const SIZES: &str = "return [...document.querySelectorAll(arguments[0])]
+        .map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })";
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let sizes = client.execute(SIZES, vec![css.into()]).await.expect("script runs");
+        let sizes: Vec<(f64, f64)> = serde_json::from_value(sizes).expect("pairs of numbers");
+        if sizes.len() >= count {
+            return sizes;
+        }
+        assert!(Instant::now() < deadline, "{count} of {css} did not appear within {PATIENCE:?}: {sizes:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Types `text` into the field `css` names.
 pub async fn type_into(client: &Client, css: &str, text: &str) {
     let field = wait_for(client, css).await;

@@ -4,10 +4,10 @@
 
 use fantoccini::{Client, Locator};
 use phananh_tests::browser::{
-    self, ChromeDriver, DESK, PHONE, RESIDENT_PAGE_MAX_GZIPPED, app_dist, click, page_download, screenshot,
-    type_into, wait_for, wait_for_text, ward_in_the_middle,
+    self, ChromeDriver, DESK, PHONE, RESIDENT_PAGE_MAX_GZIPPED, app_dist, click, drawn_sizes, page_download,
+    screenshot, type_into, wait_for, wait_for_text, ward_in_the_middle,
 };
-use phananh_tests::{StaffClient, TestServer};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, VAN_MIEU, report_at};
 
 /// A photo as a phone would take it: a small JPEG.
 fn photo(dir: &std::path::Path, name: &str, shade: u8) -> String {
@@ -114,6 +114,144 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
         }
     });
     drop(server);
+}
+
+#[test]
+fn report_pins_are_drawn_around_the_city_and_on_the_officers_page_and_open_their_report() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    // Hoàn Kiếm lake is in ward 00070.
+    StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
+    let phone = ResidentDevice::register(&server);
+    let reports = [report_at(HOAN_KIEM.0, HOAN_KIEM.1), report_at(VAN_MIEU.0, VAN_MIEU.1)];
+    for report in &reports {
+        assert_eq!(phone.file(report).expect("the server answers").status(), 201);
+    }
+    let lake = reports[0]["id"].as_str().expect("an id");
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        // "Quanh đây": a pin for each report, drawn, not only in the page's markup.
+        let resident = driver.session(PHONE).await;
+        resident.goto(&server.url("/nearby")).await.expect("the page opens");
+        let pins = drawn_sizes(&resident, ".map svg .pin", 2).await;
+        assert_eq!(pins.len(), 2, "{pins:?}");
+        assert!(pins.iter().all(|&(w, h)| w >= 4.0 && h >= 4.0), "pins drawn at {pins:?} px");
+        screenshot(&resident, "browser-nearby-pins").await;
+        // The lake's pin opens its report, within the app.
+        resident.execute("window.stillTheSamePage = true", vec![]).await.expect("script runs");
+        click(&resident, &format!(".map svg a[href='/reports/{lake}'] .pin")).await;
+        wait_for(&resident, "[data-testid=report]").await;
+        let url = resident.current_url().await.expect("a URL");
+        assert_eq!(url.path(), format!("/reports/{lake}"));
+        let same =
+            resident.execute("return window.stillTheSamePage === true", vec![]).await.expect("script runs");
+        assert_eq!(same, serde_json::Value::Bool(true), "the pin opened the report without a reload");
+
+        // The officer's page of the report marks where it is.
+        let officer = driver.session(DESK).await;
+        sign_in(&officer, &server.url("/staff"), "can-bo-hoan-kiem").await;
+        wait_for(&officer, "table[data-testid=inbox]").await;
+        officer.goto(&server.url(&format!("/staff/reports/{lake}"))).await.expect("the page opens");
+        let pin = drawn_sizes(&officer, ".map svg .pin", 1).await;
+        assert!(pin.iter().all(|&(w, h)| w >= 4.0 && h >= 4.0), "the pin is drawn at {pin:?} px");
+        screenshot(&officer, "browser-officer-report-pin").await;
+
+        for browser in [resident, officer] {
+            browser.close().await.expect("the browser closes");
+        }
+    });
+}
+
+/// The `href`s of the header's menu, once it shows `expected` (it fills in as the page starts).
+async fn menu(browser: &Client, expected: usize) -> Vec<String> {
+    const LINKS: &str =
+        "return [...document.querySelectorAll('header nav a')].map(a => a.getAttribute('href'))";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let links = browser.execute(LINKS, vec![]).await.expect("script runs");
+        let links: Vec<String> = serde_json::from_value(links).expect("a list of links");
+        if links.len() >= expected || std::time::Instant::now() > deadline {
+            return links;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[test]
+fn each_page_shows_its_own_peoples_menu() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        // A resident's menu has the resident's screens, and no staff sign-in.
+        let resident = driver.session(PHONE).await;
+        resident.goto(&server.url("/")).await.expect("the page opens");
+        let links = menu(&resident, 5).await;
+        assert_eq!(links, ["/", "/mine", "/dossiers", "/nearby", "/transparency"], "the resident's menu");
+
+        // A signed-in officer's has the staff's screens and signing out, and no resident's.
+        let officer = driver.session(PHONE).await;
+        sign_in(&officer, &server.url("/staff"), "can-bo-hoan-kiem").await;
+        wait_for(&officer, "table[data-testid=inbox]").await;
+        let links = menu(&officer, 3).await;
+        assert_eq!(links, ["/staff", "/staff/dossiers", "/city"], "the officer's menu");
+        let dashboard = wait_for_text(&officer, "header nav a[href='/city']", |t| !t.is_empty()).await;
+        assert_eq!(dashboard, "Số liệu phường", "a ward officer's dashboard is their ward's");
+        wait_for(&officer, "header nav button.sign-out").await;
+        assert_eq!(
+            wait_for(&officer, "header a.brand").await.attr("href").await.expect("attr").as_deref(),
+            Some("/staff")
+        );
+        screenshot(&officer, "browser-officer-menu-phone").await;
+        for browser in [resident, officer] {
+            browser.close().await.expect("the browser closes");
+        }
+    });
+}
+
+#[test]
+fn the_officers_actions_are_buttons_of_their_own_size_at_phone_and_desk_widths() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
+    let phone = ResidentDevice::register(&server);
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        for (size, name) in [(PHONE, "phone"), (DESK, "desk")] {
+            let report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+            let filed = tokio::task::block_in_place(|| phone.file(&report).expect("the server answers"));
+            assert_eq!(filed.status(), 201);
+            let officer = driver.session(size).await;
+            sign_in(&officer, &server.url("/staff"), "can-bo-hoan-kiem").await;
+            wait_for(&officer, "table[data-testid=inbox]").await;
+            let page = server.url(&format!("/staff/reports/{}", report["id"].as_str().expect("an id")));
+            officer.goto(&page).await.expect("the page opens");
+            for status in ["Submitted", "Acknowledged"] {
+                wait_for(&officer, &format!("[data-testid=staff-report] .badge[data-status={status}]")).await;
+                // Acknowledge, or start; reject; transfer; mark duplicate.
+                let buttons = drawn_sizes(&officer, ".actions button", 4).await;
+                let width = f64::from(size.0);
+                for (w, h) in &buttons {
+                    assert!(*h <= 60.0 && *w < width, "{name}, {status}: a {w}×{h} px button in {buttons:?}");
+                }
+                let sideways = officer
+                    .execute("return document.documentElement.scrollWidth", vec![])
+                    .await
+                    .expect("runs");
+                assert!(
+                    sideways.as_f64().expect("a number") <= width,
+                    "{name}, {status}: {sideways} px wide"
+                );
+                screenshot(&officer, &format!("browser-officer-actions-{status}-{name}").to_lowercase())
+                    .await;
+                if status == "Submitted" {
+                    click(&officer, ".actions .buttons button").await;
+                }
+            }
+            officer.close().await.expect("the browser closes");
+        }
+    });
 }
 
 #[test]
@@ -342,7 +480,7 @@ fn signing_out_on_the_staff_page_ends_the_session_on_the_server_and_an_ended_ses
         wait_for(&officer, ".live.on").await;
         let token = staff_token(&officer).await.expect("signed in");
         assert_eq!(tokio::task::block_in_place(|| status_of(&token)), 200);
-        click(&officer, ".inbox-head button").await;
+        click(&officer, "header button.sign-out").await;
         wait_for(&officer, "form.signin").await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while tokio::task::block_in_place(|| status_of(&token)) != 401 {

@@ -161,7 +161,7 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
                                 </select>
                             </div>
                             {move || wards.get().and_then(Result::ok).map(|w| view! {
-                                <WardMap wards=w label="Bản đồ các phường / map of the wards" colours=colours/>
+                                <WardMap wards=w label=("Bản đồ các phường", "Map of the wards") colours=colours/>
                             })}
                         </section>
                         <section>

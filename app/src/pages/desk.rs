@@ -137,7 +137,7 @@ fn Register(token: StoredValue<String>, on_registered: impl Fn() + Copy + 'stati
                         let (code, days) = (p.code.clone(), p.working_days);
                         let name = code.clone();
                         view! {
-                            <option value=code>{move || format!("{} ({days} {})", i18n::procedure(lang.get(), &name), t("ngày làm việc", "working days"))}</option>
+                            <option value=code>{move || format!("{} ({})", i18n::procedure(lang.get(), &name), i18n::working_days(lang.get(), days))}</option>
                         }
                     }).collect_view()}
                 </select>
@@ -211,7 +211,7 @@ fn DeskDossier(dossier: DossierView, token: StoredValue<String>, version: RwSign
                     <label for=text_id.clone()>{move || t("Giấy tờ còn thiếu, lý do hoặc ghi chú", "Missing documents, reason or note")}</label>
                     <input id=text_id.clone() prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
                 </div>
-                <div class="actions">
+                <div class="buttons">
                     {actions.clone().into_iter().map(|action| view! {
                         <button type="button" class="secondary" data-action=action.code() on:click=move |_| act(action)>{move || label(action)}</button>
                     }).collect_view()}

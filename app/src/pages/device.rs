@@ -16,10 +16,6 @@ use crate::{clock, desktop};
 #[derive(Debug, Clone, Copy)]
 pub struct DesktopSettings(pub RwSignal<Settings>);
 
-pub fn use_desktop() -> Option<DesktopSettings> {
-    use_context::<DesktopSettings>()
-}
-
 /// The desktop app, with the settings the native side keeps: the first run until the
 /// resident starts, then the resident's screens and the settings.
 #[component]

@@ -271,7 +271,7 @@ pub fn FileReport() -> impl IntoView {
                         Ok(w) => view! {
                             <WardMap
                                 wards=w
-                                label="Bản đồ chọn vị trí / map to choose the spot"
+                                label=("Bản đồ chọn vị trí", "Map to choose the spot")
                                 picked=Signal::derive(move || location.get().map(|l| (l.lon, l.lat)))
                                 accuracy=fix_accuracy
                                 follow=found

@@ -50,7 +50,7 @@ pub fn Nearby() -> impl IntoView {
         <h1>{move || t("Phản ánh quanh đây", "Reports around the city")}</h1>
         <Suspense fallback=move || view! { <p>{t("Đang tải bản đồ…", "Loading the map…")}</p> }>
             {move || wards.get().and_then(Result::ok).map(|w| view! {
-                <WardMap wards=w label="Bản đồ phản ánh / map of reports" markers=markers/>
+                <WardMap wards=w label=("Bản đồ phản ánh", "Map of reports") markers=markers/>
             })}
             {move || reports.get().map(|page| match page {
                 Ok(page) => view! {

@@ -156,8 +156,6 @@ fn Inbox(answer: LoginAnswer, session: Session) -> impl IntoView {
             <span class="live" class:on=move || connected.get() role="status">
                 {move || if connected.get() { t("● Trực tuyến", "● Live") } else { t("○ Đang kết nối lại…", "○ Reconnecting…") }}
             </span>
-            <a href="/staff/dossiers" class="button secondary">{move || t("Bàn hồ sơ", "Dossier desk")}</a>
-            <button type="button" class="secondary" on:click=move |_| session::sign_out(session)>{move || t("Đăng xuất", "Sign out")}</button>
         </div>
         <p class="new-count" role="status" aria-live="polite" data-testid="new-count">
             {move || match fresh.with(HashSet::len) {

@@ -93,7 +93,7 @@ fn Body(report: ReportView, events: Vec<Event>, token: String, version: RwSignal
             {move || wards.get().and_then(Result::ok).map(|w| {
                 let marker = marker.clone();
                 view! {
-                    <WardMap wards=w label="Vị trí phản ánh / where the report is" focus=(lon, lat)
+                    <WardMap wards=w label=("Vị trí phản ánh", "Where the report is") focus=(lon, lat)
                         markers=Signal::derive(move || vec![marker.clone()])
                         on_ward=Callback::new(move |code: String| transfer_to.set(code))/>
                 }
@@ -217,46 +217,58 @@ fn Actions(
                 </form>
             })}
             {(has(Action::Reject) || has(Action::Transfer)).then(|| view! {
-                <div class="field">
-                    <label for="reason">{move || t("Lý do (từ chối hoặc chuyển)", "Reason (to reject or transfer)")}</label>
-                    <textarea id="reason" rows="2" on:input=move |ev| reason.set(event_target_value(&ev))
-                        aria-describedby="reason-error" aria-invalid=move || errors.with(|e| e.contains_key("reason")).to_string()></textarea>
-                    <p class="error" id="reason-error" role="alert">{error_of("reason")}</p>
-                </div>
-            })}
-            {has(Action::Reject).then(|| view! {
-                <button type="button" class="danger" disabled=move || busy.get()
-                    on:click=move |_| send(ActionRequest::Reject { reason: reason.get_untracked() })>{move || t("Từ chối", "Reject")}</button>
-            })}
-            {has(Action::Transfer).then(|| view! {
-                <div class="field">
-                    <label for="transfer-ward">{move || t("Chuyển đến phường (chọn tên hoặc bấm trên bản đồ)", "Transfer to ward (pick a name or click the map)")}</label>
-                    <select id="transfer-ward" prop:value=move || transfer_to.get() on:change=move |ev| transfer_to.set(event_target_value(&ev))
-                        aria-describedby="ward-error">
-                        <option value="">"—"</option>
-                        {move || wards.get().and_then(Result::ok).map(|w| {
-                            let mut list: Vec<_> = w.index.wards().iter().map(|w| (w.name.clone(), w.code.clone())).collect();
-                            list.sort();
-                            list.into_iter().map(|(name, code)| view! { <option value=code>{name}</option> }).collect_view()
-                        })}
-                    </select>
-                    <p class="error" id="ward-error" role="alert">{error_of("ward")}</p>
-                    <button type="button" class="secondary" disabled=move || busy.get()
-                        on:click=move |_| send(ActionRequest::Transfer { ward: transfer_to.get_untracked(), reason: reason.get_untracked() })>{move || t("Chuyển phường", "Transfer")}</button>
-                </div>
+                <fieldset class="group">
+                    <legend>{move || t("Không phải việc của phường", "Not this ward's to fix")}</legend>
+                    <div class="field">
+                        <label for="reason">{move || t("Lý do (từ chối hoặc chuyển)", "Reason (to reject or transfer)")}</label>
+                        <textarea id="reason" rows="2" on:input=move |ev| reason.set(event_target_value(&ev))
+                            aria-describedby="reason-error" aria-invalid=move || errors.with(|e| e.contains_key("reason")).to_string()></textarea>
+                        <p class="error" id="reason-error" role="alert">{error_of("reason")}</p>
+                    </div>
+                    {has(Action::Transfer).then(|| view! {
+                        <div class="field">
+                            <label for="transfer-ward">{move || t("Chuyển đến phường (chọn tên hoặc bấm trên bản đồ)", "Transfer to ward (pick a name or click the map)")}</label>
+                            <div class="pick">
+                                <select id="transfer-ward" prop:value=move || transfer_to.get() on:change=move |ev| transfer_to.set(event_target_value(&ev))
+                                    aria-describedby="ward-error">
+                                    <option value="">"—"</option>
+                                    {move || wards.get().and_then(Result::ok).map(|w| {
+                                        let mut list: Vec<_> = w.index.wards().iter().map(|w| (w.name.clone(), w.code.clone())).collect();
+                                        list.sort();
+                                        list.into_iter().map(|(name, code)| view! { <option value=code>{name}</option> }).collect_view()
+                                    })}
+                                </select>
+                                <button type="button" class="secondary" disabled=move || busy.get()
+                                    on:click=move |_| send(ActionRequest::Transfer { ward: transfer_to.get_untracked(), reason: reason.get_untracked() })>{move || t("Chuyển phường", "Transfer")}</button>
+                            </div>
+                            <p class="error" id="ward-error" role="alert">{error_of("ward")}</p>
+                        </div>
+                    })}
+                    {has(Action::Reject).then(|| view! {
+                        <div class="buttons">
+                            <button type="button" class="danger" disabled=move || busy.get()
+                                on:click=move |_| send(ActionRequest::Reject { reason: reason.get_untracked() })>{move || t("Từ chối", "Reject")}</button>
+                        </div>
+                    })}
+                </fieldset>
             })}
             {has(Action::MarkDuplicate).then(|| view! {
-                <div class="field">
-                    <label for="original">{move || t("Trùng với phản ánh (mã)", "Duplicate of (report id)")}</label>
-                    <input id="original" on:input=move |ev| original.set(event_target_value(&ev)) aria-describedby="original-error"/>
-                    <p class="error" id="original-error" role="alert">{error_of("original")}</p>
-                    <button type="button" class="secondary" disabled=move || busy.get() on:click=move |_| {
-                        match Uuid::parse_str(original.get_untracked().trim()) {
-                            Ok(original) => send(ActionRequest::MarkDuplicate { original }),
-                            Err(_) => errors.set(HashMap::from([("original".to_owned(), t("Mã phản ánh không hợp lệ.", "Not a report id.").to_owned())])),
-                        }
-                    }>{move || t("Đánh dấu trùng", "Mark duplicate")}</button>
-                </div>
+                <fieldset class="group">
+                    <legend>{move || t("Đã có người phản ánh", "Already reported")}</legend>
+                    <div class="field">
+                        <label for="original">{move || t("Trùng với phản ánh (mã)", "Duplicate of (report id)")}</label>
+                        <div class="pick">
+                            <input id="original" on:input=move |ev| original.set(event_target_value(&ev)) aria-describedby="original-error"/>
+                            <button type="button" class="secondary" disabled=move || busy.get() on:click=move |_| {
+                                match Uuid::parse_str(original.get_untracked().trim()) {
+                                    Ok(original) => send(ActionRequest::MarkDuplicate { original }),
+                                    Err(_) => errors.set(HashMap::from([("original".to_owned(), t("Mã phản ánh không hợp lệ.", "Not a report id.").to_owned())])),
+                                }
+                            }>{move || t("Đánh dấu trùng", "Mark duplicate")}</button>
+                        </div>
+                        <p class="error" id="original-error" role="alert">{error_of("original")}</p>
+                    </div>
+                </fieldset>
             })}
         </section>
     }

@@ -36,7 +36,7 @@ pub fn Transparency() -> impl IntoView {
             "Coloured by the share resolved on time: red is low, green is high; grey has no figures yet.",
         )}</p>
         {move || wards.get().and_then(Result::ok).map(|w| view! {
-            <WardMap wards=w label="Bản đồ kết quả các phường / map of the wards' results" colours=colours/>
+            <WardMap wards=w label=("Bản đồ kết quả các phường", "Map of the wards' results") colours=colours/>
         })}
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
             {move || figures.get().map(|loaded| match loaded {
