@@ -120,6 +120,16 @@ pub fn dossier_status(lang: Lang, status: DossierStatus) -> &'static str {
 }
 
 /// A procedure's name in `lang`, from the catalogue; its code if it is not there.
+/// `value` rounded to `places` decimals as people read it in `lang`: "12,5" in Vietnamese,
+/// "12.5" in English.
+pub fn decimal(lang: Lang, value: f64, places: usize) -> String {
+    let text = format!("{value:.places$}");
+    match lang {
+        Lang::Vi => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
 /// "3 ngày làm việc", "1 working day", "3 working days".
 pub fn working_days(lang: Lang, days: u32) -> String {
     match (lang, days) {

@@ -28,6 +28,9 @@ pub struct Marker {
     pub class: &'static str,
 }
 
+/// A pin's radius on screen, in CSS pixels.
+const PIN_RADIUS_PX: f64 = 7.0;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct ViewBox {
     x: f64,
@@ -232,7 +235,24 @@ pub fn WardMap(
             }
         })
         .collect_view();
-    let radius = move || view.get().w / 90.0;
+    // A pin keeps its size on screen, one a finger can tap, however far the map is zoomed;
+    // until the map is laid out (the frame after it is made), a ninetieth of the view. Once
+    // per view, not once per pin: each would make the browser lay the page out again.
+    let laid_out = RwSignal::new(false);
+    Effect::new(move || {
+        if svg_ref.get().is_some() {
+            request_animation_frame(move || laid_out.set(true));
+        }
+    });
+    let radius = Memo::new(move |_| {
+        laid_out.track();
+        let v = view.get();
+        let per_px = svg_ref.get().map(|svg| {
+            let rect = svg.get_bounding_client_rect();
+            (v.w / rect.width()).max(v.h / rect.height())
+        });
+        per_px.filter(|p| p.is_finite()).map_or(v.w / 90.0, |per_px| PIN_RADIUS_PX * per_px)
+    });
     let pins = move || {
         let navigate = navigate.clone();
         markers
@@ -257,7 +277,7 @@ pub fn WardMap(
                                 }
                             }
                         >
-                            <circle cx=x cy=y r=radius class=format!("pin {}", marker.class)>
+                            <circle cx=x cy=y r=move || radius.get() class=format!("pin {}", marker.class)>
                                 <title>{marker.label}</title>
                             </circle>
                         </a>
@@ -274,7 +294,7 @@ pub fn WardMap(
             });
             view! {
                 {circle}
-                <circle cx=x cy=y r=move || radius() * 1.3 class="picked"/>
+                <circle cx=x cy=y r=move || radius.get() * 1.3 class="picked"/>
             }
         })
     };

@@ -271,6 +271,19 @@ pub async fn drawn_sizes(client: &Client, css: &str, count: usize) -> Vec<(f64, 
     }
 }
 
+/// The colour (RGB) drawn at the centre of the first element `css` names, as the screen
+/// shows it: an element can have a size and still be hidden under its own outline.
+pub async fn colour_at_centre(client: &Client, css: &str) -> [u8; 3] {
+    const CENTRE: &str = "const r = document.querySelector(arguments[0]).getBoundingClientRect();
+        return [(r.left + r.width / 2) * devicePixelRatio, (r.top + r.height / 2) * devicePixelRatio]";
+    wait_for(client, css).await;
+    let centre = client.execute(CENTRE, vec![css.into()]).await.expect("script runs");
+    let (x, y): (f64, f64) = serde_json::from_value(centre).expect("a point");
+    let png = client.screenshot().await.expect("a screenshot");
+    let shot = image::load_from_memory(&png).expect("a PNG").to_rgb8();
+    shot.get_pixel(x as u32, y as u32).0
+}
+
 /// Types `text` into the field `css` names.
 pub async fn type_into(client: &Client, css: &str, text: &str) {
     let field = wait_for(client, css).await;

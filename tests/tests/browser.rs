@@ -4,8 +4,8 @@
 
 use fantoccini::{Client, Locator};
 use phananh_tests::browser::{
-    self, ChromeDriver, DESK, PHONE, RESIDENT_PAGE_MAX_GZIPPED, app_dist, click, drawn_sizes, page_download,
-    screenshot, type_into, wait_for, wait_for_text, ward_in_the_middle,
+    self, ChromeDriver, DESK, PHONE, RESIDENT_PAGE_MAX_GZIPPED, app_dist, click, colour_at_centre,
+    drawn_sizes, page_download, screenshot, type_into, wait_for, wait_for_text, ward_in_the_middle,
 };
 use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, VAN_MIEU, report_at};
 
@@ -106,7 +106,7 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
 
         // The city dashboard, still open, shows the ward's figures changed.
         wait_for_text(&city, &format!("{row} td:nth-child(2)"), |t| t == "1").await;
-        wait_for_text(&city, &format!("{row} td:nth-child(7)"), |t| t == "100.0 %").await;
+        wait_for_text(&city, &format!("{row} td:nth-child(7)"), |t| t == "100,0 %").await;
         screenshot(&city, "browser-city-dashboard").await;
 
         for browser in [resident, officer, city] {
@@ -135,7 +135,8 @@ fn report_pins_are_drawn_around_the_city_and_on_the_officers_page_and_open_their
         resident.goto(&server.url("/nearby")).await.expect("the page opens");
         let pins = drawn_sizes(&resident, ".map svg .pin", 2).await;
         assert_eq!(pins.len(), 2, "{pins:?}");
-        assert!(pins.iter().all(|&(w, h)| w >= 4.0 && h >= 4.0), "pins drawn at {pins:?} px");
+        // A finger's worth of pin, ring included.
+        assert!(pins.iter().all(|&(w, h)| w >= 12.0 && h >= 12.0), "pins drawn at {pins:?} px");
         screenshot(&resident, "browser-nearby-pins").await;
         // The lake's pin opens its report, within the app.
         resident.execute("window.stillTheSamePage = true", vec![]).await.expect("script runs");
@@ -153,7 +154,10 @@ fn report_pins_are_drawn_around_the_city_and_on_the_officers_page_and_open_their
         wait_for(&officer, "table[data-testid=inbox]").await;
         officer.goto(&server.url(&format!("/staff/reports/{lake}"))).await.expect("the page opens");
         let pin = drawn_sizes(&officer, ".map svg .pin", 1).await;
-        assert!(pin.iter().all(|&(w, h)| w >= 4.0 && h >= 4.0), "the pin is drawn at {pin:?} px");
+        assert!(pin.iter().all(|&(w, h)| w >= 12.0 && h >= 12.0), "the pin is drawn at {pin:?} px");
+        // Zoomed in on the street, it is still a red pin (not hidden under its white ring).
+        let [r, g, b] = colour_at_centre(&officer, ".map svg .pin").await;
+        assert!(r > 150 && g < 100 && b < 100, "the pin's centre is rgb({r}, {g}, {b})");
         screenshot(&officer, "browser-officer-report-pin").await;
 
         for browser in [resident, officer] {

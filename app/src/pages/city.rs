@@ -195,18 +195,21 @@ fn download(name: &str, text: &str) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
-/// A share as the tables show it, or a dash when there is none yet.
-pub fn pct(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.1} %"))
+/// A share as the tables show it in `lang`, or a dash when there is none yet.
+pub fn pct(lang: Lang, value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{} %", i18n::decimal(lang, v, 1)))
 }
 
-fn hours(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.1} h"))
+/// Hours as the tables show them in `lang`, or a dash when there are none yet.
+pub fn hours(lang: Lang, value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{} h", i18n::decimal(lang, v, 1)))
 }
 
 #[component]
 fn Totals(figures: Figures) -> impl IntoView {
     let t = tr();
+    let lang = use_lang().get();
+    let (pct, hours) = (|v| pct(lang, v), |v| hours(lang, v));
     let tiles = [
         (("Tiếp nhận", "Received"), figures.received.to_string(), "received"),
         (("Tiếp nhận đúng hạn", "Acknowledged on time"), pct(figures.acknowledged_on_time_pct), "ack"),
@@ -298,13 +301,12 @@ fn Overdue(board: Dashboard) -> impl IntoView {
                 </tr></thead>
                 <tbody>
                     {board.overdue.iter().take(100).map(|o| {
-                        let status = o.status;
-                        let missed = o.missed;
+                        let (status, missed, late) = (o.status, o.missed, o.late_hours);
                         view! {
                             <tr>
                                 <td><a href=format!("/staff/reports/{}", o.report_id)>{o.ward.name.clone()}</a></td>
                                 <td>{move || match missed { Missed::Acknowledge => t("Tiếp nhận", "Acknowledge"), Missed::Handle => t("Xử lý", "Handle") }}</td>
-                                <td class="num">{format!("{:.1}", o.late_hours)}</td>
+                                <td class="num">{move || i18n::decimal(lang.get(), late, 1)}</td>
                                 <td>{move || i18n::status(lang.get(), status)}</td>
                             </tr>
                         }
@@ -367,16 +369,16 @@ impl Column {
         }
     }
 
-    fn cell(self, w: &WardFigures) -> String {
+    fn cell(self, lang: Lang, w: &WardFigures) -> String {
         let f = &w.figures;
         match self {
             Column::Name => w.ward.name.clone(),
             Column::Received => f.received.to_string(),
-            Column::AckOnTime => pct(f.acknowledged_on_time_pct),
-            Column::OnTime => pct(f.resolved_on_time_pct),
+            Column::AckOnTime => pct(lang, f.acknowledged_on_time_pct),
+            Column::OnTime => pct(lang, f.resolved_on_time_pct),
             Column::Overdue => f.overdue_now.to_string(),
-            Column::Median => hours(f.handling_hours_median),
-            Column::Satisfaction => pct(f.satisfaction_pct),
+            Column::Median => hours(lang, f.handling_hours_median),
+            Column::Satisfaction => pct(lang, f.satisfaction_pct),
             Column::Backlog => f.backlog.to_string(),
         }
     }
@@ -417,7 +419,7 @@ fn WardTable(wards: Vec<WardFigures>) -> impl IntoView {
                     <tbody>
                         {move || rows().into_iter().map(|w| view! {
                             <tr data-ward=w.ward.code.clone()>
-                                {Column::ALL.into_iter().map(|c| view! { <td class:num=c != Column::Name>{c.cell(&w)}</td> }).collect_view()}
+                                {Column::ALL.into_iter().map(|c| view! { <td class:num=c != Column::Name>{c.cell(lang.get(), &w)}</td> }).collect_view()}
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -7,7 +7,7 @@ use phananh_shared::dashboard::{DossierDashboard, DossierFigures};
 
 use crate::api;
 use crate::i18n::{self, tr, use_lang};
-use crate::pages::city::pct;
+use crate::pages::city::{hours, pct};
 
 #[component]
 pub fn DossierBoard(
@@ -29,7 +29,7 @@ pub fn DossierBoard(
             <tr>
                 <th scope="row">{name}</th>
                 <td>{f.received}</td>
-                <td>{pct(f.on_time_pct)}</td>
+                <td>{move || pct(lang.get(), f.on_time_pct)}</td>
                 <td>{f.open}</td>
                 <td>{f.waiting_for_documents}</td>
                 <td>{f.overdue_now}</td>
@@ -74,7 +74,7 @@ pub fn DossierBoard(
                         <h3>{move || t("Hồ sơ quá hạn", "Dossiers late now")}</h3>
                         <ul class="overdue">
                             {board.overdue.into_iter().map(|o| view! {
-                                <li><code>{o.code}</code>" · "{o.ward.name}" · "{format!("{:.1} h", o.late_hours)}</li>
+                                <li><code>{o.code}</code>" · "{o.ward.name}" · "{move || hours(lang.get(), Some(o.late_hours))}</li>
                             }).collect_view()}
                         </ul>
                     })}

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use phananh_shared::dashboard::Transparency as Figures;
 
-use crate::i18n::tr;
+use crate::i18n::{tr, use_lang};
 use crate::map::WardMap;
 use crate::pages::city::{on_time_colour, pct};
 use crate::wards::use_wards;
@@ -15,6 +15,7 @@ use crate::{api, clock};
 #[component]
 pub fn Transparency() -> impl IntoView {
     let t = tr();
+    let lang = use_lang();
     let wards = use_wards();
     let figures = LocalResource::new(|| api::get::<Figures>("/api/v1/transparency", None));
     let colours = Signal::derive(move || {
@@ -57,9 +58,9 @@ pub fn Transparency() -> impl IntoView {
                                     <tr>
                                         <td>{w.ward.name}</td>
                                         <td class="num">{w.received}</td>
-                                        <td class="num">{pct(w.acknowledged_on_time_pct)}</td>
-                                        <td class="num">{pct(w.resolved_on_time_pct)}</td>
-                                        <td class="num">{format!("{} ({})", pct(w.satisfaction_pct), w.ratings)}</td>
+                                        <td class="num">{move || pct(lang.get(), w.acknowledged_on_time_pct)}</td>
+                                        <td class="num">{move || pct(lang.get(), w.resolved_on_time_pct)}</td>
+                                        <td class="num">{move || format!("{} ({})", pct(lang.get(), w.satisfaction_pct), w.ratings)}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
