@@ -259,6 +259,49 @@ fn the_officers_actions_are_buttons_of_their_own_size_at_phone_and_desk_widths()
 }
 
 #[test]
+fn a_ward_officers_dashboard_is_their_wards_says_what_is_counted_now_and_fits_a_phone() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let officer = driver.session(PHONE).await;
+        sign_in(&officer, &server.url("/city"), "can-bo-hoan-kiem").await;
+        // (The sign-in form's title first.)
+        let title = wait_for_text(&officer, "main h1", |t| t != "Đăng nhập cán bộ").await;
+        assert_eq!(title, "Số liệu phường — Phường Hoàn Kiếm");
+        // Overdue and backlog are counted now, whatever the dates: the labels say so.
+        for figure in ["overdue", "backlog"] {
+            let label =
+                wait_for_text(&officer, &format!("li[data-figure={figure}] .label"), |t| !t.is_empty()).await;
+            assert!(label.contains("hiện nay"), "{figure}: {label:?}");
+        }
+        let received = wait_for_text(&officer, "li[data-figure=received] .label", |t| !t.is_empty()).await;
+        assert!(!received.contains("Tiếp nhận"), "'received' is not 'acknowledged': {received:?}");
+        // Nothing overdue is said in words, not shown as an empty table.
+        let none = wait_for_text(&officer, "[data-testid=overdue-none]", |t| !t.is_empty()).await;
+        assert_eq!(none, "Không có phản ánh nào quá hạn.");
+        assert!(officer.find(Locator::Css("table[data-testid=overdue]")).await.is_err());
+        // The map says what its colours mean, for the colouring chosen.
+        let legend = wait_for_text(&officer, "[data-testid=legend]", |t| !t.is_empty()).await;
+        assert!(
+            legend.contains("0 %") && legend.contains("100 %") && legend.contains("chưa có số liệu"),
+            "{legend:?}"
+        );
+        assert_eq!(drawn_sizes(&officer, "[data-testid=legend] .swatch", 4).await.len(), 4);
+        wait_for(&officer, "#colouring").await.select_by_value("overdue").await.expect("a colouring");
+        wait_for_text(&officer, "[data-testid=legend]", |t| !t.contains('%')).await;
+        // Its tables scroll within themselves: the page does not scroll sideways.
+        wait_for(&officer, "[data-testid=dossier-figures] table").await;
+        let wide =
+            officer.execute("return document.documentElement.scrollWidth", vec![]).await.expect("runs");
+        assert!(wide.as_f64().expect("a number") <= f64::from(PHONE.0), "the page is {wide} px wide");
+        screenshot(&officer, "browser-ward-dashboard-phone").await;
+        officer.close().await.expect("the browser closes");
+    });
+}
+
+#[test]
 fn bad_input_is_explained_next_to_the_field() {
     let server = TestServer::start_with(&["--app-dir", app_dist().to_str().expect("UTF-8")]);
     let data = tempfile::tempdir().expect("a temporary directory");

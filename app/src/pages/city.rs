@@ -29,9 +29,12 @@ pub fn CityDashboard() -> impl IntoView {
     let session = use_session();
     move || {
         match session.get() {
-        None => view! { <SignIn session=session/> }.into_any(),
-        Some(answer) => view! { <Board token=answer.token scope=if answer.staff.ward.is_some() { None } else { Some("city") }/> }.into_any(),
-    }
+            None => view! { <SignIn session=session/> }.into_any(),
+            // A ward officer sees their own ward's figures (the server answers only those).
+            Some(answer) => {
+                view! { <Board token=answer.token ward=answer.staff.ward.map(|w| w.name)/> }.into_any()
+            }
+        }
     }
 }
 
@@ -51,7 +54,7 @@ fn overdue_colour(count: u64, most: u64) -> Option<String> {
 }
 
 #[component]
-fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
+fn Board(token: String, ward: Option<String>) -> impl IntoView {
     let t = tr();
     let session = use_session();
     let wards = use_wards();
@@ -71,9 +74,9 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
     // answer, a deadline passed), at most once a second.
     let pending = StoredValue::new(false);
     let live = StoredValue::new_local(None::<Live>);
-    if let Some(scope) = scope {
+    if ward.is_none() {
         live.set_value(Some(Live::subscribe(
-            scope,
+            "city",
             Some(&token.get_value()),
             None,
             move |_| {
@@ -139,7 +142,10 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
     };
 
     view! {
-        <h1>{move || t("Bảng điều hành thành phố", "City dashboard")}</h1>
+        <h1>{move || match &ward {
+            Some(name) => format!("{} — {name}", t("Số liệu phường", "Ward figures")),
+            None => t("Bảng điều hành thành phố", "City dashboard").to_owned(),
+        }}</h1>
         <div class="toolbar">
             {date_input("from", ("Từ ngày", "From"), from)}
             {date_input("to", ("Đến ngày", "To"), to)}
@@ -148,7 +154,9 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
             {move || dashboard.get().map(|loaded| match loaded {
                 Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                Ok(board) => view! {
+                Ok(board) => {
+                    let most = board.wards.iter().map(|w| w.figures.overdue_now).max().unwrap_or(0);
+                    view! {
                     <Totals figures=board.total.clone()/>
                     <div class="two">
                         <section>
@@ -163,6 +171,7 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
                             {move || wards.get().and_then(Result::ok).map(|w| view! {
                                 <WardMap wards=w label=("Bản đồ các phường", "Map of the wards") colours=colours/>
                             })}
+                            <Legend colouring=colouring most=most/>
                         </section>
                         <section>
                             <h2>{move || t("Theo ngày", "By day")}</h2>
@@ -173,10 +182,36 @@ fn Board(token: String, scope: Option<&'static str>) -> impl IntoView {
                     <WardTable wards=board.wards.clone()/>
                     <DossierBoard token=token from=from to=to version=version/>
                     <p class="muted">{move || format!("{} {}", t("Số liệu lúc", "Figures as of"), clock::local(board.now))}</p>
-                }.into_any(),
+                    }.into_any()
+                }
             })}
         </Suspense>
     }
+}
+
+/// What the map's colours mean, for the colouring chosen.
+#[component]
+fn Legend(colouring: RwSignal<Colouring>, most: u64) -> impl IntoView {
+    let t = tr();
+    let swatch = |colour: Option<String>, label: String| {
+        view! { <span class="swatch" style:background=colour></span>{label} }
+    };
+    let keys = move || match colouring.get() {
+        Colouring::OnTime => view! {
+            {swatch(on_time_colour(Some(0.0)), "0 %".into())}
+            {swatch(on_time_colour(Some(50.0)), "50 %".into())}
+            {swatch(on_time_colour(Some(100.0)), "100 %".into())}
+            {swatch(None, t("chưa có số liệu", "no figures yet").into())}
+        }
+        .into_any(),
+        Colouring::Overdue => view! {
+            {swatch(None, "0".into())}
+            {swatch(overdue_colour(1, most), "1".into())}
+            {(most > 1).then(|| swatch(overdue_colour(most, most), most.to_string()))}
+        }
+        .into_any(),
+    };
+    view! { <p class="legend" data-testid="legend">{keys}</p> }
 }
 
 /// Saves `text` as a file the browser downloads.
@@ -208,31 +243,33 @@ pub fn hours(lang: Lang, value: Option<f64>) -> String {
 #[component]
 fn Totals(figures: Figures) -> impl IntoView {
     let t = tr();
-    let lang = use_lang().get();
-    let (pct, hours) = (|v| pct(lang, v), |v| hours(lang, v));
-    let tiles = [
-        (("Tiếp nhận", "Received"), figures.received.to_string(), "received"),
-        (("Tiếp nhận đúng hạn", "Acknowledged on time"), pct(figures.acknowledged_on_time_pct), "ack"),
-        (("Xử lý đúng hạn", "Resolved on time"), pct(figures.resolved_on_time_pct), "on-time"),
-        (("Đang quá hạn", "Overdue now"), figures.overdue_now.to_string(), "overdue"),
-        (
-            ("Thời gian xử lý (trung vị)", "Handling time (median)"),
-            hours(figures.handling_hours_median),
-            "median",
-        ),
-        (("Thời gian xử lý (p90)", "Handling time (p90)"), hours(figures.handling_hours_p90), "p90"),
-        (("Hài lòng", "Satisfied"), pct(figures.satisfaction_pct), "satisfaction"),
-        (("Tồn đọng", "Backlog"), figures.backlog.to_string(), "backlog"),
-    ];
+    let lang = use_lang();
     let age = figures.backlog_age;
+    // Overdue and backlog are counted now, whatever the dates chosen: their labels say so.
+    let tiles = move || {
+        let lang = lang.get();
+        let (pct, hours) = (|v| pct(lang, v), |v| hours(lang, v));
+        let f = &figures;
+        [
+            (("Phản ánh nhận được", "Reports received"), f.received.to_string(), "received"),
+            (("Tiếp nhận đúng hạn", "Acknowledged on time"), pct(f.acknowledged_on_time_pct), "ack"),
+            (("Xử lý đúng hạn", "Resolved on time"), pct(f.resolved_on_time_pct), "on-time"),
+            (("Đang quá hạn (hiện nay)", "Overdue (now)"), f.overdue_now.to_string(), "overdue"),
+            (("Thời gian xử lý (trung vị)", "Handling time (median)"), hours(f.handling_hours_median), "median"),
+            (("Thời gian xử lý (p90)", "Handling time (p90)"), hours(f.handling_hours_p90), "p90"),
+            (("Hài lòng", "Satisfied"), pct(f.satisfaction_pct), "satisfaction"),
+            (("Tồn đọng (hiện nay)", "Backlog (now)"), f.backlog.to_string(), "backlog"),
+        ]
+        .into_iter()
+        .map(|(label, value, key)| view! {
+            <li data-figure=key><span class="value">{value}</span><span class="label">{lang.pick(label.0, label.1)}</span></li>
+        })
+        .collect_view()
+    };
     view! {
-        <ul class="tiles" data-testid="totals">
-            {tiles.into_iter().map(|(label, value, key)| view! {
-                <li data-figure=key><span class="value">{value}</span><span class="label">{move || t(label.0, label.1)}</span></li>
-            }).collect_view()}
-        </ul>
+        <ul class="tiles" data-testid="totals">{tiles}</ul>
         <p class="muted">
-            {move || t("Tồn đọng theo tuổi (ngày làm việc): ", "Backlog by age (working days): ")}
+            {move || t("Tồn đọng hiện nay theo tuổi (ngày làm việc): ", "Backlog now by age (working days): ")}
             {format!("<1: {} · 1–3: {} · 3–5: {} · 5–10: {} · >10: {}", age.under_1_day, age.from_1_to_3_days, age.from_3_to_5_days, age.from_5_to_10_days, age.over_10_days)}
         </p>
     }
@@ -276,7 +313,7 @@ fn DayChart(days: Vec<Day>) -> impl IntoView {
                 <path class="backlog" d=line/>
             </svg>
             <figcaption>
-                <span class="key received">{move || t("Tiếp nhận", "Received")}</span>
+                <span class="key received">{move || t("Nhận được", "Received")}</span>
                 <span class="key resolved">{move || t("Đã xử lý", "Resolved")}</span>
                 <span class="key backlog">{move || t("Tồn đọng", "Backlog")}</span>
                 <span class="muted">{format!(" {first} – {last}")}</span>
@@ -289,32 +326,45 @@ fn DayChart(days: Vec<Day>) -> impl IntoView {
 fn Overdue(board: Dashboard) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
+    let count = board.overdue.len();
     view! {
         <section aria-labelledby="overdue-title">
-            <h2 id="overdue-title">{move || t("Đang quá hạn", "Overdue now")}" ("{board.overdue.len()}")"</h2>
-            <table class="overdue" data-testid="overdue">
-                <thead><tr>
-                    <th scope="col">{move || t("Phường", "Ward")}</th>
-                    <th scope="col">{move || t("Hạn bị lỡ", "Missed")}</th>
-                    <th scope="col">{move || t("Trễ (giờ làm việc)", "Late (working hours)")}</th>
-                    <th scope="col">{move || t("Trạng thái", "Status")}</th>
-                </tr></thead>
-                <tbody>
-                    {board.overdue.iter().take(100).map(|o| {
-                        let (status, missed, late) = (o.status, o.missed, o.late_hours);
-                        view! {
-                            <tr>
-                                <td><a href=format!("/staff/reports/{}", o.report_id)>{o.ward.name.clone()}</a></td>
-                                <td>{move || match missed { Missed::Acknowledge => t("Tiếp nhận", "Acknowledge"), Missed::Handle => t("Xử lý", "Handle") }}</td>
-                                <td class="num">{move || i18n::decimal(lang.get(), late, 1)}</td>
-                                <td>{move || i18n::status(lang.get(), status)}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <h2 id="overdue-title">{move || t("Đang quá hạn (hiện nay)", "Overdue now")}" ("{count}")"</h2>
+            {(count == 0).then(|| view! {
+                <p class="muted" data-testid="overdue-none">{move || t("Không có phản ánh nào quá hạn.", "No report is overdue.")}</p>
+            })}
+            {(count > 0).then(|| view! {
+                <div class="scroll">
+                    <table class="overdue" data-testid="overdue">
+                        <thead><tr>
+                            <th scope="col">{move || t("Phường", "Ward")}</th>
+                            <th scope="col">{move || t("Hạn bị lỡ", "Missed")}</th>
+                            <th scope="col">{move || t("Trễ (giờ làm việc)", "Late (working hours)")}</th>
+                            <th scope="col">{move || t("Trạng thái", "Status")}</th>
+                        </tr></thead>
+                        <tbody>
+                            {board.overdue.iter().take(100).map(|o| {
+                                let (status, missed, late) = (o.status, o.missed, o.late_hours);
+                                view! {
+                                    <tr>
+                                        <td><a href=format!("/staff/reports/{}", o.report_id)>{o.ward.name.clone()}</a></td>
+                                        <td>{move || match missed { Missed::Acknowledge => t("Tiếp nhận", "Acknowledge"), Missed::Handle => t("Xử lý", "Handle") }}</td>
+                                        <td class="num">{move || late_hours(lang.get(), late)}</td>
+                                        <td>{move || i18n::status(lang.get(), status)}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
         </section>
     }
+}
+
+/// How late a report is, in working hours: under six minutes reads "< 0,1", not "0,0".
+fn late_hours(lang: Lang, hours: f64) -> String {
+    if hours < 0.05 { format!("< {}", i18n::decimal(lang, 0.1, 1)) } else { i18n::decimal(lang, hours, 1) }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,13 +394,13 @@ impl Column {
     fn title(self, lang: Lang) -> &'static str {
         match self {
             Column::Name => lang.pick("Phường", "Ward"),
-            Column::Received => lang.pick("Tiếp nhận", "Received"),
+            Column::Received => lang.pick("Nhận được", "Received"),
             Column::AckOnTime => lang.pick("Tiếp nhận đúng hạn", "Ack. on time"),
             Column::OnTime => lang.pick("Xử lý đúng hạn", "Resolved on time"),
-            Column::Overdue => lang.pick("Quá hạn", "Overdue"),
+            Column::Overdue => lang.pick("Quá hạn (hiện nay)", "Overdue (now)"),
             Column::Median => lang.pick("Trung vị (giờ)", "Median (h)"),
             Column::Satisfaction => lang.pick("Hài lòng", "Satisfied"),
-            Column::Backlog => lang.pick("Tồn đọng", "Backlog"),
+            Column::Backlog => lang.pick("Tồn đọng (hiện nay)", "Backlog (now)"),
         }
     }
 

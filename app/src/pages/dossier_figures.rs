@@ -54,14 +54,14 @@ pub fn DossierBoard(
             {move || board.get().map(|loaded| match loaded {
                 Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 Ok(board) => view! {
-                    <table class="figures">
+                    <div class="scroll"><table class="figures">
                         {head(("Phường", "Ward"))}
                         <tbody>
                             {row(t("Toàn bộ", "All").to_owned(), board.total.clone())}
                             {board.wards.into_iter().map(|w| row(w.ward.name, w.figures)).collect_view()}
                         </tbody>
-                    </table>
-                    <table class="figures">
+                    </table></div>
+                    <div class="scroll"><table class="figures">
                         {head(("Thủ tục", "Procedure"))}
                         <tbody>
                             {board.procedures.into_iter().map(|p| {
@@ -69,7 +69,7 @@ pub fn DossierBoard(
                                 row(name, p.figures)
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                     {(!board.overdue.is_empty()).then(|| view! {
                         <h3>{move || t("Hồ sơ quá hạn", "Dossiers late now")}</h3>
                         <ul class="overdue">
