@@ -147,6 +147,28 @@ fn the_csv_export_has_the_same_rows_for_a_spreadsheet() {
 }
 
 #[test]
+fn the_csv_exports_column_names_are_in_the_language_asked() {
+    let world = world();
+    let first_lines = |lang: &str| {
+        let response = world.city.get(&format!("/api/v1/dashboard?{PERIOD}&format=csv&lang={lang}"));
+        assert_eq!(response.status(), StatusCode::OK, "lang={lang}");
+        let text = response.text().unwrap();
+        text.trim_start_matches('\u{feff}').lines().take(2).map(str::to_owned).collect::<Vec<_>>()
+    };
+    let vi = first_lines("vi");
+    assert!(vi[0].starts_with("Mã phường,Phường,Nhận được,Tiếp nhận đúng hạn (%),"), "{}", vi[0]);
+    assert!(vi[1].starts_with(",Toàn thành phố,3,"), "{}", vi[1]);
+    let en = first_lines("en");
+    assert!(en[0].starts_with("Ward code,Ward,Received,Acknowledged on time (%),"), "{}", en[0]);
+    assert!(en[1].starts_with(",Whole city,3,"), "{}", en[1]);
+
+    let refused = world.city.get(&format!("/api/v1/dashboard?{PERIOD}&format=csv&lang=fr"));
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().unwrap();
+    assert_eq!(body["error"]["field"], "lang", "{body}");
+}
+
+#[test]
 fn the_transparency_figures_are_public_and_personal_data_free() {
     let world = world();
     let response =

@@ -119,13 +119,15 @@ fn Board(token: String, ward: Option<String>) -> impl IntoView {
             })
             .collect()
     });
+    let lang = use_lang();
     let export = move |_| {
-        let path =
-            format!("/api/v1/dashboard?from={}&to={}&format=csv", from.get_untracked(), to.get_untracked());
+        let (from, to, lang) = (from.get_untracked(), to.get_untracked(), lang.get_untracked().code());
+        // Its column names in the language of the screen it is downloaded from.
+        let path = format!("/api/v1/dashboard?from={from}&to={to}&format=csv&lang={lang}");
         let token = token.get_value();
         leptos::task::spawn_local(async move {
             if let Ok(csv) = api::get_text(&path, Some(&token)).await {
-                download(&format!("phananh-{}-{}.csv", from.get_untracked(), to.get_untracked()), &csv);
+                download(&format!("phananh-{from}-{to}.csv"), &csv);
             }
         });
     };

@@ -32,6 +32,7 @@ pub struct DashboardQuery {
     to: Option<String>,
     ward: Option<String>,
     format: Option<String>,
+    lang: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -41,8 +42,17 @@ enum Format {
     Csv,
 }
 
-/// `GET /api/v1/dashboard?from=&to=&ward=&format=json|csv`: city staff see every ward (or
-/// the one they name); a ward officer sees their own ward only.
+/// The language of a CSV file's column names, as the person who downloads it reads them.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Lang {
+    Vi,
+    En,
+}
+
+/// `GET /api/v1/dashboard?from=&to=&ward=&format=json|csv&lang=vi|en`: city staff see every
+/// ward (or the one they name); a ward officer sees their own ward only. A CSV file's column
+/// names are in `lang`; without it, they are the JSON's field names, for scripts.
 pub async fn dashboard(
     State(state): State<Arc<AppState>>,
     Staff(staff): Staff,
@@ -54,11 +64,12 @@ pub async fn dashboard(
         Some(format) => params::choice("format", format)?,
         None => Format::Json,
     };
+    let lang = query.lang.as_deref().map(|lang| params::choice::<Lang>("lang", lang)).transpose()?;
     let (wards, one_ward) = seen_wards(&state, &staff, query.ward.as_deref())?;
     let dashboard = dashboard::dashboard(&state.store, wards, one_ward, period).await?;
     Ok(match format {
         Format::Json => Json(dashboard).into_response(),
-        Format::Csv => csv(&dashboard)?,
+        Format::Csv => csv(&dashboard, lang)?,
     })
 }
 
@@ -197,12 +208,70 @@ impl<'a> Row<'a> {
     }
 }
 
+/// [`Row`]'s column names in Vietnamese, then in English.
+const COLUMNS: [[&str; 19]; 2] = [
+    [
+        "Mã phường",
+        "Phường",
+        "Nhận được",
+        "Tiếp nhận đúng hạn (%)",
+        "Số phải tiếp nhận",
+        "Xử lý đúng hạn (%)",
+        "Số phải xử lý xong",
+        "Đã xử lý",
+        "Thời gian xử lý trung vị (giờ)",
+        "Thời gian xử lý p90 (giờ)",
+        "Hài lòng (%)",
+        "Số đánh giá",
+        "Quá hạn (hiện nay)",
+        "Tồn đọng (hiện nay)",
+        "Tồn đọng dưới 1 ngày",
+        "Tồn đọng 1–3 ngày",
+        "Tồn đọng 3–5 ngày",
+        "Tồn đọng 5–10 ngày",
+        "Tồn đọng trên 10 ngày",
+    ],
+    [
+        "Ward code",
+        "Ward",
+        "Received",
+        "Acknowledged on time (%)",
+        "Acknowledgements due",
+        "Resolved on time (%)",
+        "Resolutions due",
+        "Resolved",
+        "Median handling time (h)",
+        "p90 handling time (h)",
+        "Satisfied (%)",
+        "Ratings",
+        "Overdue (now)",
+        "Backlog (now)",
+        "Backlog under 1 day",
+        "Backlog 1–3 days",
+        "Backlog 3–5 days",
+        "Backlog 5–10 days",
+        "Backlog over 10 days",
+    ],
+];
+
 /// The ward table as CSV, with a byte-order mark so that spreadsheet programs read the
-/// Vietnamese names as UTF-8.
-fn csv(dashboard: &Dashboard) -> Result<Response, ApiError> {
-    let mut out = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+/// Vietnamese names as UTF-8; its column names in `lang`, or the field names without it.
+fn csv(dashboard: &Dashboard, lang: Option<Lang>) -> Result<Response, ApiError> {
+    let bom = "\u{feff}".as_bytes().to_vec();
+    let mut out = csv::WriterBuilder::new().has_headers(lang.is_none()).from_writer(bom);
+    if let Some(lang) = lang {
+        let columns = match lang {
+            Lang::Vi => COLUMNS[0],
+            Lang::En => COLUMNS[1],
+        };
+        out.write_record(columns).map_err(ApiError::internal)?;
+    }
+    let city = match lang {
+        Some(Lang::En) => "Whole city",
+        Some(Lang::Vi) | None => "Toàn thành phố",
+    };
     // A ward's own dashboard has one row: its total is that row.
-    let total = (dashboard.wards.len() > 1).then(|| Row::new("", "Toàn thành phố", &dashboard.total));
+    let total = (dashboard.wards.len() > 1).then(|| Row::new("", city, &dashboard.total));
     let wards = dashboard.wards.iter().map(|w| Row::new(&w.ward.code, &w.ward.name, &w.figures));
     for row in total.into_iter().chain(wards) {
         out.serialize(row).map_err(ApiError::internal)?;
@@ -214,4 +283,20 @@ fn csv(dashboard: &Dashboard) -> Result<Response, ApiError> {
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use phananh_shared::dashboard::Figures;
+
+    use super::{COLUMNS, Row};
+
+    #[test]
+    fn every_column_has_a_name_in_each_language() {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.serialize(Row::new("00070", "Phường Hoàn Kiếm", &Figures::default())).unwrap();
+        let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
+        let fields = text.lines().next().unwrap().split(',').count();
+        assert_eq!([COLUMNS[0].len(), COLUMNS[1].len()], [fields, fields]);
+    }
 }
