@@ -229,7 +229,7 @@ pub fn FileReport() -> impl IntoView {
                 <legend>{move || t("Mức độ", "How urgent")}</legend>
                 {[Priority::Normal, Priority::Urgent, Priority::Complex].into_iter().map(|p| view! {
                     <label class="choice">
-                        <input type="radio" name="priority" value=format!("{p:?}").to_lowercase()
+                        <input type="radio" name="priority" value=format!("{p:?}").to_ascii_lowercase()
                             checked=move || priority.get() == p
                             on:change=move |_| priority.set(p)/>
                         {move || i18n::priority(lang.get(), p)}

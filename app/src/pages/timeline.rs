@@ -92,7 +92,7 @@ fn kind_class(change: &Change) -> &'static str {
 #[component]
 pub fn StatusBadge(status: Status) -> impl IntoView {
     let lang = use_lang();
-    view! { <span class=format!("badge {status:?}").to_lowercase() data-status=format!("{status:?}")>{move || i18n::status(lang.get(), status)}</span> }
+    view! { <span class=format!("badge {status:?}").to_ascii_lowercase() data-status=format!("{status:?}")>{move || i18n::status(lang.get(), status)}</span> }
 }
 
 /// The deadline that matters now, as a working-hours clock; nothing once the report is done.
