@@ -114,6 +114,12 @@ impl Status {
         matches!(self, Status::Submitted | Status::Acknowledged | Status::InProgress | Status::Reopened)
     }
 
+    /// Whether its reporter may still add information: while the ward works on it, or has
+    /// just answered (a closed or refused report takes a new report instead).
+    pub const fn takes_information(self) -> bool {
+        self.is_open() || matches!(self, Status::Resolved)
+    }
+
     /// The wire name, as serialised.
     pub const fn code(self) -> &'static str {
         match self {

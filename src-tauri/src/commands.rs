@@ -123,6 +123,28 @@ pub async fn rate<R: Runtime>(
     Ok(device.engine(&app)?.rate(id, rating).await?)
 }
 
+/// Queues more information from the resident about their report `id`.
+#[tauri::command]
+pub async fn add_information<R: Runtime>(
+    app: AppHandle<R>,
+    device: State<'_, Device>,
+    id: Uuid,
+    text: String,
+) -> Answer<()> {
+    Ok(device.engine(&app)?.comment(id, text).await?)
+}
+
+/// Queues the resident's withdrawal of their report `id`, with their reason if they gave one.
+#[tauri::command]
+pub async fn withdraw<R: Runtime>(
+    app: AppHandle<R>,
+    device: State<'_, Device>,
+    id: Uuid,
+    reason: Option<String>,
+) -> Answer<()> {
+    Ok(device.engine(&app)?.cancel(id, reason).await?)
+}
+
 #[tauri::command]
 pub async fn follow<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>, id: Uuid) -> Answer<()> {
     Ok(device.engine(&app)?.follow(id).await?)

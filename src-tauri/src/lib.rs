@@ -51,6 +51,8 @@ pub fn app<R: Runtime>(
             commands::report,
             commands::timeline,
             commands::rate,
+            commands::add_information,
+            commands::withdraw,
             commands::follow,
             commands::sync_now,
             commands::sync_status,

@@ -302,6 +302,43 @@ fn a_ward_officers_dashboard_is_their_wards_says_what_is_counted_now_and_fits_a_
 }
 
 #[test]
+fn a_resident_adds_information_to_their_report_and_withdraws_it_from_its_screen() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let resident = driver.session(PHONE).await;
+        resident.goto(&server.url("/")).await.expect("the app opens");
+        wait_for(&resident, "#category").await.select_by_value("street_lighting").await.expect("a category");
+        type_into(&resident, "#description", "Đèn đường trước ngõ 15 tắt ba đêm nay, rất tối.").await;
+        wait_for(&resident, ".map svg path.ward").await;
+        click(&resident, ".map svg").await;
+        click(&resident, "form.report-form button[type=submit]").await;
+        click(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
+        click(&resident, "[data-testid=my-reports] a").await;
+        wait_for(&resident, "[data-testid=report] .badge[data-status=Submitted]").await;
+
+        // More information goes to the server and shows in the report's timeline (read back
+        // from it).
+        type_into(&resident, "#more-info", "Cột đèn số 7, cạnh cửa hàng tạp hoá.").await;
+        click(&resident, "form.more-info button[type=submit]").await;
+        wait_for_text(&resident, ".timeline", |t| t.contains("Bổ sung: Cột đèn số 7")).await;
+
+        // Withdrawing takes a second step, and then the report is withdrawn for good: nothing
+        // more can be added or withdrawn.
+        click(&resident, "details.withdraw summary").await;
+        type_into(&resident, "#withdraw-reason", "Đèn đã sáng lại.").await;
+        screenshot(&resident, "browser-resident-withdraw").await;
+        click(&resident, "details.withdraw button[type=submit]").await;
+        wait_for(&resident, "[data-testid=report] .badge[data-status=Cancelled]").await;
+        assert!(resident.find(Locator::Css("#more-info")).await.is_err(), "nothing more to add");
+        assert!(resident.find(Locator::Css("details.withdraw")).await.is_err(), "nothing to withdraw");
+        screenshot(&resident, "browser-resident-withdrawn").await;
+        resident.close().await.expect("the browser closes");
+    });
+}
+
+#[test]
 fn bad_input_is_explained_next_to_the_field() {
     let server = TestServer::start_with(&["--app-dir", app_dist().to_str().expect("UTF-8")]);
     let data = tempfile::tempdir().expect("a temporary directory");

@@ -11,7 +11,9 @@ use std::rc::{Rc, Weak};
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use phananh_shared::api::{DeviceCreated, Event, RatingRequest, ReportView, WardRef};
+use phananh_shared::api::{
+    CancelRequest, CommentRequest, DeviceCreated, Event, RatingRequest, ReportView, WardRef,
+};
 use phananh_shared::dossier::{DossierView, TrackDossier};
 use phananh_shared::report::NewReport;
 use serde::Serialize;
@@ -62,6 +64,24 @@ pub struct HttpBackend {
 }
 
 impl HttpBackend {
+    /// The resident tells the server something about their report `id` (`what`: its rating,
+    /// more information, its withdrawal); their reports are read again once it is taken.
+    fn tell(
+        &self,
+        id: Uuid,
+        what: &'static str,
+        body: impl Serialize + 'static,
+    ) -> Task<Result<(), ApiError>> {
+        let state = self.state;
+        Box::pin(async move {
+            let token = device_store::token().await?;
+            let _: ReportView =
+                api::post(&format!("/api/v1/reports/{id}/{what}"), Some(&token), &body).await?;
+            state.bump();
+            Ok(())
+        })
+    }
+
     /// The backend; with `device`, the resident's device: its store, its outbox sent
     /// whenever possible, its live stream. The staff's page only reads the API.
     pub fn new(device: bool) -> Rc<HttpBackend> {
@@ -311,14 +331,15 @@ impl Backend for Rc<HttpBackend> {
     }
 
     fn rate(&self, id: Uuid, rating: RatingRequest) -> Task<Result<(), ApiError>> {
-        let state = self.state;
-        Box::pin(async move {
-            let token = device_store::token().await?;
-            let _: ReportView =
-                api::post(&format!("/api/v1/reports/{id}/rating"), Some(&token), &rating).await?;
-            state.bump();
-            Ok(())
-        })
+        self.tell(id, "rating", rating)
+    }
+
+    fn add_information(&self, id: Uuid, text: String) -> Task<Result<(), ApiError>> {
+        self.tell(id, "comments", CommentRequest { text })
+    }
+
+    fn withdraw(&self, id: Uuid, reason: Option<String>) -> Task<Result<(), ApiError>> {
+        self.tell(id, "cancel", CancelRequest { reason })
     }
 
     fn follow(&self, id: Uuid) -> Task<Result<(), ApiError>> {

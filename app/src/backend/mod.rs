@@ -76,6 +76,10 @@ pub trait Backend {
     /// A report's public timeline.
     fn timeline(&self, id: Uuid) -> Task<Result<Vec<Event>, ApiError>>;
     fn rate(&self, id: Uuid, rating: RatingRequest) -> Task<Result<(), ApiError>>;
+    /// The reporter adds information to their report.
+    fn add_information(&self, id: Uuid, text: String) -> Task<Result<(), ApiError>>;
+    /// The reporter withdraws their report before the ward has answered, saying why or not.
+    fn withdraw(&self, id: Uuid, reason: Option<String>) -> Task<Result<(), ApiError>>;
     /// "Me too": follow a report someone else filed instead of filing it again.
     fn follow(&self, id: Uuid) -> Task<Result<(), ApiError>>;
     /// Starts to track a dossier by its code and the secret on the desk's receipt.

@@ -99,6 +99,14 @@ impl Backend for Rc<NativeBackend> {
         Box::pin(async move { desktop::call("rate", json!({ "id": id, "rating": rating })).await })
     }
 
+    fn add_information(&self, id: Uuid, text: String) -> Task<Result<(), ApiError>> {
+        Box::pin(async move { desktop::call("add_information", json!({ "id": id, "text": text })).await })
+    }
+
+    fn withdraw(&self, id: Uuid, reason: Option<String>) -> Task<Result<(), ApiError>> {
+        Box::pin(async move { desktop::call("withdraw", json!({ "id": id, "reason": reason })).await })
+    }
+
     fn follow(&self, id: Uuid) -> Task<Result<(), ApiError>> {
         Box::pin(async move { desktop::call("follow", json!({ "id": id })).await })
     }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use phananh_shared::api::{RatingRequest, ReportView};
-use phananh_shared::status::Status;
+use phananh_shared::status::{Action, Status};
 use uuid::Uuid;
 
 use crate::backend::backend;
@@ -63,7 +63,11 @@ fn ReportBody(
     on_rated: Callback<()>,
 ) -> impl IntoView {
     let t = tr();
-    let can_rate = report.reporter.is_some() && report.status == Status::Resolved;
+    // The reporter's own report (only they are shown its reporter).
+    let own = report.reporter.is_some();
+    let can_rate = own && report.status == Status::Resolved;
+    let can_add = own && report.status.takes_information();
+    let can_withdraw = own && report.status.apply(Action::Cancel).is_ok();
     let id = report.id;
     view! {
         <article class="report" data-testid="report">
@@ -71,7 +75,80 @@ fn ReportBody(
             <h2>{move || t("Diễn biến", "Timeline")}</h2>
             <Timeline events=events/>
             {can_rate.then(|| view! { <RatingForm id=id on_rated=on_rated/> })}
+            {can_add.then(|| view! { <TellTheWard id=id tell=Tell::More on_sent=on_rated/> })}
+            {can_withdraw.then(|| view! { <TellTheWard id=id tell=Tell::Withdraw on_sent=on_rated/> })}
         </article>
+    }
+}
+
+/// What the reporter can still tell the ward about their report.
+#[derive(Clone, Copy, PartialEq)]
+enum Tell {
+    /// More information, while the ward works on it or has just answered.
+    More,
+    /// The report is withdrawn before the ward's answer (fixed by itself, filed by mistake),
+    /// with a reason or none; behind a second step, so a slip of the finger withdraws nothing.
+    Withdraw,
+}
+
+#[component]
+fn TellTheWard(id: Uuid, tell: Tell, on_sent: Callback<()>) -> impl IntoView {
+    let t = tr();
+    let more = tell == Tell::More;
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let said = text.get_untracked().trim().to_owned();
+        if more && said.is_empty() {
+            error.set(Some(t("Viết thông tin cần bổ sung.", "Write what you want to add.").into()));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let sent = if more {
+                backend().add_information(id, said).await
+            } else {
+                backend().withdraw(id, Some(said).filter(|r| !r.is_empty())).await
+            };
+            match sent {
+                Ok(()) => on_sent.run(()),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let (field, label, button) = if more {
+        (
+            "more-info",
+            ("Bổ sung thông tin cho phường", "Add information for the ward"),
+            ("Gửi bổ sung", "Send"),
+        )
+    } else {
+        (
+            "withdraw-reason",
+            ("Lý do (không bắt buộc)", "Reason (optional)"),
+            ("Rút phản ánh này", "Withdraw this report"),
+        )
+    };
+    let form = view! {
+        <form class=field on:submit=submit>
+            <div class="field">
+                <label for=field>{move || t(label.0, label.1)}</label>
+                <textarea id=field rows="2" on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </div>
+            <button type="submit" class=if more { "secondary" } else { "danger" }>{move || t(button.0, button.1)}</button>
+        </form>
+    };
+    if more {
+        form.into_any()
+    } else {
+        view! {
+            <details class="withdraw">
+                <summary>{move || t("Rút phản ánh", "Withdraw the report")}</summary>
+                {form}
+            </details>
+        }
+        .into_any()
     }
 }
 

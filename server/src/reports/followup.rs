@@ -110,7 +110,7 @@ pub fn comment(
 ) -> Result<Option<ReportView>, ApiError> {
     comment.validate()?;
     let Some(report) = own(tx, id, device)? else { return Ok(None) };
-    if !(report.status.is_open() || report.status == Status::Resolved) {
+    if !report.status.takes_information() {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
             "report_closed",
