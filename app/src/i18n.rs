@@ -119,7 +119,6 @@ pub fn dossier_status(lang: Lang, status: DossierStatus) -> &'static str {
     }
 }
 
-/// A procedure's name in `lang`, from the catalogue; its code if it is not there.
 /// `value` rounded to `places` decimals as people read it in `lang`: "12,5" in Vietnamese,
 /// "12.5" in English.
 pub fn decimal(lang: Lang, value: f64, places: usize) -> String {
@@ -139,6 +138,7 @@ pub fn working_days(lang: Lang, days: u32) -> String {
     }
 }
 
+/// A procedure's name in `lang`, from the catalogue; its code if it is not there.
 pub fn procedure(lang: Lang, code: &str) -> String {
     Catalogue::shipped().get(code).map_or_else(
         || code.to_owned(),

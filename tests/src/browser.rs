@@ -284,6 +284,12 @@ pub async fn colour_at_centre(client: &Client, css: &str) -> [u8; 3] {
     shot.get_pixel(x as u32, y as u32).0
 }
 
+/// How wide the page is, in CSS pixels: wider than the window, it scrolls sideways.
+pub async fn page_width(client: &Client) -> f64 {
+    let width = client.execute("return document.documentElement.scrollWidth", vec![]).await.expect("runs");
+    width.as_f64().expect("a number")
+}
+
 /// Types `text` into the field `css` names.
 pub async fn type_into(client: &Client, css: &str, text: &str) {
     let field = wait_for(client, css).await;

@@ -5,7 +5,8 @@
 use fantoccini::{Client, Locator};
 use phananh_tests::browser::{
     self, ChromeDriver, DESK, PHONE, RESIDENT_PAGE_MAX_GZIPPED, app_dist, click, colour_at_centre,
-    drawn_sizes, page_download, screenshot, type_into, wait_for, wait_for_text, ward_in_the_middle,
+    drawn_sizes, page_download, page_width, screenshot, type_into, wait_for, wait_for_text,
+    ward_in_the_middle,
 };
 use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, VAN_MIEU, report_at};
 
@@ -16,6 +17,11 @@ fn photo(dir: &std::path::Path, name: &str, shade: u8) -> String {
     let path = dir.join(name);
     image.save(&path).expect("the photo is written");
     path.to_str().expect("a UTF-8 path").to_owned()
+}
+
+/// A server on a fresh database in `data`, serving the built web app.
+fn serving_the_app(data: &std::path::Path) -> TestServer {
+    TestServer::start_in(data, &["--app-dir", app_dist().to_str().expect("UTF-8")])
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -30,7 +36,7 @@ async fn sign_in(browser: &Client, url: &str, username: &str) {
 #[test]
 fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let server = serving_the_app(data.path());
     let (ward_code, ward_name) = ward_in_the_middle();
     StaffClient::create(&server, data.path(), "can-bo-phuong", "ward", Some(&ward_code));
     StaffClient::create(&server, data.path(), "can-bo-thanh-pho", "city", None);
@@ -119,7 +125,7 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
 #[test]
 fn report_pins_are_drawn_around_the_city_and_on_the_officers_page_and_open_their_report() {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let server = serving_the_app(data.path());
     // Hoàn Kiếm lake is in ward 00070.
     StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
     let phone = ResidentDevice::register(&server);
@@ -184,7 +190,7 @@ async fn menu(browser: &Client, expected: usize) -> Vec<String> {
 #[test]
 fn each_page_shows_its_own_peoples_menu() {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let server = serving_the_app(data.path());
     StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
     let driver = ChromeDriver::start();
     runtime().block_on(async {
@@ -217,7 +223,7 @@ fn each_page_shows_its_own_peoples_menu() {
 #[test]
 fn the_officers_actions_are_buttons_of_their_own_size_at_phone_and_desk_widths() {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let server = serving_the_app(data.path());
     StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
     let phone = ResidentDevice::register(&server);
     let driver = ChromeDriver::start();
@@ -239,14 +245,8 @@ fn the_officers_actions_are_buttons_of_their_own_size_at_phone_and_desk_widths()
                 for (w, h) in &buttons {
                     assert!(*h <= 60.0 && *w < width, "{name}, {status}: a {w}×{h} px button in {buttons:?}");
                 }
-                let sideways = officer
-                    .execute("return document.documentElement.scrollWidth", vec![])
-                    .await
-                    .expect("runs");
-                assert!(
-                    sideways.as_f64().expect("a number") <= width,
-                    "{name}, {status}: {sideways} px wide"
-                );
+                let sideways = page_width(&officer).await;
+                assert!(sideways <= width, "{name}, {status}: {sideways} px wide");
                 screenshot(&officer, &format!("browser-officer-actions-{status}-{name}").to_lowercase())
                     .await;
                 if status == "Submitted" {
@@ -261,7 +261,7 @@ fn the_officers_actions_are_buttons_of_their_own_size_at_phone_and_desk_widths()
 #[test]
 fn a_ward_officers_dashboard_is_their_wards_says_what_is_counted_now_and_fits_a_phone() {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let server = serving_the_app(data.path());
     StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
     let driver = ChromeDriver::start();
     runtime().block_on(async {
@@ -293,9 +293,8 @@ fn a_ward_officers_dashboard_is_their_wards_says_what_is_counted_now_and_fits_a_
         wait_for_text(&officer, "[data-testid=legend]", |t| !t.contains('%')).await;
         // Its tables scroll within themselves: the page does not scroll sideways.
         wait_for(&officer, "[data-testid=dossier-figures] table").await;
-        let wide =
-            officer.execute("return document.documentElement.scrollWidth", vec![]).await.expect("runs");
-        assert!(wide.as_f64().expect("a number") <= f64::from(PHONE.0), "the page is {wide} px wide");
+        let wide = page_width(&officer).await;
+        assert!(wide <= f64::from(PHONE.0), "the page is {wide} px wide");
         screenshot(&officer, "browser-ward-dashboard-phone").await;
         officer.close().await.expect("the browser closes");
     });
@@ -304,7 +303,7 @@ fn a_ward_officers_dashboard_is_their_wards_says_what_is_counted_now_and_fits_a_
 #[test]
 fn a_resident_adds_information_to_their_report_and_withdraws_it_from_its_screen() {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let server = serving_the_app(data.path());
     let driver = ChromeDriver::start();
     runtime().block_on(async {
         let resident = driver.session(PHONE).await;
@@ -448,7 +447,7 @@ fn a_report_filed_while_the_server_is_away_waits_on_the_phone_and_goes_when_it_i
 #[test]
 fn a_dossier_registered_at_the_desk_is_tracked_on_a_phone_which_hears_what_is_missing_live() {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let server = serving_the_app(data.path());
     StaffClient::create(&server, data.path(), "mot-cua-hoan-kiem", "ward", Some("00070"));
     let driver = ChromeDriver::start();
     runtime().block_on(async {
@@ -539,7 +538,7 @@ async fn staff_token(browser: &Client) -> Option<String> {
 #[test]
 fn signing_out_on_the_staff_page_ends_the_session_on_the_server_and_an_ended_session_asks_to_sign_in() {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let server = TestServer::start_in(data.path(), &["--app-dir", app_dist().to_str().expect("UTF-8")]);
+    let server = serving_the_app(data.path());
     // Signed in over the API too: a second session of the same account.
     let elsewhere = StaffClient::create(&server, data.path(), "can-bo-phuong", "ward", Some("00070"));
     let driver = ChromeDriver::start();

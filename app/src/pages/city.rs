@@ -49,6 +49,11 @@ pub fn on_time_colour(pct: Option<f64>) -> Option<String> {
     pct.map(|p| format!("hsl({:.0}, 70%, 45%)", p.clamp(0.0, 100.0) * 1.2))
 }
 
+/// The most reports overdue now in one ward: the darkest red.
+fn most_overdue(board: &Dashboard) -> u64 {
+    board.wards.iter().map(|w| w.figures.overdue_now).max().unwrap_or(0)
+}
+
 fn overdue_colour(count: u64, most: u64) -> Option<String> {
     (count > 0).then(|| format!("hsl(0, 75%, {:.0}%)", 90.0 - 50.0 * count as f64 / most.max(1) as f64))
 }
@@ -106,7 +111,7 @@ fn Board(token: String, ward: Option<String>) -> impl IntoView {
 
     let colours = Signal::derive(move || {
         let Some(Ok(board)) = dashboard.get() else { return HashMap::new() };
-        let most = board.wards.iter().map(|w| w.figures.overdue_now).max().unwrap_or(0);
+        let most = most_overdue(&board);
         board
             .wards
             .iter()
@@ -157,7 +162,7 @@ fn Board(token: String, ward: Option<String>) -> impl IntoView {
             {move || dashboard.get().map(|loaded| match loaded {
                 Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 Ok(board) => {
-                    let most = board.wards.iter().map(|w| w.figures.overdue_now).max().unwrap_or(0);
+                    let most = most_overdue(&board);
                     view! {
                     <Totals figures=board.total.clone()/>
                     <div class="two">

@@ -208,68 +208,65 @@ impl<'a> Row<'a> {
     }
 }
 
-/// [`Row`]'s column names in Vietnamese, then in English.
-const COLUMNS: [[&str; 19]; 2] = [
-    [
-        "Mã phường",
-        "Phường",
-        "Nhận được",
-        "Tiếp nhận đúng hạn (%)",
-        "Số phải tiếp nhận",
-        "Xử lý đúng hạn (%)",
-        "Số phải xử lý xong",
-        "Đã xử lý",
-        "Thời gian xử lý trung vị (giờ)",
-        "Thời gian xử lý p90 (giờ)",
-        "Hài lòng (%)",
-        "Số đánh giá",
-        "Quá hạn (hiện nay)",
-        "Tồn đọng (hiện nay)",
-        "Tồn đọng dưới 1 ngày",
-        "Tồn đọng 1–3 ngày",
-        "Tồn đọng 3–5 ngày",
-        "Tồn đọng 5–10 ngày",
-        "Tồn đọng trên 10 ngày",
-    ],
-    [
-        "Ward code",
-        "Ward",
-        "Received",
-        "Acknowledged on time (%)",
-        "Acknowledgements due",
-        "Resolved on time (%)",
-        "Resolutions due",
-        "Resolved",
-        "Median handling time (h)",
-        "p90 handling time (h)",
-        "Satisfied (%)",
-        "Ratings",
-        "Overdue (now)",
-        "Backlog (now)",
-        "Backlog under 1 day",
-        "Backlog 1–3 days",
-        "Backlog 3–5 days",
-        "Backlog 5–10 days",
-        "Backlog over 10 days",
-    ],
+/// [`Row`]'s column names in Vietnamese.
+const COLUMNS_VI: [&str; 19] = [
+    "Mã phường",
+    "Phường",
+    "Nhận được",
+    "Tiếp nhận đúng hạn (%)",
+    "Số phải tiếp nhận",
+    "Xử lý đúng hạn (%)",
+    "Số phải xử lý xong",
+    "Đã xử lý",
+    "Thời gian xử lý trung vị (giờ)",
+    "Thời gian xử lý p90 (giờ)",
+    "Hài lòng (%)",
+    "Số đánh giá",
+    "Quá hạn (hiện nay)",
+    "Tồn đọng (hiện nay)",
+    "Tồn đọng dưới 1 ngày",
+    "Tồn đọng 1–3 ngày",
+    "Tồn đọng 3–5 ngày",
+    "Tồn đọng 5–10 ngày",
+    "Tồn đọng trên 10 ngày",
+];
+
+/// [`Row`]'s column names in English.
+const COLUMNS_EN: [&str; 19] = [
+    "Ward code",
+    "Ward",
+    "Received",
+    "Acknowledged on time (%)",
+    "Acknowledgements due",
+    "Resolved on time (%)",
+    "Resolutions due",
+    "Resolved",
+    "Median handling time (h)",
+    "p90 handling time (h)",
+    "Satisfied (%)",
+    "Ratings",
+    "Overdue (now)",
+    "Backlog (now)",
+    "Backlog under 1 day",
+    "Backlog 1–3 days",
+    "Backlog 3–5 days",
+    "Backlog 5–10 days",
+    "Backlog over 10 days",
 ];
 
 /// The ward table as CSV, with a byte-order mark so that spreadsheet programs read the
 /// Vietnamese names as UTF-8; its column names in `lang`, or the field names without it.
 fn csv(dashboard: &Dashboard, lang: Option<Lang>) -> Result<Response, ApiError> {
+    let (columns, city) = match lang {
+        Some(Lang::Vi) => (Some(COLUMNS_VI), "Toàn thành phố"),
+        Some(Lang::En) => (Some(COLUMNS_EN), "Whole city"),
+        None => (None, "Toàn thành phố"),
+    };
     let bom = "\u{feff}".as_bytes().to_vec();
-    let mut out = csv::WriterBuilder::new().has_headers(lang.is_none()).from_writer(bom);
-    if let Some(lang) = lang {
-        let columns = match lang {
-            Lang::Vi => COLUMNS[0],
-            Lang::En => COLUMNS[1],
-        };
+    let mut out = csv::WriterBuilder::new().has_headers(columns.is_none()).from_writer(bom);
+    if let Some(columns) = columns {
         out.write_record(columns).map_err(ApiError::internal)?;
     }
-    let city = match lang {
-        Some(Lang::En) => "Whole city",
-        Some(Lang::Vi) | None => "Toàn thành phố",
-    };
     // A ward's own dashboard has one row: its total is that row.
     let total = (dashboard.wards.len() > 1).then(|| Row::new("", city, &dashboard.total));
     let wards = dashboard.wards.iter().map(|w| Row::new(&w.ward.code, &w.ward.name, &w.figures));
@@ -289,7 +286,7 @@ fn csv(dashboard: &Dashboard, lang: Option<Lang>) -> Result<Response, ApiError> 
 mod tests {
     use phananh_shared::dashboard::Figures;
 
-    use super::{COLUMNS, Row};
+    use super::{COLUMNS_EN, COLUMNS_VI, Row};
 
     #[test]
     fn every_column_has_a_name_in_each_language() {
@@ -297,6 +294,6 @@ mod tests {
         out.serialize(Row::new("00070", "Phường Hoàn Kiếm", &Figures::default())).unwrap();
         let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
         let fields = text.lines().next().unwrap().split(',').count();
-        assert_eq!([COLUMNS[0].len(), COLUMNS[1].len()], [fields, fields]);
+        assert_eq!([COLUMNS_VI.len(), COLUMNS_EN.len()], [fields, fields]);
     }
 }
