@@ -97,11 +97,17 @@
     });
   }
 
-  // A refusal the resident can read, from the server's `{error: {message}}`.
-  async function refusal(answer, prefix) {
-    var message = 'HTTP ' + answer.status;
-    try { message = (await answer.json()).error.message; } catch (_) { /* not JSON */ }
-    return prefix ? prefix + ': ' + message : message;
+  // The server's refusal, `{error: {code, message, field}}`, kept whole: the app says it in
+  // the resident's language by its code and field. A photo's names the file.
+  async function refusal(answer, photo) {
+    var error = { code: 'http', message: 'HTTP ' + answer.status, field: null };
+    try { error = (await answer.json()).error; } catch (_) { /* not JSON */ }
+    return photo ? { code: error.code, message: photo + ': ' + error.message, field: 'photos' } : error;
+  }
+
+  // A refusal as kept: outboxes from before refusals were kept whole hold the message alone.
+  function kept(refused) {
+    return typeof refused === 'string' ? { code: 'refused', message: refused, field: null } : refused || null;
   }
 
   // Whether an answer means "try again later" rather than "this will never be taken".
@@ -158,7 +164,7 @@
       await remember('mine', result.report.id);
       await run(['outbox'], 'readwrite', function (t) { return request(t.objectStore('outbox').delete(record.op_id)); });
     } else {
-      record.refused = result.message;
+      record.refused = { code: result.code, message: result.message, field: result.field || null };
       await put(record);
     }
     return true;
@@ -216,7 +222,7 @@
       shown = shown.concat(thumbnails);
       return {
         op_id: r.op_id, report: r.report, ward: r.ward, queued_at: r.queued_at,
-        photos_waiting: r.photos.length, refused: r.refused, held: !!r.held, thumbnails: thumbnails,
+        photos_waiting: r.photos.length, refused: kept(r.refused), held: !!r.held, thumbnails: thumbnails,
       };
     });
     list.sort(function (a, b) { return a.queued_at < b.queued_at ? -1 : 1; });

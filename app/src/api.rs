@@ -33,6 +33,18 @@ impl ApiError {
     }
 }
 
+/// A shared check's refusal, made before anything is sent, read as the server's would be.
+impl From<phananh_shared::validation::FieldError> for ApiError {
+    fn from(error: phananh_shared::validation::FieldError) -> ApiError {
+        ApiError::Refused {
+            status: 422,
+            code: error.code.code().into(),
+            message: error.message,
+            field: Some(error.field),
+        }
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct ErrorBody {
     error: ErrorDetail,

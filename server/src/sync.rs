@@ -2,6 +2,7 @@
 //! as the record of its id and answer, so a push sent again gets the same answers.
 
 use phananh_shared::api::ReportView;
+use phananh_shared::refusal::ErrorCode;
 use phananh_shared::sync::{Operation, OperationKind, OperationResult, Outcome, PushRequest, PushResponse};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -104,7 +105,7 @@ async fn apply(
                 }
                 // A spent filing budget is "not now", not an answer to keep: the same operation
                 // sent later is filed.
-                Err(error) if error.parts().0 == reports::FILING_LIMITED => {
+                Err(error) if error.parts().0 == ErrorCode::FilingLimited => {
                     tx.execute_batch("ROLLBACK TO operation; RELEASE operation")?;
                     return Ok(refusal(&error));
                 }
@@ -156,5 +157,9 @@ fn answered(tx: &Connection, id: Uuid, device: Uuid, hash: &[u8]) -> Result<Opti
 
 fn refusal(error: &ApiError) -> Outcome {
     let (code, message, field) = error.parts();
-    Outcome::Refused { code: code.to_owned(), message: message.to_owned(), field: field.map(str::to_owned) }
+    Outcome::Refused {
+        code: code.code().to_owned(),
+        message: message.to_owned(),
+        field: field.map(str::to_owned),
+    }
 }

@@ -9,6 +9,7 @@
 //! finds every slot taken is answered 503 with `Retry-After` at once instead of queueing.
 //! Photos uploaded but never attached to a report are removed after a grace period.
 
+use phananh_shared::refusal::ErrorCode;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -83,13 +84,13 @@ impl Uploads {
         let permit = Arc::clone(&self.decoding).try_acquire_owned().map_err(|_| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
+                ErrorCode::Busy,
                 "every photo decoder is busy; send the photo again in a moment",
             )
             .retry_after(BUSY_RETRY)
         })?;
         // Spent only by an upload that is decoded: one told "busy" costs the sender nothing.
-        crate::reports::check_budget(&self.budget, &uploader, "rate_limited", |wait| {
+        crate::reports::check_budget(&self.budget, &uploader, ErrorCode::RateLimited, |wait| {
             format!("too many photo uploads; retry in {} s", wait.as_secs())
         })?;
         let files = self.files.clone();
@@ -111,7 +112,7 @@ impl Uploads {
                 if files.stored(&stored.sha256).map_err(ApiError::internal)?.is_none() {
                     return Err(ApiError::new(
                         StatusCode::SERVICE_UNAVAILABLE,
-                        "busy",
+                        ErrorCode::Busy,
                         "the photo was being cleaned up; send it again",
                     )
                     .retry_after(Duration::from_secs(1)));
@@ -241,7 +242,7 @@ impl InFlight {
         if !set.lock().expect("never poisoned").insert(uploader.to_owned()) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "upload_in_flight",
+                ErrorCode::UploadInFlight,
                 "another photo from you is being processed; send the next when it is answered",
             )
             .retry_after(Duration::from_secs(1)));
@@ -264,5 +265,5 @@ fn refusal(error: PhotoError) -> ApiError {
         PhotoError::Undecodable(_) | PhotoError::TooManyPixels { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         PhotoError::Io(_) => return ApiError::internal(error),
     };
-    ApiError::new(status, "invalid_photo", error.to_string()).on("photo")
+    ApiError::new(status, ErrorCode::InvalidPhoto, error.to_string()).on("photo")
 }

@@ -24,6 +24,28 @@ use uuid::Uuid;
 use crate::api::WardRef;
 use crate::dossier::DossierStatus;
 use crate::status::Status;
+use crate::validation::{ErrorCode, FieldError};
+
+/// The longest period one dashboard covers, in days (both ends included): a year, leap or not.
+pub const LONGEST_PERIOD_DAYS: i64 = 366;
+
+/// Checks a period asked for, `from` and `to` both included. Both refusals name `from`: the
+/// start after the end (`out_of_range`), or a period longer than [`LONGEST_PERIOD_DAYS`]
+/// (`too_long`). The app checks before it asks; the server checks what it is asked.
+pub fn check_period(from: NaiveDate, to: NaiveDate) -> Result<(), FieldError> {
+    if from > to {
+        return Err(FieldError::new(
+            "from",
+            ErrorCode::OutOfRange,
+            format!("from ({from}) is after to ({to})"),
+        ));
+    }
+    if (to - from).num_days() >= LONGEST_PERIOD_DAYS {
+        let message = format!("a period covers at most {LONGEST_PERIOD_DAYS} days");
+        return Err(FieldError::new("from", ErrorCode::TooLong, message));
+    }
+    Ok(())
+}
 
 /// `GET /api/v1/dashboard`: figures for the city (city staff) or one ward.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 //! (authoritative) and in the browser app compiled to wasm32 (to tell a resident, offline,
 //! which ward will handle a report and when it is due).
 //!
+//! - [`refusal`]: every code a refusal carries, and what it says to a person.
 //! - [`report`]: categories, priorities, a new report and its validation.
 //! - [`api`]: the other request and response bodies: devices, report views, events.
 //! - [`answers`]: the answer templates ward staff start from.
@@ -24,6 +25,7 @@ pub mod client;
 pub mod dashboard;
 pub mod device;
 pub mod dossier;
+pub mod refusal;
 pub mod report;
 mod shipped;
 pub mod sla;

@@ -19,11 +19,6 @@ use crate::validation::FieldError;
 /// its outbox in a few batches, each answered quickly.
 pub const MAX_BATCH: usize = 100;
 
-/// The code of a new report refused because its device has filed as many as it may for now
-/// (the server's filing budget, counted per report): not an answer to keep, the client sends
-/// the same operation again later and it is filed then.
-pub const FILING_LIMITED: &str = "filing_limited";
-
 /// `POST /api/v1/sync/push`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,9 +183,10 @@ pub struct QueuedReport {
     pub queued_at: DateTime<Utc>,
     /// Photos still on the device, not uploaded yet.
     pub photos_waiting: usize,
-    /// Why the server refused it, if it did.
-    pub refused: Option<String>,
-    /// Held back by the server's filing budget (see [`FILING_LIMITED`]): it goes later.
+    /// Why the server refused it, if it did: its code and field, for the app to say in the
+    /// resident's language.
+    pub refused: Option<crate::device::Refusal>,
+    /// Held back by the server's filing budget (see [`ErrorCode::FilingLimited`](crate::refusal::ErrorCode::FilingLimited)): it goes later.
     #[serde(default)]
     pub held: bool,
     /// Where the device can show the photos still waiting (object URLs in a browser); empty

@@ -8,49 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What kind of problem a field has. Stable wire names: clients branch on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// Missing or blank.
-    Required,
-    /// Text shorter than the minimum.
-    TooShort,
-    /// Text longer than the maximum.
-    TooLong,
-    /// More items than allowed.
-    TooMany,
-    /// A number outside its range.
-    OutOfRange,
-    /// NaN or infinite where a finite number is needed.
-    NotANumber,
-    /// A location in no ward of the city, nor near enough to one.
-    OutsideCity,
-    /// Anything else (a duplicate, a nil id, a bad format); the message says what.
-    Invalid,
-}
-
-impl ErrorCode {
-    /// The wire name, as serialised.
-    pub const fn code(self) -> &'static str {
-        match self {
-            ErrorCode::Required => "required",
-            ErrorCode::TooShort => "too_short",
-            ErrorCode::TooLong => "too_long",
-            ErrorCode::TooMany => "too_many",
-            ErrorCode::OutOfRange => "out_of_range",
-            ErrorCode::NotANumber => "not_a_number",
-            ErrorCode::OutsideCity => "outside_city",
-            ErrorCode::Invalid => "invalid",
-        }
-    }
-}
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
-    }
-}
+pub use crate::refusal::ErrorCode;
 
 /// One invalid field. Serialises as `{ "code", "message", "field" }`, the body of the API's
 /// `error` object; it also deserialises, so a client can read it back from a refusal.

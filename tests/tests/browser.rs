@@ -337,6 +337,84 @@ fn a_resident_adds_information_to_their_report_and_withdraws_it_from_its_screen(
     });
 }
 
+/// The text of the error line `selector` once it says something.
+async fn said(browser: &Client, selector: &str) -> String {
+    wait_for_text(browser, selector, |t| !t.is_empty()).await
+}
+
+#[test]
+fn the_servers_refusals_are_said_in_the_screens_language_next_to_their_field() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = serving_the_app(data.path());
+    let officer = StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
+    StaffClient::create(&server, data.path(), "thanh-pho", "city", None);
+    let phone = ResidentDevice::register(&server);
+    // A blocked drain: its answer needs an "after" photo.
+    let report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    assert_eq!(phone.file(&report).expect("the server answers").status(), 201);
+    let id = report["id"].as_str().expect("an id");
+    assert_eq!(officer.act(id, &serde_json::json!({ "action": "acknowledge" })).status(), 200);
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let desk = driver.session(DESK).await;
+        sign_in(&desk, &server.url("/staff"), "can-bo-hoan-kiem").await;
+        wait_for(&desk, "table[data-testid=inbox]").await;
+        desk.goto(&server.url(&format!("/staff/reports/{id}"))).await.expect("the page opens");
+        wait_for(&desk, "[data-testid=staff-report] .badge[data-status=Acknowledged]").await;
+
+        // Each refusal below is the server's (the app sends what was typed), said in
+        // Vietnamese by its code and field, where the field is.
+        click(&desk, ".actions .danger").await;
+        assert_eq!(said(&desk, "#reason-error").await, "Hãy ghi lý do, ít nhất 10 ký tự.");
+        // A template's blanks left as they are.
+        wait_for(&desk, "#template option:nth-child(2)").await;
+        let template = desk.find(Locator::Css("#template")).await.expect("the templates");
+        template.select_by_index(1).await.expect("a template");
+        click(&desk, "form.action button[type=submit]").await;
+        assert_eq!(said(&desk, "#answer-error").await, "Hãy điền các chỗ […] của mẫu trước khi gửi.");
+        // A full answer without the "after" photo the category needs.
+        desk.find(Locator::Css("#answer")).await.expect("the answer").clear().await.expect("cleared");
+        type_into(&desk, "#answer", "Phường đã thông cống trước số 12, nước đã rút hết.").await;
+        click(&desk, "form.action button[type=submit]").await;
+        assert_eq!(
+            said(&desk, "#after-photos-error").await,
+            "Hãy đính kèm ít nhất một ảnh chụp sau khi xử lý."
+        );
+        screenshot(&desk, "browser-refusals-officer").await;
+
+        // A start after the end is said beside the dates, not shown as an empty dashboard;
+        // a good period brings the figures back.
+        let city = driver.session(PHONE).await;
+        sign_in(&city, &server.url("/city"), "thanh-pho").await;
+        wait_for(&city, "li[data-figure=received]").await;
+        let from = wait_for(&city, "#from").await;
+        city.execute(
+            "arguments[0].value = '2026-12-31'; arguments[0].dispatchEvent(new Event('change'));",
+            vec![serde_json::to_value(&from).expect("an element")],
+        )
+        .await
+        .expect("the date is set");
+        assert_eq!(said(&city, "#period-error").await, "Ngày bắt đầu phải trước hoặc trùng ngày kết thúc.");
+        assert!(city.find(Locator::Css("li[data-figure=received]")).await.is_err(), "no figures");
+        assert_eq!(
+            city.find(Locator::Css("#from")).await.expect("from").attr("aria-invalid").await.expect("read"),
+            Some("true".to_owned())
+        );
+        screenshot(&city, "browser-refusals-period-phone").await;
+        city.execute(
+            "arguments[0].value = '2026-01-01'; arguments[0].dispatchEvent(new Event('change'));",
+            vec![serde_json::to_value(&from).expect("an element")],
+        )
+        .await
+        .expect("the date is set");
+        wait_for(&city, "li[data-figure=received]").await;
+        assert_eq!(wait_for_text(&city, "#period-error", |t| t.is_empty()).await, "");
+        for browser in [desk, city] {
+            browser.close().await.expect("the browser closes");
+        }
+    });
+}
+
 #[test]
 fn bad_input_is_explained_next_to_the_field() {
     let server = TestServer::start_with(&["--app-dir", app_dist().to_str().expect("UTF-8")]);
@@ -477,7 +555,7 @@ fn a_dossier_registered_at_the_desk_is_tracked_on_a_phone_which_hears_what_is_mi
         type_into(&resident, "#dossier-secret", "0000").await;
         click(&resident, "form.track button[type=submit]").await;
         let refused = wait_for_text(&resident, "[data-testid=track-error]", |t| !t.is_empty()).await;
-        assert!(refused.contains("no dossier has this code and secret"), "{refused:?}");
+        assert_eq!(refused, "Không có hồ sơ nào với mã và mã bí mật này: hãy xem lại phiếu hẹn.");
         resident
             .find(Locator::Css("#dossier-secret"))
             .await

@@ -7,11 +7,12 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, TimeDelta};
 use leptos::prelude::*;
-use phananh_shared::dashboard::{Dashboard, Day, Figures, Missed, WardFigures};
+use phananh_shared::dashboard::{Dashboard, Day, Figures, Missed, WardFigures, check_period};
 use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::clock;
+use crate::errors::{self, Refused};
 use crate::i18n::{self, Lang, tr, use_lang};
 use crate::live::Live;
 use crate::map::WardMap;
@@ -69,11 +70,19 @@ fn Board(token: String, ward: Option<String>) -> impl IntoView {
     let version = RwSignal::new(0u64);
     let colouring = RwSignal::new(Colouring::OnTime);
     let token = StoredValue::new(token);
+    // Checked here first, so that a start after the end is said beside the dates at once.
+    let bad_period = Memo::new(move |_| check_period(from.get(), to.get()).err());
     let dashboard = LocalResource::new(move || {
         version.get();
-        let path = format!("/api/v1/dashboard?from={}&to={}", from.get(), to.get());
+        let (path, bad_period) =
+            (format!("/api/v1/dashboard?from={}&to={}", from.get(), to.get()), bad_period.get());
         let token = token.get_value();
-        async move { api::get::<Dashboard>(&path, Some(&token)).await }
+        async move {
+            match bad_period {
+                Some(refused) => Err(refused.into()),
+                None => api::get::<Dashboard>(&path, Some(&token)).await,
+            }
+        }
     });
     // City staff: reload when the city stream says something changed (a new report, an
     // answer, a deadline passed), at most once a second.
@@ -126,6 +135,9 @@ fn Board(token: String, ward: Option<String>) -> impl IntoView {
     });
     let lang = use_lang();
     let export = move |_| {
+        if bad_period.get_untracked().is_some() {
+            return;
+        }
         let (from, to, lang) = (from.get_untracked(), to.get_untracked(), lang.get_untracked().code());
         // Its column names in the language of the screen it is downloaded from.
         let path = format!("/api/v1/dashboard?from={from}&to={to}&format=csv&lang={lang}");
@@ -143,6 +155,7 @@ fn Board(token: String, ward: Option<String>) -> impl IntoView {
             <div class="field inline">
                 <label for=id>{move || t(label.0, label.1)}</label>
                 <input id=id type="date" prop:value=move || value.get().to_string()
+                    aria-describedby="period-error" aria-invalid=move || bad_period.with(Option::is_some).to_string()
                     on:change=move |ev| if let Ok(date) = event_target_value(&ev).parse() { value.set(date) }/>
             </div>
         }
@@ -158,9 +171,14 @@ fn Board(token: String, ward: Option<String>) -> impl IntoView {
             {date_input("to", ("Đến ngày", "To"), to)}
             <button type="button" class="secondary" on:click=export>{move || t("Xuất CSV", "Export CSV")}</button>
         </div>
+        <p class="error" id="period-error" role="alert">
+            {move || bad_period.get().map(|refused| errors::message(lang.get(), &refused))}
+        </p>
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
             {move || dashboard.get().map(|loaded| match loaded {
-                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                // Said beside the dates, above.
+                Err(e) if matches!(e.field(), Some("from" | "to")) => ().into_any(),
+                Err(e) => view! { <Refused error=e/> }.into_any(),
                 Ok(board) => {
                     let most = most_overdue(&board);
                     view! {

@@ -9,6 +9,7 @@ use phananh_shared::dossier::{
 };
 
 use crate::api::{self, ApiError};
+use crate::errors::Refused;
 use crate::i18n::{self, tr, use_lang};
 use crate::live::{Heard, Live};
 use crate::pages::dossiers::DossierCard;
@@ -69,7 +70,7 @@ fn Desk(answer: LoginAnswer) -> impl IntoView {
                         {list.into_iter().map(|d| view! { <DeskDossier dossier=d token=token version=version/> }).collect_view()}
                     </ul>
                 }.into_any(),
-                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Refused error=e/> }.into_any(),
             })}
         </Suspense>
     }
@@ -168,6 +169,7 @@ fn Register(token: StoredValue<String>, on_registered: impl Fn() + Copy + 'stati
 #[component]
 fn DeskDossier(dossier: DossierView, token: StoredValue<String>, version: RwSignal<u64>) -> impl IntoView {
     let t = tr();
+    let lang = use_lang();
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let code = StoredValue::new(dossier.code.clone());
@@ -187,7 +189,7 @@ fn DeskDossier(dossier: DossierView, token: StoredValue<String>, version: RwSign
             let path = format!("/api/v1/dossiers/{}/actions", code.get_value());
             match api::post::<_, DossierView>(&path, Some(&token.get_value()), &request).await {
                 Ok(_) => version.update(|v| *v += 1),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::errors::api(lang.get_untracked(), &e))),
             }
         });
     };

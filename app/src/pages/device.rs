@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::api::ApiError;
 use crate::backend::backend;
+use crate::errors::Refused;
 use crate::i18n::{LangSwitch, tr, use_lang};
 use crate::shell::{Bundle, Screens, provide_app};
 use crate::{clock, desktop};
@@ -93,6 +94,7 @@ fn Welcome(settings: DesktopSettings) -> impl IntoView {
 #[component]
 pub fn DeviceSettings() -> impl IntoView {
     let t = tr();
+    let lang = use_lang();
     let settings = expect_context::<DesktopSettings>();
     let state = backend().state();
     let identity = LocalResource::new(|| desktop::call::<Identity>("identity", json!({})));
@@ -143,10 +145,10 @@ pub fn DeviceSettings() -> impl IntoView {
                                 .unwrap_or_else(|| t("chưa đồng bộ lần nào", "never synced").into())}
                         </p>
                         <ul class="plain">
-                            {s.sync.refused.into_iter().map(|r| view! { <li class="error">{r.message}</li> }).collect_view()}
+                            {s.sync.refused.into_iter().map(|r| view! { <li class="error">{crate::errors::say(lang.get_untracked(), &r.code, r.field.as_deref(), &r.message)}</li> }).collect_view()}
                         </ul>
                     }.into_any(),
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <Refused error=e/> }.into_any(),
                 })}
             </Suspense>
             <button type="button" on:click=move |_| leptos::task::spawn_local(backend().sync())>{move || t("Gửi ngay", "Send now")}</button>
@@ -163,6 +165,7 @@ pub fn DeviceSettings() -> impl IntoView {
 #[component]
 fn ServerField(server: RwSignal<String>, error: RwSignal<Option<ApiError>>) -> impl IntoView {
     let t = tr();
+    let lang = use_lang();
     view! {
         <div class="field">
             <label for="server">{move || t("Địa chỉ máy chủ", "Server address")}</label>
@@ -171,7 +174,7 @@ fn ServerField(server: RwSignal<String>, error: RwSignal<Option<ApiError>>) -> i
                 aria-describedby="server-error"
                 prop:value=move || server.get()
                 on:input=move |ev| server.set(event_target_value(&ev))/>
-            <p class="error" id="server-error" role="alert">{move || error.get().map(|e| e.to_string())}</p>
+            <p class="error" id="server-error" role="alert">{move || error.get().map(|e| crate::errors::api(lang.get(), &e))}</p>
         </div>
     }
 }

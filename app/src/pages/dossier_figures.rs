@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use phananh_shared::dashboard::{DossierDashboard, DossierFigures};
 
 use crate::api;
+use crate::errors::Refused;
 use crate::i18n::{self, tr, use_lang};
 use crate::pages::city::{hours, pct};
 
@@ -52,7 +53,7 @@ pub fn DossierBoard(
         <section aria-labelledby="dossier-figures" data-testid="dossier-figures">
             <h2 id="dossier-figures">{move || t("Hồ sơ thủ tục hành chính", "Public-service dossiers")}</h2>
             {move || board.get().map(|loaded| match loaded {
-                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Refused error=e/> }.into_any(),
                 Ok(board) => view! {
                     <div class="scroll"><table class="figures">
                         {head(("Phường", "Ward"))}

@@ -5,9 +5,12 @@ use leptos::prelude::*;
 use phananh_shared::dossier::{
     Delivery, DossierChange, DossierEvent, DossierStatus, DossierView, TrackDossier,
 };
+use phananh_shared::refusal::ErrorCode;
 
+use crate::api::ApiError;
 use crate::backend::backend;
 use crate::clock;
+use crate::errors::Refused;
 use crate::i18n::{self, Lang, tr, use_lang};
 
 #[component]
@@ -31,7 +34,7 @@ pub fn MyDossiers() -> impl IntoView {
                         {list.into_iter().map(|d| view! { <DossierCard dossier=d/> }).collect_view()}
                     </ul>
                 }.into_any(),
-                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Refused error=e/> }.into_any(),
             })}
         </Suspense>
     }
@@ -41,6 +44,7 @@ pub fn MyDossiers() -> impl IntoView {
 #[component]
 fn TrackForm() -> impl IntoView {
     let t = tr();
+    let lang = use_lang();
     let code = RwSignal::new(String::new());
     let secret = RwSignal::new(String::new());
     let error = RwSignal::new(None::<(Option<String>, String)>);
@@ -68,7 +72,19 @@ fn TrackForm() -> impl IntoView {
                     t("Cần có mạng để kiểm tra mã hồ sơ.", "Checking a dossier's code needs a connection.")
                         .into(),
                 ))),
-                Err(e) => error.set(Some((e.field().map(str::to_owned), e.to_string()))),
+                // One refusal for an unknown code and a wrong secret, so nobody can probe codes.
+                Err(ApiError::Refused { code, .. }) if code == ErrorCode::NotFound.code() => {
+                    error.set(Some((
+                        None,
+                        t(
+                            "Không có hồ sơ nào với mã và mã bí mật này: hãy xem lại phiếu hẹn.",
+                            "No dossier has this code and secret: check the receipt again.",
+                        )
+                        .into(),
+                    )))
+                }
+                Err(e) => error
+                    .set(Some((e.field().map(str::to_owned), crate::errors::api(lang.get_untracked(), &e)))),
             }
             busy.set(false);
         });

@@ -186,11 +186,12 @@ pub fn FileReport() -> impl IntoView {
                     )));
                 }
                 Err(problem) => saved_error.set(Some(format!(
-                    "{} ({problem})",
+                    "{}: {}",
                     lang.pick(
                         "Không lưu được phản ánh trên thiết bị",
                         "The report could not be kept on this device"
-                    )
+                    ),
+                    crate::errors::api(lang, &problem)
                 ))),
             }
         });

@@ -7,6 +7,7 @@ use phananh_shared::sync::QueuedReport;
 
 use crate::backend::backend;
 use crate::clock;
+use crate::errors::{self, Refused};
 use crate::i18n::{self, tr, use_lang};
 use crate::pages::timeline::{DeadlineClock, StatusBadge};
 
@@ -36,7 +37,7 @@ pub fn MyReports() -> impl IntoView {
                 Err(e) if e.is_offline() => view! {
                     <p class="muted">{t("Không kết nối được máy chủ; danh sách sẽ cập nhật khi có mạng.", "The server cannot be reached; the list updates when you are back online.")}</p>
                 }.into_any(),
-                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Refused error=e/> }.into_any(),
             })}
         </Suspense>
     }
@@ -84,7 +85,7 @@ fn Outbox(pending: RwSignal<Vec<QueuedReport>>) -> impl IntoView {
                                 </Show>
                                 <p class="muted">{p.ward.as_ref().map(|w| w.name.clone())}" · "{clock::local(p.queued_at)}</p>
                                 {match p.refused.clone() {
-                                    Some(reason) => view! { <p class="error">{move || t("Bị từ chối: ", "Refused: ")}{reason}</p> }.into_any(),
+                                    Some(r) => view! { <p class="error">{move || format!("{} {}", t("Bị từ chối:", "Refused:"), errors::say(lang.get(), &r.code, r.field.as_deref(), &r.message))}</p> }.into_any(),
                                     None if p.held => view! { <p class="waiting">{move || t("Chờ gửi: thiết bị đã gửi nhiều phản ánh, sẽ tự gửi sau", "Waiting: this device has sent many reports; this one goes later")}</p> }.into_any(),
                                     None => view! { <p class="waiting">{move || t("Đang chờ gửi", "Waiting to send")}</p> }.into_any(),
                                 }}

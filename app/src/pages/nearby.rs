@@ -6,6 +6,7 @@ use phananh_shared::api::ReportPage;
 use phananh_shared::status::Status;
 
 use crate::api;
+use crate::errors::Refused;
 use crate::i18n::{self, tr};
 use crate::map::{Marker, WardMap};
 use crate::pages::mine::ReportCard;
@@ -58,7 +59,7 @@ pub fn Nearby() -> impl IntoView {
                         {page.reports.into_iter().take(30).map(|r| view! { <ReportCard report=r href_prefix="/reports"/> }).collect_view()}
                     </ul>
                 }.into_any(),
-                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Refused error=e/> }.into_any(),
             })}
         </Suspense>
     }

@@ -9,7 +9,8 @@ use phananh_shared::status::{Action, Status};
 use uuid::Uuid;
 
 use crate::backend::backend;
-use crate::i18n::tr;
+use crate::errors::Refused;
+use crate::i18n::{tr, use_lang};
 use crate::live::Live;
 use crate::pages::timeline::{ReportSummary, Timeline};
 
@@ -49,7 +50,7 @@ pub fn ReportPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
             {move || report.get().map(|loaded| match loaded {
                 None => view! { <p class="error">{t("Mã phản ánh không hợp lệ.", "Not a report id.")}</p> }.into_any(),
-                Some((Err(error), _)) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                Some((Err(error), _)) => view! { <Refused error=error/> }.into_any(),
                 Some((Ok(view), events)) => view! { <ReportBody report=view events=events on_rated=Callback::new(move |()| version.update(|v| *v += 1))/> }.into_any(),
             })}
         </Suspense>
@@ -94,6 +95,7 @@ enum Tell {
 #[component]
 fn TellTheWard(id: Uuid, tell: Tell, on_sent: Callback<()>) -> impl IntoView {
     let t = tr();
+    let lang = use_lang();
     let more = tell == Tell::More;
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -112,7 +114,7 @@ fn TellTheWard(id: Uuid, tell: Tell, on_sent: Callback<()>) -> impl IntoView {
             };
             match sent {
                 Ok(()) => on_sent.run(()),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::errors::api(lang.get_untracked(), &e))),
             }
         });
     };
@@ -156,6 +158,7 @@ fn TellTheWard(id: Uuid, tell: Tell, on_sent: Callback<()>) -> impl IntoView {
 #[component]
 fn RatingForm(id: Uuid, on_rated: Callback<()>) -> impl IntoView {
     let t = tr();
+    let lang = use_lang();
     let stars = RwSignal::new(0u8);
     let comment = RwSignal::new(String::new());
     let reopen = RwSignal::new(false);
@@ -175,7 +178,7 @@ fn RatingForm(id: Uuid, on_rated: Callback<()>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match backend().rate(id, rating).await {
                 Ok(_) => on_rated.run(()),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::errors::api(lang.get_untracked(), &e))),
             }
         });
     };

@@ -45,7 +45,7 @@ pub fn SignIn(session: Session) -> impl IntoView {
                 Ok(answer) => session::sign_in(session, answer),
                 Err(ApiError::Refused { status: 401, .. }) => error
                     .set(Some(t("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.").into())),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::errors::api(crate::i18n::use_lang().get_untracked(), &e))),
             }
             busy.set(false);
         });

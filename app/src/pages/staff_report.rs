@@ -13,6 +13,7 @@ use phananh_shared::status::Action;
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
+use crate::errors::Refused;
 use crate::i18n::{self, tr, use_lang};
 use crate::live::Live;
 use crate::map::{Marker, WardMap};
@@ -69,7 +70,7 @@ fn Detail(id: Uuid, token: String) -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
             {move || loaded.get().map(|loaded| match loaded {
                 Ok((report, events)) => view! { <Body report=report events=events token=token.clone() version=version/> }.into_any(),
-                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Refused error=e/> }.into_any(),
             })}
         </Suspense>
     }
@@ -131,6 +132,7 @@ fn Actions(
     let send = move |request: ActionRequest| {
         busy.set(true);
         errors.set(HashMap::new());
+        after_error.set(None);
         let token = token.get_value();
         let photos = after.get_untracked();
         leptos::task::spawn_local(async move {
@@ -138,7 +140,7 @@ fn Actions(
                 ActionRequest::Resolve { answer, .. } => match upload_all(&token, photos).await {
                     Ok(after_photos) => ActionRequest::Resolve { answer, after_photos },
                     Err(e) => {
-                        errors.set(HashMap::from([("after_photos".to_owned(), e.to_string())]));
+                        after_error.set(Some(crate::errors::api(lang.get_untracked(), &e)));
                         busy.set(false);
                         return;
                     }
@@ -154,7 +156,13 @@ fn Actions(
                         .field()
                         .map(|f| crate::errors::form_field(f).to_owned())
                         .unwrap_or_else(|| "action".into());
-                    errors.set(HashMap::from([(field, e.to_string())]));
+                    let said = crate::errors::api(lang.get_untracked(), &e);
+                    // The photos' refusal goes under the photo picker, with its own.
+                    if field == "after_photos" {
+                        after_error.set(Some(said));
+                    } else {
+                        errors.set(HashMap::from([(field, said)]));
+                    }
                 }
             }
             busy.set(false);
@@ -212,7 +220,6 @@ fn Actions(
                     <PhotoPicker id="after-photos"
                         label=if needs_photo { ("Ảnh sau khi xử lý (bắt buộc)", "\"After\" photo (required)") } else { ("Ảnh sau khi xử lý", "\"After\" photo") }
                         photos=after error=after_error/>
-                    <p class="error" role="alert">{error_of("after_photos")}</p>
                     <button type="submit" class="primary" disabled=move || busy.get()>{move || t("Gửi trả lời", "Send the answer")}</button>
                 </form>
             })}

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use phananh_shared::dashboard::Transparency as Figures;
 
+use crate::errors::Refused;
 use crate::i18n::{tr, use_lang};
 use crate::map::WardMap;
 use crate::pages::city::{on_time_colour, pct};
@@ -41,7 +42,7 @@ pub fn Transparency() -> impl IntoView {
         })}
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
             {move || figures.get().map(|loaded| match loaded {
-                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <Refused error=e/> }.into_any(),
                 Ok(f) => view! {
                     <p class="muted">{format!("{} – {}", clock::date(f.from), clock::date(f.to))}</p>
                     <div class="scroll">

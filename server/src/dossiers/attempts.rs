@@ -3,6 +3,7 @@
 //! every attempt, right or wrong. Many devices and addresses together are held by each
 //! dossier's budget of wrong secrets ([`FailureBudget`], kept with the dossier).
 
+use phananh_shared::refusal::ErrorCode;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,7 +47,7 @@ impl Attempts {
     /// Counts one attempt against each of `attempters`; a 429 if any has used its budget.
     pub fn take(&self, attempters: &[Attempter]) -> Result<(), ApiError> {
         for attempter in attempters {
-            crate::reports::check_budget(&self.limiter, attempter, "rate_limited", |wait| {
+            crate::reports::check_budget(&self.limiter, attempter, ErrorCode::RateLimited, |wait| {
                 format!("too many attempts to track a dossier; retry in {} s", wait.as_secs())
             })?;
         }

@@ -11,6 +11,7 @@ use phananh_shared::dossier::{
     Catalogue, DossierActionRequest, DossierChange, DossierContact, DossierStatus, DossierView, NewDossier,
     RegisteredDossier, TrackDossier, resumed_due,
 };
+use phananh_shared::refusal::ErrorCode;
 use phananh_shared::sla::{WorkCalendar, to_local};
 use phananh_shared::validation::FieldError;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -192,7 +193,7 @@ pub fn track(
         let minutes = wait.as_secs().div_ceil(60);
         return Ok(Err(ApiError::new(
             axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "dossier_locked",
+            ErrorCode::DossierLocked,
             format!(
                 "dossier {code} is locked against tracking for {minutes} min after too many wrong \
                  secrets; try again then, or ask the desk that registered it"

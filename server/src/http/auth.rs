@@ -2,6 +2,7 @@
 //! bearer token. A request carries one token; device tokens are looked up in `devices`, staff
 //! tokens in `sessions`, so neither is ever taken for the other.
 
+use phananh_shared::refusal::ErrorCode;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -47,7 +48,7 @@ async fn recognise(state: &AppState, token: &str) -> Result<Device, ApiError> {
 fn open311_key() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
-        "open311_key",
+        ErrorCode::Open311Key,
         "an Open311 API key is taken only by /open311/v2, as its api_key; it is not a device or staff token",
     )
 }

@@ -10,7 +10,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeDelta};
 use phananh_shared::api::WardRef;
-use phananh_shared::dashboard::{Dashboard, DossierDashboard, Figures, Transparency};
+use phananh_shared::dashboard::{
+    self as shared_dashboard, Dashboard, DossierDashboard, Figures, Transparency,
+};
 use phananh_shared::sla::to_local;
 use phananh_shared::validation::FieldError;
 use serde::{Deserialize, Serialize};
@@ -22,8 +24,7 @@ use super::params;
 use crate::dashboard::{self, Period};
 use crate::staff::StaffMember;
 
-/// The longest period one dashboard covers, and the default: the last 30 days.
-const LONGEST_PERIOD_DAYS: i64 = 366;
+/// The period a dashboard covers when not said: the last 30 days.
 const DEFAULT_PERIOD_DAYS: i64 = 30;
 
 #[derive(Debug, Deserialize)]
@@ -137,16 +138,7 @@ fn period(state: &AppState, from: Option<&str>, to: Option<&str>) -> Result<Peri
     let now = state.clock.now();
     let to: NaiveDate = params::date("to", to)?.unwrap_or_else(|| to_local(now).date());
     let from = params::date("from", from)?.unwrap_or(to - TimeDelta::days(DEFAULT_PERIOD_DAYS - 1));
-    if from > to {
-        return Err(FieldError::invalid("from", format!("from ({from}) is after to ({to})")).into());
-    }
-    if (to - from).num_days() >= LONGEST_PERIOD_DAYS {
-        return Err(FieldError::invalid(
-            "from",
-            format!("a period covers at most {LONGEST_PERIOD_DAYS} days"),
-        )
-        .into());
-    }
+    shared_dashboard::check_period(from, to)?;
     Ok(Period { from, to, now })
 }
 

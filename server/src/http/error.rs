@@ -3,12 +3,11 @@
 //! Every refusal has the same shape, `{ "error": { "code", "message", "field" } }`, so an app
 //! can show `message` next to the input named by `field`, and programs can branch on `code`.
 
-use std::borrow::Cow;
-
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use phananh_shared::refusal::ErrorCode;
 use phananh_shared::validation::FieldError;
 use serde::Serialize;
 
@@ -25,19 +24,15 @@ pub struct ApiError {
 
 #[derive(Debug, Serialize)]
 struct ErrorBody {
-    code: Cow<'static, str>,
+    code: ErrorCode,
     message: String,
     /// The request field at fault, or null when the request as a whole is.
     field: Option<String>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            body: ErrorBody { code: code.into(), message: message.into(), field: None },
-            retry_after: None,
-        }
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, body: ErrorBody { code, message: message.into(), field: None }, retry_after: None }
     }
 
     /// Says when to try again: `Retry-After`, in whole seconds (at least 1).
@@ -47,26 +42,26 @@ impl ApiError {
     }
 
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
     /// Signed in, but not allowed to do this (another ward's report, say).
     pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     /// A move a status machine (a report's or a dossier's) does not allow from where it is.
     pub fn transition(error: impl std::fmt::Display) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, "invalid_transition", error.to_string()).on("action")
+        ApiError::new(StatusCode::CONFLICT, ErrorCode::InvalidTransition, error.to_string()).on("action")
     }
 
     /// The request clashes with what is stored (an id reused for different content).
     pub fn conflict(field: &str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, "conflict", message).on(field)
+        ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message).on(field)
     }
 
     /// Names the request field at fault.
@@ -85,8 +80,8 @@ impl ApiError {
     }
 
     /// The error's code, message and field, as the body carries them.
-    pub fn parts(&self) -> (&str, &str, Option<&str>) {
-        (&self.body.code, &self.body.message, self.body.field.as_deref())
+    pub fn parts(&self) -> (ErrorCode, &str, Option<&str>) {
+        (self.body.code, &self.body.message, self.body.field.as_deref())
     }
 
     /// A failure of ours, not the client's: logged in full, answered without details.
@@ -94,7 +89,7 @@ impl ApiError {
         tracing::error!(%error, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "the server failed; the request can be retried",
         )
     }
@@ -121,7 +116,7 @@ impl From<JsonRejection> for ApiError {
             let (json, push) = (super::limits::JSON_BODY_LIMIT / 1024, super::limits::PUSH_BODY_LIMIT / 1024);
             return ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
+                ErrorCode::TooLarge,
                 format!(
                     "the request body is too large: a JSON body may have {json} KiB, a sync push {push} KiB"
                 ),
@@ -134,16 +129,16 @@ impl From<JsonRejection> for ApiError {
                     .map(|e| e.path().to_string())
                     .filter(|path| path != ".")
                     .or_else(|| backticked(&message));
-                let error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message);
+                let error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, message);
                 match field {
                     Some(field) => error.on(&field),
                     None => error,
                 }
             }
             JsonRejection::MissingJsonContentType(_) => {
-                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, message)
             }
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", message),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, message),
         }
     }
 }
@@ -160,11 +155,7 @@ impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> ApiError {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: ErrorBody {
-                code: error.code.code().into(),
-                message: error.message,
-                field: Some(error.field),
-            },
+            body: ErrorBody { code: error.code, message: error.message, field: Some(error.field) },
             retry_after: None,
         }
     }
@@ -173,7 +164,7 @@ impl From<FieldError> for ApiError {
 /// A query string that cannot even be decoded (bad percent-encoding, say).
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_query", rejection.body_text())
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadQuery, rejection.body_text())
     }
 }
 
@@ -182,7 +173,9 @@ impl From<QueryRejection> for ApiError {
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> ApiError {
         match rejection.status() {
-            status if status.is_client_error() => ApiError::new(status, "bad_path", rejection.body_text()),
+            status if status.is_client_error() => {
+                ApiError::new(status, ErrorCode::BadPath, rejection.body_text())
+            }
             _ => ApiError::internal(rejection.body_text()),
         }
     }
@@ -211,7 +204,7 @@ pub async fn no_route() -> ApiError {
 pub async fn wrong_method() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this endpoint does not take that method",
     )
 }

@@ -15,6 +15,7 @@
 //! A request over a limit gets `429 { "error": { "code": "rate_limited", … } }` and a
 //! `Retry-After` header with the seconds after which the same request is let through.
 
+use phananh_shared::refusal::ErrorCode;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -287,7 +288,8 @@ fn refuse(refusal: &str, error: GovernorError) -> Response {
 /// A 429 saying `refusal`, to be tried again after `retry` seconds.
 fn too_many(refusal: &str, retry: u64) -> Response {
     let message = format!("{refusal}; retry in {retry} s");
-    let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).into_response();
+    let mut response =
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message).into_response();
     response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry));
     response
 }

@@ -5,6 +5,7 @@
 //! the query (the request log records paths only, never queries). Each message is a JSON
 //! [`LiveMessage`](phananh_shared::api::LiveMessage).
 
+use phananh_shared::refusal::ErrorCode;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -113,7 +114,7 @@ pub async fn live(
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
-            "upgrade_required",
+            ErrorCode::UpgradeRequired,
             format!("{}: open a WebSocket, or ask for text/event-stream", rejection.body_text()),
         )
     })?;
@@ -354,7 +355,7 @@ fn event_stream(
             Ok(Next::Resume(message)) => Some((Ok(sse::Event::default().data(text(message).as_str())), None)),
             Err(Stop::SessionEnded) => {
                 let error = serde_json::json!({
-                    "error": { "code": "session_ended", "message": SESSION_ENDED, "field": null }
+                    "error": { "code": ErrorCode::SessionEnded, "message": SESSION_ENDED, "field": null }
                 });
                 Some((Ok(sse::Event::default().event("ended").data(error.to_string())), None))
             }

@@ -5,6 +5,7 @@
 //! statuses: 404 for what does not exist, 403 for a missing or unknown `api_key`, 400 for any
 //! other input that cannot be taken (our 422s), so an Open311 client sees what it expects.
 
+use phananh_shared::refusal::ErrorCode;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -92,7 +93,7 @@ fn respond(format: Format, answer: Result<Document, ApiError>) -> Response {
             status if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => status,
             _ => StatusCode::BAD_REQUEST,
         };
-        tracing::debug!(code, %status, "Open311 refusal");
+        tracing::debug!(%code, %status, "Open311 refusal");
         let errors = [wire::Error { code: status.as_u16(), description }];
         Document { status, ..Document::list("errors", "error", &errors) }
     });
@@ -185,7 +186,7 @@ impl Call {
         self.base.as_deref().ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "unknown_host",
+                ErrorCode::UnknownHost,
                 "this server does not build links for the Host this request names; its operator \
                  sets --public-url (or --allowed-host)",
             )
@@ -285,7 +286,7 @@ async fn file_request(
                 }
                 _ => rejection.body_text(),
             };
-            return call.respond(Err(ApiError::new(rejection.status(), "unreadable_body", message)));
+            return call.respond(Err(ApiError::new(rejection.status(), ErrorCode::UnreadableBody, message)));
         }
     };
     call.respond(file_form(&state, &call, &headers, &body).await)
@@ -307,7 +308,7 @@ async fn file_form(
     if let Some(given) = given.filter(|given| !given.starts_with(form_type)) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             format!("send the request as a form ({form_type}), not {given}"),
         ));
     }
@@ -329,7 +330,7 @@ async fn file_form(
                 || {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,
-                        "invalid",
+                        ErrorCode::Invalid,
                         "Idempotency-Key must be 1 to 255 visible characters",
                     )
                     .on("Idempotency-Key")

@@ -1,6 +1,7 @@
 //! Photo endpoints: upload (a resident's before filing, staff's before resolving), and the
 //! public copies.
 
+use phananh_shared::refusal::ErrorCode;
 use std::sync::Arc;
 
 use axum::Json;
@@ -36,7 +37,7 @@ pub async fn upload(
         }
     };
     let body = body.map_err(|rejection| {
-        ApiError::new(rejection.status(), "invalid_photo", rejection.body_text()).on("photo")
+        ApiError::new(rejection.status(), ErrorCode::InvalidPhoto, rejection.body_text()).on("photo")
     })?;
     let uploaded = state.uploads.upload(&state.store, uploader, body.to_vec(), state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(uploaded)))

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{StatusCode, header};
+use phananh_shared::refusal::ErrorCode;
 use phananh_shared::report::{MAX_PHOTOS, NewReport};
 use phananh_shared::validation::FieldError;
 
@@ -65,8 +66,9 @@ async fn read_form(mut form: Multipart) -> Result<ReportForm, ApiError> {
             "report" if bytes.len() > JSON_BODY_LIMIT => {
                 let limit = JSON_BODY_LIMIT / 1024;
                 let message = format!("the report part is larger than the {limit} KiB it may have");
-                refusal =
-                    Some(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).on("report"));
+                refusal = Some(
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, message).on("report"),
+                );
             }
             "report" => match Json::<NewReport>::from_bytes(&bytes) {
                 Ok(Json(parsed)) => report = Some(parsed),
@@ -97,9 +99,9 @@ fn bad_form(status: StatusCode, message: String) -> ApiError {
         let limit = FORM_LIMIT / (1024 * 1024);
         return ApiError::new(
             status,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("the form is larger than the {limit} MiB a report with {MAX_PHOTOS} photos may have"),
         );
     }
-    ApiError::new(status, "bad_form", message)
+    ApiError::new(status, ErrorCode::BadForm, message)
 }

@@ -2,6 +2,7 @@
 //! device and per staff sign-in. Each stream is counted until it closes; one past a cap is
 //! refused before it starts, with the cap named.
 
+use phananh_shared::refusal::ErrorCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -52,7 +53,7 @@ impl OpenStreams {
             if counts.get(holder).is_some_and(|&open| open >= cap) {
                 let message =
                     format!("{whose} already has {cap} live streams open, the most allowed; close one first");
-                return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_streams", message));
+                return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyStreams, message));
             }
         }
         for holder in &holders {

@@ -386,7 +386,7 @@ mod tests {
             assert_eq!(refused_field(new_request(&params(form))), field, "{form}");
         }
         let unknown = new_request(&params(&GOOD.replace("drainage", "graffiti"))).unwrap_err();
-        assert_eq!(unknown.parts().0, "not_found");
+        assert_eq!(unknown.parts().0, phananh_shared::refusal::ErrorCode::NotFound);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::http::error::ApiError;
 
-pub use phananh_shared::sync::FILING_LIMITED;
+use phananh_shared::refusal::ErrorCode;
 
 /// Each device's bucket of filings (a handle: clones share them).
 #[derive(Clone)]
@@ -37,7 +37,7 @@ impl FilingBudget {
     /// Counts one new report against `device`; a 429 `filing_limited` if its budget is spent.
     pub fn take(&self, device: Uuid) -> Result<(), ApiError> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
-        check(limiter, &device, FILING_LIMITED, |wait| {
+        check(limiter, &device, ErrorCode::FilingLimited, |wait| {
             format!(
                 "this device has filed as many reports as it may for now ({} an hour); send this one in {} min",
                 self.per_hour,
@@ -59,7 +59,7 @@ impl FilingBudget {
 pub(crate) fn check<K: Clone + Eq + std::hash::Hash>(
     limiter: &DefaultKeyedRateLimiter<K>,
     key: &K,
-    code: &'static str,
+    code: ErrorCode,
     says: impl FnOnce(Duration) -> String,
 ) -> Result<(), ApiError> {
     limiter.check_key(key).map_err(|not_until| {

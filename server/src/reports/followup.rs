@@ -5,6 +5,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use phananh_shared::api::{
     CancelRequest, Change, CommentRequest, REOPEN_WINDOW_DAYS, RatingRequest, ReportView,
 };
+use phananh_shared::refusal::ErrorCode;
 use phananh_shared::report::Priority;
 use phananh_shared::sla::{SlaPolicy, WorkCalendar};
 use phananh_shared::status::{Action, Status};
@@ -113,7 +114,7 @@ pub fn comment(
     if !report.status.takes_information() {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
-            "report_closed",
+            ErrorCode::ReportClosed,
             format!("the report is {}: file a new report instead", report.status.code()),
         ));
     }

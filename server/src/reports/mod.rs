@@ -22,7 +22,7 @@ mod query;
 pub(crate) mod rows;
 
 pub use actions::act;
-pub use budget::{FILING_LIMITED, FilingBudget};
+pub use budget::FilingBudget;
 pub(crate) use budget::{check as check_budget, hourly_quota};
 pub use followup::{cancel, comment, rate};
 

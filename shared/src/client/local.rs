@@ -283,22 +283,28 @@ impl Local {
     /// oldest first.
     pub fn queued_reports(&self) -> Result<Vec<QueuedReport>, ClientError> {
         let mut query = self.conn.prepare(
-            "SELECT q.id, q.operation, q.message, r.local_ward, r.filed_at,
+            "SELECT q.id, q.operation, q.code, q.message, q.field, r.local_ward, r.filed_at,
                     (SELECT COUNT(*) FROM photos p WHERE p.report_id = q.report_id AND p.server_id IS NULL)
-             FROM (SELECT id, report_id, operation, NULL AS message, 0 AS refused, position FROM outbox
+             FROM (SELECT id, report_id, operation, NULL AS code, NULL AS message, NULL AS field, 0 AS refused,
+                          position FROM outbox
                    UNION ALL
-                   SELECT id, report_id, operation, message, 1, rowid FROM refused WHERE id NOT LIKE '%/photo%') q
+                   SELECT id, report_id, operation, code, message, field, 1, rowid FROM refused
+                    WHERE id NOT LIKE '%/photo%') q
              JOIN reports r ON r.id = q.report_id
              ORDER BY q.refused, q.position",
         )?;
         let rows = query.query_map([], |row| {
+            let refused = match (row.get::<_, Option<String>>(2)?, row.get::<_, Option<String>>(3)?) {
+                (Some(code), Some(message)) => Some(Refusal { code, message, field: row.get(4)? }),
+                _ => None,
+            };
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
-                row.get::<_, Option<String>>(2)?,
-                row.get::<_, Option<String>>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, i64>(5)?,
+                refused,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, i64>(7)?,
             ))
         })?;
         let mut queued = Vec::new();

@@ -25,8 +25,9 @@ pub use crate::device::{Refusal, SyncStatus};
 
 use crate::api::{CancelRequest, CommentRequest, Event, NewDevice, RatingRequest, ReportView, WardRef};
 use crate::dossier::{DossierView, TrackDossier};
+use crate::refusal::ErrorCode;
 use crate::report::{MAX_PHOTO_BYTES, MAX_PHOTOS, NewReport};
-use crate::sync::{FILING_LIMITED, MAX_BATCH, Operation, OperationKind, Outcome, QueuedReport};
+use crate::sync::{MAX_BATCH, Operation, OperationKind, Outcome, QueuedReport};
 use crate::validation::FieldError;
 use crate::wards::WardIndex;
 
@@ -358,7 +359,8 @@ impl Engine {
                     )));
                 }
                 // Over the filing budget: the report stays queued for a later sync.
-                if matches!(&answer.outcome, Outcome::Refused { code, .. } if code == FILING_LIMITED) {
+                if matches!(&answer.outcome, Outcome::Refused { code, .. } if code == ErrorCode::FilingLimited.code())
+                {
                     held = true;
                     continue;
                 }
