@@ -14,7 +14,7 @@ use web_sys::{KeyboardEvent, PointerEvent, WheelEvent};
 
 use crate::i18n::tr;
 use crate::tiles::{self, use_tiles};
-use crate::wards::Wards;
+use crate::wards::{Wards, ward_names};
 
 /// A pin on the map.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,6 +213,7 @@ pub fn WardMap(
     };
 
     let shapes = wards.shapes.clone();
+    let name_of = ward_names();
     let paths = shapes
         .into_iter()
         .map(|shape| {
@@ -230,7 +231,7 @@ pub fn WardMap(
                         }
                     }
                 >
-                    <title>{shape.ward.name}</title>
+                    <title>{move || name_of(&shape.ward)}</title>
                 </path>
             }
         })

@@ -14,6 +14,8 @@ use leptos::prelude::*;
 use phananh_shared::api::WardRef;
 use phananh_shared::wards::{Validity, Ward, WardIndex};
 
+use crate::i18n::{Lang, use_lang};
+
 /// How lon/lat become SVG units: an equirectangular projection scaled by the cosine of the
 /// city's latitude, so a kilometre is as long across as up (a unit is about 111 m).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -114,4 +116,27 @@ pub fn provide_wards() {
 
 pub fn use_wards() -> WardsResource {
     expect_context::<WardsResource>()
+}
+
+/// A closure that names a ward in the language in force, for `view!` blocks (as `tr` picks a
+/// text). Reports and figures carry the official Vietnamese name; in English the name is the
+/// boundaries' English one, once they are loaded.
+pub fn ward_names() -> impl Fn(&WardRef) -> String + Copy {
+    let by_code = ward_names_by_code();
+    move |ward| by_code(&ward.code).unwrap_or_else(|| ward.name.clone())
+}
+
+/// A closure that names the ward of a code in the language in force, once the boundaries are
+/// loaded (an event names the ward a report came from by its code alone).
+pub fn ward_names_by_code() -> impl Fn(&str) -> Option<String> + Copy {
+    let (lang, wards) = (use_lang(), use_wards());
+    move |code| {
+        let lang = lang.get();
+        let wards = wards.get()?.ok()?;
+        let ward = wards.index.ward(code)?;
+        Some(match (lang, &ward.name_en) {
+            (Lang::En, Some(english)) => english.clone(),
+            _ => ward.name.clone(),
+        })
+    }
 }

@@ -416,6 +416,71 @@ fn the_servers_refusals_are_said_in_the_screens_language_next_to_their_field() {
 }
 
 #[test]
+fn in_english_wards_have_their_english_names_on_every_screen_that_names_one() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = serving_the_app(data.path());
+    // The ward a tap in the middle of the map picks, and another to transfer to, by the
+    // English names the boundary file gives them.
+    let wards = phananh_tests::hanoi_wards();
+    let english = |code: &str| wards.ward(code).and_then(|w| w.name_en.clone()).expect("an English name");
+    let (code, _) = ward_in_the_middle();
+    let other = if code == "00226" { "00070" } else { "00226" };
+    let officer = StaffClient::create(&server, data.path(), "can-bo-phuong", "ward", Some(&code));
+    StaffClient::create(&server, data.path(), "thanh-pho", "city", None);
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let resident = driver.session(PHONE).await;
+        resident.goto(&server.url("/")).await.expect("the app opens");
+        click(&resident, "button.lang").await;
+        wait_for_text(&resident, "button.lang", |t| t == "Tiếng Việt").await;
+        // The spot's ward, before filing.
+        wait_for(&resident, "#category").await.select_by_value("drainage").await.expect("a category");
+        type_into(&resident, "#description", "The drain outside number 12 is blocked and overflowing.").await;
+        wait_for(&resident, ".map svg path.ward").await;
+        click(&resident, ".map svg").await;
+        let handles = wait_for_text(&resident, "[data-testid=ward]", |t| t.contains("will handle")).await;
+        assert_eq!(handles, format!("{} will handle this report.", english(&code)));
+        // The map's wards are named in English too.
+        let titles: Vec<String> = serde_json::from_value(
+            resident
+                .execute("return [...document.querySelectorAll('.map svg path.ward title')].map(t => t.textContent)", vec![])
+                .await
+                .expect("the titles"),
+        )
+        .expect("a list");
+        assert!(titles.contains(&english("00070")), "{:?}", &titles[..5]);
+        assert!(!titles.iter().any(|t| t.starts_with("Phường ") || t.starts_with("Xã ")), "{:?}", &titles[..5]);
+
+        // The report's card and its screen, after a transfer named by where it came from.
+        click(&resident, "form.report-form button[type=submit]").await;
+        let card = wait_for_text(&resident, "[data-testid=my-reports] li.card p.muted", |t| !t.is_empty()).await;
+        assert!(card.starts_with(&format!("{} · ", english(&code))), "{card:?}");
+        let id = wait_for(&resident, "[data-testid=my-reports] li.card").await.attr("data-report").await;
+        let id = id.expect("read").expect("a report id");
+        let moved = serde_json::json!({ "action": "transfer", "ward": other, "reason": "The drain belongs to the next ward." });
+        assert_eq!(tokio::task::block_in_place(|| officer.act(&id, &moved).status()), 200);
+        resident.goto(&server.url(&format!("/reports/{id}"))).await.expect("the report opens");
+        let timeline = wait_for_text(&resident, ".timeline", |t| t.contains("Transferred")).await;
+        let from = format!("Transferred from {}: The drain belongs", english(&code));
+        assert!(timeline.contains(&from), "{timeline:?}");
+        let header = wait_for_text(&resident, "[data-testid=report] p.muted", |t| !t.is_empty()).await;
+        assert!(header.starts_with(&format!("{} · ", english(other))), "{header:?}");
+        screenshot(&resident, "browser-english-ward-names-phone").await;
+
+        // The city's ward table.
+        let city = driver.session(DESK).await;
+        city.goto(&server.url("/city")).await.expect("the dashboard opens");
+        click(&city, "button.lang").await;
+        sign_in(&city, &server.url("/city"), "thanh-pho").await;
+        let row = wait_for_text(&city, &format!("tr[data-ward='{other}'] td:first-child"), |t| !t.is_empty()).await;
+        assert_eq!(row, english(other));
+        for browser in [resident, city] {
+            browser.close().await.expect("the browser closes");
+        }
+    });
+}
+
+#[test]
 fn bad_input_is_explained_next_to_the_field() {
     let server = TestServer::start_with(&["--app-dir", app_dist().to_str().expect("UTF-8")]);
     let data = tempfile::tempdir().expect("a temporary directory");

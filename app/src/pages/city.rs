@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, TimeDelta};
 use leptos::prelude::*;
+use phananh_shared::api::WardRef;
 use phananh_shared::dashboard::{Dashboard, Day, Figures, Missed, WardFigures, check_period};
 use wasm_bindgen::JsCast;
 
@@ -19,7 +20,7 @@ use crate::map::WardMap;
 use crate::pages::dossier_figures::DossierBoard;
 use crate::pages::staff::SignIn;
 use crate::session::{confirm, use_session};
-use crate::wards::use_wards;
+use crate::wards::{use_wards, ward_names};
 
 /// How long the dashboard waits after a live event before reloading, so a burst of
 /// changes costs one reload.
@@ -32,9 +33,7 @@ pub fn CityDashboard() -> impl IntoView {
         match session.get() {
             None => view! { <SignIn session=session/> }.into_any(),
             // A ward officer sees their own ward's figures (the server answers only those).
-            Some(answer) => {
-                view! { <Board token=answer.token ward=answer.staff.ward.map(|w| w.name)/> }.into_any()
-            }
+            Some(answer) => view! { <Board token=answer.token ward=answer.staff.ward/> }.into_any(),
         }
     }
 }
@@ -60,8 +59,9 @@ fn overdue_colour(count: u64, most: u64) -> Option<String> {
 }
 
 #[component]
-fn Board(token: String, ward: Option<String>) -> impl IntoView {
+fn Board(token: String, ward: Option<WardRef>) -> impl IntoView {
     let t = tr();
+    let name_of = ward_names();
     let session = use_session();
     let wards = use_wards();
     let today = clock::today();
@@ -163,7 +163,7 @@ fn Board(token: String, ward: Option<String>) -> impl IntoView {
 
     view! {
         <h1>{move || match &ward {
-            Some(name) => format!("{} — {name}", t("Số liệu phường", "Ward figures")),
+            Some(ward) => format!("{} — {}", t("Số liệu phường", "Ward figures"), name_of(ward)),
             None => t("Bảng điều hành thành phố", "City dashboard").to_owned(),
         }}</h1>
         <div class="toolbar">
@@ -351,6 +351,7 @@ fn DayChart(days: Vec<Day>) -> impl IntoView {
 fn Overdue(board: Dashboard) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
+    let name_of = ward_names();
     let count = board.overdue.len();
     view! {
         <section aria-labelledby="overdue-title">
@@ -372,7 +373,7 @@ fn Overdue(board: Dashboard) -> impl IntoView {
                                 let (status, missed, late) = (o.status, o.missed, o.late_hours);
                                 view! {
                                     <tr>
-                                        <td><a href=format!("/staff/reports/{}", o.report_id)>{o.ward.name.clone()}</a></td>
+                                        <td><a href=format!("/staff/reports/{}", o.report_id)>{name_of(&o.ward)}</a></td>
                                         <td>{move || match missed { Missed::Acknowledge => t("Tiếp nhận", "Acknowledge"), Missed::Handle => t("Xử lý", "Handle") }}</td>
                                         <td class="num">{move || late_hours(lang.get(), late)}</td>
                                         <td>{move || i18n::status(lang.get(), status)}</td>
@@ -444,10 +445,10 @@ impl Column {
         }
     }
 
-    fn cell(self, lang: Lang, w: &WardFigures) -> String {
+    fn cell(self, lang: Lang, name_of: impl Fn(&WardRef) -> String, w: &WardFigures) -> String {
         let f = &w.figures;
         match self {
-            Column::Name => w.ward.name.clone(),
+            Column::Name => name_of(&w.ward),
             Column::Received => f.received.to_string(),
             Column::AckOnTime => pct(lang, f.acknowledged_on_time_pct),
             Column::OnTime => pct(lang, f.resolved_on_time_pct),
@@ -463,13 +464,14 @@ impl Column {
 #[component]
 fn WardTable(wards: Vec<WardFigures>) -> impl IntoView {
     let lang = use_lang();
+    let name_of = ward_names();
     let t = tr();
     let sort = RwSignal::new((Column::Overdue, true));
     let rows = move || {
         let (column, descending) = sort.get();
         let mut rows = wards.clone();
         match column {
-            Column::Name => rows.sort_by(|a, b| a.ward.name.cmp(&b.ward.name)),
+            Column::Name => rows.sort_by_cached_key(|row| name_of(&row.ward)),
             _ => rows.sort_by(|a, b| column.key(a).total_cmp(&column.key(b))),
         }
         if descending {
@@ -494,7 +496,7 @@ fn WardTable(wards: Vec<WardFigures>) -> impl IntoView {
                     <tbody>
                         {move || rows().into_iter().map(|w| view! {
                             <tr data-ward=w.ward.code.clone()>
-                                {Column::ALL.into_iter().map(|c| view! { <td class:num=c != Column::Name>{c.cell(lang.get(), &w)}</td> }).collect_view()}
+                                {Column::ALL.into_iter().map(|c| view! { <td class:num=c != Column::Name>{c.cell(lang.get(), name_of, &w)}</td> }).collect_view()}
                             </tr>
                         }).collect_view()}
                     </tbody>

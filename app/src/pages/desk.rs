@@ -15,6 +15,7 @@ use crate::live::{Heard, Live};
 use crate::pages::dossiers::DossierCard;
 use crate::pages::staff::SignIn;
 use crate::session::{confirm, use_session};
+use crate::wards::ward_names;
 
 #[component]
 pub fn DossierDesk() -> impl IntoView {
@@ -57,9 +58,10 @@ fn Desk(answer: LoginAnswer) -> impl IntoView {
         },
     )));
     on_cleanup(move || live.set_value(None));
-    let title = answer.staff.ward.as_ref().map_or_else(|| "Hà Nội".to_owned(), |ward| ward.name.clone());
+    let (name_of, ward) = (ward_names(), answer.staff.ward.clone());
+    let title = move || ward.as_ref().map_or_else(|| "Hà Nội".to_owned(), name_of);
     view! {
-        <h1>{move || t("Bộ phận một cửa: hồ sơ", "One-stop desk: dossiers")}" · "{title.clone()}</h1>
+        <h1>{move || t("Bộ phận một cửa: hồ sơ", "One-stop desk: dossiers")}" · "{title}</h1>
         {answer.staff.ward.is_some().then(|| view! { <Register token=token on_registered=reload/> })}
         <h2>{move || t("Hồ sơ của bộ phận", "The desk's dossiers")}</h2>
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>

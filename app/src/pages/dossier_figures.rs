@@ -9,6 +9,7 @@ use crate::api;
 use crate::errors::Refused;
 use crate::i18n::{self, tr, use_lang};
 use crate::pages::city::{hours, pct};
+use crate::wards::ward_names;
 
 #[component]
 pub fn DossierBoard(
@@ -19,6 +20,7 @@ pub fn DossierBoard(
 ) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
+    let name_of = ward_names();
     let board = LocalResource::new(move || {
         version.get();
         let path = format!("/api/v1/dashboard/dossiers?from={}&to={}", from.get(), to.get());
@@ -59,7 +61,7 @@ pub fn DossierBoard(
                         {head(("Phường", "Ward"))}
                         <tbody>
                             {row(t("Toàn bộ", "All").to_owned(), board.total.clone())}
-                            {board.wards.into_iter().map(|w| row(w.ward.name, w.figures)).collect_view()}
+                            {board.wards.into_iter().map(|w| row(name_of(&w.ward), w.figures)).collect_view()}
                         </tbody>
                     </table></div>
                     <div class="scroll"><table class="figures">
@@ -75,7 +77,7 @@ pub fn DossierBoard(
                         <h3>{move || t("Hồ sơ quá hạn", "Dossiers late now")}</h3>
                         <ul class="overdue">
                             {board.overdue.into_iter().map(|o| view! {
-                                <li><code>{o.code}</code>" · "{o.ward.name}" · "{move || hours(lang.get(), Some(o.late_hours))}</li>
+                                <li><code>{o.code}</code>" · "{name_of(&o.ward)}" · "{move || hours(lang.get(), Some(o.late_hours))}</li>
                             }).collect_view()}
                         </ul>
                     })}

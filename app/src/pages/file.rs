@@ -19,7 +19,7 @@ use crate::backend::{Filing, backend};
 use crate::i18n::{self, tr, use_lang};
 use crate::map::WardMap;
 use crate::photos::{Photo, PhotoPicker};
-use crate::wards::use_wards;
+use crate::wards::{use_wards, ward_names};
 use crate::{api, errors};
 
 type Errors = RwSignal<HashMap<&'static str, String>>;
@@ -27,6 +27,7 @@ type Errors = RwSignal<HashMap<&'static str, String>>;
 #[component]
 pub fn FileReport() -> impl IntoView {
     let t = tr();
+    let name_of = ward_names();
     let lang = use_lang();
     let wards = use_wards();
     let category = RwSignal::new(None::<Category>);
@@ -285,7 +286,7 @@ pub fn FileReport() -> impl IntoView {
                 <p class="ward" data-testid="ward" aria-live="polite">
                     {move || match (location.get(), ward.get()) {
                         (None, _) => t("Chưa chọn vị trí.", "No spot chosen yet.").to_owned(),
-                        (Some(_), Some(w)) => format!("{} {}", w.name, t("sẽ xử lý phản ánh này.", "will handle this report.")),
+                        (Some(_), Some(w)) => format!("{} {}", name_of(&w), t("sẽ xử lý phản ánh này.", "will handle this report.")),
                         (Some(_), None) => t("Vị trí này nằm ngoài Hà Nội.", "This spot is outside Hà Nội.").to_owned(),
                     }}
                 </p>

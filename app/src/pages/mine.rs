@@ -10,6 +10,7 @@ use crate::clock;
 use crate::errors::{self, Refused};
 use crate::i18n::{self, tr, use_lang};
 use crate::pages::timeline::{DeadlineClock, StatusBadge};
+use crate::wards::ward_names;
 
 #[component]
 pub fn MyReports() -> impl IntoView {
@@ -47,6 +48,7 @@ pub fn MyReports() -> impl IntoView {
 fn Outbox(pending: RwSignal<Vec<QueuedReport>>) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
+    let name_of = ward_names();
     let waiting = move || pending.with(|p| p.iter().any(|p| p.refused.is_none()));
     let sending = RwSignal::new(false);
     let send_now = move |_| {
@@ -83,7 +85,7 @@ fn Outbox(pending: RwSignal<Vec<QueuedReport>>) -> impl IntoView {
                                         }).collect_view()}
                                     </ul>
                                 </Show>
-                                <p class="muted">{p.ward.as_ref().map(|w| w.name.clone())}" · "{clock::local(p.queued_at)}</p>
+                                <p class="muted">{let ward = p.ward.clone(); move || ward.as_ref().map(name_of)}" · "{clock::local(p.queued_at)}</p>
                                 {match p.refused.clone() {
                                     Some(r) => view! { <p class="error">{move || format!("{} {}", t("Bị từ chối:", "Refused:"), errors::say(lang.get(), &r.code, r.field.as_deref(), &r.message))}</p> }.into_any(),
                                     None if p.held => view! { <p class="waiting">{move || t("Chờ gửi: thiết bị đã gửi nhiều phản ánh, sẽ tự gửi sau", "Waiting: this device has sent many reports; this one goes later")}</p> }.into_any(),
@@ -102,6 +104,7 @@ fn Outbox(pending: RwSignal<Vec<QueuedReport>>) -> impl IntoView {
 #[component]
 pub fn ReportCard(report: ReportView, href_prefix: &'static str) -> impl IntoView {
     let lang = use_lang();
+    let (name_of, ward, received_at) = (ward_names(), report.ward.clone(), report.received_at);
     let category = report.category;
     view! {
         <li class="card" data-report=report.id.to_string()>
@@ -111,7 +114,7 @@ pub fn ReportCard(report: ReportView, href_prefix: &'static str) -> impl IntoVie
             " "
             <StatusBadge status=report.status/>
             <p>{report.description.clone()}</p>
-            <p class="muted">{format!("{} · {}", report.ward.name, clock::local(report.received_at))}</p>
+            <p class="muted">{move || format!("{} · {}", name_of(&ward), clock::local(received_at))}</p>
             <DeadlineClock report=report.clone()/>
         </li>
     }

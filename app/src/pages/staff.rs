@@ -15,6 +15,7 @@ use crate::i18n::{self, tr, use_lang};
 use crate::live::Live;
 use crate::pages::timeline::{DeadlineClock, StatusBadge};
 use crate::session::{self, Session, use_session};
+use crate::wards::ward_names;
 
 #[component]
 pub fn StaffHome() -> impl IntoView {
@@ -87,14 +88,15 @@ fn Inbox(answer: LoginAnswer, session: Session) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
     let token = answer.token.clone();
-    let (scope, path, title) = match &answer.staff.ward {
+    let (scope, path) = match &answer.staff.ward {
         Some(ward) => (
             format!("ward:{}", ward.code),
             format!("/api/v1/reports?ward={}&status={OPEN}&limit=200", ward.code),
-            ward.name.clone(),
         ),
-        None => ("city".to_owned(), format!("/api/v1/reports?status={OPEN}&limit=200"), "Hà Nội".to_owned()),
+        None => ("city".to_owned(), format!("/api/v1/reports?status={OPEN}&limit=200")),
     };
+    let (name_of, ward) = (ward_names(), answer.staff.ward.clone());
+    let title = move || ward.as_ref().map_or_else(|| "Hà Nội".to_owned(), name_of);
     let version = RwSignal::new(0u64);
     let fresh = RwSignal::new(HashSet::<Uuid>::new());
     let connected = RwSignal::new(false);

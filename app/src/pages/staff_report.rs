@@ -21,7 +21,7 @@ use crate::pages::staff::SignIn;
 use crate::pages::timeline::{ReportSummary, Timeline};
 use crate::photos::{Photo, PhotoPicker};
 use crate::session::{confirm, use_session};
-use crate::wards::use_wards;
+use crate::wards::{use_wards, ward_names_by_code};
 
 #[component]
 pub fn StaffReport() -> impl IntoView {
@@ -117,6 +117,7 @@ fn Actions(
     let t = tr();
     let lang = use_lang();
     let wards = use_wards();
+    let name_of = ward_names_by_code();
     let id = report.id;
     let allowed = report.status.allowed_actions();
     let errors = RwSignal::new(HashMap::<String, String>::new());
@@ -240,7 +241,7 @@ fn Actions(
                                     aria-describedby="ward-error">
                                     <option value="">"—"</option>
                                     {move || wards.get().and_then(Result::ok).map(|w| {
-                                        let mut list: Vec<_> = w.index.wards().iter().map(|w| (w.name.clone(), w.code.clone())).collect();
+                                        let mut list: Vec<_> = w.index.wards().iter().map(|w| (name_of(&w.code).unwrap_or_else(|| w.name.clone()), w.code.clone())).collect();
                                         list.sort();
                                         list.into_iter().map(|(name, code)| view! { <option value=code>{name}</option> }).collect_view()
                                     })}

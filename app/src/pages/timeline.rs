@@ -8,8 +8,9 @@ use phananh_shared::status::Status;
 use crate::api::photo_url;
 use crate::clock;
 use crate::i18n::{self, Lang, tr, use_lang};
+use crate::wards::{ward_names, ward_names_by_code};
 
-fn describe(lang: Lang, change: &Change) -> String {
+fn describe(lang: Lang, ward_name: impl Fn(&str) -> Option<String>, change: &Change) -> String {
     match change {
         Change::Filed { .. } => {
             lang.pick("Đã gửi và chuyển đến phường", "Filed and routed to the ward").into()
@@ -22,7 +23,9 @@ fn describe(lang: Lang, change: &Change) -> String {
         Change::Resolved { answer, .. } => format!("{}: {answer}", lang.pick("Đã xử lý", "Resolved")),
         Change::Rejected { reason, .. } => format!("{}: {reason}", lang.pick("Từ chối", "Rejected")),
         Change::Transferred { from_ward, reason, .. } => {
-            format!("{} {from_ward}: {reason}", lang.pick("Chuyển từ phường", "Transferred from ward"))
+            let from = ward_name(from_ward)
+                .unwrap_or_else(|| format!("{} {from_ward}", lang.pick("phường", "ward")));
+            format!("{} {from}: {reason}", lang.pick("Chuyển từ", "Transferred from"))
         }
         Change::MarkedDuplicate { original, .. } => {
             format!("{} {original}", lang.pick("Trùng với phản ánh", "Duplicate of"))
@@ -54,6 +57,7 @@ fn describe(lang: Lang, change: &Change) -> String {
 #[component]
 pub fn Timeline(events: Vec<Event>) -> impl IntoView {
     let lang = use_lang();
+    let ward_name = ward_names_by_code();
     view! {
         <ol class="timeline">
             {events.into_iter().map(|event| {
@@ -65,7 +69,7 @@ pub fn Timeline(events: Vec<Event>) -> impl IntoView {
                 view! {
                     <li class=format!("event {}", kind_class(&event.change))>
                         <time>{clock::local(event.at)}</time>
-                        <span>{move || describe(lang.get(), &change)}</span>
+                        <span>{move || describe(lang.get(), ward_name, &change)}</span>
                         {(!after.is_empty()).then(|| view! {
                             <div class="thumbs">
                                 {after.into_iter().map(|id| view! {
@@ -128,12 +132,13 @@ pub fn ReportSummary(report: ReportView) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
     let category = report.category;
+    let (name_of, ward, received_at) = (ward_names(), report.ward.clone(), report.received_at);
     view! {
         <header>
             <h1>{move || i18n::category(lang.get(), category)}</h1>
             <StatusBadge status=report.status/>
         </header>
-        <p class="muted">{format!("{} · {}", report.ward.name, clock::local(report.received_at))}</p>
+        <p class="muted">{move || format!("{} · {}", name_of(&ward), clock::local(received_at))}</p>
         <DeadlineClock report=report.clone()/>
         <p class="description">{report.description.clone()}</p>
         <div class="thumbs">

@@ -10,13 +10,14 @@ use crate::errors::Refused;
 use crate::i18n::{tr, use_lang};
 use crate::map::WardMap;
 use crate::pages::city::{on_time_colour, pct};
-use crate::wards::use_wards;
+use crate::wards::{use_wards, ward_names};
 use crate::{api, clock};
 
 #[component]
 pub fn Transparency() -> impl IntoView {
     let t = tr();
     let lang = use_lang();
+    let name_of = ward_names();
     let wards = use_wards();
     let figures = LocalResource::new(|| api::get::<Figures>("/api/v1/transparency", None));
     let colours = Signal::derive(move || {
@@ -57,7 +58,7 @@ pub fn Transparency() -> impl IntoView {
                             <tbody>
                                 {f.wards.into_iter().map(|w| view! {
                                     <tr>
-                                        <td>{w.ward.name}</td>
+                                        <td>{move || name_of(&w.ward)}</td>
                                         <td class="num">{w.received}</td>
                                         <td class="num">{move || pct(lang.get(), w.acknowledged_on_time_pct)}</td>
                                         <td class="num">{move || pct(lang.get(), w.resolved_on_time_pct)}</td>
