@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::answers::AnswerTemplate;
 use crate::dossier::DossierEvent;
-use crate::report::{Category, Location, Priority};
+use crate::report::{Category, Location, Priority, Reference};
 use crate::sla::Deadlines;
 use crate::status::{Action, Status};
 use crate::validation::{FieldError, check_phone, check_text};
@@ -75,6 +75,10 @@ pub struct Reporter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportView {
     pub id: Uuid,
+    /// The short reference people use (`PA-1042`); absent from a copy kept before there
+    /// were references.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
     pub category: Category,
     pub priority: Priority,
     pub description: String,
@@ -535,6 +539,7 @@ pub(crate) fn sample_report(n: u128) -> ReportView {
     let at: DateTime<Utc> = "2026-03-09T09:30:00Z".parse().unwrap();
     ReportView {
         id: Uuid::from_u128(n),
+        reference: Some(Reference(n as u64 + 1)),
         category: Category::Roads,
         priority: Priority::Normal,
         description: format!("report {n}"),

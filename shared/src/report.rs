@@ -218,6 +218,55 @@ pub const MAX_PHOTOS: usize = 5;
 /// The largest photo file accepted, in bytes.
 pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 
+/// A report's short reference, for people: `PA-1042`, said on a phone call, typed into a
+/// search, given as "duplicate of". The server numbers reports in the order it accepts them
+/// (the device's UUID stays the key programs use), so a report queued offline has none yet.
+/// On the wire it is the text as shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Reference(pub u64);
+
+impl Reference {
+    const PREFIX: &str = "PA";
+
+    /// Reads a reference as people write it: `PA-1042`, `pa 1042`, `PA1042`, `#1042` or
+    /// `1042`.
+    pub fn parse(text: &str) -> Option<Reference> {
+        let text = text.trim();
+        let prefixed = text.get(..Self::PREFIX.len()).filter(|p| p.eq_ignore_ascii_case(Self::PREFIX));
+        let digits = match prefixed {
+            Some(_) => {
+                let rest = &text[Self::PREFIX.len()..];
+                rest.strip_prefix(['-', ' ']).unwrap_or(rest)
+            }
+            None => text.strip_prefix('#').unwrap_or(text),
+        };
+        let number = digits.parse::<u64>().ok().filter(|n| *n > 0)?;
+        // Leading zeros or a sign would make two texts of one reference.
+        (digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')).then_some(Reference(number))
+    }
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", Self::PREFIX, self.0)
+    }
+}
+
+impl From<Reference> for String {
+    fn from(reference: Reference) -> String {
+        reference.to_string()
+    }
+}
+
+impl TryFrom<String> for Reference {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Reference, String> {
+        Reference::parse(&text).ok_or_else(|| format!("not a report reference: {text:?}"))
+    }
+}
+
 /// A report as a resident's device sends it.
 ///
 /// The device makes the id (a UUIDv7), so an upload retried after a lost answer is the same
@@ -271,6 +320,22 @@ impl NewReport {
 mod tests {
     use super::*;
     use crate::validation::ErrorCode;
+
+    #[test]
+    fn a_reference_is_read_as_people_write_it_and_shown_one_way() {
+        for text in ["PA-1042", "pa-1042", "PA 1042", "PA1042", " #1042 ", "1042"] {
+            assert_eq!(Reference::parse(text), Some(Reference(1042)), "{text:?}");
+        }
+        for text in
+            ["", "PA-", "PA-0", "0", "PA-01042", "PA--1042", "PB-1042", "-1042", "+1042", "PA-1042a", "1e3"]
+        {
+            assert_eq!(Reference::parse(text), None, "{text:?}");
+        }
+        assert_eq!(Reference(1042).to_string(), "PA-1042");
+        assert_eq!(serde_json::to_string(&Reference(7)).unwrap(), "\"PA-7\"");
+        assert_eq!(serde_json::from_str::<Reference>("\"PA-7\"").unwrap(), Reference(7));
+        assert!(serde_json::from_str::<Reference>("\"PA-x\"").is_err());
+    }
 
     fn report() -> NewReport {
         NewReport {

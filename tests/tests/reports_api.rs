@@ -162,12 +162,41 @@ fn unknown_and_malformed_report_ids() {
 }
 
 #[test]
+fn a_report_is_named_by_its_reference_wherever_its_id_is_taken() {
+    let device = ResidentDevice::register(&SERVER);
+    let report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    let (_, filed) = body(device.file(&report).unwrap());
+    let reference = filed["reference"].as_str().expect("a reference").to_owned();
+    let number = reference.strip_prefix("PA-").expect("shown as PA-<number>");
+    // As people write it: the reference, its number alone, in small letters.
+    for named in [reference.clone(), number.to_owned(), reference.to_lowercase(), format!("%23{number}")] {
+        let (status, found) = body(device.get(&format!("/api/v1/reports/{named}")));
+        assert_eq!((status, &found["id"]), (StatusCode::OK, &report["id"]), "{named}");
+        let (status, events) = body(device.get(&format!("/api/v1/reports/{named}/events")));
+        assert_eq!(
+            (status, events[0]["report_id"].clone()),
+            (StatusCode::OK, report["id"].clone()),
+            "{named}"
+        );
+    }
+    // The reporter adds to it by its reference.
+    let added = device.post(
+        &format!("/api/v1/reports/{reference}/comments"),
+        &json!({ "text": "Cống ở cạnh cột điện số 7." }),
+    );
+    assert_eq!(added.status(), StatusCode::OK);
+    let (status, error) = body(device.get("/api/v1/reports/PA-999999999"));
+    assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert!(error["error"]["message"].as_str().unwrap().contains("PA-999999999"), "{error}");
+}
+
+#[test]
 fn events_form_a_gap_free_sequence_under_concurrent_filing() {
     // A server of its own, so that every event on it is one of ours; it is read back with 60
     // requests without a token, as many as the default burst of an address. Each device files
     // 15, more than the default filing burst.
     let server = TestServer::start_with(&["--rate-burst", "1000000", "--filing-burst", "15"]);
-    let ids: Vec<String> = std::thread::scope(|scope| {
+    let (ids, mut references): (Vec<String>, Vec<u64>) = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..4)
             .map(|_| {
                 scope.spawn(|| {
@@ -175,15 +204,21 @@ fn events_form_a_gap_free_sequence_under_concurrent_filing() {
                     (0..15)
                         .map(|_| {
                             let report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
-                            assert_eq!(device.file(&report).unwrap().status(), StatusCode::CREATED);
-                            report["id"].as_str().unwrap().to_owned()
+                            let (status, filed) = body(device.file(&report).unwrap());
+                            assert_eq!(status, StatusCode::CREATED);
+                            let reference = filed["reference"].as_str().expect("a reference");
+                            let number = reference.strip_prefix("PA-").expect("PA-").parse::<u64>().unwrap();
+                            (report["id"].as_str().unwrap().to_owned(), number)
                         })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        workers.into_iter().flat_map(|w| w.join().unwrap()).unzip()
     });
+    // Each report has a reference of its own, and none is skipped.
+    references.sort_unstable();
+    assert_eq!(references, (1..=60).collect::<Vec<u64>>());
     let mut seqs: Vec<u64> = ids
         .iter()
         .flat_map(|id| {

@@ -13,7 +13,7 @@ use phananh_shared::api::{
     ActionRequest, CancelRequest, CommentRequest, Event, Following, NearbyReport, RatingRequest, ReportPage,
     ReportView,
 };
-use phananh_shared::report::MAX_PHOTOS;
+use phananh_shared::report::{MAX_PHOTOS, Reference};
 use phananh_shared::validation::FieldError;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -71,7 +71,7 @@ pub async fn get(
     Viewer(reader): Viewer,
     Segment(id): Segment,
 ) -> Result<Json<ReportView>, ApiError> {
-    let id = report_id(&id)?;
+    let id = report_id(&state, &id).await?;
     let view = reports::get(&state.store, id, reader).await?;
     view.map(Json).ok_or_else(|| no_report(id))
 }
@@ -83,7 +83,7 @@ pub async fn events(
     Viewer(reader): Viewer,
     Segment(id): Segment,
 ) -> Result<Json<Vec<Event>>, ApiError> {
-    let id = report_id(&id)?;
+    let id = report_id(&state, &id).await?;
     reports::events(&state.store, id, reader).await?.map(Json).ok_or_else(|| no_report(id))
 }
 
@@ -94,7 +94,7 @@ pub async fn act(
     Segment(id): Segment,
     body: Result<Json<ActionRequest>, JsonRejection>,
 ) -> Result<Json<ReportView>, ApiError> {
-    let id = report_id(&id)?;
+    let id = report_id(&state, &id).await?;
     let Json(request) = body?;
     reports::act(&state.store, &state.wards, &state.policy, staff, id, request, state.clock.now())
         .await?
@@ -184,7 +184,7 @@ pub async fn follow(
     Device(device): Device,
     Segment(id): Segment,
 ) -> Result<Json<Following>, ApiError> {
-    let id = report_id(&id)?;
+    let id = report_id(&state, &id).await?;
     let now = state.clock.now();
     let following = state.store.write(move |tx| reports::follow(tx, id, device, now)).await?;
     following.map(Json).ok_or_else(|| no_report(id))
@@ -197,7 +197,7 @@ pub async fn rate(
     Segment(id): Segment,
     body: Result<Json<RatingRequest>, JsonRejection>,
 ) -> Result<Json<ReportView>, ApiError> {
-    let id = report_id(&id)?;
+    let id = report_id(&state, &id).await?;
     let Json(rating) = body?;
     let (policy, now) = (state.policy, state.clock.now());
     let rated = state.store.write(move |tx| reports::rate(tx, &policy, device, id, rating, now)).await?;
@@ -211,7 +211,7 @@ pub async fn comment(
     Segment(id): Segment,
     body: Result<Json<CommentRequest>, JsonRejection>,
 ) -> Result<Json<ReportView>, ApiError> {
-    let id = report_id(&id)?;
+    let id = report_id(&state, &id).await?;
     let Json(comment) = body?;
     let now = state.clock.now();
     let commented = state.store.write(move |tx| reports::comment(tx, device, id, comment, now)).await?;
@@ -225,7 +225,7 @@ pub async fn cancel(
     Segment(id): Segment,
     body: Result<Json<CancelRequest>, JsonRejection>,
 ) -> Result<Json<ReportView>, ApiError> {
-    let id = report_id(&id)?;
+    let id = report_id(&state, &id).await?;
     let Json(cancel) = body?;
     let now = state.clock.now();
     let cancelled = state.store.write(move |tx| reports::cancel(tx, device, id, cancel, now)).await?;
@@ -249,9 +249,20 @@ pub async fn templates(
     }))
 }
 
-fn report_id(text: &str) -> Result<Uuid, FieldError> {
-    Uuid::parse_str(text)
-        .map_err(|_| FieldError::invalid("id", format!("report id must be a UUID, got {text:?}")))
+/// The report a path names: by its id, or by the reference people use (`PA-1042`).
+async fn report_id(state: &AppState, text: &str) -> Result<Uuid, ApiError> {
+    if let Ok(id) = Uuid::parse_str(text) {
+        return Ok(id);
+    }
+    let reference = Reference::parse(text).ok_or_else(|| {
+        FieldError::invalid(
+            "id",
+            format!("a report is named by its id (a UUID) or its reference (PA-1042), got {text:?}"),
+        )
+    })?;
+    reports::by_reference(&state.store, reference)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no report {reference}")))
 }
 
 fn no_report(id: Uuid) -> ApiError {

@@ -28,7 +28,7 @@ pub use followup::{cancel, comment, rate};
 
 pub(crate) use query::event as event_row;
 pub(crate) use query::view;
-pub use query::{Cursor, ListFilter, Reader, events, get, list, nearby, page, sees_staff_view};
+pub use query::{Cursor, ListFilter, Reader, by_reference, events, get, list, nearby, page, sees_staff_view};
 use rows::{text, uuid};
 
 /// Whether a filing made a new report or met one already stored with the same content.
@@ -115,8 +115,10 @@ pub fn record_filing(
     tx.execute(
         "INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
             accuracy_m, ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
-            deadline_ack, deadline_handle, last_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0)",
+            deadline_ack, deadline_handle, last_seq, number)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0,
+            -- The next reference: the one writer numbers reports in the order it accepts them.
+            COALESCE((SELECT MAX(number) FROM reports), 0) + 1)",
         params![
             report.id.to_string(),
             device.to_string(),

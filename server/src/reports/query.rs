@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use geo::{Distance, Haversine, Point};
 use phananh_shared::api::{Event, NearbyReport, ReportPage, ReportView, Reporter, WardRef};
-use phananh_shared::report::Category;
-use phananh_shared::report::Location;
+use phananh_shared::report::{Category, Location, Reference};
 use phananh_shared::sla::Deadlines;
 use phananh_shared::status::Status;
 use phananh_shared::wards::Match;
@@ -104,6 +103,19 @@ pub fn sees_staff_view(conn: &Connection, id: Uuid, reader: &Reader) -> rusqlite
     .optional()
 }
 
+/// The id of the report with `reference`, if there is one.
+pub async fn by_reference(store: &Store, reference: Reference) -> Result<Option<Uuid>, ApiError> {
+    let number = i64::try_from(reference.0).unwrap_or(i64::MAX);
+    store
+        .read(move |conn| {
+            let id: Option<String> = conn
+                .query_row("SELECT id FROM reports WHERE number = ?1", [number], |row| row.get(0))
+                .optional()?;
+            Ok::<_, ApiError>(id.map(|id| Uuid::parse_str(&id)).transpose().map_err(ApiError::internal)?)
+        })
+        .await
+}
+
 /// The columns of a report view, in the order [`view_row`] reads them.
 const VIEW: &str =
     "SELECT r.id, r.category, r.priority, r.description, r.lon, r.lat, r.accuracy_m, r.ward_code,
@@ -113,7 +125,8 @@ const VIEW: &str =
         (SELECT group_concat(photo_id) FROM (SELECT photo_id FROM report_photos
             WHERE report_id = r.id AND role = 'report' ORDER BY position)),
         (SELECT group_concat(photo_id) FROM (SELECT photo_id FROM report_photos
-            WHERE report_id = r.id AND role = 'after' ORDER BY position))
+            WHERE report_id = r.id AND role = 'after' ORDER BY position)),
+        r.number
     FROM reports r
     JOIN wards w ON w.code = r.ward_code AND w.valid_from = r.ward_valid_from
     JOIN devices d ON d.id = r.device_id
@@ -303,6 +316,7 @@ fn view_row(row: &Row, reader: &Reader) -> rusqlite::Result<ReportView> {
     };
     Ok(ReportView {
         id: uuid(row, 0)?,
+        reference: row.get::<_, Option<i64>>(22)?.map(|number| Reference(number as u64)),
         category: parsed(row, 1)?,
         priority: parsed(row, 2)?,
         description: row.get(3)?,

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_open311.sql"),
     include_str!("migrations/0009_dossiers.sql"),
     include_str!("migrations/0010_dossier_secrets.sql"),
+    include_str!("migrations/0011_report_references.sql"),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
@@ -79,5 +80,46 @@ mod tests {
         assert!(conn.execute(neither, []).is_err(), "an event is about a report or a dossier");
         conn.execute("INSERT INTO events (report_id, ward_code, kind, at, actor, data) VALUES ('r', '00070', 'noted', 't', 'staff:1', '{}')", []).unwrap();
         assert_eq!(conn.last_insert_rowid(), 8, "the sequence goes on from the newest");
+    }
+
+    /// Reports stored before references get them in the order they were received, and the
+    /// next report continues the count.
+    #[test]
+    fn reports_stored_before_references_are_numbered_in_the_order_received() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..10] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 10).unwrap();
+        let report = |id: &str, received: &str| {
+            format!(
+                "INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
+                     ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
+                     deadline_ack, deadline_handle, last_seq)
+                 VALUES ('{id}', 'd', x'00', 'noise', 'normal', 'Ồn', 105.85, 21.03, '00070', '2025-07-01',
+                     'inside', 0, 'submitted', '{received}', 't', 't', 1);"
+            )
+        };
+        conn.execute_batch(&format!(
+            "INSERT INTO wards (code, valid_from, name, kind) VALUES ('00070', '2025-07-01', 'Phường Hoàn Kiếm', 'phuong');
+             INSERT INTO devices (id, token_hash, created_at) VALUES ('d', x'00', '2026-01-01T00:00:00Z');
+             {}{}{}",
+            report("c", "2026-03-02T08:00:00Z"),
+            report("b", "2026-03-01T08:00:00Z"),
+            report("a", "2026-03-02T08:00:00Z"),
+        ))
+        .unwrap();
+
+        apply(&mut conn).unwrap();
+        let numbers: Vec<(String, i64)> = conn
+            .prepare("SELECT id, number FROM reports ORDER BY number")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(numbers, [("b".to_owned(), 1), ("a".to_owned(), 2), ("c".to_owned(), 3)]);
+        let taken = "UPDATE reports SET number = 1 WHERE id = 'c'";
+        assert!(conn.execute(taken, []).is_err(), "a reference is one report's");
     }
 }
