@@ -114,7 +114,8 @@ app-desktop: web-tools
 
 ## What building and testing the web app needs: trunk, wasm-bindgen-cli, wasm-opt, Debian's
 ## zopfli and brotli for the served files, rsvg-convert (librsvg2-bin) to draw the phone app's
-## icons from app/pwa/icon.svg, and chromium and chromium-driver for the browser tests.
+## icons from app/pwa/icon.svg, esbuild to minify its JavaScript, and chromium and
+## chromium-driver for the browser tests.
 web-tools: tools
 	@trunk --version 2>/dev/null | grep -qx "trunk $(TRUNK_VERSION)" || $(CARGO) install trunk --version $(TRUNK_VERSION) --locked
 	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || \
@@ -122,9 +123,10 @@ web-tools: tools
 	@test -x $(BINARYEN_DIR)/node_modules/.bin/wasm-opt || \
 	  { mkdir -p $(BINARYEN_DIR) && cd $(BINARYEN_DIR) && npm install --no-audit --no-fund binaryen@132.0.0; }
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v zopfli >/dev/null && \
-	  command -v brotli >/dev/null && command -v rsvg-convert >/dev/null || { apt-get update -q && \
+	  command -v brotli >/dev/null && command -v rsvg-convert >/dev/null && command -v esbuild >/dev/null || \
+	  { apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver \
-	  zopfli brotli librsvg2-bin; }
+	  zopfli brotli librsvg2-bin esbuild; }
 
 ## What building and testing the desktop app needs (see ../shared/TOOLCHAIN.md): WebKitGTK
 ## and the other libraries Tauri links, Xvfb for a screen, WebKitWebDriver, and tauri-driver.

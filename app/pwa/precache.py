@@ -8,7 +8,10 @@ new worker, which the browser installs beside the old one. The staff's and the d
 builds have no worker: only a build that copied `sw.js` is touched.
 
 Also draws the app's icons from their one source, `pwa/icon.svg` (rsvg-convert, Debian's
-librsvg2-bin), before listing them.
+librsvg2-bin), and minifies the page's scripts (the wasm-bindgen glue and the outbox) and its
+stylesheet with esbuild (Debian's), putting their new hashes in the page's integrity
+attributes, before listing them: a phone downloads every byte, and trunk's own JavaScript
+minifier breaks the glue.
 
 Usage: TRUNK_STAGING_DIR=<dir> precache.py  (or: precache.py <dir>)
 """
@@ -46,12 +49,32 @@ def integrity(path: pathlib.Path) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
 
 
+def sha384(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def minify(staging: pathlib.Path) -> None:
+    page = staging / "index.html"
+    html = page.read_text()
+    for asset in sorted([*staging.glob("*.js"), *staging.glob("*.css")]):
+        if asset.name == "sw.js":
+            continue  # written below; it is not on the page
+        before = asset.read_bytes()
+        subprocess.run(
+            ["esbuild", "--minify", "--log-level=warning", "--allow-overwrite", f"--outfile={asset}", str(asset)],
+            check=True,
+        )
+        html = html.replace(sha384(before), sha384(asset.read_bytes()))
+    page.write_text(html)
+
+
 def main() -> None:
     staging = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else os.environ["TRUNK_STAGING_DIR"])
     worker = staging / "sw.js"
     if not worker.is_file():
         return
     draw_icons(staging, pathlib.Path(__file__).resolve().parent)
+    minify(staging)
     files = []
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
         relative = path.relative_to(staging).as_posix()

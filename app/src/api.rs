@@ -169,7 +169,20 @@ pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
     token: Option<&str>,
     body: &B,
 ) -> Result<T, ApiError> {
-    let json = serde_json::to_string(body).map_err(|e| ApiError::Offline(e.to_string()))?;
+    post_json(path, token, json(body)?).await
+}
+
+/// A request body as JSON.
+pub fn json<B: Serialize + ?Sized>(body: &B) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError::Offline(e.to_string()))
+}
+
+/// [`post`] with a body already made into JSON.
+pub async fn post_json<T: DeserializeOwned>(
+    path: &str,
+    token: Option<&str>,
+    json: String,
+) -> Result<T, ApiError> {
     answer(Call { method: "POST", path, token, body: Some((JsValue::from_str(&json), "application/json")) })
         .await
 }

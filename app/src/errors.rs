@@ -5,7 +5,7 @@
 //! the field's own sentence where this module has one, else the code's (every code has one in
 //! both languages). The server's English is shown only for a code this build does not know.
 
-use phananh_shared::api::{STAFF_TEXT_MAX_CHARS, STAFF_TEXT_MIN_CHARS};
+use phananh_shared::api::STAFF_TEXT_MIN_CHARS;
 use phananh_shared::dashboard::LONGEST_PERIOD_DAYS;
 use phananh_shared::report::{DESCRIPTION_MAX_CHARS, DESCRIPTION_MIN_CHARS, MAX_PHOTOS};
 use phananh_shared::validation::{ErrorCode, FieldError};
@@ -79,7 +79,7 @@ pub fn Refused(error: ApiError) -> impl IntoView {
 /// What a refusal means for one field, where the field's own words say more than the code's.
 fn field_says(lang: Lang, field: &str, code: ErrorCode, detail: &str) -> Option<String> {
     let text = |vi: &'static str, en: &'static str| Some(lang.pick(vi, en).to_owned());
-    let (min, max) = (STAFF_TEXT_MIN_CHARS, STAFF_TEXT_MAX_CHARS);
+    let min = STAFF_TEXT_MIN_CHARS;
     match (field, code) {
         ("description", ErrorCode::Required) => text("Hãy mô tả sự việc.", "Describe the problem."),
         ("description", ErrorCode::TooShort) => Some(match lang {
@@ -120,12 +120,6 @@ fn field_says(lang: Lang, field: &str, code: ErrorCode, detail: &str) -> Option<
             Lang::Vi => format!("Hãy ghi lý do, ít nhất {min} ký tự."),
             Lang::En => format!("Give the reason, in at least {min} characters."),
         }),
-        ("answer" | "reason" | "text" | "comment", ErrorCode::TooLong) => Some(match lang {
-            Lang::Vi => format!("Tối đa {max} ký tự."),
-            Lang::En => format!("At most {max} characters."),
-        }),
-        ("text" | "comment", ErrorCode::Required) => text("Hãy viết nội dung.", "Write something first."),
-        ("stars", _) => text("Hãy chọn từ 1 đến 5 sao.", "Choose from 1 to 5 stars."),
         ("from", ErrorCode::OutOfRange) => text(
             "Ngày bắt đầu phải trước hoặc trùng ngày kết thúc.",
             "The start date must be on or before the end date.",
@@ -139,11 +133,6 @@ fn field_says(lang: Lang, field: &str, code: ErrorCode, detail: &str) -> Option<
             }
         }),
         ("from" | "to", ErrorCode::Invalid) => text("Ngày không hợp lệ.", "Not a valid date."),
-        ("phone", _) => text("Số điện thoại cần 8 đến 15 chữ số.", "A phone number has 8 to 15 digits."),
-        ("server", _) => text(
-            "Địa chỉ máy chủ chưa đúng: ví dụ https://phananh.hanoi.gov.vn.",
-            "The server address is not right: for example https://phananh.hanoi.gov.vn.",
-        ),
         _ => None,
     }
 }

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::api::WardRef;
 use crate::dossier::DossierStatus;
+use crate::report::Reference;
 use crate::status::Status;
 use crate::validation::{ErrorCode, FieldError};
 
@@ -109,6 +110,9 @@ pub enum Missed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverdueReport {
     pub report_id: Uuid,
+    /// Its short reference (`PA-1042`), for a phone call to the ward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
     pub ward: WardRef,
     pub status: Status,
     pub missed: Missed,

@@ -43,9 +43,10 @@ pub struct Download {
 pub fn page_download(server: &crate::TestServer, page_path: &str) -> Download {
     let http = reqwest::blocking::Client::builder().no_gzip().build().expect("a client");
     let page = http.get(server.url(page_path)).send().and_then(|r| r.text()).expect("the page");
-    // The page names each file more than once (preload, then load).
+    // The page names each file more than once (preload, then load), its attributes quoted or
+    // not (a minified page leaves the quotes out).
     let assets: std::collections::BTreeSet<&str> = page
-        .split(['"', '\''])
+        .split(['"', '\'', ' ', '=', '<', '>'])
         .filter(|part| [".wasm", ".js", ".css"].iter().any(|e| part.ends_with(e)))
         .collect();
     assert!(assets.iter().any(|a| a.ends_with(".wasm")), "the page loads a wasm module: {page}");

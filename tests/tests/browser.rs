@@ -481,6 +481,85 @@ fn in_english_wards_have_their_english_names_on_every_screen_that_names_one() {
 }
 
 #[test]
+fn a_report_is_known_by_its_short_reference_on_every_screen_and_found_by_it() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = serving_the_app(data.path());
+    let (code, _) = ward_in_the_middle();
+    StaffClient::create(&server, data.path(), "can-bo-phuong", "ward", Some(&code));
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        // The resident files, and is told at once it was sent, with its reference.
+        let resident = driver.session(PHONE).await;
+        resident.goto(&server.url("/")).await.expect("the app opens");
+        wait_for(&resident, "#category").await.select_by_value("drainage").await.expect("a category");
+        type_into(&resident, "#description", "Cống trước số 12 bị tắc, nước tràn lên vỉa hè.").await;
+        wait_for(&resident, ".map svg path.ward").await;
+        click(&resident, ".map svg").await;
+        click(&resident, "form.report-form button[type=submit]").await;
+        let said = wait_for_text(&resident, "[data-testid=filed]", |t| t.starts_with("Đã gửi")).await;
+        assert!(said.starts_with("Đã gửi phản ánh PA-1. ") && said.contains("sẽ xử lý"), "{said:?}");
+        assert_eq!(
+            wait_for_text(&resident, "li.card [data-testid=reference]", |t| !t.is_empty()).await,
+            "PA-1"
+        );
+        screenshot(&resident, "browser-filed-with-reference-phone").await;
+        click(&resident, "[data-testid=my-reports] li.card a").await;
+        assert_eq!(
+            wait_for_text(&resident, "[data-testid=report] [data-testid=reference]", |t| !t.is_empty()).await,
+            "PA-1"
+        );
+
+        // A second resident files the same thing (through the API).
+        let phone = tokio::task::block_in_place(|| ResidentDevice::register(&server));
+        // In the same ward: the middle of the city's bounding box, where the map was tapped.
+        let middle = phananh_tests::hanoi_wards().bounds().center();
+        let again = report_at(middle.x, middle.y);
+        assert_eq!(
+            tokio::task::block_in_place(|| phone.file(&again).expect("the server answers").status()),
+            201
+        );
+
+        // The officer finds a report by the reference a resident reads out, as they say it.
+        let officer = driver.session(DESK).await;
+        sign_in(&officer, &server.url("/staff"), "can-bo-phuong").await;
+        wait_for_text(&officer, "table[data-testid=inbox]", |t| t.contains("PA-1") && t.contains("PA-2"))
+            .await;
+        for (typed, refused) in
+            [("PA-99", "Không có phản ánh PA-99."), ("cống", "Mã phản ánh có dạng PA-1042.")]
+        {
+            type_into(&officer, "#find-reference", typed).await;
+            click(&officer, "form.find button[type=submit]").await;
+            assert_eq!(wait_for_text(&officer, "#find-error", |t| !t.is_empty()).await, refused);
+            officer
+                .find(Locator::Css("#find-reference"))
+                .await
+                .expect("the field")
+                .clear()
+                .await
+                .expect("cleared");
+        }
+        type_into(&officer, "#find-reference", "pa 2").await;
+        click(&officer, "form.find button[type=submit]").await;
+        let id = again["id"].as_str().expect("an id");
+        wait_for(&officer, "[data-testid=staff-report]").await;
+        assert_eq!(officer.current_url().await.expect("a URL").path(), format!("/staff/reports/{id}"));
+        assert_eq!(wait_for_text(&officer, "[data-testid=reference]", |t| !t.is_empty()).await, "PA-2");
+
+        // ... and marks it a duplicate of the first by its reference; the timeline links to it.
+        type_into(&officer, "#original", "PA-1").await;
+        click(&officer, "#original + button").await;
+        let timeline = wait_for_text(&officer, ".timeline", |t| t.contains("Trùng với")).await;
+        assert!(timeline.contains("Trùng với một phản ánh đã có"), "{timeline:?}");
+        click(&officer, ".timeline a[href^='/staff/reports/']").await;
+        wait_for_text(&officer, "[data-testid=reference]", |t| t == "PA-1").await;
+        screenshot(&officer, "browser-reference-officer").await;
+        for browser in [resident, officer] {
+            browser.close().await.expect("the browser closes");
+        }
+    });
+}
+
+#[test]
 fn bad_input_is_explained_next_to_the_field() {
     let server = TestServer::start_with(&["--app-dir", app_dist().to_str().expect("UTF-8")]);
     let data = tempfile::tempdir().expect("a temporary directory");
@@ -567,6 +646,12 @@ fn a_report_filed_while_the_server_is_away_waits_on_the_phone_and_goes_when_it_i
         .await;
         let waiting = wait_for_text(&resident, "[data-testid=outbox]", |t| t.contains("Đang chờ gửi")).await;
         assert!(waiting.contains(description), "{waiting:?}");
+        // Said at once, before moving on: kept, and going by itself.
+        let said = wait_for_text(&resident, "[data-testid=filed]", |t| !t.is_empty()).await;
+        assert!(
+            said.starts_with("Đã lưu phản ánh trên thiết bị") && said.contains("tự gửi khi có mạng"),
+            "{said:?}"
+        );
         screenshot(&resident, "browser-offline-outbox").await;
     });
     // The server comes back where it was; the phone sends by itself, once.
@@ -574,6 +659,9 @@ fn a_report_filed_while_the_server_is_away_waits_on_the_phone_and_goes_when_it_i
     rt.block_on(async {
         wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
         wait_for_text(&resident, "main", |t| !t.contains("Đang chờ gửi")).await;
+        // Once the server has it, the same line says so, with the reference it gave.
+        let said = wait_for_text(&resident, "[data-testid=filed]", |t| t.starts_with("Đã gửi")).await;
+        assert!(said.starts_with("Đã gửi phản ánh PA-1."), "{said:?}");
         assert!(
             resident.find(Locator::Css("[data-testid=offline-banner]")).await.is_err(),
             "the banner is gone"

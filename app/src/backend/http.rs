@@ -66,17 +66,16 @@ pub struct HttpBackend {
 impl HttpBackend {
     /// The resident tells the server something about their report `id` (`what`: its rating,
     /// more information, its withdrawal); their reports are read again once it is taken.
-    fn tell(
-        &self,
-        id: Uuid,
-        what: &'static str,
-        body: impl Serialize + 'static,
-    ) -> Task<Result<(), ApiError>> {
+    ///
+    /// The body is made into JSON first, so one sending serves every kind of body: the phone
+    /// downloads it once.
+    fn tell(&self, id: Uuid, what: &'static str, body: &impl Serialize) -> Task<Result<(), ApiError>> {
         let state = self.state;
+        let body = api::json(body);
         Box::pin(async move {
             let token = device_store::token().await?;
             let _: ReportView =
-                api::post(&format!("/api/v1/reports/{id}/{what}"), Some(&token), &body).await?;
+                api::post_json(&format!("/api/v1/reports/{id}/{what}"), Some(&token), body?).await?;
             state.bump();
             Ok(())
         })
@@ -331,15 +330,15 @@ impl Backend for Rc<HttpBackend> {
     }
 
     fn rate(&self, id: Uuid, rating: RatingRequest) -> Task<Result<(), ApiError>> {
-        self.tell(id, "rating", rating)
+        self.tell(id, "rating", &rating)
     }
 
     fn add_information(&self, id: Uuid, text: String) -> Task<Result<(), ApiError>> {
-        self.tell(id, "comments", CommentRequest { text })
+        self.tell(id, "comments", &CommentRequest { text })
     }
 
     fn withdraw(&self, id: Uuid, reason: Option<String>) -> Task<Result<(), ApiError>> {
-        self.tell(id, "cancel", CancelRequest { reason })
+        self.tell(id, "cancel", &CancelRequest { reason })
     }
 
     fn follow(&self, id: Uuid) -> Task<Result<(), ApiError>> {

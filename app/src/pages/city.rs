@@ -363,6 +363,7 @@ fn Overdue(board: Dashboard) -> impl IntoView {
                 <div class="scroll">
                     <table class="overdue" data-testid="overdue">
                         <thead><tr>
+                            <th scope="col">{move || t("Phản ánh", "Report")}</th>
                             <th scope="col">{move || t("Phường", "Ward")}</th>
                             <th scope="col">{move || t("Hạn bị lỡ", "Missed")}</th>
                             <th scope="col">{move || t("Trễ (giờ làm việc)", "Late (working hours)")}</th>
@@ -373,7 +374,8 @@ fn Overdue(board: Dashboard) -> impl IntoView {
                                 let (status, missed, late) = (o.status, o.missed, o.late_hours);
                                 view! {
                                     <tr>
-                                        <td><a href=format!("/staff/reports/{}", o.report_id)>{name_of(&o.ward)}</a></td>
+                                        <td><a href=format!("/staff/reports/{}", o.report_id)>{o.reference.map_or_else(|| t("Xem", "Open").to_owned(), |r| r.to_string())}</a></td>
+                                        <td>{name_of(&o.ward)}</td>
                                         <td>{move || match missed { Missed::Acknowledge => t("Tiếp nhận", "Acknowledge"), Missed::Handle => t("Xử lý", "Handle") }}</td>
                                         <td class="num">{move || late_hours(lang.get(), late)}</td>
                                         <td>{move || i18n::status(lang.get(), status)}</td>

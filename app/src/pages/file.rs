@@ -165,7 +165,8 @@ pub fn FileReport() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match backend().file_report(filing).await {
-                Ok(()) => navigate("/mine", Default::default()),
+                // "Mine" says what became of it: sent with its reference, or waiting.
+                Ok(()) => navigate(&format!("/mine?filed={report_id}"), Default::default()),
                 Err(ApiError::Refused { code, message, .. }) if code.starts_with("storage") => {
                     let why = if code == "storage_full" {
                         lang.pick("Bộ nhớ của thiết bị đã đầy", "This device's storage is full").to_owned()

@@ -2,9 +2,12 @@
 //! waiting to be sent, and what the server refused, with the reason.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use phananh_shared::api::ReportView;
 use phananh_shared::sync::QueuedReport;
+use uuid::Uuid;
 
+use crate::api::ApiError;
 use crate::backend::backend;
 use crate::clock;
 use crate::errors::{self, Refused};
@@ -20,8 +23,11 @@ pub fn MyReports() -> impl IntoView {
         state.changed.get();
         backend().my_reports()
     });
+    let filed =
+        use_query_map().with_untracked(|query| query.get("filed").and_then(|id| Uuid::parse_str(&id).ok()));
     view! {
         <h1>{move || t("Phản ánh của tôi", "My reports")}</h1>
+        {filed.map(|id| view! { <JustFiled id=id reports=reports/> })}
         <Outbox pending=state.pending/>
         <p class="muted">{move || state.last_sync.get().map(|at| format!("{} {}", t("Đồng bộ lần cuối:", "Last synced:"), clock::local(at)))}</p>
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
@@ -41,6 +47,49 @@ pub fn MyReports() -> impl IntoView {
                 Err(e) => view! { <Refused error=e/> }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// Right after filing: whether the report was sent, with its reference, or is waiting on
+/// the device (and goes by itself), so the resident knows before moving on.
+#[component]
+fn JustFiled(id: Uuid, reports: LocalResource<Result<Vec<ReportView>, ApiError>>) -> impl IntoView {
+    let t = tr();
+    let name_of = ward_names();
+    let pending = backend().state().pending;
+    // One paragraph whose words and colour change, rather than three views to swap.
+    let said = move || {
+        let sent = reports.get().and_then(Result::ok).and_then(|list| list.into_iter().find(|r| r.id == id));
+        match sent {
+            Some(report) => (
+                "sent",
+                format!(
+                    "{} {}. {} {}",
+                    t("Đã gửi phản ánh", "Your report was sent:"),
+                    report.reference.map(|r| r.to_string()).unwrap_or_default(),
+                    name_of(&report.ward),
+                    t("sẽ xử lý; bạn sẽ thấy diễn biến tại đây.", "will handle it; you will see its progress here."),
+                ),
+            ),
+            None if pending.with(|p| p.iter().any(|p| p.op_id == id && p.refused.is_some())) => (
+                "error",
+                t("Máy chủ đã từ chối phản ánh này: xem lý do bên dưới.", "The server refused this report: see why below.")
+                    .to_owned(),
+            ),
+            None => (
+                "waiting",
+                t(
+                    "Đã lưu phản ánh trên thiết bị; đang gửi. Nếu chưa có mạng, phản ánh sẽ tự gửi khi có mạng, và có mã phản ánh khi máy chủ nhận.",
+                    "Your report is kept on this device and being sent. Without a connection it goes by itself once online, and gets its reference when the server takes it.",
+                )
+                .to_owned(),
+            ),
+        }
+    };
+    view! {
+        <div class="just-filed" role="status" aria-live="polite">
+            <p class=move || said().0 data-testid="filed">{move || said().1}</p>
+        </div>
     }
 }
 
@@ -111,6 +160,7 @@ pub fn ReportCard(report: ReportView, href_prefix: &'static str) -> impl IntoVie
             <a href=format!("{href_prefix}/{}", report.id)>
                 <strong>{move || i18n::category(lang.get(), category)}</strong>
             </a>
+            {report.reference.map(|r| view! { " " <span class="ref" data-testid="reference">{r.to_string()}</span> })}
             " "
             <StatusBadge status=report.status/>
             <p>{report.description.clone()}</p>

@@ -74,7 +74,7 @@ fn ReportBody(
         <article class="report" data-testid="report">
             <ReportSummary report=report/>
             <h2>{move || t("Diễn biến", "Timeline")}</h2>
-            <Timeline events=events/>
+            <Timeline events=events report_pages="/reports"/>
             {can_rate.then(|| view! { <RatingForm id=id on_rated=on_rated/> })}
             {can_add.then(|| view! { <TellTheWard id=id tell=Tell::More on_sent=on_rated/> })}
             {can_withdraw.then(|| view! { <TellTheWard id=id tell=Tell::Withdraw on_sent=on_rated/> })}

@@ -5,17 +5,75 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 use phananh_shared::api::{Change, LoginAnswer, LoginRequest, ReportPage, ReportView};
+use phananh_shared::report::Reference;
 use phananh_shared::status::Status;
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
 use crate::clock;
-use crate::i18n::{self, tr, use_lang};
+use crate::errors;
+use crate::i18n::{self, Lang, tr, use_lang};
 use crate::live::Live;
 use crate::pages::timeline::{DeadlineClock, StatusBadge};
 use crate::session::{self, Session, use_session};
 use crate::wards::ward_names;
+
+/// The report a staff member names by its reference (`PA-1042`) or its id, or what to tell
+/// them.
+pub async fn find_report(token: &str, named: &str, lang: Lang) -> Result<ReportView, String> {
+    let named = named.trim();
+    let key = match (Uuid::parse_str(named), Reference::parse(named)) {
+        (Ok(id), _) => id.to_string(),
+        (_, Some(reference)) => reference.to_string(),
+        _ => {
+            return Err(lang
+                .pick("Mã phản ánh có dạng PA-1042.", "A reference looks like PA-1042.")
+                .to_owned());
+        }
+    };
+    match api::get::<ReportView>(&format!("/api/v1/reports/{key}"), Some(token)).await {
+        Ok(report) => Ok(report),
+        Err(ApiError::Refused { status: 404, .. }) => {
+            Err(format!("{} {key}.", lang.pick("Không có phản ánh", "There is no report")))
+        }
+        Err(error) => Err(errors::api(lang, &error)),
+    }
+}
+
+/// "Find by reference": a resident on the phone gives theirs, and the officer opens it.
+#[component]
+fn FindReport(token: String) -> impl IntoView {
+    let t = tr();
+    let lang = use_lang();
+    let named = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let token = StoredValue::new(token);
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match find_report(&token.get_value(), &named.get_untracked(), lang.get_untracked()).await {
+                Ok(report) => navigate(&format!("/staff/reports/{}", report.id), Default::default()),
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <form class="find" role="search" on:submit=submit>
+            <label for="find-reference">{move || t("Tìm theo mã phản ánh", "Find by reference")}</label>
+            <div class="pick">
+                <input id="find-reference" autocomplete="off" placeholder="PA-1042" aria-describedby="find-error"
+                    aria-invalid=move || error.with(Option::is_some).to_string()
+                    on:input=move |ev| { named.set(event_target_value(&ev)); error.set(None); }/>
+                <button type="submit" class="secondary">{move || t("Tìm", "Find")}</button>
+            </div>
+            <p class="error" id="find-error" role="alert">{move || error.get()}</p>
+        </form>
+    }
+}
 
 #[component]
 pub fn StaffHome() -> impl IntoView {
@@ -165,6 +223,7 @@ fn Inbox(answer: LoginAnswer, session: Session) -> impl IntoView {
                 n => format!("{n} {}", t("phản ánh mới", "new reports")),
             }}
         </p>
+        <FindReport token=answer.token.clone()/>
         <div class="field inline">
             <label for="sort">{move || t("Sắp xếp", "Sort by")}</label>
             <select id="sort" on:change=move |ev| sort.set(if event_target_value(&ev) == "arrival" { SortBy::Arrival } else { SortBy::Deadline })>
@@ -187,7 +246,10 @@ fn Inbox(answer: LoginAnswer, session: Session) -> impl IntoView {
                             let category = r.category;
                             view! {
                                 <tr class:fresh=move || fresh.with(|f| f.contains(&id)) data-report=id.to_string()>
-                                    <td><a href=format!("/staff/reports/{id}")>{move || i18n::category(lang.get(), category)}</a></td>
+                                    <td>
+                                        <a href=format!("/staff/reports/{id}")>{move || i18n::category(lang.get(), category)}</a>
+                                        {r.reference.map(|r| view! { <br/><span class="ref">{r.to_string()}</span> })}
+                                    </td>
                                     <td>{r.description.clone()}<br/><span class="muted">{clock::local(r.received_at)}</span></td>
                                     <td><StatusBadge status=r.status/></td>
                                     <td><DeadlineClock report=r.clone()/></td>

@@ -17,7 +17,7 @@ use crate::errors::Refused;
 use crate::i18n::{self, tr, use_lang};
 use crate::live::Live;
 use crate::map::{Marker, WardMap};
-use crate::pages::staff::SignIn;
+use crate::pages::staff::{SignIn, find_report};
 use crate::pages::timeline::{ReportSummary, Timeline};
 use crate::photos::{Photo, PhotoPicker};
 use crate::session::{confirm, use_session};
@@ -101,7 +101,7 @@ fn Body(report: ReportView, events: Vec<Event>, token: String, version: RwSignal
             })}
             <Actions report=report.clone() token=token version=version transfer_to=transfer_to/>
             <h2>{move || t("Diễn biến", "Timeline")}</h2>
-            <Timeline events=events/>
+            <Timeline events=events report_pages="/staff/reports"/>
         </article>
     }
 }
@@ -264,14 +264,17 @@ fn Actions(
                 <fieldset class="group">
                     <legend>{move || t("Đã có người phản ánh", "Already reported")}</legend>
                     <div class="field">
-                        <label for="original">{move || t("Trùng với phản ánh (mã)", "Duplicate of (report id)")}</label>
+                        <label for="original">{move || t("Trùng với phản ánh (mã, ví dụ PA-1042)", "Duplicate of (reference, e.g. PA-1042)")}</label>
                         <div class="pick">
                             <input id="original" on:input=move |ev| original.set(event_target_value(&ev)) aria-describedby="original-error"/>
                             <button type="button" class="secondary" disabled=move || busy.get() on:click=move |_| {
-                                match Uuid::parse_str(original.get_untracked().trim()) {
-                                    Ok(original) => send(ActionRequest::MarkDuplicate { original }),
-                                    Err(_) => errors.set(HashMap::from([("original".to_owned(), t("Mã phản ánh không hợp lệ.", "Not a report id.").to_owned())])),
-                                }
+                                let named = original.get_untracked();
+                                leptos::task::spawn_local(async move {
+                                    match find_report(&token.get_value(), &named, lang.get_untracked()).await {
+                                        Ok(found) => send(ActionRequest::MarkDuplicate { original: found.id }),
+                                        Err(message) => errors.set(HashMap::from([("original".to_owned(), message)])),
+                                    }
+                                });
                             }>{move || t("Đánh dấu trùng", "Mark duplicate")}</button>
                         </div>
                         <p class="error" id="original-error" role="alert">{error_of("original")}</p>

@@ -27,8 +27,9 @@ fn describe(lang: Lang, ward_name: impl Fn(&str) -> Option<String>, change: &Cha
                 .unwrap_or_else(|| format!("{} {from_ward}", lang.pick("phường", "ward")));
             format!("{} {from}: {reason}", lang.pick("Chuyển từ", "Transferred from"))
         }
-        Change::MarkedDuplicate { original, .. } => {
-            format!("{} {original}", lang.pick("Trùng với phản ánh", "Duplicate of"))
+        // The original's page is linked beside it.
+        Change::MarkedDuplicate { .. } => {
+            lang.pick("Trùng với một phản ánh đã có", "A duplicate of an earlier report").into()
         }
         Change::Noted { text } => format!("{}: {text}", lang.pick("Ghi chú nội bộ", "Staff note")),
         Change::Rated { stars, comment, status } => {
@@ -55,7 +56,12 @@ fn describe(lang: Lang, ward_name: impl Fn(&str) -> Option<String>, change: &Cha
 }
 
 #[component]
-pub fn Timeline(events: Vec<Event>) -> impl IntoView {
+pub fn Timeline(
+    events: Vec<Event>,
+    /// Where a report's page is: `/reports` for residents, `/staff/reports` for staff.
+    report_pages: &'static str,
+) -> impl IntoView {
+    let t = tr();
     let lang = use_lang();
     let ward_name = ward_names_by_code();
     view! {
@@ -65,11 +71,18 @@ pub fn Timeline(events: Vec<Event>) -> impl IntoView {
                     Change::Resolved { after_photos, .. } => after_photos.clone(),
                     _ => Vec::new(),
                 };
+                let original = match &event.change {
+                    Change::MarkedDuplicate { original, .. } => Some(*original),
+                    _ => None,
+                };
                 let change = event.change.clone();
                 view! {
                     <li class=format!("event {}", kind_class(&event.change))>
                         <time>{clock::local(event.at)}</time>
                         <span>{move || describe(lang.get(), ward_name, &change)}</span>
+                        {original.map(|id| view! {
+                            " " <a href=format!("{report_pages}/{id}")>{move || t("Xem phản ánh gốc", "See the original")}</a>
+                        })}
                         {(!after.is_empty()).then(|| view! {
                             <div class="thumbs">
                                 {after.into_iter().map(|id| view! {
@@ -138,6 +151,9 @@ pub fn ReportSummary(report: ReportView) -> impl IntoView {
             <h1>{move || i18n::category(lang.get(), category)}</h1>
             <StatusBadge status=report.status/>
         </header>
+        {report.reference.map(|r| view! {
+            <p class="reference">{move || t("Mã phản ánh", "Reference")}": "<strong data-testid="reference">{r.to_string()}</strong></p>
+        })}
         <p class="muted">{move || format!("{} · {}", name_of(&ward), clock::local(received_at))}</p>
         <DeadlineClock report=report.clone()/>
         <p class="description">{report.description.clone()}</p>

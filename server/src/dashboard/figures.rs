@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use phananh_shared::api::WardRef;
 use phananh_shared::dashboard::{BacklogAge, Day, Figures, Missed, OverdueReport, WardFigures};
+use phananh_shared::report::Reference;
 use phananh_shared::sla::{WORKING_DAY, WorkCalendar, to_local, to_utc};
 use phananh_shared::status::Status;
 use uuid::Uuid;
@@ -15,6 +16,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct ReportFacts {
     pub id: Uuid,
+    pub reference: Option<Reference>,
     pub ward: String,
     pub status: Status,
     pub received_at: DateTime<Utc>,
@@ -81,6 +83,7 @@ pub fn compute(
             );
             overdue.push(OverdueReport {
                 report_id: report.id,
+                reference: report.reference,
                 ward,
                 status: report.status,
                 missed,
@@ -316,6 +319,7 @@ mod tests {
     ) -> ReportFacts {
         ReportFacts {
             id: Uuid::from_u128(n),
+            reference: None,
             ward: ward.into(),
             status,
             received_at: t(&received),

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use phananh_shared::api::WardRef;
 use phananh_shared::dashboard::{Dashboard, PublicWardFigures, Transparency};
+use phananh_shared::report::Reference;
 use phananh_shared::sla::WorkCalendar;
 use phananh_shared::status::Status;
 use rusqlite::{Connection, params};
@@ -106,12 +107,13 @@ fn load(conn: &Connection, ward: Option<&str>, period: Period) -> Result<Vec<Rep
     }
 
     let mut query = conn.prepare(&format!(
-        "SELECT r.id, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle {COUNTED}"
+        "SELECT r.id, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle, r.number {COUNTED}"
     ))?;
     let facts = query.query_map(bounds, |row| {
         let id = uuid(row, 0)?;
         Ok(ReportFacts {
             id,
+            reference: row.get::<_, Option<i64>>(6)?.map(|number| Reference(number as u64)),
             ward: row.get(1)?,
             status: parsed(row, 2)?,
             received_at: time(row, 3)?,
