@@ -108,10 +108,10 @@ pub async fn by_reference(store: &Store, reference: Reference) -> Result<Option<
     let number = i64::try_from(reference.0).unwrap_or(i64::MAX);
     store
         .read(move |conn| {
-            let id: Option<String> = conn
-                .query_row("SELECT id FROM reports WHERE number = ?1", [number], |row| row.get(0))
+            let id = conn
+                .query_row("SELECT id FROM reports WHERE number = ?1", [number], |row| uuid(row, 0))
                 .optional()?;
-            Ok::<_, ApiError>(id.map(|id| Uuid::parse_str(&id)).transpose().map_err(ApiError::internal)?)
+            Ok::<_, ApiError>(id)
         })
         .await
 }
