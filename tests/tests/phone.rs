@@ -312,6 +312,43 @@ fn after_one_visit_the_app_opens_with_the_server_stopped() {
     });
 }
 
+/// Issue 23: with the server away, "Mine" shows the last copy of each earlier report and says
+/// it is a copy, and the file screen says the phone is offline before anything is queued.
+#[test]
+fn offline_my_reports_shows_the_kept_copies_and_the_file_screen_says_so_first() {
+    let site = Site::new(&[]);
+    let server = site.start();
+    let description = "Đèn đường trước ngõ 15 tắt ba đêm nay, rất tối.";
+    let driver = ChromeDriver::start();
+    let rt = runtime();
+    let resident = rt.block_on(async {
+        let resident = phone_after_first_visit(&driver, &site).await;
+        fill_in_report(&resident, description, &[]).await;
+        send(&resident).await;
+        wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
+        assert!(
+            resident.find(Locator::Css("[data-testid=kept-copy]")).await.is_err(),
+            "online: no copy note"
+        );
+        resident
+    });
+    server.kill();
+    rt.block_on(async {
+        resident.goto(&site.url("/")).await.expect("the app opens from its worker");
+        wait_for(&resident, "#description").await;
+        let banner =
+            wait_for_text(&resident, "[data-testid=offline-banner]", |t| t.contains("Mất kết nối")).await;
+        assert!(!banner.contains("chờ gửi"), "nothing is queued yet: {banner:?}");
+        resident.goto(&site.url("/mine")).await.expect("the page opens");
+        wait_for(&resident, "[data-testid=kept-copy]").await;
+        let list = wait_for_text(&resident, "[data-testid=my-reports]", |t| !t.is_empty()).await;
+        assert!(list.contains(description) && list.contains("PA-1"), "{list:?}");
+        assert_eq!(count(&resident, "[data-testid=my-reports] li.card").await, 1);
+        screenshot(&resident, "phone-offline-kept-copy").await;
+        resident.close().await.expect("the browser closes");
+    });
+}
+
 #[test]
 fn a_report_filed_with_no_signal_survives_the_tab_and_goes_once_with_its_photos_scaled() {
     let site = Site::new(&[]);

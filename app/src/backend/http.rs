@@ -108,6 +108,11 @@ impl HttpBackend {
             if let Err(problem) = device_store::migrate().await {
                 web_sys::console::warn_1(&format!("the previous version's data stays put: {problem}").into());
             }
+            // Whether the server answers, said before anything is filed (the outbox's sending
+            // says so only when there is something to send).
+            if api::get_text("/healthz", None).await.is_err_and(|e| e.is_offline()) {
+                this.state.online.set(false);
+            }
             if let Some(device) = device_store::get::<DeviceCreated>(IDENTITY).await {
                 this.listen(&device.token).await;
             }
@@ -261,16 +266,27 @@ fn read_reports(texts: &[String]) -> Vec<ReportView> {
 
 /// The answer from the server, kept under `key`; the kept copy when the server cannot be
 /// reached.
-async fn kept_when_offline<T>(key: &str, fetched: Result<T, ApiError>) -> Result<T, ApiError>
+///
+/// Either way the screens learn whether the server answered (`online`): a list shown from the
+/// copy says so.
+async fn kept_when_offline<T>(
+    online: RwSignal<bool>,
+    key: &str,
+    fetched: Result<T, ApiError>,
+) -> Result<T, ApiError>
 where
     T: Serialize + serde::de::DeserializeOwned,
 {
     match fetched {
         Ok(value) => {
+            online.set(true);
             let _ = device_store::set(key, &value).await;
             Ok(value)
         }
-        Err(error) if error.is_offline() => device_store::get(key).await.ok_or(error),
+        Err(error) if error.is_offline() => {
+            online.set(false);
+            device_store::get(key).await.ok_or(error)
+        }
         Err(error) => Err(error),
     }
 }
@@ -293,6 +309,7 @@ impl Backend for Rc<HttpBackend> {
     }
 
     fn my_reports(&self) -> Task<Result<Vec<ReportView>, ApiError>> {
+        let online = self.state.online;
         Box::pin(async move {
             let fetched = async {
                 let token = device_store::token().await?;
@@ -304,7 +321,7 @@ impl Backend for Rc<HttpBackend> {
                 }
                 Ok(reports)
             };
-            let texts = kept_when_offline(REPORTS, fetched.await).await?;
+            let texts = kept_when_offline(online, REPORTS, fetched.await).await?;
             Ok(read_reports(&texts))
         })
     }
@@ -373,12 +390,13 @@ impl Backend for Rc<HttpBackend> {
 
     /// From the server, or the copy kept at the last visit when it cannot be reached.
     fn my_dossiers(&self) -> Task<Result<Vec<DossierView>, ApiError>> {
-        Box::pin(async {
+        let online = self.state.online;
+        Box::pin(async move {
             let fetched = async {
                 let token = device_store::token().await?;
                 api::get::<Vec<DossierView>>("/api/v1/dossiers/tracked", Some(&token)).await
             };
-            kept_when_offline(DOSSIERS, fetched.await).await
+            kept_when_offline(online, DOSSIERS, fetched.await).await
         })
     }
 

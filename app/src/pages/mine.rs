@@ -37,7 +37,13 @@ pub fn MyReports() -> impl IntoView {
                 }.into_any(),
                 Ok(list) if list.is_empty() => ().into_any(),
                 Ok(list) => view! {
-                    <ul class="cards" data-testid="my-reports">
+                    <Show when=move || !state.online.get()>
+                        <p class="waiting" role="status" data-testid="kept-copy">{t(
+                            "Đang ngoại tuyến: đây là bản lưu trên máy từ lần kết nối trước; trạng thái có thể đã thay đổi.",
+                            "Offline: this is the copy kept on this device from the last connection; a status may have changed since.",
+                        )}</p>
+                    </Show>
+                    <ul class="cards" class:kept=move || !state.online.get() data-testid="my-reports">
                         {list.into_iter().map(|r| view! { <ReportCard report=r href_prefix="/reports"/> }).collect_view()}
                     </ul>
                 }.into_any(),
