@@ -57,6 +57,9 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
         sign_in(&officer, &server.url("/staff"), "can-bo-phuong").await;
         wait_for(&officer, "table[data-testid=inbox]").await;
         wait_for(&officer, ".live.on").await;
+        // An empty inbox says so in words, not as a table of headers alone.
+        let none = wait_for_text(&officer, "[data-testid=inbox-empty]", |t| !t.is_empty()).await;
+        assert_eq!(none, "Không có phản ánh nào đang chờ xử lý.");
         // Set on the page itself: a reload would lose it.
         officer.execute("window.stillTheSamePage = true", vec![]).await.expect("script runs");
         screenshot(&officer, "browser-officer-inbox-empty").await;
@@ -78,6 +81,7 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
 
         // It arrives in the officer's inbox without a reload, flagged as new.
         wait_for(&officer, "tr.fresh").await;
+        assert!(officer.find(Locator::Css("[data-testid=inbox-empty]")).await.is_err(), "not empty now");
         wait_for_text(&officer, "[data-testid=new-count]", |t| t.starts_with('1')).await;
         let same =
             officer.execute("return window.stillTheSamePage === true", vec![]).await.expect("script runs");
@@ -556,6 +560,33 @@ fn a_report_is_known_by_its_short_reference_on_every_screen_and_found_by_it() {
         for browser in [resident, officer] {
             browser.close().await.expect("the browser closes");
         }
+    });
+}
+
+#[test]
+fn a_double_tap_on_send_files_one_report() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = serving_the_app(data.path());
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let resident = driver.session(PHONE).await;
+        resident.goto(&server.url("/")).await.expect("the app opens");
+        wait_for(&resident, "#category").await.select_by_value("roads").await.expect("a category");
+        type_into(&resident, "#description", "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.").await;
+        wait_for(&resident, ".map svg path.ward").await;
+        click(&resident, ".map svg").await;
+        // Two taps before the first has left the screen: the form's report is made once, so
+        // the second is the same report, not another.
+        let taps = "const send = document.querySelector('form.report-form button[type=submit]'); send.click(); send.click();";
+        resident.execute(taps, vec![]).await.expect("the taps");
+        wait_for_text(&resident, "[data-testid=filed]", |t| t.starts_with("Đã gửi")).await;
+        wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
+        assert!(resident.find(Locator::Css("[data-testid=outbox]")).await.is_err(), "nothing left to send");
+        let page: serde_json::Value = tokio::task::block_in_place(|| {
+            reqwest::blocking::get(server.url("/api/v1/reports")).expect("the list").json().expect("JSON")
+        });
+        assert_eq!(page["reports"].as_array().expect("a list").len(), 1, "{page}");
+        resident.close().await.expect("the browser closes");
     });
 }
 

@@ -233,6 +233,9 @@ fn Inbox(answer: LoginAnswer, session: Session) -> impl IntoView {
         </div>
         <Suspense fallback=move || view! { <p>{t("Đang tải…", "Loading…")}</p> }>
             {move || sorted().map(|list| view! {
+                {list.is_empty().then(|| view! {
+                    <p class="muted" data-testid="inbox-empty">{move || t("Không có phản ánh nào đang chờ xử lý.", "No report is waiting to be handled.")}</p>
+                })}
                 <table class="inbox" data-testid="inbox">
                     <thead><tr>
                         <th scope="col">{move || t("Loại", "Kind")}</th>
