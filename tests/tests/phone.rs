@@ -312,6 +312,71 @@ fn after_one_visit_the_app_opens_with_the_server_stopped() {
     });
 }
 
+/// The map's drawn box (left, top, right, bottom) and the picked point's centre, in CSS pixels,
+/// with the view's width in map units.
+async fn map_and_pick(client: &Client) -> (Vec<f64>, Option<(f64, f64)>, f64) {
+    const READ: &str = "const svg = document.querySelector('.map svg');
+        const m = svg.getBoundingClientRect();
+        const p = document.querySelector('.map svg circle.picked');
+        const c = p && p.getBoundingClientRect();
+        return [[m.left, m.top, m.right, m.bottom], c && [(c.left + c.right) / 2, (c.top + c.bottom) / 2],
+                svg.viewBox.baseVal.width];";
+    serde_json::from_value(js(client, READ, vec![]).await).expect("the map's geometry")
+}
+
+/// Issue 23: "Use my location" moves the map to the resident and zooms in there, says the
+/// point's coordinates, and zooming in keeps the point in view.
+#[test]
+fn my_location_brings_the_map_to_me_and_zooming_keeps_me_in_view() {
+    let site = Site::new(&[]);
+    let _server = site.start();
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let (resident, cdp) = driver.session_with_devtools(PHONE).await;
+        resident.goto(&site.url("/")).await.expect("the app opens");
+        let page = cdp.page_session(&site.url("/")).await;
+        cdp.must(
+            None,
+            "Browser.grantPermissions",
+            json!({ "permissions": ["geolocation"], "origin": site.origin() }),
+        )
+        .await;
+        let (lon, lat) = HOAN_KIEM;
+        let here = json!({ "latitude": lat, "longitude": lon, "accuracy": 12 });
+        cdp.must(Some(&page), "Emulation.setGeolocationOverride", here).await;
+        wait_for(&resident, ".map svg path.ward").await;
+        let (_, _, whole) = map_and_pick(&resident).await;
+
+        click(&resident, "#locate").await;
+        let shown = wait_for_text(&resident, "[data-testid=coordinates]", |t| !t.is_empty()).await;
+        assert_eq!(shown, format!("{lat:.6}, {lon:.6}"));
+        // Centred on the point and zoomed in to the street (the view moves there by itself).
+        let deadline = Instant::now() + PATIENCE;
+        let (map, pick, width) = loop {
+            let (map, pick, width) = map_and_pick(&resident).await;
+            if width < whole / 20.0 || Instant::now() > deadline {
+                break (map, pick, width);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert!(width < whole / 20.0, "zoomed in: {width} of {whole} map units");
+        let (x, y) = pick.expect("the point is drawn");
+        let (cx, cy) = ((map[0] + map[2]) / 2.0, (map[1] + map[3]) / 2.0);
+        assert!((x - cx).abs() < 10.0 && (y - cy).abs() < 10.0, "({x}, {y}) is the middle of {map:?}");
+        // "+" zooms around the point, so it stays where it is.
+        for _ in 0..3 {
+            click(&resident, ".map-buttons button:first-child").await;
+        }
+        let (map, pick, closer) = map_and_pick(&resident).await;
+        assert!(closer < width / 2.0, "zoomed in further: {closer} of {width}");
+        let (x, y) = pick.expect("the point is drawn");
+        assert!(x > map[0] && x < map[2] && y > map[1] && y < map[3], "({x}, {y}) is within {map:?}");
+        js(&resident, "document.querySelector('.map').scrollIntoView()", vec![]).await;
+        screenshot(&resident, "phone-my-location").await;
+        resident.close().await.expect("the browser closes");
+    });
+}
+
 /// Issue 23: with the server away, "Mine" shows the last copy of each earlier report and says
 /// it is a copy, and the file screen says the phone is offline before anything is queued.
 #[test]
