@@ -129,6 +129,16 @@ pub fn decimal(lang: Lang, value: f64, places: usize) -> String {
     }
 }
 
+/// A distance as people say it: metres under a kilometre, kilometres from there ("1,2 km").
+pub fn distance(lang: Lang, metres: f64) -> String {
+    let km = metres / 1_000.0;
+    match km {
+        km if km < 1.0 => format!("{} m", metres.round()),
+        km if km.fract() == 0.0 => format!("{km} km"),
+        km => format!("{} km", decimal(lang, km, 1)),
+    }
+}
+
 /// "3 ngày làm việc", "1 working day", "3 working days".
 pub fn working_days(lang: Lang, days: u32) -> String {
     match (lang, days) {

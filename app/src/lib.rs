@@ -30,6 +30,7 @@ mod live;
 mod map;
 mod pages;
 mod photos;
+mod position;
 mod session;
 pub mod shell;
 mod storage;

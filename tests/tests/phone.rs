@@ -18,7 +18,7 @@ use phananh_tests::browser::{
 };
 use phananh_tests::phone_photo::{self, PHONE_CAMERA};
 use phananh_tests::tiles::{Tile, TileServer};
-use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, VAN_MIEU};
 use serde_json::{Value, json};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -373,6 +373,64 @@ fn my_location_brings_the_map_to_me_and_zooming_keeps_me_in_view() {
         assert!(x > map[0] && x < map[2] && y > map[1] && y < map[3], "({x}, {y}) is within {map:?}");
         js(&resident, "document.querySelector('.map').scrollIntoView()", vec![]).await;
         screenshot(&resident, "phone-my-location").await;
+        resident.close().await.expect("the browser closes");
+    });
+}
+
+/// Issue 23: "Nearby" is about where the resident is: the open reports around them, nearest
+/// first, within the radius they choose, each with its photo and how far it is.
+#[test]
+fn nearby_lists_the_reports_around_me_nearest_first_within_the_radius_chosen() {
+    let site = Site::new(&[]);
+    let server = site.start();
+    let (lon, lat) = HOAN_KIEM;
+    // About 110 m and 440 m north of the resident, and Văn Miếu, 1.8 km west.
+    let device = ResidentDevice::register(&server);
+    let photo = device.upload_photo(phone_photo::phone_jpeg(640, 480, 90));
+    assert_eq!(photo.status(), 201);
+    let photo: Value = photo.json().expect("the photo's id");
+    let mut near = phananh_tests::report_at(lon, lat + 0.001);
+    near["photos"] = json!([photo["id"]]);
+    near["description"] = "Cống gần nhất bị tắc, nước tràn ra đường.".into();
+    let mut further = phananh_tests::report_at(lon, lat + 0.004);
+    further["description"] = "Cống xa hơn một chút cũng bị tắc.".into();
+    let mut far = phananh_tests::report_at(VAN_MIEU.0, VAN_MIEU.1);
+    far["description"] = "Cống ở Văn Miếu, xa hơn một cây số.".into();
+    for report in [&far, &further, &near] {
+        assert_eq!(device.file(report).expect("the server answers").status(), 201);
+    }
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let (resident, cdp) = driver.session_with_devtools(PHONE).await;
+        resident.goto(&site.url("/nearby")).await.expect("the page opens");
+        let page = cdp.page_session(&site.url("/")).await;
+        cdp.must(None, "Browser.grantPermissions", json!({ "permissions": ["geolocation"], "origin": site.origin() }))
+            .await;
+        let here = json!({ "latitude": lat, "longitude": lon, "accuracy": 12 });
+        cdp.must(Some(&page), "Emulation.setGeolocationOverride", here).await;
+        // Nothing is listed before the resident says where.
+        let asked = wait_for_text(&resident, "[data-testid=nearby]", |t| !t.is_empty()).await;
+        assert!(asked.contains("chạm vào bản đồ"), "{asked:?}");
+        assert_eq!(count(&resident, "[data-testid=nearby] li.card").await, 0);
+
+        click(&resident, "#locate").await;
+        let listed = wait_for_text(&resident, "[data-testid=nearby]", |t| t.contains("Cống xa hơn")).await;
+        assert!(!listed.contains("Văn Miếu"), "beyond 500 m: {listed:?}");
+        let order = listed.find("Cống gần nhất").expect("the nearest") < listed.find("Cống xa hơn").expect("the next");
+        assert!(order, "nearest first: {listed:?}");
+        let distances: Vec<String> = serde_json::from_value(
+            js(&resident, "return [...document.querySelectorAll('[data-testid=nearby] .distance')].map(d => d.textContent)", vec![])
+                .await,
+        )
+        .expect("the distances");
+        assert_eq!(distances, ["111 m", "445 m"]);
+        assert_eq!(count(&resident, "[data-testid=nearby] li.card img.thumb").await, 1, "the photo, small");
+
+        // A wider radius reaches Văn Miếu, last.
+        wait_for(&resident, "#radius").await.select_by_value("2000").await.expect("a radius");
+        let wider = wait_for_text(&resident, "[data-testid=nearby]", |t| t.contains("Văn Miếu")).await;
+        assert!(wider.find("Cống xa hơn") < wider.find("Văn Miếu"), "{wider:?}");
+        screenshot(&resident, "phone-nearby").await;
         resident.close().await.expect("the browser closes");
     });
 }

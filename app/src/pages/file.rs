@@ -16,11 +16,13 @@ use wasm_bindgen::closure::Closure;
 
 use crate::api::ApiError;
 use crate::backend::{Filing, backend};
+use crate::errors;
 use crate::i18n::{self, tr, use_lang};
 use crate::map::WardMap;
+use crate::pages::nearby;
 use crate::photos::{Photo, PhotoPicker};
+use crate::position;
 use crate::wards::{use_wards, ward_names};
-use crate::{api, errors};
 
 type Errors = RwSignal<HashMap<&'static str, String>>;
 
@@ -51,15 +53,10 @@ pub fn FileReport() -> impl IntoView {
         let wards = wards.get()?.ok()?;
         wards.locate(here.lon, here.lat).map(WardRef::from)
     });
-    let nearby = LocalResource::new(move || {
-        let (here, category) = (location.get(), category.get());
-        async move {
-            let (Some(here), Some(category)) = (here, category) else { return Vec::new() };
-            let path =
-                format!("/api/v1/reports/nearby?lon={}&lat={}&category={category}", here.lon, here.lat);
-            api::get_with(&path, None, NearbyReport::list_from_json).await.unwrap_or_default()
-        }
-    });
+    let nearby = nearby::around(Signal::derive(move || {
+        let (here, category) = (location.get()?, category.get()?);
+        Some(format!("lon={}&lat={}&category={category}", here.lon, here.lat))
+    }));
 
     let set_location = move |lon: f64, lat: f64, accuracy_m: Option<f64>| {
         if accuracy_m.is_none() {
@@ -71,52 +68,25 @@ pub fn FileReport() -> impl IntoView {
         });
     };
     let use_my_position = move |_| {
-        let Some(geolocation) = web_sys::window().and_then(|w| w.navigator().geolocation().ok()) else {
-            errors.update(|e| {
-                e.insert(
-                    "location",
-                    t(
-                        "Thiết bị không cho biết vị trí; hãy chạm vào bản đồ.",
-                        "This device cannot tell its position; tap the map.",
-                    )
-                    .into(),
-                );
-            });
-            return;
-        };
         locating.set(true);
-        let found = Closure::once_into_js(move |position: web_sys::Position| {
+        position::locate(move |fix| {
             locating.set(false);
-            let c = position.coords();
-            fix_accuracy.set(Some(c.accuracy()));
-            set_location(
-                c.longitude(),
-                c.latitude(),
-                Some(c.accuracy().min(phananh_shared::report::MAX_ACCURACY_M)),
-            );
-            found.set(Some((c.longitude(), c.latitude())));
+            match fix {
+                Ok(fix) => {
+                    fix_accuracy.set(Some(fix.accuracy_m));
+                    set_location(
+                        fix.lon,
+                        fix.lat,
+                        Some(fix.accuracy_m.min(phananh_shared::report::MAX_ACCURACY_M)),
+                    );
+                    found.set(Some((fix.lon, fix.lat)));
+                }
+                Err(why) => errors.update(|e| {
+                    let (vi, en) = why.says();
+                    e.insert("location", t(vi, en).into());
+                }),
+            }
         });
-        let failed = Closure::once_into_js(move |_: web_sys::PositionError| {
-            locating.set(false);
-            errors.update(|e| {
-                e.insert(
-                    "location",
-                    t(
-                        "Không lấy được vị trí; hãy chạm vào bản đồ.",
-                        "Could not get your position; tap the map.",
-                    )
-                    .into(),
-                );
-            });
-        });
-        let options = web_sys::PositionOptions::new();
-        options.set_enable_high_accuracy(true);
-        options.set_timeout(15_000);
-        let _ = geolocation.get_current_position_with_error_callback_and_options(
-            found.unchecked_ref(),
-            Some(failed.unchecked_ref()),
-            &options,
-        );
     };
 
     let navigate = use_navigate();

@@ -7,7 +7,7 @@ use phananh_shared::api::ReportView;
 use phananh_shared::sync::QueuedReport;
 use uuid::Uuid;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, photo_url};
 use crate::backend::backend;
 use crate::clock;
 use crate::errors::{self, Refused};
@@ -157,7 +157,13 @@ fn Outbox(pending: RwSignal<Vec<QueuedReport>>) -> impl IntoView {
 
 /// A report in a list: kind, status, ward, the deadline clock; the whole card is a link.
 #[component]
-pub fn ReportCard(report: ReportView, href_prefix: &'static str) -> impl IntoView {
+pub fn ReportCard(
+    report: ReportView,
+    href_prefix: &'static str,
+    /// How far it is from the point a list is about, in metres.
+    #[prop(optional)]
+    distance_m: Option<f64>,
+) -> impl IntoView {
     let lang = use_lang();
     let (name_of, ward, received_at) = (ward_names(), report.ward.clone(), report.received_at);
     let category = report.category;
@@ -169,8 +175,12 @@ pub fn ReportCard(report: ReportView, href_prefix: &'static str) -> impl IntoVie
             {report.reference.map(|r| view! { " " <span class="ref" data-testid="reference">{r.to_string()}</span> })}
             " "
             <StatusBadge status=report.status/>
+            {report.photos.first().map(|&id| view! { <img class="thumb" src=photo_url(id, true) alt=""/> })}
             <p>{report.description.clone()}</p>
-            <p class="muted">{move || format!("{} · {}", name_of(&ward), clock::local(received_at))}</p>
+            <p class="muted">
+                {distance_m.map(|m| view! { <span class="distance">{move || i18n::distance(lang.get(), m)}</span>" · " })}
+                {move || format!("{} · {}", name_of(&ward), clock::local(received_at))}
+            </p>
             <DeadlineClock report=report.clone()/>
         </li>
     }
