@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
+use wasm_bindgen::JsCast as _;
 use web_sys::{KeyboardEvent, PointerEvent, WheelEvent};
 
 use crate::i18n::tr;
@@ -167,7 +168,13 @@ pub fn WardMap(
         let Some(p) = press.get_value() else { return };
         press.set_value(None);
         dragged.set_value(p.moved);
+        // A tap on a report's pin opens the report; it does not choose a point.
+        let on_pin = ev
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|target| target.closest("a").ok().flatten().is_some());
         if !p.moved
+            && !on_pin
             && let Some((x, y)) = to_svg(f64::from(ev.client_x()), f64::from(ev.client_y()))
         {
             pick_at(x, y);

@@ -8,7 +8,7 @@ use phananh_tests::browser::{
     drawn_sizes, page_download, page_width, screenshot, type_into, wait_for, wait_for_text,
     ward_in_the_middle,
 };
-use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, VAN_MIEU, report_at};
+use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, report_at};
 
 /// A photo as a phone would take it: a small JPEG.
 fn photo(dir: &std::path::Path, name: &str, shade: u8) -> String {
@@ -130,39 +130,44 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
 fn report_pins_are_drawn_around_the_city_and_on_the_officers_page_and_open_their_report() {
     let data = tempfile::tempdir().expect("a temporary directory");
     let server = serving_the_app(data.path());
-    // Hoàn Kiếm lake is in ward 00070.
-    StaffClient::create(&server, data.path(), "can-bo-hoan-kiem", "ward", Some("00070"));
+    // Two reports near the middle of the map, where a tap on it picks, in the ward there.
+    let (code, _) = ward_in_the_middle();
+    StaffClient::create(&server, data.path(), "can-bo-phuong", "ward", Some(&code));
     let phone = ResidentDevice::register(&server);
-    let reports = [report_at(HOAN_KIEM.0, HOAN_KIEM.1), report_at(VAN_MIEU.0, VAN_MIEU.1)];
+    let middle = phananh_tests::hanoi_wards().bounds().center();
+    let reports = [report_at(middle.x + 0.002, middle.y), report_at(middle.x - 0.001, middle.y + 0.002)];
     for report in &reports {
         assert_eq!(phone.file(report).expect("the server answers").status(), 201);
     }
-    let lake = reports[0]["id"].as_str().expect("an id");
+    let first = reports[0]["id"].as_str().expect("an id");
     let driver = ChromeDriver::start();
     runtime().block_on(async {
-        // "Quanh đây": a pin for each report, drawn, not only in the page's markup.
+        // "Quanh đây", around a tap on the map: a pin for each report, drawn, not only in the
+        // page's markup.
         let resident = driver.session(PHONE).await;
         resident.goto(&server.url("/nearby")).await.expect("the page opens");
+        wait_for(&resident, ".map svg path.ward").await;
+        click(&resident, ".map svg").await;
         let pins = drawn_sizes(&resident, ".map svg .pin", 2).await;
         assert_eq!(pins.len(), 2, "{pins:?}");
         // A finger's worth of pin, ring included.
         assert!(pins.iter().all(|&(w, h)| w >= 12.0 && h >= 12.0), "pins drawn at {pins:?} px");
         screenshot(&resident, "browser-nearby-pins").await;
-        // The lake's pin opens its report, within the app.
+        // The first report's pin opens it, within the app.
         resident.execute("window.stillTheSamePage = true", vec![]).await.expect("script runs");
-        click(&resident, &format!(".map svg a[href='/reports/{lake}'] .pin")).await;
+        click(&resident, &format!(".map svg a[href='/reports/{first}'] .pin")).await;
         wait_for(&resident, "[data-testid=report]").await;
         let url = resident.current_url().await.expect("a URL");
-        assert_eq!(url.path(), format!("/reports/{lake}"));
+        assert_eq!(url.path(), format!("/reports/{first}"));
         let same =
             resident.execute("return window.stillTheSamePage === true", vec![]).await.expect("script runs");
         assert_eq!(same, serde_json::Value::Bool(true), "the pin opened the report without a reload");
 
         // The officer's page of the report marks where it is.
         let officer = driver.session(DESK).await;
-        sign_in(&officer, &server.url("/staff"), "can-bo-hoan-kiem").await;
+        sign_in(&officer, &server.url("/staff"), "can-bo-phuong").await;
         wait_for(&officer, "table[data-testid=inbox]").await;
-        officer.goto(&server.url(&format!("/staff/reports/{lake}"))).await.expect("the page opens");
+        officer.goto(&server.url(&format!("/staff/reports/{first}"))).await.expect("the page opens");
         let pin = drawn_sizes(&officer, ".map svg .pin", 1).await;
         assert!(pin.iter().all(|&(w, h)| w >= 12.0 && h >= 12.0), "the pin is drawn at {pin:?} px");
         // Zoomed in on the street, it is still a red pin (not hidden under its white ring).

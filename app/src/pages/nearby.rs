@@ -103,21 +103,17 @@ pub fn Nearby() -> impl IntoView {
             })}
         </Suspense>
         <section aria-live="polite" data-testid="nearby">
-            {move || match (here.get(), reports.get()) {
-                (None, _) => view! {
-                    <p class="help">{t("Dùng vị trí của bạn hoặc chạm vào bản đồ để xem phản ánh gần đó.", "Use your location or tap the map to see what is reported near it.")}</p>
-                }.into_any(),
-                (Some(_), Some(list)) if list.is_empty() => view! {
-                    <p class="muted">{format!("{} {}.", t("Không có phản ánh nào đang mở trong vòng", "No open report within"), i18n::distance(lang.get(), f64::from(radius.get())))}</p>
-                }.into_any(),
-                (Some(_), list) => view! {
-                    <ul class="cards">
-                        {list.unwrap_or_default().into_iter().map(|n| view! {
-                            <ReportCard report=n.report href_prefix="/reports" distance_m=n.distance_m/>
-                        }).collect_view()}
-                    </ul>
-                }.into_any(),
-            }}
+            // One line that says what the list is (or why there is none), then the list.
+            <p class="muted">{move || match (here.get(), reports.get()) {
+                (None, _) => t("Dùng vị trí của bạn hoặc chạm vào bản đồ để xem phản ánh gần đó.", "Use your location or tap the map to see what is reported near it.").to_owned(),
+                (Some(_), Some(list)) if list.is_empty() => format!("{} {}.", t("Không có phản ánh nào đang mở trong vòng", "No open report within"), i18n::distance(lang.get(), f64::from(radius.get()))),
+                (Some(_), _) => String::new(),
+            }}</p>
+            <ul class="cards">
+                {move || reports.get().unwrap_or_default().into_iter().map(|n| view! {
+                    <ReportCard report=n.report href_prefix="/reports" distance_m=n.distance_m/>
+                }).collect_view()}
+            </ul>
         </section>
     }
 }
