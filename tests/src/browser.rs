@@ -3,6 +3,7 @@
 //! they would use.
 
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -67,7 +68,8 @@ pub fn page_download(server: &crate::TestServer, page_path: &str) -> Download {
     Download { raw: size("identity"), gzipped: size("gzip"), brotli: size("br") }
 }
 
-/// A running chromedriver, stopped on drop.
+/// A running chromedriver, stopped on drop with every browser it started, even those of a
+/// test that panicked before closing its session.
 pub struct ChromeDriver {
     child: Child,
     pub url: String,
@@ -78,7 +80,10 @@ impl ChromeDriver {
     pub fn start() -> ChromeDriver {
         let binary = std::env::var("PHANANH_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = crate::free_address().rsplit(':').next().expect("a port").to_owned();
+        // A process group of its own, which the Chromium it starts joins: the drop ends them
+        // all (killing chromedriver alone leaves its browsers running).
         let child = Command::new(&binary)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -207,7 +212,11 @@ impl Drop for SmallDisk {
 
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if let Ok(group) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: kill(2) on the process group this driver's child leads; the child is
+            // not yet reaped, so the group's number is still ours.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
         let _ = self.child.wait();
     }
 }

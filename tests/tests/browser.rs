@@ -840,3 +840,38 @@ fn signing_out_on_the_staff_page_ends_the_session_on_the_server_and_an_ended_ses
         officer.close().await.expect("the browser closes");
     });
 }
+
+/// The processes whose command line names `path` (a browser profile): Chromium passes its
+/// profile to every process it starts.
+fn processes_naming(path: &std::path::Path) -> Vec<String> {
+    let needle = path.to_str().expect("a UTF-8 path");
+    std::fs::read_dir("/proc")
+        .expect("/proc is readable")
+        .filter_map(|entry| std::fs::read(entry.ok()?.path().join("cmdline")).ok())
+        .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
+        .filter(|cmdline| cmdline.contains(needle))
+        .collect()
+}
+
+#[test]
+fn a_browser_ends_with_its_driver_even_when_a_failed_test_never_closed_its_session() {
+    let driver = ChromeDriver::start();
+    let profile = runtime().block_on(async {
+        let (browser, profile) = driver.session_in_profile(PHONE).await;
+        browser.goto("about:blank").await.expect("the browser opens a page");
+        // As a test that panics: the session is never closed.
+        std::mem::forget(browser);
+        profile
+    });
+    assert!(!processes_naming(&profile).is_empty(), "the browser runs while its driver does");
+    drop(driver);
+    let deadline = std::time::Instant::now() + browser::PATIENCE;
+    while !processes_naming(&profile).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser outlived its driver: {:?}",
+            processes_naming(&profile)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
