@@ -4,8 +4,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::closure::Closure;
+
+use crate::i18n::tr;
 
 /// Where the device is: longitude, latitude and how far off that may be, in metres.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,8 +45,29 @@ impl NoFix {
 /// How long the device may take to find itself: a cold GPS needs a while.
 const TIMEOUT_MS: u32 = 15_000;
 
+/// "Use my location": asks for the device's position at each tap, says it is looking
+/// meanwhile (a cold GPS takes seconds), and gives `done` the fix or why there is none.
+#[component]
+pub fn LocateButton(done: impl Fn(Result<Fix, NoFix>) + Clone + 'static) -> impl IntoView {
+    let t = tr();
+    let locating = RwSignal::new(false);
+    let ask = move |_| {
+        locating.set(true);
+        let done = done.clone();
+        locate(move |fix| {
+            locating.set(false);
+            done(fix);
+        });
+    };
+    view! {
+        <button type="button" class="secondary" id="locate" on:click=ask disabled=move || locating.get()>
+            {move || if locating.get() { t("Đang lấy vị trí…", "Finding you…") } else { t("Dùng vị trí của tôi", "Use my location") }}
+        </button>
+    }
+}
+
 /// Asks for the device's position; `done` is called once, with the fix or why there is none.
-pub fn locate(done: impl FnOnce(Result<Fix, NoFix>) + 'static) {
+fn locate(done: impl FnOnce(Result<Fix, NoFix>) + 'static) {
     let Some(geolocation) = web_sys::window().and_then(|w| w.navigator().geolocation().ok()) else {
         return done(Err(NoFix::Unsupported));
     };

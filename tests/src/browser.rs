@@ -2,8 +2,8 @@
 //! chromium-driver) on a free port, and a WebDriver session per person at the screen size
 //! they would use.
 
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -263,6 +263,25 @@ pub async fn wait_for_text(client: &Client, css: &str, ready: impl Fn(&str) -> b
     panic!("{css} never showed the expected text within {PATIENCE:?}; it last said {last:?}")
 }
 
+/// Waits until `script` gives something other than `false`, `null`, `0` or `""` (an error
+/// counts as "not yet"), and gives it.
+pub async fn wait_until(client: &Client, what: &str, script: &str) -> serde_json::Value {
+    use serde_json::Value;
+    let deadline = Instant::now() + PATIENCE;
+    let mut last;
+    loop {
+        match client.execute(script, vec![]).await {
+            Ok(value) if !matches!(&value, Value::Null | Value::Bool(false)) && value != 0 && value != "" => {
+                return value;
+            }
+            Ok(value) => last = value.to_string(),
+            Err(error) => last = error.to_string(),
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {PATIENCE:?}; last {last}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The drawn size (width, height in CSS pixels) of each element `css` names, once there are
 /// at least `count` of them: what the eye sees, where the DOM alone could hold an element
 /// that draws nothing.
@@ -328,4 +347,37 @@ pub fn ward_in_the_middle() -> (String, String) {
     let ward =
         wards.locate(centre.x, centre.y).expect("the middle of Hà Nội's bounding box is in a ward").ward;
     (ward.code.clone(), ward.name.clone())
+}
+
+/// Fills in the file screen as a resident would: a `category`, a `description`, the photos
+/// at `photos` (waiting until each is made fit for a phone) and a tap in the middle of the
+/// map. Gives what the screen then says of the ward that will handle it, once it names the
+/// ward in the middle (in the screen's language).
+pub async fn fill_in_report(
+    client: &Client,
+    category: &str,
+    description: &str,
+    photos: &[PathBuf],
+) -> String {
+    wait_for(client, "#category").await.select_by_value(category).await.expect("a category");
+    type_into(client, "#description", description).await;
+    if !photos.is_empty() {
+        let paths: Vec<&str> = photos.iter().map(|p| p.to_str().expect("UTF-8")).collect();
+        type_into(client, "#photos", &paths.join("\n")).await;
+        let ready = format!(
+            "return document.querySelectorAll('.thumbs li[data-after] img').length === {}",
+            photos.len()
+        );
+        wait_until(client, "every photo is made fit for a phone", &ready).await;
+    }
+    wait_for(client, ".map svg path.ward").await;
+    click(client, ".map svg").await;
+    let (code, _) = ward_in_the_middle();
+    let wards = crate::hanoi_wards();
+    let ward = wards.ward(&code).expect("the ward in the middle");
+    let names = [Some(&ward.name), ward.name_en.as_ref()];
+    wait_for_text(client, "[data-testid=ward]", |said| {
+        names.iter().flatten().any(|name| said.contains(name.as_str()))
+    })
+    .await
 }

@@ -5,18 +5,18 @@
 use fantoccini::{Client, Locator};
 use phananh_tests::browser::{
     self, ChromeDriver, DESK, PHONE, RESIDENT_PAGE_MAX_GZIPPED, app_dist, click, colour_at_centre,
-    drawn_sizes, page_download, page_width, screenshot, type_into, wait_for, wait_for_text,
+    drawn_sizes, fill_in_report, page_download, page_width, screenshot, type_into, wait_for, wait_for_text,
     ward_in_the_middle,
 };
 use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, report_at};
 
 /// A photo as a phone would take it: a small JPEG.
-fn photo(dir: &std::path::Path, name: &str, shade: u8) -> String {
+fn photo(dir: &std::path::Path, name: &str, shade: u8) -> std::path::PathBuf {
     let image =
         image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([shade, (x % 256) as u8, (y % 256) as u8]));
     let path = dir.join(name);
     image.save(&path).expect("the photo is written");
-    path.to_str().expect("a UTF-8 path").to_owned()
+    path
 }
 
 /// A server on a fresh database in `data`, serving the built web app.
@@ -66,14 +66,9 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
 
         // The resident files a report with a photo and a tap on the map.
         resident.goto(&server.url("/")).await.expect("the app opens");
-        wait_for(&resident, "#category").await.select_by_value("roads").await.expect("a category");
-        type_into(&resident, "#description", "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.").await;
-        type_into(&resident, "#photos", &before).await;
-        wait_for(&resident, ".thumbs img").await;
-        wait_for(&resident, ".map svg path.ward").await;
-        click(&resident, ".map svg").await;
-        let named = wait_for_text(&resident, "[data-testid=ward]", |t| t.contains("sẽ xử lý")).await;
-        assert!(named.contains(&ward_name), "the app names {ward_name} at once, offline: {named:?}");
+        let description = "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.";
+        let named = fill_in_report(&resident, "roads", description, &[before]).await;
+        assert_eq!(named, format!("{ward_name} sẽ xử lý phản ánh này."), "named at once, offline");
         screenshot(&resident, "browser-resident-form").await;
         click(&resident, "form.report-form button[type=submit]").await;
         wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
@@ -97,7 +92,7 @@ fn a_report_goes_from_a_residents_phone_to_the_ward_and_back() {
         wait_for(&officer, "[data-testid=staff-report] .badge[data-status=InProgress]").await;
         let answer = "Phường đã cho vá ổ gà ngày hôm nay; mặt đường đã phẳng, xe đi lại bình thường.";
         type_into(&officer, "#answer", answer).await;
-        type_into(&officer, "#after-photos", &after).await;
+        type_into(&officer, "#after-photos", after.to_str().expect("UTF-8")).await;
         wait_for(&officer, ".actions .thumbs img").await;
         click(&officer, "form.action button[type=submit]").await;
         wait_for(&officer, "[data-testid=staff-report] .badge[data-status=Resolved]").await;
@@ -317,10 +312,8 @@ fn a_resident_adds_information_to_their_report_and_withdraws_it_from_its_screen(
     runtime().block_on(async {
         let resident = driver.session(PHONE).await;
         resident.goto(&server.url("/")).await.expect("the app opens");
-        wait_for(&resident, "#category").await.select_by_value("street_lighting").await.expect("a category");
-        type_into(&resident, "#description", "Đèn đường trước ngõ 15 tắt ba đêm nay, rất tối.").await;
-        wait_for(&resident, ".map svg path.ward").await;
-        click(&resident, ".map svg").await;
+        fill_in_report(&resident, "street_lighting", "Đèn đường trước ngõ 15 tắt ba đêm nay, rất tối.", &[])
+            .await;
         click(&resident, "form.report-form button[type=submit]").await;
         click(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
         click(&resident, "[data-testid=my-reports] a").await;
@@ -443,11 +436,8 @@ fn in_english_wards_have_their_english_names_on_every_screen_that_names_one() {
         click(&resident, "button.lang").await;
         wait_for_text(&resident, "button.lang", |t| t == "Tiếng Việt").await;
         // The spot's ward, before filing.
-        wait_for(&resident, "#category").await.select_by_value("drainage").await.expect("a category");
-        type_into(&resident, "#description", "The drain outside number 12 is blocked and overflowing.").await;
-        wait_for(&resident, ".map svg path.ward").await;
-        click(&resident, ".map svg").await;
-        let handles = wait_for_text(&resident, "[data-testid=ward]", |t| t.contains("will handle")).await;
+        let description = "The drain outside number 12 is blocked and overflowing.";
+        let handles = fill_in_report(&resident, "drainage", description, &[]).await;
         assert_eq!(handles, format!("{} will handle this report.", english(&code)));
         // The map's wards are named in English too.
         let titles: Vec<String> = serde_json::from_value(
@@ -500,10 +490,7 @@ fn a_report_is_known_by_its_short_reference_on_every_screen_and_found_by_it() {
         // The resident files, and is told at once it was sent, with its reference.
         let resident = driver.session(PHONE).await;
         resident.goto(&server.url("/")).await.expect("the app opens");
-        wait_for(&resident, "#category").await.select_by_value("drainage").await.expect("a category");
-        type_into(&resident, "#description", "Cống trước số 12 bị tắc, nước tràn lên vỉa hè.").await;
-        wait_for(&resident, ".map svg path.ward").await;
-        click(&resident, ".map svg").await;
+        fill_in_report(&resident, "drainage", "Cống trước số 12 bị tắc, nước tràn lên vỉa hè.", &[]).await;
         click(&resident, "form.report-form button[type=submit]").await;
         let said = wait_for_text(&resident, "[data-testid=filed]", |t| t.starts_with("Đã gửi")).await;
         assert!(said.starts_with("Đã gửi phản ánh PA-1. ") && said.contains("sẽ xử lý"), "{said:?}");
@@ -576,10 +563,7 @@ fn a_double_tap_on_send_files_one_report() {
     runtime().block_on(async {
         let resident = driver.session(PHONE).await;
         resident.goto(&server.url("/")).await.expect("the app opens");
-        wait_for(&resident, "#category").await.select_by_value("roads").await.expect("a category");
-        type_into(&resident, "#description", "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.").await;
-        wait_for(&resident, ".map svg path.ward").await;
-        click(&resident, ".map svg").await;
+        fill_in_report(&resident, "roads", "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.", &[]).await;
         // Two taps before the first has left the screen: the form's report is made once, so
         // the second is the same report, not another.
         let taps = "const send = document.querySelector('form.report-form button[type=submit]'); send.click(); send.click();";
@@ -669,11 +653,8 @@ fn a_report_filed_while_the_server_is_away_waits_on_the_phone_and_goes_when_it_i
     });
     server.kill();
     rt.block_on(async {
-        wait_for(&resident, "#category").await.select_by_value("environment").await.expect("a category");
         let description = "Rác đổ trộm ở góc ngõ, bốc mùi cả tuần nay.";
-        type_into(&resident, "#description", description).await;
-        click(&resident, ".map svg").await;
-        wait_for_text(&resident, "[data-testid=ward]", |t| t.contains("sẽ xử lý")).await;
+        fill_in_report(&resident, "environment", description, &[]).await;
         click(&resident, "form.report-form button[type=submit]").await;
         // Kept first, then found unsendable: the banner says both.
         wait_for_text(&resident, "[data-testid=offline-banner]", |t| {

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use phananh_tests::browser::{
-    ChromeDriver, PATIENCE, PHONE, SmallDisk, app_dist, click, screenshot, type_into, wait_for,
-    wait_for_text, ward_in_the_middle,
+    ChromeDriver, PATIENCE, PHONE, SmallDisk, app_dist, click, fill_in_report, screenshot, wait_for,
+    wait_for_text, wait_until, ward_in_the_middle,
 };
 use phananh_tests::phone_photo::{self, PHONE_CAMERA};
 use phananh_tests::tiles::{Tile, TileServer};
@@ -70,24 +70,6 @@ async fn js(client: &Client, script: &str, args: Vec<Value>) -> Value {
     client.execute(script, args).await.unwrap_or_else(|e| panic!("the page runs {script:?}: {e}"))
 }
 
-/// Waits until `script` gives something other than `false`, `null`, `0` or `""` (an error
-/// counts as "not yet"), and gives it.
-async fn wait_until(client: &Client, what: &str, script: &str) -> Value {
-    let deadline = Instant::now() + PATIENCE;
-    let mut last;
-    loop {
-        match client.execute(script, vec![]).await {
-            Ok(value) if !matches!(&value, Value::Null | Value::Bool(false)) && value != 0 && value != "" => {
-                return value;
-            }
-            Ok(value) => last = value.to_string(),
-            Err(error) => last = error.to_string(),
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {PATIENCE:?}; last {last}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until the app's worker (`/sw.js`, scope `/`) is active and controls the page: after
 /// the first visit it has precached the build and claimed the page.
 /// A phone that has visited the app once.
@@ -117,27 +99,6 @@ async fn outbox(client: &Client) -> Vec<Value> {
         "return typeof phananhOutbox === 'object' && phananhOutbox.list().then((list) => ({ list }))";
     let kept = wait_until(client, "the page can read its outbox", script).await;
     kept["list"].as_array().cloned().expect("phananhOutbox.list() gives an array")
-}
-
-/// Fills in the file screen as a resident would: a road problem, `description`, the photos at
-/// `photos` (waiting until each is scaled on the device) and a tap in the middle of the map.
-async fn fill_in_report(client: &Client, description: &str, photos: &[PathBuf]) {
-    wait_for(client, "#category").await.select_by_value("roads").await.expect("a category");
-    type_into(client, "#description", description).await;
-    if !photos.is_empty() {
-        let paths: Vec<&str> = photos.iter().map(|p| p.to_str().expect("UTF-8")).collect();
-        type_into(client, "#photos", &paths.join("\n")).await;
-        let ready = format!(
-            "return document.querySelectorAll('.thumbs li[data-after] img').length === {}",
-            photos.len()
-        );
-        wait_until(client, "every photo is made fit for a phone", &ready).await;
-    }
-    wait_for(client, ".map svg path.ward").await;
-    click(client, ".map svg").await;
-    let (_, ward) = ward_in_the_middle();
-    let named = wait_for_text(client, "[data-testid=ward]", |t| t.contains("sẽ xử lý")).await;
-    assert!(named.contains(&ward), "the ward for a tap in the middle is {ward}: {named:?}");
 }
 
 async fn send(client: &Client) {
@@ -446,7 +407,7 @@ fn offline_my_reports_shows_the_kept_copies_and_the_file_screen_says_so_first() 
     let rt = runtime();
     let resident = rt.block_on(async {
         let resident = phone_after_first_visit(&driver, &site).await;
-        fill_in_report(&resident, description, &[]).await;
+        fill_in_report(&resident, "roads", description, &[]).await;
         send(&resident).await;
         wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
         assert!(
@@ -486,7 +447,7 @@ fn a_report_filed_with_no_signal_survives_the_tab_and_goes_once_with_its_photos_
     let resident = rt.block_on(phone_after_first_visit(&driver, &site));
     server.kill();
     let op_id = rt.block_on(async {
-        fill_in_report(&resident, description, &photos).await;
+        fill_in_report(&resident, "roads", description, &photos).await;
         let picked = picked_photos(&resident).await;
         assert_eq!(picked.len(), 3, "{picked:?}");
         for ((before, after, shown), size) in picked.iter().zip(&sizes) {
@@ -577,7 +538,7 @@ fn the_worker_sends_a_queued_report_with_the_tab_closed() {
     });
     server.kill();
     rt.block_on(async {
-        fill_in_report(&resident, description, &[]).await;
+        fill_in_report(&resident, "roads", description, &[]).await;
         send(&resident).await;
         wait_for(&resident, "[data-testid=outbox] li.card").await;
         assert_eq!(outbox(&resident).await.len(), 1);
@@ -777,8 +738,13 @@ fn a_full_phone_is_told_at_filing_and_what_was_queued_stays() {
     // With no server, so the first report stays queued.
     server.kill();
     rt.block_on(async {
-        fill_in_report(&resident, "Vỉa hè bị lấn chiếm làm quán, người đi bộ phải xuống lòng đường.", &[])
-            .await;
+        fill_in_report(
+            &resident,
+            "roads",
+            "Vỉa hè bị lấn chiếm làm quán, người đi bộ phải xuống lòng đường.",
+            &[],
+        )
+        .await;
         send(&resident).await;
         wait_for(&resident, "[data-testid=outbox] li.card").await;
         let queued = outbox(&resident).await;
@@ -790,7 +756,7 @@ fn a_full_phone_is_told_at_filing_and_what_was_queued_stays() {
         // To the file screen within the app, as the resident would (a reload needs the disk).
         click(&resident, "header nav a[href='/']").await;
         let description = "Ổ gà lớn giữa ngã tư, ba ảnh chụp từ nhiều phía.";
-        fill_in_report(&resident, description, &photos).await;
+        fill_in_report(&resident, "roads", description, &photos).await;
         send(&resident).await;
         let said = wait_for_text(&resident, "[data-testid=saved-error]", |t| !t.is_empty()).await;
         assert!(said.contains("bộ nhớ"), "the resident is told the storage is full: {said:?}");
@@ -870,7 +836,7 @@ fn a_new_version_waits_for_the_residents_tap_and_keeps_the_outbox() {
         server.kill();
         wait_for(&resident, "header nav a[href='/']").await;
         click(&resident, "header nav a[href='/']").await;
-        fill_in_report(&resident, "Đèn đường trước cổng trường tắt cả tuần nay.", &[]).await;
+        fill_in_report(&resident, "roads", "Đèn đường trước cổng trường tắt cả tuần nay.", &[]).await;
         send(&resident).await;
         wait_for(&resident, "[data-testid=outbox] li.card").await;
         let queued = outbox(&resident).await;
@@ -1205,7 +1171,8 @@ fn the_app_runs_under_its_content_security_policy_through_the_main_paths() {
         resident.refresh().await.expect("the page reloads under its worker");
         wait_for(&resident, ".map svg path.ward").await;
         drawn_tiles(&resident).await;
-        fill_in_report(&resident, "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.", &[]).await;
+        fill_in_report(&resident, "roads", "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.", &[])
+            .await;
         send(&resident).await;
         wait_for(&resident, "[data-testid=my-reports] .badge[data-status=Submitted]").await;
         click(&resident, "[data-testid=my-reports] a").await;
@@ -1265,11 +1232,11 @@ fn a_report_over_the_filing_budget_waits_and_the_resident_is_told_why() {
     let driver = ChromeDriver::start();
     runtime().block_on(async {
         let resident = phone_after_first_visit(&driver, &site).await;
-        fill_in_report(&resident, "Ổ gà lớn giữa đường trước số 12, xe máy dễ ngã.", &[]).await;
+        fill_in_report(&resident, "roads", "Ổ gà lớn giữa đường trước số 12, xe máy dễ ngã.", &[]).await;
         send(&resident).await;
         wait_for_arrivals(&site, 1);
         resident.goto(&site.url("/")).await.expect("the app opens");
-        fill_in_report(&resident, "Ổ gà thứ hai ở đầu ngõ 5, nước đọng cả tuần.", &[]).await;
+        fill_in_report(&resident, "roads", "Ổ gà thứ hai ở đầu ngõ 5, nước đọng cả tuần.", &[]).await;
         send(&resident).await;
         let told = wait_for_text(&resident, "[data-testid=outbox] li.card p.waiting", |t| {
             t.contains("sẽ tự gửi sau")

@@ -21,7 +21,7 @@ use crate::i18n::{self, tr, use_lang};
 use crate::map::WardMap;
 use crate::pages::nearby;
 use crate::photos::{Photo, PhotoPicker};
-use crate::position;
+use crate::position::{self, LocateButton};
 use crate::wards::{use_wards, ward_names};
 
 type Errors = RwSignal<HashMap<&'static str, String>>;
@@ -39,7 +39,6 @@ pub fn FileReport() -> impl IntoView {
     let photo_error = RwSignal::new(None::<String>);
     let location = RwSignal::new(None::<Location>);
     let errors: Errors = RwSignal::new(HashMap::new());
-    let locating = RwSignal::new(false);
     // The device's last fix: where the map goes, and how far off it may be (metres).
     let found = RwSignal::new(None::<(f64, f64)>);
     let fix_accuracy = RwSignal::new(None::<f64>);
@@ -67,26 +66,16 @@ pub fn FileReport() -> impl IntoView {
             e.remove("location");
         });
     };
-    let use_my_position = move |_| {
-        locating.set(true);
-        position::locate(move |fix| {
-            locating.set(false);
-            match fix {
-                Ok(fix) => {
-                    fix_accuracy.set(Some(fix.accuracy_m));
-                    set_location(
-                        fix.lon,
-                        fix.lat,
-                        Some(fix.accuracy_m.min(phananh_shared::report::MAX_ACCURACY_M)),
-                    );
-                    found.set(Some((fix.lon, fix.lat)));
-                }
-                Err(why) => errors.update(|e| {
-                    let (vi, en) = why.says();
-                    e.insert("location", t(vi, en).into());
-                }),
-            }
-        });
+    let located = move |fix: Result<position::Fix, position::NoFix>| match fix {
+        Ok(fix) => {
+            fix_accuracy.set(Some(fix.accuracy_m));
+            set_location(fix.lon, fix.lat, Some(fix.accuracy_m.min(phananh_shared::report::MAX_ACCURACY_M)));
+            found.set(Some((fix.lon, fix.lat)));
+        }
+        Err(why) => errors.update(|e| {
+            let (vi, en) = why.says();
+            e.insert("location", t(vi, en).into());
+        }),
     };
 
     let navigate = use_navigate();
@@ -137,34 +126,28 @@ pub fn FileReport() -> impl IntoView {
             match backend().file_report(filing).await {
                 // "Mine" says what became of it: sent with its reference, or waiting.
                 Ok(()) => navigate(&format!("/mine?filed={report_id}"), Default::default()),
-                Err(ApiError::Refused { code, message, .. }) if code.starts_with("storage") => {
-                    let why = if code == "storage_full" {
-                        lang.pick("Bộ nhớ của thiết bị đã đầy", "This device's storage is full").to_owned()
-                    } else {
-                        format!(
-                            "{} ({message})",
-                            lang.pick(
-                                "Thiết bị không ghi được vào bộ nhớ (có thể đã đầy)",
-                                "This device could not write to its storage (it may be full)"
-                            )
-                        )
-                    };
+                // The device's refusal, what it means for this report and the others, and
+                // what the resident can do about a full store.
+                Err(problem) => {
+                    let storage =
+                        matches!(&problem, ApiError::Refused { code, .. } if code.starts_with("storage"));
                     saved_error.set(Some(format!(
-                        "{why}: {}",
+                        "{} {}{}",
+                        crate::errors::api(lang, &problem),
                         lang.pick(
-                            "phản ánh này chưa được lưu. Những phản ánh đang chờ gửi vẫn còn nguyên. Hãy bớt ảnh hoặc giải phóng dung lượng rồi gửi lại.",
-                            "this report was not kept. Reports already waiting are safe. Remove a photo or free some space, then send again.",
-                        )
+                            "Phản ánh này chưa được lưu trên thiết bị; những phản ánh đang chờ gửi vẫn còn nguyên.",
+                            "This report was not kept on the device; reports already waiting are safe.",
+                        ),
+                        if storage {
+                            lang.pick(
+                                " Hãy bớt ảnh hoặc giải phóng dung lượng rồi gửi lại.",
+                                " Remove a photo or free some space, then send again.",
+                            )
+                        } else {
+                            ""
+                        },
                     )));
                 }
-                Err(problem) => saved_error.set(Some(format!(
-                    "{}: {}",
-                    lang.pick(
-                        "Không lưu được phản ánh trên thiết bị",
-                        "The report could not be kept on this device"
-                    ),
-                    crate::errors::api(lang, &problem)
-                ))),
             }
         });
     };
@@ -236,9 +219,7 @@ pub fn FileReport() -> impl IntoView {
             <div class="column">
             <div class="field">
                 <span class="label" id="location-label">{move || t("Vị trí", "Location")}</span>
-                <button type="button" class="secondary" id="locate" on:click=use_my_position disabled=move || locating.get()>
-                    {move || if locating.get() { t("Đang lấy vị trí…", "Finding you…") } else { t("Dùng vị trí của tôi", "Use my location") }}
-                </button>
+                <LocateButton done=located/>
                 <Suspense fallback=move || view! { <p class="help">{t("Đang tải bản đồ…", "Loading the map…")}</p> }>
                     {move || wards.get().map(|loaded| match loaded {
                         Ok(w) => view! {

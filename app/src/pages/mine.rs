@@ -63,7 +63,7 @@ fn JustFiled(id: Uuid, reports: LocalResource<Result<Vec<ReportView>, ApiError>>
     let t = tr();
     let name_of = ward_names();
     let pending = backend().state().pending;
-    // One paragraph whose words and colour change, rather than three views to swap.
+    // One paragraph whose words and colour change together, worked out once per change.
     let said = move || {
         let sent = reports.get().and_then(Result::ok).and_then(|list| list.into_iter().find(|r| r.id == id));
         match sent {
@@ -94,7 +94,10 @@ fn JustFiled(id: Uuid, reports: LocalResource<Result<Vec<ReportView>, ApiError>>
     };
     view! {
         <div class="just-filed" role="status" aria-live="polite">
-            <p class=move || said().0 data-testid="filed">{move || said().1}</p>
+            {move || {
+                let (class, text) = said();
+                view! { <p class=class data-testid="filed">{text}</p> }
+            }}
         </div>
     }
 }

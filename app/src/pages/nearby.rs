@@ -10,7 +10,7 @@ use crate::api;
 use crate::i18n::{self, tr, use_lang};
 use crate::map::{Marker, WardMap};
 use crate::pages::mine::ReportCard;
-use crate::position::{self, NoFix};
+use crate::position::{self, LocateButton, NoFix};
 use crate::wards::use_wards;
 
 /// Open reports around a point, nearest first, as the server lists them: `query` names the
@@ -40,7 +40,6 @@ pub fn Nearby() -> impl IntoView {
     // The device's position, once found: the map goes there.
     let found = RwSignal::new(None::<(f64, f64)>);
     let radius = RwSignal::new(500u32);
-    let locating = RwSignal::new(false);
     let no_fix = RwSignal::new(None::<NoFix>);
     let reports = around(Signal::derive(move || {
         let (lon, lat) = here.get()?;
@@ -63,26 +62,18 @@ pub fn Nearby() -> impl IntoView {
             })
             .collect()
     });
-    let use_my_position = move |_| {
-        locating.set(true);
-        position::locate(move |fix| {
-            locating.set(false);
-            match fix {
-                Ok(fix) => {
-                    no_fix.set(None);
-                    here.set(Some((fix.lon, fix.lat)));
-                    found.set(Some((fix.lon, fix.lat)));
-                }
-                Err(why) => no_fix.set(Some(why)),
-            }
-        });
+    let located = move |fix: Result<position::Fix, NoFix>| match fix {
+        Ok(fix) => {
+            no_fix.set(None);
+            here.set(Some((fix.lon, fix.lat)));
+            found.set(Some((fix.lon, fix.lat)));
+        }
+        Err(why) => no_fix.set(Some(why)),
     };
     view! {
         <h1>{move || t("Phản ánh quanh đây", "Reports nearby")}</h1>
         <div class="toolbar">
-            <button type="button" class="secondary" id="locate" on:click=use_my_position disabled=move || locating.get()>
-                {move || if locating.get() { t("Đang lấy vị trí…", "Finding you…") } else { t("Dùng vị trí của tôi", "Use my location") }}
-            </button>
+            <LocateButton done=located/>
             <div class="field inline">
                 <label for="radius">{move || t("Trong bán kính", "Within")}</label>
                 <select id="radius" on:change=move |ev| if let Ok(metres) = event_target_value(&ev).parse() { radius.set(metres) }>
