@@ -1,7 +1,7 @@
 //! Residents' devices: registration and recognising a device by its token.
 
-use chrono::Utc;
-use phananh_shared::api::{DeviceCreated, NewDevice};
+use chrono::{DateTime, TimeDelta, Utc};
+use phananh_shared::api::{Claimed, DeviceCreated, NewDevice, TransferCode};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
@@ -57,6 +57,72 @@ pub async fn recognise(store: &Store, token: &str) -> Result<Option<Holder>, Api
                 true => Holder::Open311Client,
                 false => Holder::Resident(Uuid::parse_str(&id).expect("device ids are stored as UUIDs")),
             }))
+        })
+        .await
+}
+
+/// How long a transfer code may be used: long enough to pick up the other phone and type it.
+pub const TRANSFER_CODE_MINUTES: i64 = 10;
+
+/// A new one-time code for moving `device`'s identity to another device; it replaces any
+/// code the device had. Codes are the dossier secrets' kind: 8 unambiguous characters (40
+/// bits) from the operating system's random source, read however they are typed.
+pub async fn transfer_code(
+    store: &Store,
+    device: Uuid,
+    now: DateTime<Utc>,
+) -> Result<TransferCode, ApiError> {
+    let code = crate::dossiers::secrets::new_secret();
+    let code_hash = tokens::hash(&crate::dossiers::secrets::normalise(&code));
+    let expires_at = now + TimeDelta::minutes(TRANSFER_CODE_MINUTES);
+    store
+        .write(move |tx| {
+            tx.execute(
+                "DELETE FROM transfer_codes WHERE device_id = ?1 OR expires_at <= ?2",
+                params![device.to_string(), stamp(now)],
+            )?;
+            tx.execute(
+                "INSERT INTO transfer_codes (code_hash, device_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![code_hash, device.to_string(), stamp(expires_at)],
+            )?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(TransferCode { code, expires_at })
+}
+
+/// Moves the identity whose code `typed` is to the device that typed it: a new token for
+/// it (the old one stops working at once) and the code spent. An unknown, used or expired
+/// code is one and the same refusal.
+pub async fn claim(store: &Store, typed: &str, now: DateTime<Utc>) -> Result<Claimed, ApiError> {
+    let code_hash = tokens::hash(&crate::dossiers::secrets::normalise(typed));
+    let (token, token_hash) = tokens::issue();
+    store
+        .write(move |tx| {
+            let device: Option<String> = tx
+                .query_row(
+                    "DELETE FROM transfer_codes WHERE code_hash = ?1 AND expires_at > ?2 RETURNING device_id",
+                    params![code_hash, stamp(now)],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let Some(device) = device else {
+                return Err(ApiError::not_found(
+                    "no device has this transfer code; it may have expired or been used",
+                )
+                .on("code"));
+            };
+            tx.execute("UPDATE devices SET token_hash = ?1 WHERE id = ?2", params![token_hash, device])?;
+            let ids = |sql: &str| -> rusqlite::Result<Vec<Uuid>> {
+                let mut query = tx.prepare(sql)?;
+                let ids = query.query_map([&device], |row| row.get::<_, String>(0))?;
+                ids.map(|id| id.map(|id| Uuid::parse_str(&id).expect("report ids are stored as UUIDs")))
+                    .collect()
+            };
+            let filed = ids("SELECT id FROM reports WHERE device_id = ?1 ORDER BY received_at")?;
+            let following = ids("SELECT report_id FROM followers WHERE device_id = ?1")?;
+            let device_id = Uuid::parse_str(&device).expect("device ids are stored as UUIDs");
+            Ok(Claimed { device: DeviceCreated { device_id, token }, filed, following })
         })
         .await
 }

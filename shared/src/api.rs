@@ -41,10 +41,35 @@ impl NewDevice {
 
 /// The answer to `POST /api/v1/devices`. The token is shown once: the device keeps it and
 /// sends it as `Authorization: Bearer <token>`; the server keeps only its hash.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceCreated {
     pub device_id: Uuid,
     pub token: String,
+}
+
+/// `POST /api/v1/devices/transfer`: a one-time code that moves this device's identity (the
+/// reports it filed and follows, the dossiers it tracks) to another device, typed there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferCode {
+    /// Eight unambiguous characters, shown `ABCD-EFGH`.
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/devices/claim`: the new device gives the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    pub code: String,
+}
+
+/// The identity moved: its id with a new token (the old device's token stops working), and
+/// the reports it filed and follows, for the new device's lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claimed {
+    pub device: DeviceCreated,
+    pub filed: Vec<Uuid>,
+    pub following: Vec<Uuid>,
 }
 
 /// A ward as a report names it.

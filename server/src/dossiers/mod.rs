@@ -4,7 +4,7 @@
 
 mod attempts;
 pub(crate) mod rows;
-mod secrets;
+pub(crate) mod secrets;
 
 use chrono::{DateTime, Utc};
 use phananh_shared::dossier::{

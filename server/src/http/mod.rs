@@ -178,6 +178,9 @@ pub fn router(
         .route("/api/v1/wards.geojson", get(wards::geojson))
         .route("/api/v1/wards/locate", get(wards::locate))
         .route("/api/v1/devices", post(devices::register).layer(limits.registration()))
+        .route("/api/v1/devices/transfer", post(devices::transfer))
+        // A code typed is a guess to budget, as a registration is.
+        .route("/api/v1/devices/claim", post(devices::claim).layer(limits.registration()))
         .route(
             "/api/v1/staff/login",
             post(staff::login).layer(limits.login()).route_layer(axum::Extension(limits.sign_in())),
