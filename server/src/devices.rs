@@ -61,6 +61,19 @@ pub async fn recognise(store: &Store, token: &str) -> Result<Option<Holder>, Api
         .await
 }
 
+/// Whether a device's token (by its hash) still works: a transfer code moves it away.
+pub async fn in_force(store: &Store, token_hash: Vec<u8>) -> Result<bool, ApiError> {
+    store
+        .read(move |conn| {
+            Ok(conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM devices WHERE token_hash = ?1)",
+                [token_hash],
+                |row| row.get(0),
+            )?)
+        })
+        .await
+}
+
 /// How long a transfer code may be used: long enough to pick up the other phone and type it.
 pub const TRANSFER_CODE_MINUTES: i64 = 10;
 
@@ -93,8 +106,16 @@ pub async fn transfer_code(
 
 /// Moves the identity whose code `typed` is to the device that typed it: a new token for
 /// it (the old one stops working at once) and the code spent. An unknown, used or expired
-/// code is one and the same refusal.
-pub async fn claim(store: &Store, typed: &str, now: DateTime<Utc>) -> Result<Claimed, ApiError> {
+/// code is one and the same refusal. A `claimer` that is a device already (it filed or
+/// followed reports, tracked dossiers, uploaded photos or queued operations as itself) brings
+/// all of that into the identity it takes, so nothing it had is left behind under a token it
+/// no longer keeps.
+pub async fn claim(
+    store: &Store,
+    typed: &str,
+    claimer: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Claimed, ApiError> {
     let code_hash = tokens::hash(&crate::dossiers::secrets::normalise(typed));
     let (token, token_hash) = tokens::issue();
     store
@@ -112,6 +133,9 @@ pub async fn claim(store: &Store, typed: &str, now: DateTime<Utc>) -> Result<Cla
                 )
                 .on("code"));
             };
+            if let Some(claimer) = claimer.map(|id| id.to_string()).filter(|id| *id != device) {
+                merge(tx, &claimer, &device)?;
+            }
             tx.execute("UPDATE devices SET token_hash = ?1 WHERE id = ?2", params![token_hash, device])?;
             let ids = |sql: &str| -> rusqlite::Result<Vec<Uuid>> {
                 let mut query = tx.prepare(sql)?;
@@ -125,4 +149,31 @@ pub async fn claim(store: &Store, typed: &str, now: DateTime<Utc>) -> Result<Cla
             Ok(Claimed { device: DeviceCreated { device_id, token }, filed, following })
         })
         .await
+}
+
+/// Moves what device `from` holds to device `into`: its reports, what it follows and tracks
+/// (once each), its photos and its applied operations (so a retried push is still known);
+/// then `from` is no more.
+fn merge(tx: &rusqlite::Connection, from: &str, into: &str) -> rusqlite::Result<()> {
+    tx.execute("UPDATE reports SET device_id = ?2 WHERE device_id = ?1", params![from, into])?;
+    tx.execute("UPDATE sync_operations SET device_id = ?2 WHERE device_id = ?1", params![from, into])?;
+    tx.execute(
+        "UPDATE photos SET uploaded_by = 'device:' || ?2 WHERE uploaded_by = 'device:' || ?1",
+        params![from, into],
+    )?;
+    // What it follows and tracks, once each: both devices may have said "me too" to one report.
+    for (table, key) in [("followers", "report_id"), ("dossier_trackers", "dossier_id")] {
+        tx.execute(
+            &format!(
+                "INSERT OR IGNORE INTO {table} ({key}, device_id, created_at)
+                 SELECT {key}, ?2, created_at FROM {table} WHERE device_id = ?1"
+            ),
+            params![from, into],
+        )?;
+        tx.execute(&format!("DELETE FROM {table} WHERE device_id = ?1"), [from])?;
+    }
+    tx.execute("DELETE FROM transfer_codes WHERE device_id = ?1", [from])?;
+    // Nothing is left under it, and its token is not kept anywhere any more.
+    tx.execute("DELETE FROM devices WHERE id = ?1", [from])?;
+    Ok(())
 }

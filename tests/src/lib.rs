@@ -396,6 +396,16 @@ pub fn noise_report(lon: f64, lat: f64) -> phananh_shared::report::NewReport {
     report
 }
 
+/// A small JPEG (64×48), as a phone's camera gives a photo, for uploads.
+pub fn small_jpeg() -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 90]));
+    let mut bytes = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Jpeg)
+        .expect("a JPEG encodes");
+    bytes
+}
+
 /// A valid new report at (`lon`, `lat`) with a fresh id.
 pub fn report_at(lon: f64, lat: f64) -> serde_json::Value {
     serde_json::json!({

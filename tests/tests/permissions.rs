@@ -8,7 +8,7 @@
 
 use phananh_tests::{
     HOAN_KIEM, NO_RATE_LIMITS, ResidentDevice, STAFF_PASSWORD, StaffClient, TestServer, create_api_key,
-    report_at,
+    report_at, small_jpeg,
 };
 use reqwest::StatusCode;
 use reqwest::blocking::RequestBuilder;
@@ -108,7 +108,8 @@ impl World {
         let note = world.officer.act(&world.report, &json!({ "action": "note", "text": NOTE }));
         assert_eq!(note.status(), StatusCode::OK);
         world.dossier = world.new_dossier();
-        let photo = world.send(Reporter, world.client.post(world.server.url("/api/v1/photos")).body(jpeg()));
+        let photo =
+            world.send(Reporter, world.client.post(world.server.url("/api/v1/photos")).body(small_jpeg()));
         assert_eq!(photo.status(), StatusCode::CREATED);
         world.photo = photo.json::<Value>().unwrap()["id"].as_str().unwrap().to_owned();
         world
@@ -183,13 +184,6 @@ impl World {
         let path = format!("/api/v1/live?scope={scope}&since=latest");
         self.send(who, self.client.get(self.server.url(&path)).header("accept", "text/event-stream"))
     }
-}
-
-fn jpeg() -> Vec<u8> {
-    let picture = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    picture.write_to(&mut bytes, image::ImageFormat::Jpeg).unwrap();
-    bytes.into_inner()
 }
 
 /// Who may call an endpoint: the rules the table is made of.
@@ -432,7 +426,7 @@ fn table() -> Vec<Row> {
         }),
         row("GET /api/v1/dossiers/tracked", devices, |w, who| w.get(who, "/api/v1/dossiers/tracked")),
         row("POST /api/v1/photos", signed, |w, who| {
-            w.send(who, w.client.post(w.server.url("/api/v1/photos")).body(jpeg()))
+            w.send(who, w.client.post(w.server.url("/api/v1/photos")).body(small_jpeg()))
         }),
         row("GET /api/v1/photos/{id}", anyone, |w, who| w.get(who, &format!("/api/v1/photos/{}", w.photo))),
         row("GET /api/v1/live?scope=device", devices, |w, who| w.live(who, "device")),

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
 use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderMap, StatusCode};
 use phananh_shared::api::{ClaimRequest, Claimed, DeviceCreated, NewDevice, TransferCode};
 
 use super::AppState;
-use super::auth::Device;
+use super::auth::{Device, bearer};
 use super::error::ApiError;
 use crate::devices;
 
@@ -36,11 +36,23 @@ pub async fn transfer(
 
 /// `POST /api/v1/devices/claim`: the device that types the code becomes the identity it
 /// names, with a new token.
+/// A device that sends its own token brings what it has into the identity it takes; one
+/// whose token is unknown (moved away itself) claims as a new device.
 pub async fn claim(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Json<ClaimRequest>, JsonRejection>,
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], Json<Claimed>), ApiError> {
     let Json(request) = body?;
-    let claimed = devices::claim(&state.store, &request.code, state.clock.now()).await?;
+    let claimer = match bearer(&headers)? {
+        Some(token) => match devices::recognise(&state.store, token).await? {
+            Some(devices::Holder::Resident(id)) => Some(id),
+            _ => None,
+        },
+        None => None,
+    };
+    let claimed = devices::claim(&state.store, &request.code, claimer, state.clock.now()).await?;
+    // The old device's live streams end: its token no longer works.
+    state.live.credentials_ended();
     Ok(([(CACHE_CONTROL, "no-store")], Json(claimed)))
 }

@@ -38,16 +38,16 @@ use super::{network, params};
 use crate::connections;
 use crate::live::{Holder, Next, Scope, StreamPermit, Subscription};
 use crate::reports::{Reader, sees_staff_view};
-use crate::staff;
 use crate::store::Store;
-use crate::tokens;
+use crate::{devices, staff, tokens};
 
 /// `since=latest`: no replay, only the changes from now on (the `caught_up` message gives the
 /// cursor to reconnect with). For screens that load the current state over HTTP first.
 const LATEST: &str = "latest";
 
-/// The WebSocket close code of a stream whose staff session has ended: sign in again (a
-/// code of the 4000s, which are the application's; 4401 after HTTP's 401).
+/// The WebSocket close code of a stream whose credential has ended (a staff session: sign in
+/// again; a device's token, moved to another device): a code of the 4000s, which are the
+/// application's; 4401 after HTTP's 401.
 pub const SESSION_ENDED_CODE: u16 = 4401;
 
 /// How long one message may take to reach a client before it counts as gone.
@@ -92,7 +92,10 @@ pub async fn live(
     let mut holders = Vec::with_capacity(2);
     let mut authority = Authority::open(&state);
     match (&reader, token) {
-        (Reader::Device(id), _) => holders.push(Holder::Device(*id)),
+        (Reader::Device(id), Some(token)) => {
+            holders.push(Holder::Device(*id));
+            authority.credential = Some(Credential::Device { token_hash: tokens::hash(&token) });
+        }
         (Reader::Staff { .. }, Some(token)) => {
             let token_hash = tokens::hash(&token);
             holders.push(Holder::Session(token_hash.clone()));
@@ -100,7 +103,7 @@ pub async fn live(
             // opened with nothing to check it against.
             let until =
                 staff::in_force_until(&state.store, token_hash.clone()).await?.ok_or_else(session_ended)?;
-            authority.session = Some(StaffSession { token_hash, until });
+            authority.credential = Some(Credential::Staff { token_hash, until });
         }
         _ => {}
     }
@@ -137,72 +140,103 @@ struct Stream {
 }
 
 /// What keeps a stream open. A staff member's ends with their session (expired, signed out,
-/// the account disabled) and is checked again on every heartbeat, whenever a sign-out ends
-/// sessions on this server, and before each message once the session's time is up. A
-/// device's stream and the public's have nothing to end: devices are never revoked.
+/// the account disabled) and is checked again on every heartbeat, whenever credentials end
+/// on this server, and before each message once the session's time is up. A device's ends
+/// when its identity moves to another device (a transfer code used on this server), checked
+/// only then: nothing else ends a device's token. The public's has nothing to end.
 struct Authority {
     store: Store,
-    session: Option<StaffSession>,
-    /// Sign-outs on this server (see [`Hub::sessions_ended`](crate::live::Hub)).
+    credential: Option<Credential>,
+    /// Sign-outs and transfers on this server (see [`Hub::credentials_ended`](crate::live::Hub)).
     endings: watch::Receiver<u64>,
     checks: tokio::time::Interval,
 }
 
-struct StaffSession {
-    token_hash: Vec<u8>,
-    /// When the session expires, as last read.
-    until: DateTime<Utc>,
+enum Credential {
+    Staff {
+        token_hash: Vec<u8>,
+        /// When the session expires, as last read.
+        until: DateTime<Utc>,
+    },
+    Device {
+        token_hash: Vec<u8>,
+    },
 }
 
 /// Why a stream stops before its subscription does.
 enum Stop {
-    /// The session ended: the client must sign in again.
+    /// The staff session ended: the client must sign in again.
     SessionEnded,
-    /// The session could not be checked.
+    /// The device's identity moved to another device: this one's token no longer works.
+    DeviceMoved,
+    /// The credential could not be checked.
     Failed,
 }
 
 impl Authority {
-    /// An authority that nothing ends (set `session` for a staff member's).
+    /// An authority that nothing ends (set `credential` for a staff member's or a device's).
     fn open(state: &AppState) -> Authority {
         let start = tokio::time::Instant::now() + state.heartbeat;
         let mut checks = tokio::time::interval_at(start, state.heartbeat);
         checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Authority { store: state.store.clone(), session: None, endings: state.live.session_endings(), checks }
-    }
-
-    /// Resolves when the session must be checked again (never, without one): at its expiry,
-    /// each heartbeat, and when sessions end on this server. Cancel-safe.
-    async fn due(&mut self) {
-        let Some(session) = &self.session else { return std::future::pending().await };
-        let expiry = (session.until - Utc::now()).to_std().unwrap_or_default();
-        tokio::select! {
-            () = tokio::time::sleep(expiry) => {}
-            _ = self.checks.tick() => {}
-            Ok(()) = self.endings.changed() => {}
+        Authority {
+            store: state.store.clone(),
+            credential: None,
+            endings: state.live.credential_endings(),
+            checks,
         }
     }
 
-    /// Whether the stream may go on: read from the database when `recheck`, when the
-    /// session's time is up, or when sessions ended since the last check; else at no cost.
+    /// Resolves when the credential must be checked again (never, without one): a staff
+    /// session at its expiry and each heartbeat; either kind when credentials end on this
+    /// server. Cancel-safe.
+    async fn due(&mut self) {
+        match &self.credential {
+            None => std::future::pending().await,
+            Some(Credential::Staff { until, .. }) => {
+                let expiry = (*until - Utc::now()).to_std().unwrap_or_default();
+                tokio::select! {
+                    () = tokio::time::sleep(expiry) => {}
+                    _ = self.checks.tick() => {}
+                    Ok(()) = self.endings.changed() => {}
+                }
+            }
+            Some(Credential::Device { .. }) => {
+                if self.endings.changed().await.is_err() {
+                    std::future::pending().await
+                }
+            }
+        }
+    }
+
+    /// Whether the stream may go on: read from the database when `recheck`, when a staff
+    /// session's time is up, or when credentials ended since the last check; else at no cost.
     async fn check(&mut self, recheck: bool) -> Result<(), Stop> {
-        let Some(session) = &mut self.session else { return Ok(()) };
-        let signed_out = self.endings.has_changed().unwrap_or(false);
-        if !(recheck || signed_out || Utc::now() >= session.until) {
+        let Some(credential) = &mut self.credential else { return Ok(()) };
+        let ended = self.endings.has_changed().unwrap_or(false);
+        let expired = matches!(credential, Credential::Staff { until, .. } if Utc::now() >= *until);
+        if !(recheck || ended || expired) {
             return Ok(());
         }
         self.endings.mark_unchanged();
-        match staff::in_force_until(&self.store, session.token_hash.clone()).await {
-            Ok(Some(until)) => {
-                session.until = until;
-                Ok(())
+        let checked = match credential {
+            Credential::Staff { token_hash, until } => {
+                staff::in_force_until(&self.store, token_hash.clone()).await.map(|found| match found {
+                    Some(later) => {
+                        *until = later;
+                        Ok(())
+                    }
+                    None => Err(Stop::SessionEnded),
+                })
             }
-            Ok(None) => Err(Stop::SessionEnded),
-            Err(error) => {
-                tracing::error!(?error, "cannot check a live stream's session");
-                Err(Stop::Failed)
-            }
-        }
+            Credential::Device { token_hash } => devices::in_force(&self.store, token_hash.clone())
+                .await
+                .map(|found| if found { Ok(()) } else { Err(Stop::DeviceMoved) }),
+        };
+        checked.unwrap_or_else(|error| {
+            tracing::error!(?error, "cannot check a live stream's credential");
+            Err(Stop::Failed)
+        })
     }
 }
 
@@ -228,6 +262,20 @@ impl Stream {
 /// What a client is told when its session has ended.
 const SESSION_ENDED: &str =
     "the staff session has ended (signed out, expired, or the account disabled); sign in again";
+
+impl Stop {
+    /// What the client is told when its credential has ended: the error code, and why.
+    fn says(&self) -> (ErrorCode, &'static str) {
+        match self {
+            Stop::SessionEnded => (ErrorCode::SessionEnded, SESSION_ENDED),
+            Stop::DeviceMoved => (
+                ErrorCode::Unauthorized,
+                "this device's reports have moved to another device with a transfer code",
+            ),
+            Stop::Failed => (ErrorCode::Internal, "server error"),
+        }
+    }
+}
 
 /// Whether `reader` gets report `id`'s staff view; 404 if there is no such report.
 async fn report_staff_view(state: &AppState, id: Uuid, reader: &Reader) -> Result<bool, ApiError> {
@@ -277,8 +325,8 @@ async fn send_events(sink: Arc<Sink>, mut stream: Stream) {
                 let reason = "fell behind: reconnect with since=<seq of the resume message>";
                 CloseFrame { code: close_code::AGAIN, reason: reason.into() }
             }
-            Err(Stop::SessionEnded) => CloseFrame { code: SESSION_ENDED_CODE, reason: SESSION_ENDED.into() },
             Err(Stop::Failed) => CloseFrame { code: close_code::ERROR, reason: "server error".into() },
+            Err(ended) => CloseFrame { code: SESSION_ENDED_CODE, reason: ended.says().1.into() },
         };
         let _ = send(&mut sink, Message::Close(Some(close))).await;
         return;
@@ -353,13 +401,13 @@ fn event_stream(
             }
             // The last message: the stream ends after it.
             Ok(Next::Resume(message)) => Some((Ok(sse::Event::default().data(text(message).as_str())), None)),
-            Err(Stop::SessionEnded) => {
-                let error = serde_json::json!({
-                    "error": { "code": ErrorCode::SessionEnded, "message": SESSION_ENDED, "field": null }
-                });
+            Err(Stop::Failed) => None,
+            Err(ended) => {
+                let (code, message) = ended.says();
+                let error =
+                    serde_json::json!({ "error": { "code": code, "message": message, "field": null } });
                 Some((Ok(sse::Event::default().event("ended").data(error.to_string())), None))
             }
-            Err(Stop::Failed) => None,
         }
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(heartbeat))

@@ -136,7 +136,7 @@ struct HubInner {
     streams: Arc<caps::OpenStreams>,
     /// Bumped whenever staff sessions end on this server (a sign-out), so that their streams
     /// check at once whether they still may run.
-    sessions_ended: watch::Sender<u64>,
+    credentials_ended: watch::Sender<u64>,
 }
 
 impl Hub {
@@ -162,7 +162,7 @@ impl Hub {
                 store,
                 subscribers: AtomicUsize::new(0),
                 streams: Arc::new(caps::OpenStreams::new(caps)),
-                sessions_ended: watch::Sender::new(0),
+                credentials_ended: watch::Sender::new(0),
             }),
         };
         let publisher = hub.clone().publish(newest);
@@ -219,14 +219,15 @@ impl Hub {
         self.inner.streams.admit(holders)
     }
 
-    /// Tells the open streams that staff sessions have ended (signed out).
-    pub fn sessions_ended(&self) {
-        self.inner.sessions_ended.send_modify(|ended| *ended += 1);
+    /// Tells the open streams that credentials have ended: staff sessions (signed out), or a
+    /// device's token (its identity moved to another device).
+    pub fn credentials_ended(&self) {
+        self.inner.credentials_ended.send_modify(|ended| *ended += 1);
     }
 
-    /// Changes each time staff sessions end (see [`Hub::sessions_ended`]).
-    pub fn session_endings(&self) -> watch::Receiver<u64> {
-        self.inner.sessions_ended.subscribe()
+    /// Changes each time credentials end (see [`Hub::credentials_ended`]).
+    pub fn credential_endings(&self) -> watch::Receiver<u64> {
+        self.inner.credentials_ended.subscribe()
     }
 }
 
