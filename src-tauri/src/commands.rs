@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use phananh_shared::api::{Event, RatingRequest, ReportView};
+use phananh_shared::api::{Event, RatingRequest, ReportView, TransferCode};
 use phananh_shared::client::LocalReport;
 use phananh_shared::device::{DeviceStatus, Identity};
 use phananh_shared::dossier::DossierView;
@@ -143,6 +143,18 @@ pub async fn withdraw<R: Runtime>(
     reason: Option<String>,
 ) -> Answer<()> {
     Ok(device.engine(&app)?.cancel(id, reason).await?)
+}
+
+/// A one-time code that moves this device's identity to the device it is typed on.
+#[tauri::command]
+pub async fn transfer_code<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>) -> Answer<TransferCode> {
+    Ok(device.engine(&app)?.transfer_code().await?)
+}
+
+/// Becomes the device whose transfer `code` this is; how many reports moved.
+#[tauri::command]
+pub async fn claim<R: Runtime>(app: AppHandle<R>, device: State<'_, Device>, code: String) -> Answer<usize> {
+    Ok(device.engine(&app)?.claim(&code).await?)
 }
 
 #[tauri::command]

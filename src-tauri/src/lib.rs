@@ -54,6 +54,8 @@ pub fn app<R: Runtime>(
             commands::add_information,
             commands::withdraw,
             commands::follow,
+            commands::transfer_code,
+            commands::claim,
             commands::sync_now,
             commands::sync_status,
             commands::shown,

@@ -89,10 +89,7 @@ fn settings(server: &str) -> Value {
 }
 
 fn jpeg() -> String {
-    let picture = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 90]));
-    let mut bytes = Vec::new();
-    picture.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Jpeg).unwrap();
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    base64::engine::general_purpose::STANDARD.encode(phananh_tests::small_jpeg())
 }
 
 #[test]
@@ -241,4 +238,32 @@ fn a_dossier_tracked_in_the_desktop_app_follows_the_desk_without_the_window_aski
     assert_eq!(asked.status(), 200);
     let dossiers = desktop.until("dossiers", |d| d[0]["status"] == "needs_documents");
     assert_eq!(dossiers[0]["missing"], "Giấy chứng sinh");
+}
+
+#[test]
+fn a_phones_reports_move_to_the_desktop_app_with_the_phones_transfer_code() {
+    let server = TestServer::start();
+    let phone = phananh_tests::ResidentDevice::register(&server);
+    let report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    assert_eq!(phone.file(&report).unwrap().status(), 201);
+    let shown: Value = phone.post("/api/v1/devices/transfer", &json!({})).json().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let desktop = Desktop::launch(dir.path());
+    desktop.ok("begin", settings(&server.url("")));
+    let wrong = desktop.invoke("claim", json!({ "code": "AAAA-AAAA" })).unwrap_err();
+    assert_eq!((&wrong["code"], &wrong["field"]), (&json!("not_found"), &json!("code")), "{wrong}");
+    let heard_before = desktop.heard(REPORTS_EVENT).len();
+    assert_eq!(desktop.ok("claim", json!({ "code": shown["code"] })), 1);
+    assert_eq!(desktop.ok("identity", json!({}))["device_id"].as_str(), Some(phone.id.as_str()));
+    let reports =
+        desktop.until("reports", |r| r.as_array().is_some_and(|r| r.iter().any(|r| r["id"] == report["id"])));
+    let moved = reports.as_array().unwrap().iter().find(|r| r["id"] == report["id"]).unwrap();
+    assert_eq!(moved["view"]["ward"]["code"], "00070", "with the server's view");
+    assert!(desktop.heard(REPORTS_EVENT).len() > heard_before, "the window is told");
+
+    // The desktop app can hand them on in turn.
+    let code = desktop.ok("transfer_code", json!({}));
+    let code = code["code"].as_str().expect("a code");
+    assert!(code.len() == 9 && code.as_bytes()[4] == b'-', "ABCD-EFGH: {code}");
 }

@@ -248,6 +248,21 @@ impl Local {
         store_view(&self.conn, view)
     }
 
+    /// Sets several `meta` keys in one transaction: all of them or none.
+    pub fn set_metas(&mut self, meta: &[(&str, &str)]) -> Result<(), ClientError> {
+        let tx = self.conn.transaction()?;
+        for (key, value) in meta {
+            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Caches a tracked dossier's view (unless a newer one is there already).
+    pub fn store_dossier(&self, view: &DossierView) -> Result<(), ClientError> {
+        store_dossier(&self.conn, view)
+    }
+
     /// The reports this device knows of, newest first.
     pub fn reports(&self) -> Result<Vec<LocalReport>, ClientError> {
         let mut query = self.conn.prepare(

@@ -23,7 +23,9 @@ use uuid::Uuid;
 
 pub use crate::device::{Refusal, SyncStatus};
 
-use crate::api::{CancelRequest, CommentRequest, Event, NewDevice, RatingRequest, ReportView, WardRef};
+use crate::api::{
+    CancelRequest, CommentRequest, Event, NewDevice, RatingRequest, ReportView, TransferCode, WardRef,
+};
 use crate::dossier::{DossierView, TrackDossier};
 use crate::refusal::ErrorCode;
 use crate::report::{MAX_PHOTO_BYTES, MAX_PHOTOS, NewReport};
@@ -305,6 +307,35 @@ impl Engine {
         local.set_meta(DEVICE_ID, &created.device_id.to_string())?;
         local.set_meta(TOKEN, &created.token)?;
         Ok(created.token)
+    }
+
+    /// A one-time code that moves this device's identity to the device it is typed on
+    /// (registering this one first if it has not been yet).
+    pub async fn transfer_code(&self) -> Result<TransferCode, ClientError> {
+        self.remote.transfer_code(&self.token().await?).await
+    }
+
+    /// Becomes the device whose transfer `code` this is, bringing into it what this device
+    /// had on the server: its id and token replace this device's at once (the code is spent),
+    /// and the sync cursor goes back to the start, so the next pull brings every report of
+    /// the merged device; the dossiers it tracks are fetched. What is queued here is sent as
+    /// the claimed device. Gives how many reports it filed and follows.
+    pub async fn claim(&self, code: &str) -> Result<usize, ClientError> {
+        let claimed = {
+            let _one_at_a_time = self.registering.lock().await;
+            let own = self.local.lock().await.meta(TOKEN)?;
+            let claimed = self.remote.claim(code, own.as_deref()).await?;
+            let device_id = claimed.device.device_id.to_string();
+            let meta =
+                [(DEVICE_ID, device_id.as_str()), (TOKEN, claimed.device.token.as_str()), (CURSOR, "0")];
+            self.local.lock().await.set_metas(&meta)?;
+            claimed
+        };
+        for dossier in self.remote.tracked_dossiers(&claimed.device.token).await? {
+            self.local.lock().await.store_dossier(&dossier)?;
+        }
+        self.sync_once().await?;
+        Ok(claimed.filed.len() + claimed.following.len())
     }
 
     /// Registers the device with the server now, if it can be reached (the engine would

@@ -6,7 +6,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::api::{DeviceCreated, Event, LiveMessage, NewDevice, ReportView, Uploaded};
+use crate::api::{
+    ClaimRequest, Claimed, DeviceCreated, Event, LiveMessage, NewDevice, ReportView, TransferCode, Uploaded,
+};
+use crate::dossier::DossierView;
 use crate::sync::{Operation, PullResponse, PushRequest, PushResponse};
 
 use super::ClientError;
@@ -32,6 +35,28 @@ impl Remote {
 
     pub async fn register(&self, device: &NewDevice) -> Result<DeviceCreated, ClientError> {
         answer(self.http.post(format!("{}/api/v1/devices", self.base)).json(device).send().await?).await
+    }
+
+    /// A one-time code moving this device's identity to another device.
+    pub async fn transfer_code(&self, token: &str) -> Result<TransferCode, ClientError> {
+        self.post(token, "/api/v1/devices/transfer", &serde_json::json!({})).await
+    }
+
+    /// Takes over the identity whose transfer code `code` is, bringing what this device has
+    /// (with its `token`, if it has registered) into it.
+    pub async fn claim(&self, code: &str, token: Option<&str>) -> Result<Claimed, ClientError> {
+        let request = ClaimRequest { code: code.to_owned() };
+        let mut call = self.http.post(format!("{}/api/v1/devices/claim", self.base)).json(&request);
+        if let Some(token) = token {
+            call = call.bearer_auth(token);
+        }
+        answer(call.send().await?).await
+    }
+
+    /// The dossiers the device tracks, each with its history.
+    pub async fn tracked_dossiers(&self, token: &str) -> Result<Vec<DossierView>, ClientError> {
+        let url = format!("{}/api/v1/dossiers/tracked", self.base);
+        answer(self.http.get(url).bearer_auth(token).send().await?).await
     }
 
     pub async fn push(&self, token: &str, operations: &[Operation]) -> Result<PushResponse, ClientError> {
