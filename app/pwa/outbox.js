@@ -110,8 +110,22 @@
     return typeof refused === 'string' ? { code: 'refused', message: refused, field: null } : refused || null;
   }
 
+  // The identity this device held has moved to another device (its transfer code was used
+  // there), so the server no longer takes `auth`: the device forgets it and the lists that
+  // were its, and the next try registers it as a new device, whose reports what is queued
+  // here become. Only if it still holds that identity: a claim may have replaced it since.
+  function movedAway(auth) {
+    return run(['device'], 'readwrite', async function (t) {
+      var device = t.objectStore('device');
+      var identity = await request(device.get('identity'));
+      if (!identity || 'Bearer ' + identity.token !== auth) return;
+      ['identity', 'mine', 'following', 'reports', 'dossiers', 'cursor'].forEach(function (key) { device.delete(key); });
+    });
+  }
+
   // Whether an answer means "try again later" rather than "this will never be taken".
-  function later(answer) {
+  async function later(answer, auth) {
+    if (answer.status === 401) await movedAway(auth);
     return answer.status >= 500 || answer.status === 429 || answer.status === 408 || answer.status === 401;
   }
 
@@ -132,7 +146,7 @@
       var uploaded = await fetch('/api/v1/photos', {
         method: 'POST', headers: { authorization: auth, 'content-type': photo.type }, body: photo.blob,
       });
-      if (later(uploaded)) return false;
+      if (await later(uploaded, auth)) return false;
       if (!uploaded.ok) {
         record.refused = await refusal(uploaded, photo.name);
         await put(record);
@@ -147,7 +161,7 @@
       headers: { authorization: auth, 'content-type': 'application/json' },
       body: JSON.stringify({ operations: [{ id: record.op_id, op: 'create_report', report: record.report }] }),
     });
-    if (later(pushed)) return false;
+    if (await later(pushed, auth)) return false;
     if (!pushed.ok) {
       record.refused = await refusal(pushed);
       await put(record);
@@ -274,6 +288,6 @@
 
   scope.phananhOutbox = {
     db: db, run: run, request: request, get: get, set: set, token: token, send: send,
-    queue: queue, queued: queued, list: list, migrate: migrate, onChange: onChange,
+    movedAway: movedAway, queue: queue, queued: queued, list: list, migrate: migrate, onChange: onChange,
   };
 })(self);

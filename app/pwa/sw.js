@@ -6,7 +6,8 @@
 // beside the old one and takes over only when the resident taps "reload". It keeps the
 // lists the screens need (boundaries, procedures, map settings) for offline use, sends the
 // outbox from Background Sync when the page is closed, and keeps the street tiles the
-// resident looked at, within a bound. The staff pages and the API pass straight through.
+// resident looked at, within a bound. The staff bundle's pages (the staff's, the city's and the
+// public results) and the API pass straight through.
 'use strict';
 
 // Written by pwa/precache.py: {id, files: [{url, integrity}]}.
@@ -67,7 +68,7 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin === self.location.origin) {
     if (request.mode === 'navigate') {
-      if (!/^\/(staff|city|api|open311|healthz)(\/|$)/.test(url.pathname)) event.respondWith(page(request));
+      if (!/^\/(staff|city|transparency|api|open311|healthz)(\/|$)/.test(url.pathname)) event.respondWith(page(request));
     } else if (DATA.includes(url.pathname) && !url.search) {
       event.respondWith(fresh(request));
     } else if (BUILD.files.some((file) => file.url === url.pathname)) {

@@ -21,6 +21,8 @@ extern "C" {
     async fn js_set(key: &str, value: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = phananhOutbox, js_name = token, catch)]
     async fn js_token() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = phananhOutbox, js_name = movedAway, catch)]
+    async fn js_moved_away(auth: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = phananhOutbox, js_name = send, catch)]
     async fn js_send() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = phananhOutbox, js_name = queue, catch)]
@@ -76,6 +78,13 @@ pub async fn token() -> Result<String, ApiError> {
         Ok(token) => token.as_string().ok_or_else(|| ApiError::Offline("no token".into())),
         Err(error) => Err(ApiError::Offline(StoreError::from(error).to_string())),
     }
+}
+
+/// The server no longer takes `token`: its identity moved to another device with a transfer
+/// code. The device forgets it and the lists that were its, and becomes a new device at its
+/// next call (see `movedAway` in `outbox.js`).
+pub async fn moved_away(token: &str) {
+    let _ = js_moved_away(&format!("Bearer {token}")).await;
 }
 
 /// Sends the outbox (or waits for whoever is sending it: the worker, another tab); `true`

@@ -133,6 +133,11 @@ fn field_says(lang: Lang, field: &str, code: ErrorCode, detail: &str) -> Option<
             }
         }),
         ("from" | "to", ErrorCode::Invalid) => text("Ngày không hợp lệ.", "Not a valid date."),
+        // A transfer code: unknown, used and expired are one refusal, so nobody can probe codes.
+        ("code", ErrorCode::NotFound) => text(
+            "Mã không đúng, đã dùng hoặc đã hết hạn: hãy tạo mã mới trên máy cũ.",
+            "This code is wrong, used or expired: make a new one on the old device.",
+        ),
         _ => None,
     }
 }

@@ -11,7 +11,10 @@ use phananh_shared::api::{Event, LiveMessage};
 use phananh_shared::dossier::DossierEvent;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{MessageEvent, WebSocket};
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+/// The close code of a stream whose credential has ended (the server's `SESSION_ENDED_CODE`).
+const CREDENTIAL_ENDED: u16 = 4401;
 
 /// How long to wait before reconnecting, growing to the last value while the server stays away.
 const RETRY_MS: [i32; 5] = [500, 1_000, 2_000, 5_000, 10_000];
@@ -42,7 +45,7 @@ struct Inner {
 
 struct Handlers {
     _message: Closure<dyn Fn(MessageEvent)>,
-    _close: Closure<dyn Fn()>,
+    _close: Closure<dyn Fn(CloseEvent)>,
 }
 
 impl Live {
@@ -138,9 +141,15 @@ fn connect(inner: &Rc<Inner>) {
         }
     });
     let weak = Rc::downgrade(inner);
-    let on_close = Closure::<dyn Fn()>::new(move || {
-        if let Some(inner) = weak.upgrade() {
-            (inner.on_connected)(false);
+    let on_close = Closure::<dyn Fn(CloseEvent)>::new(move |close: CloseEvent| {
+        let Some(inner) = weak.upgrade() else { return };
+        (inner.on_connected)(false);
+        // The credential has ended (a staff session, or a device's identity moved away):
+        // the same token would be refused, so the stream ends here; the screen asks what
+        // became of it when it hears the stream is down.
+        if close.code() == CREDENTIAL_ENDED {
+            inner.closed.set(true);
+        } else {
             retry(&inner);
         }
     });

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, FlatRoutes, Route, Router};
 use leptos_router::path;
-use phananh_shared::api::is_staff_page;
+use phananh_shared::api::{RESULTS_PAGE, in_staff_bundle};
 
 use crate::backend::backend;
 use crate::i18n::{LangSwitch, provide_lang, tr};
@@ -16,13 +16,16 @@ use crate::wards::provide_wards;
 use crate::worker::Update;
 
 /// One of the app's three pages, each its own bundle: the resident's (every page path but
-/// the staff's), the staff's (the paths [`is_staff_page`] names, served from the build's
-/// `staff/` folder) and the desktop app's (the resident's screens and the device's
+/// the staff bundle's), the staff's (the paths [`in_staff_bundle`] names, served from the
+/// build's `staff/` folder: the staff's and city's screens and the public results) and the
+/// desktop app's (the resident's screens, the public results and the device's
 /// settings, around the native engine). A binary names one, so the others' screens are not
 /// in its download.
 #[derive(Clone, Copy)]
 pub struct Bundle {
     staff: bool,
+    /// Whether a page path is one of this bundle's screens (a link to it stays in the page).
+    serves: fn(&str) -> bool,
     /// The page's screens: its routes.
     screens: fn() -> AnyView,
     /// The header's menu: links to the page's own people's screens.
@@ -30,9 +33,21 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    pub const RESIDENT: Bundle = Bundle { staff: false, screens: resident_screens, menu: resident_menu };
-    pub const STAFF: Bundle = Bundle { staff: true, screens: staff_screens, menu: staff_menu };
-    pub const DESKTOP: Bundle = Bundle { staff: false, screens: desktop_screens, menu: desktop_menu };
+    pub const RESIDENT: Bundle = Bundle {
+        staff: false,
+        serves: |path| !in_staff_bundle(path),
+        screens: resident_screens,
+        menu: resident_menu,
+    };
+    pub const STAFF: Bundle =
+        Bundle { staff: true, serves: in_staff_bundle, screens: staff_screens, menu: staff_menu };
+    /// The desktop app cannot load the staff's page: it has the public results itself.
+    pub const DESKTOP: Bundle = Bundle {
+        staff: false,
+        serves: |path| !in_staff_bundle(path) || path == RESULTS_PAGE,
+        screens: desktop_screens,
+        menu: desktop_menu,
+    };
 
     pub fn is_staff(&self) -> bool {
         self.staff
@@ -40,16 +55,20 @@ impl Bundle {
 }
 
 fn resident_screens() -> AnyView {
-    resident_routes(no_page)
+    resident_routes(no_page, no_page)
 }
 
 fn desktop_screens() -> AnyView {
-    resident_routes(DeviceSettings)
+    resident_routes(DeviceSettings, transparency::Transparency)
 }
 
 /// The resident's routes; `settings` is what `/settings` shows (only the desktop app has
-/// settings of its own).
-fn resident_routes<V: IntoView + 'static>(settings: fn() -> V) -> AnyView {
+/// settings of its own), `results` what the public results page shows (the browser's is the
+/// staff bundle's, so the resident's bundle has no code for it).
+fn resident_routes<V: IntoView + 'static, W: IntoView + 'static>(
+    settings: fn() -> V,
+    results: fn() -> W,
+) -> AnyView {
     view! {
         <FlatRoutes fallback=no_page>
             <Route path=path!("/") view=file::FileReport/>
@@ -57,7 +76,7 @@ fn resident_routes<V: IntoView + 'static>(settings: fn() -> V) -> AnyView {
             <Route path=path!("/reports/:id") view=report::ReportPage/>
             <Route path=path!("/nearby") view=nearby::Nearby/>
             <Route path=path!("/dossiers") view=dossiers::MyDossiers/>
-            <Route path=path!("/transparency") view=transparency::Transparency/>
+            <Route path=path!("/transparency") view=results/>
             <Route path=path!("/settings") view=settings/>
         </FlatRoutes>
     }
@@ -71,6 +90,7 @@ fn staff_screens() -> AnyView {
             <Route path=path!("/staff/reports/:id") view=staff_report::StaffReport/>
             <Route path=path!("/staff/dossiers") view=desk::DossierDesk/>
             <Route path=path!("/city") view=city::CityDashboard/>
+            <Route path=path!("/transparency") view=transparency::Transparency/>
         </FlatRoutes>
     }
     .into_any()
@@ -85,7 +105,7 @@ fn no_page() -> impl IntoView {
 /// page, the browser loads that page (`rel="external"` tells the router to let it).
 #[component]
 fn PageLink(href: &'static str, #[prop(optional)] class: &'static str, children: Children) -> impl IntoView {
-    if is_staff_page(href) == expect_context::<Bundle>().staff {
+    if (expect_context::<Bundle>().serves)(href) {
         view! { <A href=href attr:class=class>{children()}</A> }.into_any()
     } else {
         view! { <a href=href class=class rel="external">{children()}</a> }.into_any()
@@ -114,15 +134,20 @@ pub fn App(bundle: Bundle) -> impl IntoView {
 #[component]
 pub fn Screens() -> impl IntoView {
     let t = tr();
-    let Bundle { staff, screens, menu } = expect_context::<Bundle>();
+    let Bundle { staff, screens, menu, .. } = expect_context::<Bundle>();
+    let session = use_session();
+    // Home: the inbox for signed-in staff, the resident's page for everyone else.
+    let home = move || if staff && session.with(Option::is_some) { "/staff" } else { "/" };
     view! {
         <Router>
             <a class="skip" href="#main">{move || t("Bỏ qua đến nội dung", "Skip to content")}</a>
             <header class="top">
-                <PageLink href=if staff { "/staff" } else { "/" } class="brand">
-                    <span class="logo" aria-hidden="true">"◆"</span>
-                    {move || t("Phản ánh Hà Nội", "Hà Nội Feedback")}
-                </PageLink>
+                {move || view! {
+                    <PageLink href=home() class="brand">
+                        <span class="logo" aria-hidden="true">"◆"</span>
+                        {move || t("Phản ánh Hà Nội", "Hà Nội Feedback")}
+                    </PageLink>
+                }}
                 <nav aria-label=move || t("Chính", "Main")>
                     {menu()}
                 </nav>
@@ -144,7 +169,7 @@ fn resident_menu() -> AnyView {
         <PageLink href="/mine">{move || t("Của tôi", "Mine")}</PageLink>
         <PageLink href="/dossiers">{move || t("Hồ sơ", "Dossiers")}</PageLink>
         <PageLink href="/nearby">{move || t("Quanh đây", "Nearby")}</PageLink>
-        <PageLink href="/transparency">{move || t("Công khai", "Results")}</PageLink>
+        <PageLink href=RESULTS_PAGE>{move || t("Công khai", "Results")}</PageLink>
     }
     .into_any()
 }
@@ -160,13 +185,16 @@ fn desktop_menu() -> AnyView {
 }
 
 /// The staff's screens once signed in: the inbox, the dossier desk, the dashboard (a ward
-/// officer's shows their ward), and signing out.
+/// officer's shows their ward), and signing out. Before that (the public on the results
+/// page, or staff at the sign-in form), the public's menu.
 fn staff_menu() -> AnyView {
     let t = tr();
     let session = use_session();
     let links = move || {
-        let ward = session.get()?.staff.ward.is_some();
-        Some(view! {
+        let Some(ward) = session.with(|s| s.as_ref().map(|s| s.staff.ward.is_some())) else {
+            return resident_menu();
+        };
+        view! {
             <PageLink href="/staff">{move || t("Hộp phản ánh", "Inbox")}</PageLink>
             <PageLink href="/staff/dossiers">{move || t("Bàn hồ sơ", "Dossier desk")}</PageLink>
             <PageLink href="/city">
@@ -175,7 +203,8 @@ fn staff_menu() -> AnyView {
             <button type="button" class="sign-out" on:click=move |_| session::sign_out(session)>
                 {move || t("Đăng xuất", "Sign out")}
             </button>
-        })
+        }
+        .into_any()
     };
     links.into_any()
 }

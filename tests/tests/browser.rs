@@ -339,6 +339,79 @@ fn a_resident_adds_information_to_their_report_and_withdraws_it_from_its_screen(
     });
 }
 
+#[test]
+fn a_resident_moves_their_reports_to_a_new_phone_with_a_one_time_code() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let server = serving_the_app(data.path());
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        // The old phone files a report, then makes a code under "Của tôi".
+        let old = driver.session(PHONE).await;
+        old.goto(&server.url("/")).await.expect("the app opens");
+        fill_in_report(&old, "drainage", "Cống trước số 12 bị tắc, nước tràn lên vỉa hè.", &[]).await;
+        click(&old, "form.report-form button[type=submit]").await;
+        wait_for_text(&old, "[data-testid=filed]", |t| t.starts_with("Đã gửi")).await;
+        click(&old, "details.transfer summary").await;
+        click(&old, "#make-transfer-code").await;
+        let shown = wait_for_text(&old, "[data-testid=transfer-code]", |t| !t.is_empty()).await;
+        let code = shown
+            .split_whitespace()
+            .find(|word| word.len() == 9 && word.as_bytes()[4] == b'-')
+            .unwrap_or_else(|| panic!("a code ABCD-EFGH in {shown:?}"))
+            .to_owned();
+        assert!(
+            shown.starts_with("Nhập mã này trên máy mới (dùng được đến ") && shown.ends_with(&code),
+            "{shown:?}"
+        );
+        let scroll = "document.querySelector('details.transfer').scrollIntoView()";
+        old.execute(scroll, vec![]).await.expect("script runs");
+        screenshot(&old, "browser-transfer-code").await;
+
+        // The new phone has nothing yet. A wrong code is said next to the field.
+        let new = driver.session(PHONE).await;
+        new.goto(&server.url("/mine")).await.expect("the app opens");
+        wait_for_text(&new, "main", |t| t.contains("Bạn chưa gửi phản ánh nào")).await;
+        click(&new, "details.transfer summary").await;
+        type_into(&new, "#transfer-code", "AAAA-AAAA").await;
+        click(&new, "form.claim button[type=submit]").await;
+        let refused = said(&new, "#transfer-code-error").await;
+        assert!(refused.starts_with("Mã không đúng, đã dùng hoặc đã hết hạn"), "{refused:?}");
+        let invalid = new.find(Locator::Css("#transfer-code")).await.expect("the field");
+        assert_eq!(invalid.attr("aria-invalid").await.expect("attr").as_deref(), Some("true"));
+
+        // Typed as read aloud (small letters, no dash), the right code moves the report here.
+        invalid.clear().await.expect("the field clears");
+        type_into(&new, "#transfer-code", &code.replace('-', "").to_lowercase()).await;
+        click(&new, "form.claim button[type=submit]").await;
+        let moved = wait_for_text(&new, "[data-testid=claimed]", |t| !t.is_empty()).await;
+        assert_eq!(moved, "Đã chuyển về máy này. Số phản ánh: 1");
+        assert_eq!(wait_for_text(&new, "#transfer-code-error", |t| t.is_empty()).await, "");
+        assert_eq!(wait_for_text(&new, "li.card [data-testid=reference]", |t| !t.is_empty()).await, "PA-1");
+        screenshot(&new, "browser-transfer-claimed").await;
+        // It is theirs on the new phone: they can add to it.
+        click(&new, "[data-testid=my-reports] a").await;
+        type_into(&new, "#more-info", "Tôi đã đổi điện thoại, vẫn theo dõi việc này.").await;
+        click(&new, "form.more-info button[type=submit]").await;
+        wait_for_text(&new, ".timeline", |t| t.contains("Bổ sung: Tôi đã đổi điện thoại")).await;
+
+        // The old phone is no longer that device: its list empties, and a report filed on it
+        // now is a new device's, sent all the same.
+        old.goto(&server.url("/mine")).await.expect("the page opens");
+        wait_for_text(&old, "main", |t| t.contains("Bạn chưa gửi phản ánh nào")).await;
+        old.goto(&server.url("/")).await.expect("the app opens");
+        fill_in_report(&old, "roads", "Ổ gà sâu giữa đường, xe máy đi qua dễ ngã, cần vá gấp.", &[]).await;
+        click(&old, "form.report-form button[type=submit]").await;
+        let filed =
+            wait_for_text(&old, "[data-testid=filed]", |t| t.starts_with("Đã gửi phản ánh PA-")).await;
+        assert!(filed.starts_with("Đã gửi phản ánh PA-2."), "{filed:?}");
+        let cards = old.find_all(Locator::Css("[data-testid=my-reports] li.card")).await.expect("the list");
+        assert_eq!(cards.len(), 1, "only the report filed after the move");
+        for browser in [old, new] {
+            browser.close().await.expect("the browser closes");
+        }
+    });
+}
+
 /// The text of the error line `selector` once it says something.
 async fn said(browser: &Client, selector: &str) -> String {
     wait_for_text(browser, selector, |t| !t.is_empty()).await

@@ -83,11 +83,17 @@ fn the_staff_paths_get_the_staff_page() {
     std::fs::write(app.path().join("staff/phananh-staff-4567cdef.js"), "export default 2;").unwrap();
     let server = TestServer::start_with(&["--app-dir", app.path().to_str().unwrap()]);
     let page = |path: &str| get(server.url(path)).unwrap().text().unwrap();
-    for path in ["/staff", "/staff/reports/01900000-0000-7000-8000-000000000001", "/staff/dossiers", "/city"]
-    {
+    // The public's results page shares the city's figures, so it is in the staff's bundle.
+    for path in [
+        "/staff",
+        "/staff/reports/01900000-0000-7000-8000-000000000001",
+        "/staff/dossiers",
+        "/city",
+        "/transparency",
+    ] {
         assert!(page(path).contains("Cán bộ"), "{path}");
     }
-    for path in ["/", "/mine", "/transparency", "/staffing"] {
+    for path in ["/", "/mine", "/nearby", "/staffing"] {
         assert!(page(path).contains("Phản ánh"), "{path}");
     }
     assert_eq!(page("/staff/phananh-staff-4567cdef.js"), "export default 2;");

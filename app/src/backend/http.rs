@@ -12,7 +12,8 @@ use std::rc::{Rc, Weak};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use phananh_shared::api::{
-    CancelRequest, CommentRequest, DeviceCreated, Event, RatingRequest, ReportView, WardRef,
+    CancelRequest, ClaimRequest, Claimed, CommentRequest, DeviceCreated, Event, RatingRequest, ReportView,
+    TransferCode, WardRef,
 };
 use phananh_shared::dossier::{DossierView, TrackDossier};
 use phananh_shared::report::NewReport;
@@ -164,6 +165,23 @@ impl HttpBackend {
         }
     }
 
+    /// `fetched` with the device's `token`, or nothing if the server no longer takes the token:
+    /// the identity moved to another device, and this one starts again as a new device.
+    async fn unless_moved_away<T: Default>(
+        &self,
+        token: &str,
+        fetched: Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        match fetched {
+            Err(ApiError::Refused { status: 401, .. }) => {
+                device_store::moved_away(token).await;
+                self.live.borrow_mut().take();
+                Ok(T::default())
+            }
+            other => other,
+        }
+    }
+
     /// Sends the outbox once; on failure tries again later, backing off.
     async fn send(self: Rc<Self>) {
         if self.sending.replace(true) {
@@ -309,10 +327,10 @@ impl Backend for Rc<HttpBackend> {
     }
 
     fn my_reports(&self) -> Task<Result<Vec<ReportView>, ApiError>> {
-        let online = self.state.online;
+        let this = Rc::clone(self);
         Box::pin(async move {
+            let token = device_store::token().await?;
             let fetched = async {
-                let token = device_store::token().await?;
                 let mut ids: Vec<Uuid> = device_store::get(MINE).await.unwrap_or_default();
                 ids.extend(device_store::get::<Vec<Uuid>>(FOLLOWING).await.unwrap_or_default());
                 let mut reports = Vec::with_capacity(ids.len());
@@ -321,7 +339,8 @@ impl Backend for Rc<HttpBackend> {
                 }
                 Ok(reports)
             };
-            let texts = kept_when_offline(online, REPORTS, fetched.await).await?;
+            let fetched = this.unless_moved_away(&token, fetched.await).await;
+            let texts = kept_when_offline(this.state.online, REPORTS, fetched).await?;
             Ok(read_reports(&texts))
         })
     }
@@ -390,19 +409,48 @@ impl Backend for Rc<HttpBackend> {
 
     /// From the server, or the copy kept at the last visit when it cannot be reached.
     fn my_dossiers(&self) -> Task<Result<Vec<DossierView>, ApiError>> {
-        let online = self.state.online;
+        let this = Rc::clone(self);
         Box::pin(async move {
-            let fetched = async {
-                let token = device_store::token().await?;
-                api::get::<Vec<DossierView>>("/api/v1/dossiers/tracked", Some(&token)).await
-            };
-            kept_when_offline(online, DOSSIERS, fetched.await).await
+            let token = device_store::token().await?;
+            let fetched = api::get::<Vec<DossierView>>("/api/v1/dossiers/tracked", Some(&token)).await;
+            let fetched = this.unless_moved_away(&token, fetched).await;
+            kept_when_offline(this.state.online, DOSSIERS, fetched).await
         })
     }
 
     /// The service worker keeps the last copy for offline starts.
     fn wards_geojson(&self) -> Task<Result<String, ApiError>> {
         Box::pin(async { api::get_text("/api/v1/wards.geojson", None).await })
+    }
+
+    fn transfer_code(&self) -> Task<Result<TransferCode, ApiError>> {
+        Box::pin(async {
+            let token = device_store::token().await?;
+            api::post("/api/v1/devices/transfer", Some(&token), &serde_json::json!({})).await
+        })
+    }
+
+    /// The claimed identity replaces this device's, and the server brings what this device
+    /// had into it (its token says which device it was).
+    fn claim(&self, code: String) -> Task<Result<usize, ApiError>> {
+        let this = Rc::clone(self);
+        Box::pin(async move {
+            let own = device_store::get::<DeviceCreated>(IDENTITY).await.map(|d| d.token);
+            let claimed: Claimed =
+                api::post("/api/v1/devices/claim", own.as_deref(), &ClaimRequest { code }).await?;
+            device_store::set(IDENTITY, &claimed.device).await.map_err(not_kept)?;
+            for (key, moved) in [(MINE, &claimed.filed), (FOLLOWING, &claimed.following)] {
+                let mut ids: Vec<Uuid> = device_store::get(key).await.unwrap_or_default();
+                ids.retain(|id| !moved.contains(id));
+                ids.extend(moved);
+                device_store::set(key, &ids).await.map_err(not_kept)?;
+            }
+            // The stream of the identity this device had gives way to the claimed one's.
+            this.live.borrow_mut().take();
+            this.listen(&claimed.device.token).await;
+            this.state.bump();
+            Ok(claimed.filed.len() + claimed.following.len())
+        })
     }
 
     fn sync(&self) -> Task<()> {

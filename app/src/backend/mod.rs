@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use phananh_shared::api::{Event, RatingRequest, ReportView, WardRef};
+use phananh_shared::api::{Event, RatingRequest, ReportView, TransferCode, WardRef};
 use phananh_shared::dossier::{DossierView, TrackDossier};
 use phananh_shared::report::NewReport;
 use phananh_shared::sync::QueuedReport;
@@ -88,6 +88,11 @@ pub trait Backend {
     fn my_dossiers(&self) -> Task<Result<Vec<DossierView>, ApiError>>;
     /// The ward boundaries, as GeoJSON: the map and the offline index.
     fn wards_geojson(&self) -> Task<Result<String, ApiError>>;
+    /// A one-time code that moves this device's identity to the device it is typed on.
+    fn transfer_code(&self) -> Task<Result<TransferCode, ApiError>>;
+    /// Becomes the device whose transfer `code` this is; gives how many reports it filed
+    /// and follows.
+    fn claim(&self, code: String) -> Task<Result<usize, ApiError>>;
     /// Sends what is waiting, if the server can be reached.
     fn sync(&self) -> Task<()>;
     fn state(&self) -> SyncState;

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use leptos::prelude::*;
 
-use phananh_shared::api::{Event, RatingRequest, ReportView};
+use phananh_shared::api::{Event, RatingRequest, ReportView, TransferCode};
 use phananh_shared::device::{Connection, DeviceStatus};
 use phananh_shared::dossier::{DossierView, TrackDossier};
 use phananh_shared::sync::QueuedReport;
@@ -127,6 +127,19 @@ impl Backend for Rc<NativeBackend> {
 
     fn wards_geojson(&self) -> Task<Result<String, ApiError>> {
         Box::pin(async { desktop::call("wards", json!({})).await })
+    }
+
+    fn transfer_code(&self) -> Task<Result<TransferCode, ApiError>> {
+        Box::pin(async { desktop::call("transfer_code", json!({})).await })
+    }
+
+    fn claim(&self, code: String) -> Task<Result<usize, ApiError>> {
+        let state = self.state;
+        Box::pin(async move {
+            let moved = desktop::call("claim", json!({ "code": code })).await?;
+            state.bump();
+            Ok(moved)
+        })
     }
 
     fn sync(&self) -> Task<()> {

@@ -13,6 +13,7 @@ use crate::clock;
 use crate::errors::{self, Refused};
 use crate::i18n::{self, tr, use_lang};
 use crate::pages::timeline::{DeadlineClock, StatusBadge};
+use crate::pages::transfer::MoveDevice;
 use crate::wards::ward_names;
 
 #[component]
@@ -53,6 +54,7 @@ pub fn MyReports() -> impl IntoView {
                 Err(e) => view! { <Refused error=e/> }.into_any(),
             })}
         </Suspense>
+        <MoveDevice/>
     }
 }
 

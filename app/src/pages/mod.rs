@@ -2,7 +2,7 @@
 //!
 //! Residents: [`file`] (file a report), [`mine`] (my reports and the outbox), [`report`]
 //! (one report: timeline, deadline, answer, rating), [`nearby`] (public reports on the map),
-//! [`dossiers`] (the dossiers they track). Ward staff: [`staff`] (sign-in and the live
+//! [`dossiers`] (the dossiers they track), [`transfer`] (moving them to another device). Ward staff: [`staff`] (sign-in and the live
 //! inbox), [`staff_report`] (one report and the actions), [`desk`] (the dossier desk). City:
 //! [`city`] (the dashboard, with [`dossier_figures`]), and [`transparency`] for the public.
 //! The desktop app: [`device`] (the first run and the settings).
@@ -19,4 +19,5 @@ pub mod report;
 pub mod staff;
 pub mod staff_report;
 pub mod timeline;
+pub mod transfer;
 pub mod transparency;

@@ -22,7 +22,7 @@ use axum::Extension;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use phananh_shared::api::is_staff_page;
+use phananh_shared::api::in_staff_bundle;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -67,7 +67,7 @@ pub async fn serve(Extension(app): Extension<Arc<WebApp>>, request: Request) -> 
     let hashed = !page && is_hashed(path);
     let answer = if page {
         let staff = dir.join("staff/index.html");
-        let html = if is_staff_page(path) && staff.is_file() { staff } else { dir.join("index.html") };
+        let html = if in_staff_bundle(path) && staff.is_file() { staff } else { dir.join("index.html") };
         let scripts = tokio::fs::read_to_string(&html).await.map(|page| inline_script_hashes(&page));
         let served = ServeFile::new(html).oneshot(request).await;
         served.map(|mut response| {
