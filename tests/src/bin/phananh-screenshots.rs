@@ -1,5 +1,6 @@
-//! `make screenshots`: the app's three main screens (a resident filing a report, a ward
-//! officer's inbox, the city dashboard) on a phone (360×800) and a desk screen (1280×800),
+//! `make screenshots`: the app's main screens (a resident filing a report, a ward officer's
+//! inbox, the city dashboard, the public results, moving "Mine" to another device) on a phone
+//! (360×800) and a desk screen (1280×800),
 //! and the phone app's offline outbox, street map and update banner (issue 21), over the
 //! demo data of `phananh-server seed-demo`, written to docs/screenshots/.
 
@@ -60,6 +61,22 @@ fn main() {
             wait_for(&city, "table[data-testid=ward-table] tbody tr").await;
             save(&city, &format!("city-dashboard-{label}")).await;
             city.close().await.expect("closed");
+
+            // The public results, from the resident's menu (a page of the staff's bundle).
+            let public = driver.session(size).await;
+            public.goto(&server.url("/transparency")).await.expect("the page opens");
+            wait_for(&public, "table[data-testid=transparency] tbody tr").await;
+            save(&public, &format!("results-{label}")).await;
+
+            // "Của tôi" moving to another device: the code made on the old one.
+            public.goto(&server.url("/mine")).await.expect("the page opens");
+            click(&public, "details.transfer summary").await;
+            click(&public, "#make-transfer-code").await;
+            wait_for_text(&public, ".transfer .code", |code| code.len() == 9).await;
+            let scroll = "document.querySelector('details.transfer').scrollIntoView()";
+            public.execute(scroll, vec![]).await.expect("script runs");
+            save(&public, &format!("transfer-{label}")).await;
+            public.close().await.expect("closed");
         }
     });
     drop(server);
