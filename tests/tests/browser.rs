@@ -412,6 +412,47 @@ fn a_resident_moves_their_reports_to_a_new_phone_with_a_one_time_code() {
     });
 }
 
+#[test]
+fn how_late_a_report_is_reads_in_the_screens_decimals_and_the_chart_names_its_top() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    // The server's clock is set by the test, from an hour ago: the report is in the period the
+    // dashboard opens on, which the browser takes from its own clock.
+    let (dist, start) = (app_dist(), (chrono::Utc::now() - chrono::TimeDelta::hours(1)).to_rfc3339());
+    let server = TestServer::start_in(
+        data.path(),
+        &["--app-dir", dist.to_str().expect("UTF-8"), "--manual-clock", &start],
+    );
+    StaffClient::create(&server, data.path(), "thanh-pho", "city", None);
+    let resident = ResidentDevice::register(&server);
+    let filed: serde_json::Value = resident
+        .file(&report_at(HOAN_KIEM.0, HOAN_KIEM.1))
+        .expect("the server answers")
+        .json()
+        .expect("JSON");
+    // Two minutes past the deadline to acknowledge it: late by less than a tenth of an hour.
+    let due: chrono::DateTime<chrono::Utc> =
+        filed["deadlines"]["acknowledge"].as_str().expect("a deadline").parse().expect("a time");
+    let now = (due + chrono::TimeDelta::minutes(2)).to_rfc3339();
+    assert_eq!(server.set_clock(&now).status().as_u16(), 200);
+    let driver = ChromeDriver::start();
+    runtime().block_on(async {
+        let city = driver.session(DESK).await;
+        sign_in(&city, &server.url("/city"), "thanh-pho").await;
+        let late = "table[data-testid=overdue] tbody tr td:nth-child(4)";
+        assert_eq!(
+            wait_for_text(&city, late, |t| !t.is_empty()).await,
+            "< 0,1",
+            "not 0,0, and a decimal comma"
+        );
+        // One report in the period: the chart's top is 1, and it says so.
+        assert_eq!(wait_for_text(&city, "[data-testid=chart-top]", |t| !t.is_empty()).await, "1");
+        click(&city, "button.lang").await;
+        assert_eq!(wait_for_text(&city, late, |t| t.contains('.')).await, "< 0.1");
+        screenshot(&city, "browser-city-late-decimals").await;
+        city.close().await.expect("the browser closes");
+    });
+}
+
 /// The text of the error line `selector` once it says something.
 async fn said(browser: &Client, selector: &str) -> String {
     wait_for_text(browser, selector, |t| !t.is_empty()).await

@@ -329,11 +329,15 @@ fn DayChart(days: Vec<Day>) -> impl IntoView {
             )
         })
         .collect();
+    // The chart's top, named: a backlog line at the top is the largest count, not a full scale.
+    let top = y(most as u64);
     let first = days.first().map(|d| clock::day_month(d.date)).unwrap_or_default();
     let last = days.last().map(|d| clock::day_month(d.date)).unwrap_or_default();
     view! {
         <figure class="chart">
             <svg viewBox=format!("0 0 {w} {}", h + 2.0) role="img" aria-label=move || t("Biểu đồ tiếp nhận, xử lý và tồn đọng theo ngày", "Chart of received, resolved and backlog by day")>
+                <line class="grid" x1="0" x2=w y1=top y2=top/>
+                <text class="scale" x="4" y=top + 14.0 data-testid="chart-top">{most as u64}</text>
                 {bars}
                 <path class="backlog" d=line/>
             </svg>
