@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use phananh_shared::api::LiveMessage;
+use phananh_shared::client::ClientError;
 use phananh_tests::{
     HOAN_KIEM, LiveClient, ResidentDevice, StaffClient, TestDevice, TestServer, report_at, small_jpeg,
 };
@@ -229,4 +230,47 @@ fn a_device_that_claims_brings_its_reports_follows_and_photos_into_the_identity_
     // Neither phone's earlier token works now.
     assert_eq!(new.get("/api/v1/dossiers/tracked").status(), StatusCode::UNAUTHORIZED);
     assert_eq!(old.get("/api/v1/dossiers/tracked").status(), StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn a_desktop_app_whose_code_was_used_elsewhere_starts_again_as_a_new_device_keeping_its_queue() {
+    let server = TestServer::start();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let desktop = TestDevice::open(&server.url(""));
+    let report = |east: f64| -> phananh_shared::report::NewReport {
+        serde_json::from_value(report_at(HOAN_KIEM.0 + east, HOAN_KIEM.1)).expect("a report")
+    };
+    let (sent, queued) = (report(0.0), report(0.001));
+    runtime.block_on(desktop.file_report(sent.clone())).expect("kept");
+    runtime.block_on(desktop.sync_once()).expect("sent");
+    let (old_id, _) = runtime.block_on(desktop.credentials()).expect("kept").expect("registered");
+
+    // A phone takes the desktop's identity; the desktop files one more before it next syncs.
+    let code = runtime.block_on(desktop.transfer_code()).expect("a code").code;
+    let (status, claimed) = claim(&server, &code);
+    assert_eq!(status, StatusCode::OK, "{claimed}");
+    runtime.block_on(desktop.file_report(queued.clone())).expect("kept");
+    let refused = runtime.block_on(desktop.sync_once());
+    assert!(matches!(refused, Err(ClientError::Server { status: 401, .. })), "{refused:?}");
+    assert_eq!(
+        runtime.block_on(desktop.credentials()).expect("kept"),
+        None,
+        "the moved identity is forgotten"
+    );
+    let left: Vec<_> = runtime.block_on(desktop.reports()).expect("kept").iter().map(|r| r.id).collect();
+    assert_eq!(left, [queued.id], "only what is still queued here");
+
+    // The next sync registers a new device, which files what was queued.
+    runtime.block_on(desktop.sync_once()).expect("sent");
+    let (new_id, _) = runtime.block_on(desktop.credentials()).expect("kept").expect("registered");
+    assert_ne!(new_id, old_id);
+    let reports = runtime.block_on(desktop.reports()).expect("kept");
+    assert!(reports.iter().all(|r| r.id == queued.id && r.view.is_some() && !r.waiting), "{reports:?}");
+    let phone = ResidentDevice::with_token(
+        &server,
+        &old_id.to_string(),
+        claimed["device"]["token"].as_str().unwrap(),
+    );
+    let theirs: Value = phone.get(&format!("/api/v1/reports/{}", sent.id)).json().expect("JSON");
+    assert!(theirs.get("reporter").is_some(), "the report sent before is the phone's: {theirs}");
 }

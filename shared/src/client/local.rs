@@ -15,6 +15,12 @@ use crate::sync::{Operation, OperationKind, Outcome, QueuedReport};
 
 use super::{ClientError, LocalReport, Refusal};
 
+/// Keys of the `meta` table: the device's identity, the pull cursor, the last sync.
+pub const DEVICE_ID: &str = "device_id";
+pub const TOKEN: &str = "token";
+pub const CURSOR: &str = "cursor";
+pub const LAST_SYNCED: &str = "last_synced";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Operations waiting for the server's answer, in the order the resident made them.
@@ -254,6 +260,29 @@ impl Local {
         for (key, value) in meta {
             tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
         }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets the identity whose token is `token` (it moved to another device with a transfer
+    /// code), with its id and cursor and what it knew: the reports, timelines, refusals and
+    /// dossiers that are not about something still queued here. What is queued stays, to be
+    /// sent as the new device this one registers as next. Nothing changes if the device holds
+    /// another token by now. One transaction.
+    pub fn forget_identity(&mut self, token: &str) -> Result<(), ClientError> {
+        let tx = self.conn.transaction()?;
+        let held: Option<String> =
+            tx.query_row("SELECT value FROM meta WHERE key = ?1", [TOKEN], |r| r.get(0)).optional()?;
+        if held.as_deref() != Some(token) {
+            return Ok(());
+        }
+        for key in [DEVICE_ID, TOKEN, CURSOR] {
+            tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        }
+        for table in ["reports WHERE id", "timelines WHERE report_id", "refused WHERE report_id"] {
+            tx.execute(&format!("DELETE FROM {table} NOT IN (SELECT report_id FROM outbox)"), [])?;
+        }
+        tx.execute("DELETE FROM dossiers", [])?;
         tx.commit()?;
         Ok(())
     }

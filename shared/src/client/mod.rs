@@ -33,7 +33,7 @@ use crate::sync::{MAX_BATCH, Operation, OperationKind, Outcome, QueuedReport};
 use crate::validation::FieldError;
 use crate::wards::WardIndex;
 
-use local::Local;
+use local::{CURSOR, DEVICE_ID, LAST_SYNCED, Local, TOKEN};
 use remote::Remote;
 
 /// Why the engine could not do something.
@@ -106,11 +106,6 @@ pub struct Engine {
     registering: Arc<Mutex<()>>,
     pulse: Arc<watch::Sender<Pulse>>,
 }
-
-const DEVICE_ID: &str = "device_id";
-const TOKEN: &str = "token";
-const CURSOR: &str = "cursor";
-const LAST_SYNCED: &str = "last_synced";
 
 impl Engine {
     /// Opens (creating if needed) the device database at `path`, for the server at `server`
@@ -366,10 +361,21 @@ impl Engine {
         result.map(|_changed| ())
     }
 
-    /// [`Engine::sync_once`]; whether any report or the outbox changed.
+    /// [`Engine::sync_once`]; whether any report or the outbox changed. A 401 means the
+    /// device's identity moved to another device with a transfer code: the engine forgets it
+    /// (keeping what is queued) and registers afresh at the next sync.
     async fn sync_all(&self) -> Result<bool, ClientError> {
         let _one_at_a_time = self.syncing.lock().await;
         let token = self.token().await?;
+        let result = self.sync_as(&token).await;
+        if matches!(result, Err(ClientError::Server { status: 401, .. })) {
+            self.local.lock().await.forget_identity(&token)?;
+            self.pulse.send_modify(|p| p.changes += 1);
+        }
+        result
+    }
+
+    async fn sync_as(&self, token: &str) -> Result<bool, ClientError> {
         let mut changed = false;
         loop {
             let mut batch = self.local.lock().await.outbox(MAX_BATCH)?;
@@ -377,9 +383,9 @@ impl Engine {
                 break;
             }
             for operation in &mut batch {
-                self.upload_photos(&token, operation).await?;
+                self.upload_photos(token, operation).await?;
             }
-            let answers = self.remote.push(&token, &batch).await?;
+            let answers = self.remote.push(token, &batch).await?;
             let mut local = self.local.lock().await;
             let mut held = false;
             for (operation, answer) in batch.iter().zip(&answers.results) {
@@ -410,7 +416,7 @@ impl Engine {
             .map_or(Ok(0), |c| c.parse())
             .map_err(|e: std::num::ParseIntError| ClientError::Corrupt(e.to_string()))?;
         loop {
-            let page = self.remote.pull(&token, cursor).await?;
+            let page = self.remote.pull(token, cursor).await?;
             // The newest event of each report the page touches: a report whose cached view is
             // at least that new (the push's answer, say) needs no second look.
             let mut newest: std::collections::BTreeMap<Uuid, u64> = std::collections::BTreeMap::new();
@@ -421,7 +427,7 @@ impl Engine {
                 if self.local.lock().await.view_seq(id)?.is_some_and(|cached| cached >= seq) {
                     continue;
                 }
-                let view = self.remote.report(&token, id).await?;
+                let view = self.remote.report(token, id).await?;
                 self.local.lock().await.store_view(&view)?;
                 changed = true;
             }
