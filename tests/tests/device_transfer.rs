@@ -101,6 +101,13 @@ fn an_expired_or_replaced_code_moves_nothing() {
     assert_eq!(device_still.status(), StatusCode::CREATED, "the device keeps its identity");
 }
 
+/// The device stream of `token`, caught up.
+async fn caught_up(server: &TestServer, token: &str) -> LiveClient {
+    let mut stream = LiveClient::open(server, "device", "latest", Some(token)).await;
+    assert!(matches!(stream.next().await, LiveMessage::CaughtUp { .. }));
+    stream
+}
+
 #[test]
 fn the_old_devices_live_stream_ends_when_its_identity_moves_and_the_new_one_hears_its_reports() {
     // A heartbeat far longer than the test: the stream must end when the code is used, not
@@ -109,16 +116,22 @@ fn the_old_devices_live_stream_ends_when_its_identity_moves_and_the_new_one_hear
     let old = ResidentDevice::register(&server);
     let report = filed(&old, 0.0);
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
-    let mut stream = rt.block_on(async {
-        let mut stream = LiveClient::open(&server, "device", "latest", Some(&old.token)).await;
-        assert!(matches!(stream.next().await, LiveMessage::CaughtUp { .. }));
-        stream
-    });
+    let mut stream = rt.block_on(caught_up(&server, &old.token));
+    // Another resident's stream, open all along.
+    let bystander = ResidentDevice::register(&server);
+    let mut theirs = rt.block_on(caught_up(&server, &bystander.token));
     let shown: Value = old.post("/api/v1/devices/transfer", &json!({})).json().expect("JSON");
     let (status, claimed) = claim(&server, shown["code"].as_str().expect("a code"));
     assert_eq!(status, StatusCode::OK, "{claimed}");
     let (_, code) = rt.block_on(stream.until_closed(Duration::from_secs(5)));
     assert_eq!(code, Some(4401), "closed as a credential that has ended");
+    // The claim ended no one else's: the bystander's stream still hears its own report.
+    let own = filed(&bystander, 0.002);
+    let heard = rt.block_on(theirs.next());
+    assert!(
+        matches!(&heard, LiveMessage::Event(e) if e.report_id.to_string() == own["id"].as_str().unwrap()),
+        "{heard:?}"
+    );
     // Opened again with its old token, it is refused.
     let again = rt.block_on(LiveClient::connect(&server.url(""), "device", "latest", Some(&old.token)));
     assert_eq!(again.err().map(|refused| refused.status), Some(401));

@@ -52,7 +52,10 @@ pub async fn claim(
         None => None,
     };
     let claimed = devices::claim(&state.store, &request.code, claimer, state.clock.now()).await?;
-    // The old device's live streams end: its token no longer works.
-    state.live.credentials_ended();
+    // The old device's live streams end: its token no longer works; nor does the claimer's
+    // own, merged into it.
+    for ended in claimer.into_iter().chain([claimed.device.device_id]) {
+        state.live.device_ended(ended);
+    }
     Ok(([(CACHE_CONTROL, "no-store")], Json(claimed)))
 }

@@ -26,7 +26,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use phananh_shared::validation::FieldError;
 use serde::Deserialize;
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, broadcast, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
@@ -94,7 +94,8 @@ pub async fn live(
     match (&reader, token) {
         (Reader::Device(id), Some(token)) => {
             holders.push(Holder::Device(*id));
-            authority.credential = Some(Credential::Device { token_hash: tokens::hash(&token) });
+            let (id, token_hash, ended) = (*id, tokens::hash(&token), state.live.device_endings());
+            authority.credential = Some(Credential::Device { id, token_hash, ended });
         }
         (Reader::Staff { .. }, Some(token)) => {
             let token_hash = tokens::hash(&token);
@@ -140,14 +141,15 @@ struct Stream {
 }
 
 /// What keeps a stream open. A staff member's ends with their session (expired, signed out,
-/// the account disabled) and is checked again on every heartbeat, whenever credentials end
-/// on this server, and before each message once the session's time is up. A device's ends
-/// when its identity moves to another device (a transfer code used on this server), checked
-/// only then: nothing else ends a device's token. The public's has nothing to end.
+/// the account disabled) and is checked again on every heartbeat, whenever a sign-out ends
+/// sessions on this server, and before each message once the session's time is up. A
+/// device's ends when its identity moves to another device (a transfer code used on this
+/// server), checked only when that device's token ends: nothing else ends a device's token.
+/// The public's has nothing to end.
 struct Authority {
     store: Store,
     credential: Option<Credential>,
-    /// Sign-outs and transfers on this server (see [`Hub::credentials_ended`](crate::live::Hub)).
+    /// Sign-outs on this server (see [`Hub::sessions_ended`](crate::live::Hub)).
     endings: watch::Receiver<u64>,
     checks: tokio::time::Interval,
 }
@@ -159,7 +161,10 @@ enum Credential {
         until: DateTime<Utc>,
     },
     Device {
+        id: Uuid,
         token_hash: Vec<u8>,
+        /// Devices whose tokens end (see [`Hub::device_ended`](crate::live::Hub)).
+        ended: broadcast::Receiver<Uuid>,
     },
 }
 
@@ -182,16 +187,16 @@ impl Authority {
         Authority {
             store: state.store.clone(),
             credential: None,
-            endings: state.live.credential_endings(),
+            endings: state.live.session_endings(),
             checks,
         }
     }
 
     /// Resolves when the credential must be checked again (never, without one): a staff
-    /// session at its expiry and each heartbeat; either kind when credentials end on this
-    /// server. Cancel-safe.
+    /// session at its expiry, each heartbeat and when sessions end on this server; a device's
+    /// when its own token ends, or when it fell too far behind the endings to know. Cancel-safe.
     async fn due(&mut self) {
-        match &self.credential {
+        match &mut self.credential {
             None => std::future::pending().await,
             Some(Credential::Staff { until, .. }) => {
                 let expiry = (*until - Utc::now()).to_std().unwrap_or_default();
@@ -201,24 +206,30 @@ impl Authority {
                     Ok(()) = self.endings.changed() => {}
                 }
             }
-            Some(Credential::Device { .. }) => {
-                if self.endings.changed().await.is_err() {
-                    std::future::pending().await
+            Some(Credential::Device { id, ended, .. }) => loop {
+                match ended.recv().await {
+                    Ok(device) if device == *id => return,
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
                 }
-            }
+            },
         }
     }
 
-    /// Whether the stream may go on: read from the database when `recheck`, when a staff
-    /// session's time is up, or when credentials ended since the last check; else at no cost.
+    /// Whether the stream may go on: read from the database when `recheck`, or for a staff
+    /// session when its time is up or sessions ended since the last check; else at no cost.
     async fn check(&mut self, recheck: bool) -> Result<(), Stop> {
         let Some(credential) = &mut self.credential else { return Ok(()) };
-        let ended = self.endings.has_changed().unwrap_or(false);
+        let staff = matches!(credential, Credential::Staff { .. });
+        let ended = staff && self.endings.has_changed().unwrap_or(false);
         let expired = matches!(credential, Credential::Staff { until, .. } if Utc::now() >= *until);
         if !(recheck || ended || expired) {
             return Ok(());
         }
-        self.endings.mark_unchanged();
+        if staff {
+            self.endings.mark_unchanged();
+        }
         let checked = match credential {
             Credential::Staff { token_hash, until } => {
                 staff::in_force_until(&self.store, token_hash.clone()).await.map(|found| match found {
@@ -229,7 +240,7 @@ impl Authority {
                     None => Err(Stop::SessionEnded),
                 })
             }
-            Credential::Device { token_hash } => devices::in_force(&self.store, token_hash.clone())
+            Credential::Device { token_hash, .. } => devices::in_force(&self.store, token_hash.clone())
                 .await
                 .map(|found| if found { Ok(()) } else { Err(Stop::DeviceMoved) }),
         };

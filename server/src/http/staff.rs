@@ -73,6 +73,6 @@ pub async fn logout(
     let axum::extract::Query(query) = query?;
     let token = super::auth::bearer(&headers)?.unwrap_or_default();
     let sessions_ended = staff::sign_out(&state.store, token, query.everywhere).await?;
-    state.live.credentials_ended();
+    state.live.sessions_ended();
     Ok(Json(LoggedOut { sessions_ended }))
 }

@@ -136,8 +136,14 @@ struct HubInner {
     streams: Arc<caps::OpenStreams>,
     /// Bumped whenever staff sessions end on this server (a sign-out), so that their streams
     /// check at once whether they still may run.
-    credentials_ended: watch::Sender<u64>,
+    sessions_ended: watch::Sender<u64>,
+    /// The devices whose tokens ended on this server (a transfer code used): only their
+    /// streams check, so a claim costs no read for every other device's stream.
+    devices_ended: broadcast::Sender<Uuid>,
 }
+
+/// How many ended devices a stream may fall behind on before it checks its own anyway.
+const DEVICES_ENDED_BACKLOG: usize = 64;
 
 impl Hub {
     /// A hub for `store`, publishing from after the newest event already stored, and the
@@ -162,7 +168,8 @@ impl Hub {
                 store,
                 subscribers: AtomicUsize::new(0),
                 streams: Arc::new(caps::OpenStreams::new(caps)),
-                credentials_ended: watch::Sender::new(0),
+                sessions_ended: watch::Sender::new(0),
+                devices_ended: broadcast::channel(DEVICES_ENDED_BACKLOG).0,
             }),
         };
         let publisher = hub.clone().publish(newest);
@@ -219,15 +226,26 @@ impl Hub {
         self.inner.streams.admit(holders)
     }
 
-    /// Tells the open streams that credentials have ended: staff sessions (signed out), or a
-    /// device's token (its identity moved to another device).
-    pub fn credentials_ended(&self) {
-        self.inner.credentials_ended.send_modify(|ended| *ended += 1);
+    /// Tells the open streams that staff sessions have ended (signed out).
+    pub fn sessions_ended(&self) {
+        self.inner.sessions_ended.send_modify(|ended| *ended += 1);
     }
 
-    /// Changes each time credentials end (see [`Hub::credentials_ended`]).
-    pub fn credential_endings(&self) -> watch::Receiver<u64> {
-        self.inner.credentials_ended.subscribe()
+    /// Changes each time staff sessions end (see [`Hub::sessions_ended`]).
+    pub fn session_endings(&self) -> watch::Receiver<u64> {
+        self.inner.sessions_ended.subscribe()
+    }
+
+    /// Tells the open streams of `device` that its token has ended (its identity moved to
+    /// another device, or it merged into one).
+    pub fn device_ended(&self, device: Uuid) {
+        // No receiver (no device stream open) is no one to tell.
+        let _ = self.inner.devices_ended.send(device);
+    }
+
+    /// The devices whose tokens end from now on (see [`Hub::device_ended`]).
+    pub fn device_endings(&self) -> broadcast::Receiver<Uuid> {
+        self.inner.devices_ended.subscribe()
     }
 }
 
