@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench fuzz desktop tools web-tools desktop-tools app app-desktop screenshots
+.PHONY: run test bench fuzz desktop tools web-tools desktop-tools db-tools app app-desktop screenshots
 
 # The web app's build tools, at the versions the app needs (see ../shared/TOOLCHAIN.md):
 # wasm-bindgen-cli must equal wasm-bindgen in Cargo.lock; wasm-opt is npm's binaryen 132
@@ -36,7 +36,7 @@ run: tools app
 TEST_SELECTION := --workspace --exclude phananh-app --features phananh-tests/desktop
 test: export CARGO_INCREMENTAL = 0
 test: export PHANANH_SERVER_BIN = $(CURDIR)/target/debug/phananh-server
-test: tools web-tools desktop-tools
+test: tools web-tools desktop-tools db-tools
 	$(CARGO) fmt --all --check
 	$(MAKE) app app-desktop
 	$(CARGO) clippy --workspace --all-targets --locked --features phananh-tests/bench -- -D warnings
@@ -46,6 +46,7 @@ test: tools web-tools desktop-tools
 	$(CARGO) test --locked $(TEST_SELECTION)
 	tests/open311/schemathesis
 	@! pgrep -af '^$(PHANANH_SERVER_BIN) ' || { echo 'test servers (above) outlived the tests'; exit 1; }
+	@! pgrep -af '/postgres -D $(CURDIR)/tests/../target/tmp/' || { echo 'test databases (above) outlived the tests'; exit 1; }
 
 ## Benchmarks: prints the table recorded in docs/benchmarks.md, each figure beside its
 ## comparison from Debian's packages: wrk drives the HTTP ingest beside the Rust clients,
@@ -136,6 +137,12 @@ desktop-tools: tools
 	@missing="$$(for p in $(DESKTOP_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)"; \
 	  test -z "$$missing" || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; }
 	@tauri-driver --help >/dev/null 2>&1 || $(CARGO) install tauri-driver --version 2.1.0 --locked
+
+## PostgreSQL 15 (Debian's), for the tests of the PostgreSQL engine: each test process makes
+## its own throwaway cluster under target/tmp, on a free loopback port.
+db-tools:
+	@test -x /usr/lib/postgresql/15/bin/initdb || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql-15; }
 
 ## The Rust pieces every target needs: the wasm32 target for the browser build of `shared`.
 tools:

@@ -14,13 +14,10 @@ use std::process::ExitCode;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use phananh_shared::api::WardRef;
-use rusqlite::types::Type;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::cli::{CreateStaffArgs, DisableStaffArgs};
 use crate::http::error::ApiError;
-use crate::reports::rows::time;
-use crate::store::{Store, StoreError, is_unique_violation, stamp};
+use crate::store::{Store, StoreError};
 use crate::tokens;
 use crate::wards_file::{self, WardsFileError};
 
@@ -86,8 +83,6 @@ pub enum CreateStaffError {
     Wards(#[from] WardsFileError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -154,19 +149,8 @@ pub async fn create(
 ) -> Result<StaffView, CreateStaffError> {
     let ward = match new.ward_code.clone() {
         Some(code) => {
-            let valid_from = in_force.to_string();
             let looked_up = code.clone();
-            let name = store
-                .read(move |conn| {
-                    conn.query_row(
-                        "SELECT name FROM wards WHERE code = ?1 AND valid_from = ?2",
-                        params![looked_up, valid_from],
-                        |row| row.get::<_, String>(0),
-                    )
-                    .optional()
-                    .map_err(CreateStaffError::from)
-                })
-                .await?;
+            let name = store.query(move |db| db.ward_name(&looked_up, Some(in_force))).await?;
             let name = name.ok_or(CreateStaffError::UnknownWard { code: code.clone(), in_force })?;
             Some(WardRef { code, name })
         }
@@ -177,22 +161,13 @@ pub async fn create(
         .await
         .expect("hashing a password does not panic")?;
     let (username, role, ward_code) = (new.username, new.role, new.ward_code);
+    let now = Utc::now();
     let id = store
-        .write({
+        .change({
             let username = username.clone();
-            move |tx| {
-                let inserted = tx.execute(
-                    "INSERT INTO staff (username, password_hash, role, ward_code, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![username, password_hash, role.as_str(), ward_code, stamp(Utc::now())],
-                );
-                match inserted {
-                    Ok(_) => Ok(tx.last_insert_rowid()),
-                    Err(error) if is_unique_violation(&error) => {
-                        Err(CreateStaffError::DuplicateUsername(username))
-                    }
-                    Err(error) => Err(error.into()),
-                }
+            move |db| {
+                db.add_staff(&username, &password_hash, role, ward_code.as_deref(), now)?
+                    .ok_or(CreateStaffError::DuplicateUsername(username))
             }
         })
         .await?;
@@ -232,8 +207,6 @@ pub enum DisableStaffError {
     UnknownUsername(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -254,22 +227,11 @@ pub fn run_disable(args: DisableStaffArgs) -> Result<ExitCode, DisableStaffError
 /// Closes the account `username` (if it is not already) and ends its sessions in force: how
 /// many were.
 async fn disable(store: &Store, username: String) -> Result<usize, DisableStaffError> {
-    let now = stamp(Utc::now());
+    let now = Utc::now();
     store
-        .write(move |tx| {
-            let id: i64 = tx
-                .query_row("SELECT id FROM staff WHERE username = ?1", [&username], |row| row.get(0))
-                .optional()?
-                .ok_or_else(|| DisableStaffError::UnknownUsername(username.clone()))?;
-            tx.execute(
-                "UPDATE staff SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL",
-                params![id, now],
-            )?;
-            let ended = tx.execute(
-                "UPDATE sessions SET expires_at = ?2 WHERE staff_id = ?1 AND expires_at > ?2",
-                params![id, now],
-            )?;
-            Ok(ended)
+        .change(move |db| {
+            db.disable_staff(&username, now)?
+                .ok_or_else(|| DisableStaffError::UnknownUsername(username.clone()))
         })
         .await
 }
@@ -315,38 +277,11 @@ fn bad_credentials() -> ApiError {
     ApiError::unauthorized("the username or the password is wrong")
 }
 
-/// An account as sign-in reads it.
-struct Account {
-    view: StaffView,
-    password_hash: String,
-    disabled: bool,
-}
-
 /// Signs in: a new session and its token. A wrong password, an unknown username and a
 /// disabled account get the same 401, after the same (slow) password check.
 pub async fn login(store: &Store, request: LoginRequest) -> Result<LoginAnswer, ApiError> {
     let username = request.username.trim().to_lowercase();
-    let account = store
-        .read(move |conn| {
-            conn.query_row(
-                "SELECT id, username, role, ward_code, password_hash, disabled_at IS NOT NULL,
-                        (SELECT name FROM wards WHERE code = staff.ward_code ORDER BY valid_from DESC LIMIT 1)
-                 FROM staff WHERE username = ?1",
-                [username],
-                |row| {
-                    let member = member(row)?;
-                    let ward_name: Option<String> = row.get(6)?;
-                    Ok(Account {
-                        view: view_of(member, ward_name),
-                        password_hash: row.get(4)?,
-                        disabled: row.get(5)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(ApiError::from)
-        })
-        .await?;
+    let account = store.query(move |db| db.account(&username)).await?;
     let hash = account.as_ref().map(|account| account.password_hash.clone());
     let password = request.password;
     let matches = tokio::task::spawn_blocking(move || {
@@ -362,19 +297,10 @@ pub async fn login(store: &Store, request: LoginRequest) -> Result<LoginAnswer, 
     let (token, token_hash) = tokens::issue();
     let now = Utc::now().trunc_subsecs(6);
     let expires_at = now + SESSION_LENGTH;
-    let staff_id = account.view.id;
-    store
-        .write(move |tx| {
-            // Ended sessions are of no use to anyone: each sign-in sweeps them away.
-            tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [stamp(now)])?;
-            tx.execute(
-                "INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash, staff_id, stamp(now), stamp(expires_at)],
-            )?;
-            Ok::<_, ApiError>(())
-        })
-        .await?;
-    Ok(LoginAnswer { token, staff: account.view, expires_at })
+    let staff_id = account.member.id;
+    // Ended sessions are of no use to anyone: each sign-in sweeps them away.
+    store.change(move |db| db.add_session(&token_hash, staff_id, now, expires_at)).await?;
+    Ok(LoginAnswer { token, staff: view_of(account.member, account.ward_name), expires_at })
 }
 
 /// What a bearer token says about staff.
@@ -389,39 +315,16 @@ pub enum Session {
 /// The session `token` opened, if it is a staff token at all (a device's token is not).
 pub async fn session(store: &Store, token: &str) -> Result<Option<Session>, ApiError> {
     let token_hash = tokens::hash(token);
-    let now = stamp(Utc::now());
-    store
-        .read(move |conn| {
-            conn.query_row(
-                "SELECT staff.id, staff.username, staff.role, staff.ward_code,
-                        sessions.expires_at > ?2 AND staff.disabled_at IS NULL
-                 FROM sessions JOIN staff ON staff.id = sessions.staff_id
-                 WHERE sessions.token_hash = ?1",
-                params![token_hash, now],
-                |row| Ok(if row.get(4)? { Session::Active(member(row)?) } else { Session::Ended }),
-            )
-            .optional()
-            .map_err(ApiError::from)
-        })
-        .await
+    let now = Utc::now();
+    let found = store.query(move |db| db.session(&token_hash, now)).await?;
+    Ok(found.map(|(member, in_force)| if in_force { Session::Active(member) } else { Session::Ended }))
 }
 
 /// When the session whose token hashes to `token_hash` ends, if it is in force now (not
 /// expired, not signed out, its account open): what an open live stream checks.
 pub async fn in_force_until(store: &Store, token_hash: Vec<u8>) -> Result<Option<DateTime<Utc>>, ApiError> {
     let now = Utc::now();
-    let until = store
-        .read(move |conn| {
-            conn.query_row(
-                "SELECT sessions.expires_at FROM sessions JOIN staff ON staff.id = sessions.staff_id
-                 WHERE sessions.token_hash = ?1 AND staff.disabled_at IS NULL",
-                [token_hash],
-                |row| time(row, 0),
-            )
-            .optional()
-            .map_err(ApiError::from)
-        })
-        .await?;
+    let until = store.query(move |db| db.session_ends(&token_hash)).await?;
     Ok(until.filter(|until| *until > now))
 }
 
@@ -429,24 +332,8 @@ pub async fn in_force_until(store: &Store, token_hash: Vec<u8>) -> Result<Option
 /// How many sessions were ended; none when `token` is not a session in force.
 pub async fn sign_out(store: &Store, token: &str, everywhere: bool) -> Result<usize, ApiError> {
     let token_hash = tokens::hash(token);
-    let now = stamp(Utc::now());
-    store
-        .write(move |tx| {
-            let ended = if everywhere {
-                tx.execute(
-                    "UPDATE sessions SET expires_at = ?2 WHERE expires_at > ?2
-                     AND staff_id = (SELECT staff_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2)",
-                    params![token_hash, now],
-                )?
-            } else {
-                tx.execute(
-                    "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1 AND expires_at > ?2",
-                    params![token_hash, now],
-                )?
-            };
-            Ok::<_, ApiError>(ended)
-        })
-        .await
+    let now = Utc::now();
+    Ok(store.change(move |db| db.end_sessions(&token_hash, everywhere, now)).await?)
 }
 
 /// The staff member holding `token`, if it is the token of a session in force of an open
@@ -462,18 +349,10 @@ pub async fn recognise(store: &Store, token: &str) -> Result<Option<StaffMember>
 pub async fn view(store: &Store, member: StaffMember) -> Result<StaffView, ApiError> {
     let code = member.ward_code.clone();
     let ward_name = match code {
-        Some(code) => store.read(move |conn| ward_name(conn, &code).map_err(ApiError::from)).await?,
+        Some(code) => store.query(move |db| db.ward_name(&code, None)).await?,
         None => None,
     };
     Ok(view_of(member, ward_name))
-}
-
-/// The name of ward `code` in the newest boundary set that has it.
-fn ward_name(conn: &Connection, code: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT name FROM wards WHERE code = ?1 ORDER BY valid_from DESC LIMIT 1", [code], |row| {
-        row.get(0)
-    })
-    .optional()
 }
 
 fn view_of(member: StaffMember, ward_name: Option<String>) -> StaffView {
@@ -486,18 +365,10 @@ fn view_of(member: StaffMember, ward_name: Option<String>) -> StaffView {
     StaffView { id: member.id, username: member.username, role: member.role, ward }
 }
 
-/// A member from the first four columns of `row`: id, username, role, ward_code.
-fn member(row: &Row) -> rusqlite::Result<StaffMember> {
-    let role: String = row.get(2)?;
-    let role = role
-        .parse()
-        .map_err(|error| rusqlite::Error::FromSqlConversionFailure(2, Type::Text, Box::new(error)))?;
-    Ok(StaffMember { id: row.get(0)?, username: row.get(1)?, role, ward_code: row.get(3)? })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::WardRecord;
 
     fn staff(role: Role, ward: Option<&str>) -> StaffMember {
         StaffMember { id: 1, username: "lan".into(), role, ward_code: ward.map(str::to_owned) }
@@ -605,17 +476,11 @@ mod tests {
     const IN_FORCE: &str = "2025-07-01";
 
     async fn with_hoan_kiem(store: &Store) {
-        store
-            .write(|tx| {
-                tx.execute(
-                    "INSERT INTO wards (code, valid_from, name, kind) VALUES ('00070', ?1, 'Phường Hoàn Kiếm', 'ward')",
-                    [IN_FORCE],
-                )
-                .map(drop)
-                .map_err(ApiError::from)
-            })
-            .await
-            .unwrap();
+        let ward =
+            WardRecord {
+                code: "00070".into(), name: "Phường Hoàn Kiếm".into(), name_en: None, kind: "ward"
+            };
+        store.change(move |db| db.record_wards(IN_FORCE.parse().unwrap(), None, &[ward])).await.unwrap();
     }
 
     fn login_as(username: &str, password: &str) -> LoginRequest {
@@ -642,30 +507,15 @@ mod tests {
         assert_eq!(view(&store, member).await.unwrap(), made);
         assert!(recognise(&store, &tokens::issue().0).await.unwrap().is_none(), "an unknown token");
 
-        // Expired: recognised as a staff token, but no longer in force.
-        let token_hash = tokens::hash(&answer.token);
-        store
-            .write(move |tx| {
-                tx.execute(
-                    "UPDATE sessions SET expires_at = ?1 WHERE token_hash = ?2",
-                    params![stamp(Utc::now()), token_hash],
-                )
-                .map_err(ApiError::from)
-            })
-            .await
-            .unwrap();
+        // Ended: recognised as a staff token, but no longer in force.
+        assert_eq!(sign_out(&store, &answer.token, false).await.unwrap(), 1);
         assert_eq!(session(&store, &answer.token).await.unwrap(), Some(Session::Ended));
         assert!(recognise(&store, &answer.token).await.unwrap().is_none());
 
         // Disabled: the session ends, and signing in is refused like a wrong password.
         let again = login(&store, login_as("hoankiem", "mật-khẩu-đủ-dài")).await.unwrap();
         assert!(recognise(&store, &again.token).await.unwrap().is_some());
-        store
-            .write(|tx| {
-                tx.execute("UPDATE staff SET disabled_at = ?1", [stamp(Utc::now())]).map_err(ApiError::from)
-            })
-            .await
-            .unwrap();
+        assert_eq!(disable(&store, "hoankiem".into()).await.unwrap(), 1, "its one session in force ends");
         assert!(recognise(&store, &again.token).await.unwrap().is_none());
         let refused = login(&store, login_as("hoankiem", "mật-khẩu-đủ-dài")).await.unwrap_err();
         let wrong = login(&store, login_as("hoankiem", "mật-khẩu-sai-rồi")).await.unwrap_err();

@@ -4,9 +4,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use phananh_shared::wards::{ImportError, Validity, WardIndex};
-use rusqlite::params;
 
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, WardRecord};
 
 /// Why the boundaries could not be loaded: the server refuses to start without them.
 #[derive(Debug, thiserror::Error)]
@@ -30,23 +29,16 @@ pub fn load(path: &Path, valid_from: NaiveDate) -> Result<WardIndex, WardsFileEr
 /// Records `wards` (the boundary set in force) so reports can refer to the ward they were
 /// routed to; a set already recorded is left as it is.
 pub async fn record(store: &Store, wards: &WardIndex) -> Result<(), StoreError> {
-    let valid_from = wards.validity().from.to_string();
-    let valid_until = wards.validity().until.map(|d| d.to_string());
-    let rows: Vec<_> = wards
+    let validity = wards.validity();
+    let records: Vec<_> = wards
         .wards()
         .iter()
-        .map(|w| (w.code.clone(), w.name.clone(), w.name_en.clone(), w.kind.as_str()))
-        .collect();
-    store
-        .write(move |tx| {
-            let mut insert = tx.prepare(
-                "INSERT OR IGNORE INTO wards (code, valid_from, valid_until, name, name_en, kind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (code, name, name_en, kind) in rows {
-                insert.execute(params![code, valid_from, valid_until, name, name_en, kind])?;
-            }
-            Ok(())
+        .map(|w| WardRecord {
+            code: w.code.clone(),
+            name: w.name.clone(),
+            name_en: w.name_en.clone(),
+            kind: w.kind.as_str(),
         })
-        .await
+        .collect();
+    store.change(move |db| db.record_wards(validity.from, validity.until, &records)).await
 }

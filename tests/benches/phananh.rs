@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use geo::{Contains, Point, Rect};
 use phananh_shared::wards::{Validity, WardIndex};
+use phananh_tests::postgres::Postgres as Cluster;
 use phananh_tests::{
     HOAN_KIEM, NO_RATE_LIMITS, ResidentDevice, TestServer, reference_file, report_at, server_binary,
 };
@@ -1609,10 +1610,16 @@ fn routing() -> WardIndex {
 /// either, or a ward PostGIS confirms is within phananh's 200 m `nearest` band.
 fn routing_versus_postgis(points: &[(f64, f64)], ours: &str, elapsed: Duration) {
     let what = "ward lookup vs PostGIS";
-    let Some(postgres) = Postgres::start() else {
+    let postgis = std::fs::read_dir("/usr/share/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .any(|version| version.path().join("extension/postgis.control").exists());
+    if !postgis {
         row(what, "PostgreSQL with PostGIS is not installed (`make bench` installs it)", "not measured", "");
         return;
-    };
+    }
+    let postgres = Cluster::start(&["fsync=off", "shared_buffers=512MB", "work_mem=256MB"]);
     let geojson: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(reference_file("hanoi_wards_2025.geojson")).unwrap())
             .unwrap();
@@ -1631,7 +1638,7 @@ fn routing_versus_postgis(points: &[(f64, f64)], ours: &str, elapsed: Duration) 
     // at most 255 vertices, so each candidate's exact test is short.
     setup += "CREATE TABLE ward_parts AS SELECT code, ST_Subdivide(geom, 255) AS geom FROM wards;
               CREATE INDEX ON ward_parts USING gist (geom); ANALYZE ward_parts;\n";
-    postgres.psql(&setup);
+    postgres.psql("postgres", &setup);
 
     let copy_in = |table: &str, rows: &mut dyn Iterator<Item = String>| {
         let mut sql =
@@ -1646,7 +1653,7 @@ fn routing_versus_postgis(points: &[(f64, f64)], ours: &str, elapsed: Duration) 
                SELECT code FROM ward_parts WHERE ST_Contains(geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)) LIMIT 1
            ) w ON true ORDER BY p.id) TO STDOUT (FORMAT csv);\n";
     let start = Instant::now();
-    let answers = postgres.psql(&query);
+    let answers = postgres.psql("postgres", &query);
     let theirs_elapsed = start.elapsed();
 
     let (mut same, mut outside, mut near) = (0usize, 0usize, Vec::new());
@@ -1666,13 +1673,19 @@ fn routing_versus_postgis(points: &[(f64, f64)], ours: &str, elapsed: Duration) 
     let far = copy_in("near (lon float8, lat float8, code text)", &mut near.iter().cloned())
         + "SELECT count(*) FROM near n JOIN wards w USING (code)
            WHERE NOT ST_DWithin(w.geom::geography, ST_SetSRID(ST_MakePoint(n.lon, n.lat), 4326)::geography, 200.5);\n";
-    assert_eq!(postgres.psql(&far).trim(), "0", "every `nearest` answer is within 200 m of its ward");
+    assert_eq!(
+        postgres.psql("postgres", &far).trim(),
+        "0",
+        "every `nearest` answer is within 200 m of its ward"
+    );
     row(
         what,
         &format!(
             "the same {} points: PostGIS {} (Debian), the same polygons cut by `ST_Subdivide` (255 vertices) with a GiST index, one `ST_Contains` join, points copied in and answers out through psql over loopback; answers agree on every point ({} in the same ward, {} outside for both, {} within phananh's 200 m band, confirmed by `ST_DWithin`)",
             thousands(points.len() as f64),
-            postgres.postgis_version(),
+            postgres
+                .psql("postgres", "SELECT extversion FROM pg_extension WHERE extname = 'postgis';")
+                .trim(),
             thousands(same as f64),
             thousands(outside as f64),
             thousands(near.len() as f64),
@@ -1693,85 +1706,6 @@ fn routing_versus_postgis(points: &[(f64, f64)], ours: &str, elapsed: Duration) 
 /// `points (id integer, …)` → `points`.
 fn table_name(definition: &str) -> &str {
     definition.split_whitespace().next().unwrap()
-}
-
-/// A throwaway PostgreSQL cluster (Debian's packages) on a free loopback port, stopped when
-/// dropped. Run as root, the server runs as the `postgres` user, as it insists.
-struct Postgres {
-    dir: tempfile::TempDir,
-    bin: std::path::PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
-
-impl Postgres {
-    /// `None` if PostgreSQL or PostGIS is not installed.
-    fn start() -> Option<Postgres> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()?
-            .filter_map(|version| Some(version.ok()?.path().join("bin")))
-            .find(|bin| bin.join("initdb").exists())?;
-        let extensions = std::fs::read_dir("/usr/share/postgresql").ok()?;
-        extensions.filter_map(Result::ok).find(|v| v.path().join("extension/postgis.control").exists())?;
-        let root = Command::new("id").arg("-u").output().ok()?.stdout == b"0\n";
-        let dir = tempfile::tempdir().unwrap();
-        if root {
-            assert!(Command::new("chown").arg("postgres").arg(dir.path()).status().unwrap().success());
-        }
-        let port = free_port(&phananh_tests::free_address()).parse().unwrap();
-        let postgres = Postgres { dir, bin, port, as_postgres: root };
-        let data = postgres.dir.path().join("data");
-        postgres.run(
-            "initdb",
-            &["-D", data.to_str()?, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
-        );
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=512MB -c work_mem=256MB",
-            postgres.dir.path().display()
-        );
-        let log = postgres.dir.path().join("log");
-        postgres.run("pg_ctl", &["-D", data.to_str()?, "-l", log.to_str()?, "-o", &options, "-w", "start"]);
-        Some(postgres)
-    }
-
-    /// Runs one of the server's programs, as `postgres` when we are root.
-    fn run(&self, program: &str, args: &[&str]) {
-        let program = self.bin.join(program);
-        let mut command = if self.as_postgres {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(program);
-            command
-        } else {
-            Command::new(program)
-        };
-        let output = command.args(args).current_dir(self.dir.path()).output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    }
-
-    /// Runs `sql` through psql over loopback, stopping at the first error; what it printed.
-    fn psql(&self, sql: &str) -> String {
-        let file = self.dir.path().join("input.sql");
-        std::fs::write(&file, sql).unwrap();
-        let output = Command::new(self.bin.join("psql"))
-            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
-            .args(["-p", &self.port.to_string(), "-d", "postgres", "-f"])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "psql: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    fn postgis_version(&self) -> String {
-        self.psql("SELECT extversion FROM pg_extension WHERE extname = 'postgis';").trim().to_owned()
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        self.run("pg_ctl", &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"]);
-    }
 }
 
 fn random_points(bounds: Rect, n: usize) -> Vec<(f64, f64)> {

@@ -9,6 +9,7 @@ pub mod cdp;
 pub mod desktop;
 mod live;
 pub mod phone_photo;
+pub mod postgres;
 mod proxy;
 mod reaper;
 mod staff;

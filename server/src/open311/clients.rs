@@ -12,12 +12,11 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use phananh_shared::validation::check_text;
-use rusqlite::params;
 use uuid::Uuid;
 
 use crate::cli::CreateApiKeyArgs;
 use crate::http::error::ApiError;
-use crate::store::{Store, StoreError, is_unique_violation, stamp};
+use crate::store::{Store, StoreError};
 use crate::tokens;
 
 /// The longest client name.
@@ -32,8 +31,6 @@ pub enum CreateApiKeyError {
     DuplicateName(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -43,22 +40,14 @@ pub async fn create(store: &Store, name: &str) -> Result<String, CreateApiKeyErr
     let name = name.trim().to_owned();
     check_text("name", &name, 1, NAME_MAX_CHARS).map_err(|_| CreateApiKeyError::BadName)?;
     let (key, key_hash) = tokens::issue();
-    let device = Uuid::now_v7().to_string();
+    let device = Uuid::now_v7();
+    let now = Utc::now();
     store
-        .write(move |tx| {
-            let now = stamp(Utc::now());
-            tx.execute(
-                "INSERT INTO devices (id, token_hash, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![device, key_hash, name, now],
-            )?;
-            let inserted = tx.execute(
-                "INSERT INTO open311_clients (device_id, name, created_at) VALUES (?1, ?2, ?3)",
-                params![device, name, now],
-            );
-            match inserted {
-                Ok(_) => Ok(()),
-                Err(error) if is_unique_violation(&error) => Err(CreateApiKeyError::DuplicateName(name)),
-                Err(error) => Err(error.into()),
+        .change(move |db| {
+            db.add_device(device, &key_hash, Some(&name), None, now)?;
+            match db.add_open311_client(device, &name, now)? {
+                true => Ok(()),
+                false => Err(CreateApiKeyError::DuplicateName(name)),
             }
         })
         .await?;
@@ -68,16 +57,7 @@ pub async fn create(store: &Store, name: &str) -> Result<String, CreateApiKeyErr
 /// The device of the client holding `key`, if it is an API key.
 pub async fn recognise(store: &Store, key: &str) -> Result<Option<Uuid>, ApiError> {
     let key_hash = tokens::hash(key);
-    store
-        .read(move |conn| {
-            let mut query = conn.prepare_cached(
-                "SELECT d.id FROM devices d JOIN open311_clients c ON c.device_id = d.id
-                 WHERE d.token_hash = ?1",
-            )?;
-            let mut rows = query.query_map([key_hash], |row| crate::reports::rows::uuid(row, 0))?;
-            Ok(rows.next().transpose()?)
-        })
-        .await
+    Ok(store.query(move |db| db.open311_client(&key_hash)).await?)
 }
 
 /// `phananh-server create-api-key --name NAME`: prints the key alone on stdout, for scripts.

@@ -1,25 +1,38 @@
-//! Durable storage: SQLite in WAL mode, one writer, a small pool of readers.
+//! Durable storage behind one boundary, answered by two engines.
 //!
-//! Every write goes through one dedicated thread that owns the only writing connection, so
-//! concurrent requests queue in memory instead of meeting `SQLITE_BUSY`, and a change and the
-//! event that records it commit together. Reads run on pooled connections, which in WAL mode
-//! never wait for the writer.
+//! The domain asks for what it needs through one trait per aggregate ([`Devices`], [`Open311Clients`], [`Staff`], …), all
+//! gathered in [`Db`]: a change runs as one transaction against a `&mut dyn Db`, whichever
+//! engine answers it.
 //!
-//! Group commit: the writer takes every change waiting in its queue (up to [`MAX_BATCH`]),
-//! runs each in its own savepoint inside one transaction, commits once, and only then answers
-//! them all. Under load that spreads one commit over many requests; alone, a change commits
-//! by itself at once. A change that fails rolls back its savepoint and nothing else.
+//! - [`sqlite`]: the embedded default, one process, one file in the data directory.
+//! - [`postgres`]: one database shared by several interchangeable server nodes.
+//!
+//! A change is synchronous code: the domain's decisions read what they need and write what
+//! they decide in one transaction, written once for both engines. SQLite runs it on its one
+//! writer thread; PostgreSQL on a blocking thread of the runtime that awaits each statement
+//! of its pooled connection (see [`postgres`]).
+//!
+//! The move to this boundary is under way (issue 24): aggregates not yet behind it still
+//! write SQLite's SQL through [`sqlite::Store::write`] and [`sqlite::Store::read`].
 
-mod migrations;
+mod devices;
+mod open311;
+pub mod postgres;
+pub mod sqlite;
+mod staff;
 
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::mpsc;
-use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags, Transaction};
-use tokio::sync::{oneshot, watch};
+pub use devices::{Devices, Holder};
+pub use open311::Open311Clients;
+pub use sqlite::{DATABASE_FILE, Store, is_unique_violation, stamp};
+pub use staff::{Account, Staff, WardRecord};
+
+/// Everything the domain may ask of a store, in one transaction.
+pub trait Db: Devices + Open311Clients + Staff {}
+
+impl<T: Devices + Open311Clients + Staff> Db for T {}
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +43,17 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database connection pool: {0}")]
     Pool(#[from] r2d2::Error),
+    #[error("database: {0}")]
+    Postgres(tokio_postgres::Error),
+    #[error("the database URL: {0}")]
+    DatabaseUrl(tokio_postgres::Error),
+    /// The database cannot be reached now (down, restarting, every connection busy): the
+    /// request can be retried shortly.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value this version cannot read (a role it does not know, say).
+    #[error("a stored value cannot be read: {0}")]
+    Unreadable(String),
     #[error("the database was written by a newer phananh (schema version {found}, this one knows {known})")]
     TooNew { found: i64, known: i64 },
     #[error("the database writer has stopped")]
@@ -37,14 +61,6 @@ pub enum StoreError {
     #[error("the change could not be committed")]
     CommitFailed,
 }
-
-/// A change to run inside the writer's transaction; it returns how to answer its caller once
-/// the transaction has committed (`Ok`) or failed (`Err`).
-type Job = Box<dyn FnOnce(&mut Transaction) -> Reply + Send>;
-type Reply = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
-
-/// The database's file in a data directory.
-pub const DATABASE_FILE: &str = "phananh.db";
 
 /// Takes from `path` (if it exists) every permission beyond `mode`, logging when it had more.
 pub fn tighten(path: &Path, mode: u32) -> std::io::Result<()> {
@@ -58,193 +74,4 @@ pub fn tighten(path: &Path, mode: u32) -> std::io::Result<()> {
         tracing::warn!(path = %path.display(), was = format!("{had:o}"), now = format!("{:o}", had & mode), "made private: only the server's user may read it");
     }
     Ok(())
-}
-
-/// The most changes one commit carries.
-const MAX_BATCH: usize = 256;
-
-/// The database of one server.
-#[derive(Clone)]
-pub struct Store {
-    writer: mpsc::Sender<Job>,
-    readers: r2d2::Pool<Readers>,
-    /// How many transactions have committed since the store opened: it changes only after a
-    /// commit, so whoever watches it reads committed data (the live stream's source).
-    commits: watch::Receiver<u64>,
-}
-
-/// How long a reader waits on a lock before giving up (only a checkpoint can make it wait).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-const READERS: u32 = 8;
-
-impl Store {
-    /// Opens the database of the data directory `dir`, making the directory if it is missing.
-    ///
-    /// The directory holds residents' phone numbers, secrets' hashes and original photos: it
-    /// is made readable by the server's user alone (0700), and from here on this process
-    /// creates files for that user alone (umask 077), so the database, SQLite's -wal and -shm
-    /// files and every photo are 0600 whoever creates them. A directory or database left more
-    /// open by an older version is tightened, and the change logged.
-    pub fn open_in(dir: &Path) -> Result<Store, StoreError> {
-        let data_dir = |source| StoreError::DataDir { path: dir.to_owned(), source };
-        rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(data_dir)?;
-        tighten(dir, 0o700).map_err(data_dir)?;
-        for file in [DATABASE_FILE, "phananh.db-wal", "phananh.db-shm"] {
-            tighten(&dir.join(file), 0o600).map_err(data_dir)?;
-        }
-        Store::open(&dir.join(DATABASE_FILE))
-    }
-
-    /// Opens (creating if needed) the database at `path`, brings its schema up to date, and
-    /// starts the writer thread.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let mut conn = Connection::open(path)?;
-        configure(&conn)?;
-        // Durable at every commit that returns: WAL with synchronous=NORMAL loses nothing on a
-        // process crash (the WAL is already written); only a power cut can lose the last
-        // commits, which is the documented trade for write throughput.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        migrations::apply(&mut conn)?;
-
-        let (writer, jobs) = mpsc::channel::<Job>();
-        let (committed, commits) = watch::channel(0);
-        std::thread::Builder::new()
-            .name("db-writer".into())
-            .spawn(move || {
-                while let Ok(first) = jobs.recv() {
-                    let batch = std::iter::once(first).chain(jobs.try_iter().take(MAX_BATCH - 1));
-                    if commit_batch(&mut conn, batch) {
-                        committed.send_modify(|count| *count += 1);
-                    }
-                }
-            })
-            .expect("a thread can be spawned");
-        let readers = r2d2::Pool::builder().max_size(READERS).build(Readers(path.to_owned()))?;
-        Ok(Store { writer, readers, commits })
-    }
-
-    /// Changes after every commit: what the live stream waits on.
-    pub fn commits(&self) -> watch::Receiver<u64> {
-        self.commits.clone()
-    }
-
-    /// Runs `change` on the writer thread, all or nothing, and answers once it is committed:
-    /// an `Ok` answer means the change is in the database.
-    pub async fn write<T, E>(
-        &self,
-        change: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel::<Result<T, E>>();
-        let job: Job = Box::new(move |tx| {
-            let outcome = match tx.savepoint() {
-                Ok(mut savepoint) => {
-                    let outcome = change(&savepoint);
-                    let ended = if outcome.is_ok() { savepoint.commit() } else { savepoint.rollback() };
-                    match ended {
-                        Ok(()) => outcome,
-                        Err(error) => Err(StoreError::from(error).into()),
-                    }
-                }
-                Err(error) => Err(StoreError::from(error).into()),
-            };
-            Box::new(move |committed: Result<(), &StoreError>| {
-                let outcome = match committed {
-                    Ok(()) => outcome,
-                    // Nothing of the batch is stored: the change must not be reported done.
-                    Err(_) => Err(StoreError::CommitFailed.into()),
-                };
-                let _ = reply.send(outcome);
-            })
-        });
-        self.writer.send(job).map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
-    }
-
-    /// Runs `query` on a pooled read connection, off the async threads.
-    pub async fn read<T, E>(
-        &self,
-        query: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-    {
-        let readers = self.readers.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = readers.get().map_err(StoreError::from)?;
-            query(&conn)
-        })
-        .await
-        .expect("a read query does not panic")
-    }
-}
-
-/// Runs `jobs` in one transaction and answers each after the commit; whether it committed.
-fn commit_batch(conn: &mut Connection, jobs: impl Iterator<Item = Job>) -> bool {
-    let mut tx = match conn.transaction() {
-        Ok(tx) => tx,
-        Err(error) => {
-            let error = StoreError::from(error);
-            tracing::error!(%error, "cannot begin a write transaction");
-            jobs.for_each(|job| drop(job));
-            return false;
-        }
-    };
-    let replies: Vec<Reply> = jobs.map(|job| job(&mut tx)).collect();
-    let committed = tx.commit().map_err(StoreError::from);
-    if let Err(error) = &committed {
-        tracing::error!(%error, changes = replies.len(), "a write transaction failed to commit");
-    }
-    for reply in replies {
-        reply(committed.as_ref().map(|_| ()));
-    }
-    committed.is_ok()
-}
-
-/// Whether `error` is a UNIQUE constraint refusing a row: a name or key already taken.
-pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
-    matches!(error, rusqlite::Error::SqliteFailure(e, _) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
-}
-
-/// A time as stored: RFC 3339 in UTC with microseconds, always the same width, so that the
-/// text order of stored times is their time order (lists and cursors compare them as text).
-pub fn stamp(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-}
-
-/// Opens read-only connections for the pool.
-#[derive(Debug)]
-struct Readers(std::path::PathBuf);
-
-impl r2d2::ManageConnection for Readers {
-    type Connection = Connection;
-    type Error = rusqlite::Error;
-
-    fn connect(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.0,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        configure(&conn)?;
-        Ok(conn)
-    }
-
-    fn is_valid(&self, conn: &mut Connection) -> rusqlite::Result<()> {
-        conn.execute_batch("")
-    }
-
-    fn has_broken(&self, _: &mut Connection) -> bool {
-        false
-    }
 }

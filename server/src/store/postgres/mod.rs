@@ -1,0 +1,190 @@
+//! The engine for several nodes: one PostgreSQL database that every server node shares.
+//!
+//! Connections come from a pool (deadpool-postgres over tokio-postgres). A change is the
+//! domain's synchronous code, as for SQLite: it runs on one of the runtime's blocking
+//! threads, which awaits each statement of its pooled connection in turn. The async threads
+//! never wait on the database, and the domain's decisions are written once for both engines.
+//!
+//! Writers take turns across the whole cluster, as SQLite's one writer makes them take turns
+//! in one process: each change first locks the one row of `event_counter` and holds it to
+//! its commit. So a change sees everything committed before it and nothing half-done (it
+//! runs at read committed, each statement seeing the latest commits), and the events it
+//! records are numbered in commit order without gaps (see the schema). Reads run at
+//! repeatable read, read-only: one snapshot per query, which never waits for writers.
+
+mod devices;
+mod migrations;
+mod open311;
+mod staff;
+
+use std::time::Duration;
+
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio::runtime::Handle;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{IsolationLevel, NoTls, Row};
+
+use super::{Db, StoreError};
+
+/// Connections one node keeps open at most.
+const CONNECTIONS: usize = 16;
+
+/// How long a request waits for a connection (every one busy, or the database restarting)
+/// before it is answered "unavailable, retry".
+const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(5);
+
+/// The database of a cluster of nodes.
+#[derive(Clone)]
+pub struct Postgres {
+    pool: Pool,
+}
+
+impl Postgres {
+    /// Connects to the database at `url` (`postgres://user@host:port/name`) and brings its
+    /// schema up to date.
+    pub async fn connect(url: &str) -> Result<Postgres, StoreError> {
+        let config: tokio_postgres::Config = url.parse().map_err(StoreError::DatabaseUrl)?;
+        let manager =
+            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(CONNECTIONS)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(WAIT_FOR_CONNECTION))
+            .create_timeout(Some(WAIT_FOR_CONNECTION))
+            .build()
+            .expect("a pool with a runtime builds");
+        let mut client = pool.get().await?;
+        migrations::apply(&mut client).await?;
+        Ok(Postgres { pool })
+    }
+
+    /// Runs `change` in one transaction, all or nothing, and answers once it is committed.
+    pub async fn change<T, E>(
+        &self,
+        change: impl FnOnce(&mut dyn Db) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let rt = Handle::current();
+            let mut client = rt.block_on(pool.get()).map_err(StoreError::from)?;
+            let tx = rt.block_on(client.transaction()).map_err(StoreError::from)?;
+            // The writers' turn (see the module's comment).
+            rt.block_on(tx.execute("SELECT last FROM event_counter FOR UPDATE", &[]))
+                .map_err(StoreError::from)?;
+            let outcome = change(&mut Pg { tx: &tx, rt: &rt });
+            match outcome {
+                Ok(value) => {
+                    rt.block_on(tx.commit()).map_err(StoreError::from)?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    // Dropping the transaction rolls it back, with the connection's next use
+                    // if it cannot now; either way nothing of it is stored.
+                    let _ = rt.block_on(tx.rollback());
+                    Err(error)
+                }
+            }
+        })
+        .await
+        .expect("a change does not panic")
+    }
+
+    /// Runs `query` on one snapshot of the database, read-only.
+    pub async fn query<T, E>(
+        &self,
+        query: impl FnOnce(&mut dyn Db) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let rt = Handle::current();
+            let mut client = rt.block_on(pool.get()).map_err(StoreError::from)?;
+            let snapshot =
+                client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true);
+            let tx = rt.block_on(snapshot.start()).map_err(StoreError::from)?;
+            let answer = query(&mut Pg { tx: &tx, rt: &rt })?;
+            rt.block_on(tx.commit()).map_err(StoreError::from)?;
+            Ok(answer)
+        })
+        .await
+        .expect("a query does not panic")
+    }
+}
+
+/// One transaction of PostgreSQL, answering the store's traits; each statement is prepared
+/// once per connection and awaited on the blocking thread the transaction runs on.
+struct Pg<'t, 'c> {
+    tx: &'t deadpool_postgres::Transaction<'c>,
+    rt: &'t Handle,
+}
+
+type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
+
+impl Pg<'_, '_> {
+    /// Runs `sql`; how many rows it changed.
+    fn execute(&self, sql: &str, params: Params) -> Result<u64, StoreError> {
+        self.rt
+            .block_on(async {
+                let statement = self.tx.prepare_cached(sql).await?;
+                self.tx.execute(&statement, params).await
+            })
+            .map_err(StoreError::from)
+    }
+
+    /// The rows `sql` answers.
+    fn rows(&self, sql: &str, params: Params) -> Result<Vec<Row>, StoreError> {
+        self.rt
+            .block_on(async {
+                let statement = self.tx.prepare_cached(sql).await?;
+                self.tx.query(&statement, params).await
+            })
+            .map_err(StoreError::from)
+    }
+
+    /// The row `sql` answers, if any (at most one).
+    fn row(&self, sql: &str, params: Params) -> Result<Option<Row>, StoreError> {
+        self.rt
+            .block_on(async {
+                let statement = self.tx.prepare_cached(sql).await?;
+                self.tx.query_opt(&statement, params).await
+            })
+            .map_err(StoreError::from)
+    }
+}
+
+/// A lost connection, a database shutting down or starting up, or any failure without an
+/// answer from the database is "unavailable": the request may be retried shortly. Anything
+/// else the database answered is an error of ours.
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(error: tokio_postgres::Error) -> StoreError {
+        let transient = match error.code() {
+            None => true,
+            Some(code) => {
+                let class = &code.code()[..2];
+                // 08: connection exception; 57: operator intervention (shutdown, restart).
+                class == "08" || class == "57" || *code == SqlState::TOO_MANY_CONNECTIONS
+            }
+        };
+        match transient {
+            true => StoreError::Unavailable(error.to_string()),
+            false => StoreError::Postgres(error),
+        }
+    }
+}
+
+impl From<PoolError> for StoreError {
+    fn from(error: PoolError) -> StoreError {
+        match error {
+            PoolError::Backend(error) => error.into(),
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The store conformance suite: each scenario runs against both engines, SQLite and
+//! PostgreSQL (a throwaway cluster started here), each on a new database, and must give the
+//! answers written in it, the same on both.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use phananh_server::staff::Role;
+use phananh_server::store::postgres::Postgres;
+use phananh_server::store::{Db, Holder, Store, StoreError, WardRecord};
+use phananh_tests::postgres::Postgres as Cluster;
+use uuid::Uuid;
+
+/// The cluster this file's tests share, each in a database of its own.
+fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| Cluster::start(&["fsync=off"]))
+}
+
+/// One engine on a new, empty database.
+enum Engine {
+    /// The store, and its data directory, removed when the engine is dropped.
+    Sqlite {
+        store: Store,
+        _dir: tempfile::TempDir,
+    },
+    Postgres(Postgres),
+}
+
+impl Engine {
+    async fn both() -> [Engine; 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = Store::open_in(dir.path()).unwrap();
+        let url = cluster().new_database();
+        [
+            Engine::Sqlite { store: sqlite, _dir: dir },
+            Engine::Postgres(Postgres::connect(&url).await.unwrap()),
+        ]
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Engine::Sqlite { .. } => "SQLite",
+            Engine::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// Runs `change` in one transaction: committed if it answers `Ok`.
+    async fn change<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&mut dyn Db) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match self {
+            Engine::Sqlite { store, .. } => store.change(change).await,
+            Engine::Postgres(store) => store.change(change).await,
+        }
+    }
+
+    async fn query<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&mut dyn Db) -> Result<T, StoreError> + Send + 'static,
+    ) -> T {
+        match self {
+            Engine::Sqlite { store, .. } => store.query(query).await,
+            Engine::Postgres(store) => store.query(query).await,
+        }
+        .unwrap()
+    }
+}
+
+/// 2026-03-02 08:00 UTC and `minutes` later.
+fn at(minutes: i64) -> DateTime<Utc> {
+    "2026-03-02T08:00:00Z".parse::<DateTime<Utc>>().unwrap() + TimeDelta::minutes(minutes)
+}
+
+fn hash(text: &str) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(text).to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_is_known_by_its_token_until_it_is_given_another() {
+    for engine in Engine::both().await {
+        let device = Uuid::now_v7();
+        engine
+            .change(move |db| db.add_device(device, &hash("first"), Some("Lan"), Some("0912 345 678"), at(0)))
+            .await
+            .unwrap();
+        let holder = |token: &'static str| engine.query(move |db| db.token_holder(&hash(token)));
+        assert_eq!(holder("first").await, Some(Holder::Resident(device)), "{}", engine.name());
+        assert_eq!(holder("nobody's").await, None, "{}", engine.name());
+
+        engine.change(move |db| db.set_token(device, &hash("second"))).await.unwrap();
+        assert_eq!(holder("first").await, None, "{}: the old token ends", engine.name());
+        assert_eq!(holder("second").await, Some(Holder::Resident(device)), "{}", engine.name());
+
+        let taken =
+            engine.change(move |db| db.add_device(Uuid::now_v7(), &hash("second"), None, None, at(1))).await;
+        assert!(taken.is_err(), "{}: a token is one device's", engine.name());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_code_moves_a_device_once_before_it_expires_and_a_new_one_replaces_it() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let (device, other) = (Uuid::now_v7(), Uuid::now_v7());
+        engine
+            .change(move |db| {
+                db.add_device(device, &hash("device"), None, None, at(0))?;
+                db.add_device(other, &hash("other"), None, None, at(0))
+            })
+            .await
+            .unwrap();
+        let put = |who, code: &'static str, now| {
+            engine.change(move |db| db.put_transfer_code(who, &hash(code), at(now), at(now + 10)))
+        };
+        let spend =
+            |code: &'static str, now| engine.change(move |db| db.spend_transfer_code(&hash(code), at(now)));
+
+        put(device, "A", 0).await.unwrap();
+        assert_eq!(spend("A", 9).await.unwrap(), Some(device), "{name}: good for ten minutes");
+        assert_eq!(spend("A", 9).await.unwrap(), None, "{name}: once");
+
+        put(device, "B", 20).await.unwrap();
+        assert_eq!(spend("B", 30).await.unwrap(), None, "{name}: expired at ten minutes");
+
+        put(device, "C", 40).await.unwrap();
+        put(other, "D", 41).await.unwrap();
+        put(device, "E", 42).await.unwrap();
+        assert_eq!(spend("C", 43).await.unwrap(), None, "{name}: a new code replaces the device's old one");
+        assert_eq!(spend("D", 43).await.unwrap(), Some(other), "{name}: and leaves another device's");
+        assert_eq!(spend("E", 43).await.unwrap(), Some(device), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_device_is_no_more_and_a_failed_change_leaves_nothing() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let (from, into) = (Uuid::now_v7(), Uuid::now_v7());
+        engine
+            .change(move |db| {
+                db.add_device(from, &hash("from"), None, None, at(0))?;
+                db.add_device(into, &hash("into"), None, None, at(0))?;
+                db.put_transfer_code(from, &hash("code"), at(0), at(10))
+            })
+            .await
+            .unwrap();
+        engine.change(move |db| db.merge_devices(from, into)).await.unwrap();
+        let holders =
+            engine.query(|db| Ok((db.token_holder(&hash("from"))?, db.token_holder(&hash("into"))?))).await;
+        assert_eq!(holders, (None, Some(Holder::Resident(into))), "{name}");
+        assert_eq!(
+            engine.change(|db| db.spend_transfer_code(&hash("code"), at(1))).await.unwrap(),
+            None,
+            "{name}"
+        );
+        assert_eq!(engine.query(move |db| db.reports_filed_by(into)).await, Vec::<Uuid>::new(), "{name}");
+
+        // A change that fails half-way stores none of what it did.
+        let half = engine
+            .change(move |db| {
+                db.add_device(Uuid::now_v7(), &hash("half"), None, None, at(2))?;
+                db.add_device(Uuid::now_v7(), &hash("into"), None, None, at(2))
+            })
+            .await;
+        assert!(half.is_err(), "{name}: the second device's token is taken");
+        assert_eq!(engine.query(|db| db.token_holder(&hash("half"))).await, None, "{name}: rolled back");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open311_key_is_a_clients_and_a_client_name_is_one_clients() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let (client, resident) = (Uuid::now_v7(), Uuid::now_v7());
+        let added = engine
+            .change(move |db| {
+                db.add_device(client, &hash("key"), Some("Tổng đài 1022"), None, at(0))?;
+                db.add_device(resident, &hash("resident"), None, None, at(0))?;
+                db.add_open311_client(client, "Tổng đài 1022", at(0))
+            })
+            .await
+            .unwrap();
+        assert!(added, "{name}");
+        let again =
+            engine.change(move |db| db.add_open311_client(resident, "Tổng đài 1022", at(1))).await.unwrap();
+        assert!(!again, "{name}: the name is taken");
+        let answers = engine
+            .query(|db| {
+                Ok((
+                    db.open311_client(&hash("key"))?,
+                    db.open311_client(&hash("resident"))?,
+                    db.token_holder(&hash("key"))?,
+                ))
+            })
+            .await;
+        assert_eq!(answers, (Some(client), None, Some(Holder::Open311Client)), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_sessions_end_when_signed_out_expired_or_the_account_is_disabled() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let in_force = "2025-07-01".parse().unwrap();
+        let ward =
+            |name: &str| WardRecord { code: "00070".into(), name: name.into(), name_en: None, kind: "ward" };
+        let (first, later) = (ward("Phường Hoàn Kiếm"), ward("Phường Hoàn Kiếm (mới)"));
+        let ids = engine
+            .change(move |db| {
+                db.record_wards(in_force, None, &[first])?;
+                db.record_wards("2026-01-01".parse().unwrap(), None, &[later])?;
+                let lan = db.add_staff("lan", "hash-lan", Role::Ward, Some("00070"), at(0))?;
+                let minh = db.add_staff("minh", "hash-minh", Role::City, None, at(0))?;
+                let again = db.add_staff("lan", "hash-2", Role::City, None, at(0))?;
+                Ok((lan, minh, again))
+            })
+            .await
+            .unwrap();
+        let (Some(lan), Some(_), None) = ids else {
+            panic!("{name}: {ids:?}: two accounts, then a username taken")
+        };
+        let names = engine
+            .query(move |db| Ok((db.ward_name("00070", Some(in_force))?, db.ward_name("00070", None)?)))
+            .await;
+        assert_eq!(names, (Some("Phường Hoàn Kiếm".into()), Some("Phường Hoàn Kiếm (mới)".into())), "{name}");
+        let account = engine.query(|db| db.account("lan")).await.expect("an account");
+        assert_eq!(
+            (account.member.id, account.member.role, account.member.ward_code.as_deref()),
+            (lan, Role::Ward, Some("00070")),
+            "{name}"
+        );
+        assert_eq!(
+            (account.ward_name.as_deref(), account.password_hash.as_str(), account.disabled),
+            (Some("Phường Hoàn Kiếm (mới)"), "hash-lan", false),
+            "{name}: the newest name of the ward"
+        );
+
+        for (token, minutes) in [("one", 0), ("two", 1), ("three", 2)] {
+            engine
+                .change(move |db| db.add_session(&hash(token), lan, at(minutes), at(minutes + 60)))
+                .await
+                .unwrap();
+        }
+        let in_force_at = |token: &'static str, now| {
+            engine.query(move |db| Ok(db.session(&hash(token), at(now))?.map(|(_, in_force)| in_force)))
+        };
+        assert_eq!(in_force_at("one", 59).await, Some(true), "{name}");
+        assert_eq!(in_force_at("one", 60).await, Some(false), "{name}: expired at its end");
+        assert_eq!(in_force_at("nobody's", 0).await, None, "{name}");
+        assert_eq!(engine.query(|db| db.session_ends(&hash("two"))).await, Some(at(61)), "{name}");
+
+        let ended = engine.change(|db| db.end_sessions(&hash("one"), false, at(5))).await.unwrap();
+        assert_eq!(
+            (ended, in_force_at("one", 6).await, in_force_at("two", 6).await),
+            (1, Some(false), Some(true))
+        );
+        let everywhere = engine.change(|db| db.end_sessions(&hash("two"), true, at(7))).await.unwrap();
+        assert_eq!((everywhere, in_force_at("three", 8).await), (2, Some(false)), "{name}: two and three");
+
+        engine.change(move |db| db.add_session(&hash("four"), lan, at(10), at(70))).await.unwrap();
+        let disabled = engine.change(|db| db.disable_staff("lan", at(11))).await.unwrap();
+        assert_eq!(disabled, Some(1), "{name}: its one session in force ends");
+        assert_eq!(engine.change(|db| db.disable_staff("nobody", at(11))).await.unwrap(), None, "{name}");
+        assert!(engine.query(|db| db.account("lan")).await.unwrap().disabled, "{name}");
+        assert_eq!(
+            engine.query(|db| db.session_ends(&hash("four"))).await,
+            None,
+            "{name}: its account is closed"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_together_migrate_once_and_a_newer_schema_is_refused() {
+    let url = cluster().new_database();
+    let database = url.rsplit('/').next().unwrap();
+    let (a, b, c) = tokio::join!(Postgres::connect(&url), Postgres::connect(&url), Postgres::connect(&url));
+    for node in [a, b, c] {
+        assert!(node.is_ok(), "every node starts: {:?}", node.err());
+    }
+    let tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'";
+    assert_eq!(cluster().psql(database, "SELECT version FROM schema_version").trim(), "1");
+    let before = cluster().psql(database, tables);
+
+    cluster().psql(database, "UPDATE schema_version SET version = 99");
+    let refused = Postgres::connect(&url).await.err();
+    assert!(matches!(refused, Some(StoreError::TooNew { found: 99, known: 1 })), "{refused:?}");
+    assert_eq!(cluster().psql(database, tables), before, "nothing changed");
+}
