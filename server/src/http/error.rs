@@ -95,9 +95,22 @@ impl ApiError {
     }
 }
 
+/// A database that cannot be reached now (restarting, say) is a 503 the client retries;
+/// any other store failure is ours.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        ApiError::internal(error)
+        match error {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(%error, "answered 503");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Busy,
+                    "the database is unavailable; retry shortly",
+                )
+                .retry_after(std::time::Duration::from_secs(2))
+            }
+            error => ApiError::internal(error),
+        }
     }
 }
 
@@ -207,4 +220,19 @@ pub async fn wrong_method() -> ApiError {
         ErrorCode::MethodNotAllowed,
         "this endpoint does not take that method",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_out_of_reach_is_a_503_to_retry_and_any_other_store_failure_a_500() {
+        let unavailable =
+            ApiError::from(StoreError::Unavailable("connection refused".into())).into_response();
+        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(unavailable.headers()[axum::http::header::RETRY_AFTER], "2");
+        let ours = ApiError::from(StoreError::WriterGone);
+        assert_eq!((ours.status(), ours.parts().0), (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal));
+    }
 }
