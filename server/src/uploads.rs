@@ -17,13 +17,12 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, RateLimiter};
-use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::photos::{self, PhotoError, PhotoSize, PhotoStore, StoredPhoto};
-use crate::store::{Store, stamp};
+use crate::store::{Db, PhotoRecord, Store};
 
 pub use phananh_shared::api::Uploaded;
 
@@ -107,7 +106,7 @@ impl Uploads {
         let answer = Uploaded { id, width: stored.width, height: stored.height };
         let files = self.files.clone();
         store
-            .write(move |tx| {
+            .change(move |db| {
                 // The same bytes' files, found stored by the intake, may have been purged since.
                 if files.stored(&stored.sha256).map_err(ApiError::internal)?.is_none() {
                     return Err(ApiError::new(
@@ -117,20 +116,17 @@ impl Uploads {
                     )
                     .retry_after(Duration::from_secs(1)));
                 }
-                tx.execute(
-                    "INSERT INTO photos (id, sha256, kind, width, height, bytes, uploaded_by, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        id.to_string(),
-                        stored.sha256,
-                        stored.kind.as_str(),
-                        stored.width,
-                        stored.height,
-                        stored.bytes as i64,
-                        uploader,
-                        stamp(now)
-                    ],
-                )?;
+                let record = PhotoRecord {
+                    id,
+                    sha256: stored.sha256,
+                    kind: stored.kind.as_str(),
+                    width: stored.width,
+                    height: stored.height,
+                    bytes: stored.bytes as u64,
+                    uploaded_by: uploader,
+                    at: now,
+                };
+                db.add_photo(&record)?;
                 Ok::<_, ApiError>(())
             })
             .await?;
@@ -143,26 +139,16 @@ impl Uploads {
     }
 
     /// Removes the photos uploaded before `cutoff` that no report uses, and the files of those
-    /// no other upload shares; how many uploads were removed. Runs in the writer, so no upload
-    /// is recorded meanwhile (an upload of the same bytes checks that its files are still there).
+    /// no other upload shares; how many uploads were removed. Runs as a change, and changes
+    /// take turns (on either engine), so no upload is recorded meanwhile (an upload of the
+    /// same bytes checks that its files are still there).
     pub async fn purge_unattached(&self, store: &Store, cutoff: DateTime<Utc>) -> Result<usize, ApiError> {
         let files = self.files.clone();
         store
-            .write(move |tx| {
-                const UNATTACHED: &str =
-                    "FROM photos WHERE created_at < ?1 AND id NOT IN (SELECT photo_id FROM report_photos)";
-                let hashes: Vec<String> = tx
-                    .prepare(&format!("SELECT DISTINCT sha256 {UNATTACHED}"))?
-                    .query_map([stamp(cutoff)], |row| row.get(0))?
-                    .collect::<Result<_, _>>()?;
-                let removed = tx.execute(&format!("DELETE {UNATTACHED}"), [stamp(cutoff)])?;
-                for sha256 in hashes {
-                    let shared: bool = tx.query_row(
-                        "SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)",
-                        [&sha256],
-                        |row| row.get(0),
-                    )?;
-                    if !shared && let Err(error) = files.remove(&sha256) {
+            .change(move |db| {
+                let (removed, gone) = db.purge_unattached(cutoff)?;
+                for sha256 in gone {
+                    if let Err(error) = files.remove(&sha256) {
                         tracing::warn!(%error, photo = %sha256, "could not remove an unattached photo's files");
                     }
                 }
@@ -173,16 +159,7 @@ impl Uploads {
 
     /// The public (EXIF-free) copy or the thumbnail of photo `id`, as JPEG bytes.
     pub async fn read(&self, store: &Store, id: Uuid, size: PhotoSize) -> Result<Option<Vec<u8>>, ApiError> {
-        let sha256: Option<String> = store
-            .read(move |conn| {
-                Ok::<_, ApiError>(
-                    conn.query_row("SELECT sha256 FROM photos WHERE id = ?1", [id.to_string()], |row| {
-                        row.get(0)
-                    })
-                    .optional()?,
-                )
-            })
-            .await?;
+        let sha256 = store.query(move |db| db.photo(id)).await?.map(|(_, sha256)| sha256);
         let Some(sha256) = sha256 else { return Ok(None) };
         let files = self.files.clone();
         let read = tokio::task::spawn_blocking(move || files.read(&sha256, size))
@@ -195,14 +172,10 @@ impl Uploads {
 /// Checks that each of `photos` was uploaded by `uploader` (`device:<id>` exactly, or
 /// `staff:` for any staff member) and answers their contents' sha256, in order. `field` names
 /// the request field in the error.
-pub fn owned(tx: &Connection, photos: &[Uuid], uploader: &str, field: &str) -> Result<Vec<String>, ApiError> {
+pub fn owned(db: &mut dyn Db, photos: &[Uuid], uploader: &str, field: &str) -> Result<Vec<String>, ApiError> {
     let mut hashes = Vec::with_capacity(photos.len());
     for (position, photo) in photos.iter().enumerate() {
-        let found: Option<(String, String)> = tx
-            .query_row("SELECT uploaded_by, sha256 FROM photos WHERE id = ?1", [photo.to_string()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()?;
+        let found = db.photo(*photo)?;
         let theirs =
             |by: &str| if uploader.ends_with(':') { by.starts_with(uploader) } else { by == uploader };
         match found {
@@ -217,17 +190,6 @@ pub fn owned(tx: &Connection, photos: &[Uuid], uploader: &str, field: &str) -> R
         }
     }
     Ok(hashes)
-}
-
-/// Attaches `photos` (checked with [`owned`]) to `report` in the given role, in order.
-pub fn attach(tx: &Connection, report: Uuid, photos: &[Uuid], role: &str) -> rusqlite::Result<()> {
-    for (position, photo) in photos.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO report_photos (report_id, photo_id, role, position) VALUES (?1, ?2, ?3, ?4)",
-            params![report.to_string(), photo.to_string(), role, position as i64],
-        )?;
-    }
-    Ok(())
 }
 
 /// `uploader`'s one upload in flight, for as long as this lives.

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, TimeDelta, Utc};
 use phananh_server::staff::Role;
 use phananh_server::store::postgres::Postgres;
-use phananh_server::store::{Db, Holder, Store, StoreError, WardRecord};
+use phananh_server::store::{Db, Holder, PhotoRecord, Store, StoreError, WardRecord};
 use phananh_tests::postgres::Postgres as Cluster;
 use uuid::Uuid;
 
@@ -289,4 +289,41 @@ async fn nodes_starting_together_migrate_once_and_a_newer_schema_is_refused() {
     let refused = Postgres::connect(&url).await.err();
     assert!(matches!(refused, Some(StoreError::TooNew { found: 99, known: 1 })), "{refused:?}");
     assert_eq!(cluster().psql(database, tables), before, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_is_known_by_its_id_and_unattached_ones_are_purged_with_the_files_no_other_shares() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let upload = |sha256: &str, minutes| PhotoRecord {
+            id: Uuid::now_v7(),
+            sha256: sha256.repeat(64),
+            kind: "jpeg",
+            width: 4000,
+            height: 3000,
+            bytes: 3_500_000,
+            uploaded_by: "device:0197a3c2-0000-7000-8000-000000000001".into(),
+            at: at(minutes),
+        };
+        let (old_shared, old_alone, new_shared) = (upload("a", 0), upload("b", 0), upload("a", 30));
+        let records = [old_shared.clone(), old_alone.clone(), new_shared.clone()];
+        engine.change(move |db| records.iter().try_for_each(|photo| db.add_photo(photo))).await.unwrap();
+        let id = old_alone.id;
+        assert_eq!(
+            engine.query(move |db| db.photo(id)).await,
+            Some((old_alone.uploaded_by.clone(), "b".repeat(64))),
+            "{name}"
+        );
+        assert_eq!(engine.query(|db| db.photo(Uuid::now_v7())).await, None, "{name}");
+
+        let purged = engine.change(|db| db.purge_unattached(at(10))).await.unwrap();
+        assert_eq!(
+            purged,
+            (2, vec!["b".repeat(64)]),
+            "{name}: the files of \"a\" are still the newer upload's"
+        );
+        let left =
+            engine.query(move |db| Ok((db.photo(old_shared.id)?, db.photo(new_shared.id)?.is_some()))).await;
+        assert_eq!(left, (None, true), "{name}");
+    }
 }

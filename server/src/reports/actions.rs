@@ -16,7 +16,8 @@ use super::query::{Reader, view};
 use super::rows::parsed;
 use crate::http::error::ApiError;
 use crate::staff::StaffMember;
-use crate::store::{Store, stamp};
+use crate::store::sqlite::Sqlite;
+use crate::store::{Photos, Store, stamp};
 use crate::uploads;
 
 /// What the action needs to know about the report before it acts.
@@ -86,8 +87,8 @@ pub async fn act(
                         return Err(FieldError::required("after_photos").into());
                     }
                     set_status(tx, id, status)?;
-                    uploads::owned(tx, &after_photos, "staff:", "after_photos")?;
-                    uploads::attach(tx, id, &after_photos, "after")?;
+                    uploads::owned(&mut Sqlite(tx), &after_photos, "staff:", "after_photos")?;
+                    Sqlite(tx).attach_photos(id, &after_photos, "after")?;
                     (current.ward, Change::Resolved { status, answer: answer.trim().to_owned(), after_photos })
                 }
                 ActionRequest::Reject { reason } => {

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
-use crate::store::{Store, stamp};
+use crate::store::sqlite::Sqlite;
+use crate::store::{Photos, Store, stamp};
 use crate::uploads;
 
 mod actions;
@@ -100,7 +101,7 @@ pub fn record_filing(
     let Filing { device, report, received_at, deadlines, ward_code, ward_match, distance_m, ward_valid_from } =
         filing;
     let reporter = format!("device:{device}");
-    let photo_hashes = uploads::owned(tx, &report.photos, &reporter, "photos")?;
+    let photo_hashes = uploads::owned(&mut Sqlite(tx), &report.photos, &reporter, "photos")?;
     let content_hash = content_hash(&report, &photo_hashes);
     if let Some((owner, stored_hash)) = existing(tx, report.id)? {
         if owner != device || stored_hash != content_hash {
@@ -145,7 +146,7 @@ pub fn record_filing(
         priority: report.priority,
         deadlines,
     };
-    uploads::attach(tx, report.id, &report.photos, "report")?;
+    Sqlite(tx).attach_photos(report.id, &report.photos, "report")?;
     append_event(tx, report.id, &ward_code, received_at, &reporter, &change)?;
     Ok((Filed::Created, view(tx, report.id, &Reader::Device(device))?.expect("just inserted")))
 }

@@ -1,6 +1,6 @@
 //! Durable storage behind one boundary, answered by two engines.
 //!
-//! The domain asks for what it needs through one trait per aggregate ([`Devices`], [`Open311Clients`], [`Staff`], …), all
+//! The domain asks for what it needs through one trait per aggregate ([`Devices`], [`Open311Clients`], [`Photos`], [`Staff`], …), all
 //! gathered in [`Db`]: a change runs as one transaction against a `&mut dyn Db`, whichever
 //! engine answers it.
 //!
@@ -13,10 +13,12 @@
 //! of its pooled connection (see [`postgres`]).
 //!
 //! The move to this boundary is under way (issue 24): aggregates not yet behind it still
-//! write SQLite's SQL through [`sqlite::Store::write`] and [`sqlite::Store::read`].
+//! write SQLite's SQL through [`sqlite::Store::write`] and [`sqlite::Store::read`], and ask
+//! the traits of those that are within the same transaction through [`sqlite::Sqlite`].
 
 mod devices;
 mod open311;
+mod photos;
 pub mod postgres;
 pub mod sqlite;
 mod staff;
@@ -26,13 +28,14 @@ use std::path::Path;
 
 pub use devices::{Devices, Holder};
 pub use open311::Open311Clients;
+pub use photos::{PhotoRecord, Photos};
 pub use sqlite::{DATABASE_FILE, Store, is_unique_violation, stamp};
 pub use staff::{Account, Staff, WardRecord};
 
 /// Everything the domain may ask of a store, in one transaction.
-pub trait Db: Devices + Open311Clients + Staff {}
+pub trait Db: Devices + Open311Clients + Photos + Staff {}
 
-impl<T: Devices + Open311Clients + Staff> Db for T {}
+impl<T: Devices + Open311Clients + Photos + Staff> Db for T {}
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]

@@ -15,6 +15,7 @@
 mod devices;
 mod migrations;
 mod open311;
+mod photos;
 mod staff;
 
 use std::time::Duration;

@@ -13,6 +13,7 @@
 mod devices;
 mod migrations;
 mod open311;
+mod photos;
 mod staff;
 
 use std::os::unix::fs::DirBuilderExt;
@@ -218,8 +219,9 @@ pub fn stamp(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// One transaction (or read snapshot) of SQLite, answering the store's traits.
-pub(super) struct Sqlite<'c>(&'c Connection);
+/// One transaction (or read snapshot) of SQLite, answering the store's traits. Code not yet
+/// behind the boundary makes one of its own transaction to ask them.
+pub struct Sqlite<'c>(pub(crate) &'c Connection);
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
