@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 use chrono::{DateTime, TimeDelta, Utc};
 use phananh_server::staff::Role;
 use phananh_server::store::postgres::Postgres;
-use phananh_server::store::{Db, Holder, PhotoRecord, Store, StoreError, WardRecord};
+use phananh_server::store::{
+    Db, EventRecord, Holder, PhotoRecord, ReportRecord, Store, StoreError, Subject, WardRecord,
+};
 use phananh_tests::postgres::Postgres as Cluster;
 use uuid::Uuid;
 
@@ -326,4 +328,173 @@ async fn an_upload_is_known_by_its_id_and_unattached_ones_are_purged_with_the_fi
             engine.query(move |db| Ok((db.photo(old_shared.id)?, db.photo(new_shared.id)?.is_some()))).await;
         assert_eq!(left, (None, true), "{name}");
     }
+}
+
+/// Hoàn Kiếm (in force from 2025-07-01) and one device, `device`.
+fn a_ward_and_a_device(db: &mut dyn Db, device: Uuid) -> Result<(), StoreError> {
+    let ward =
+        WardRecord {
+            code: "00070".into(), name: "Phường Hoàn Kiếm".into(), name_en: None, kind: "ward"
+        };
+    db.record_wards("2025-07-01".parse().unwrap(), None, &[ward])?;
+    db.add_device(device, &hash(&device.to_string()), None, None, at(0))
+}
+
+/// A report of `device`'s, received `minutes` after the start.
+fn report(device: Uuid, minutes: i64) -> ReportRecord {
+    ReportRecord {
+        id: Uuid::now_v7(),
+        device,
+        content_hash: hash("content"),
+        category: "roads".into(),
+        priority: "normal".into(),
+        description: "Ổ gà sâu giữa đường Tràng Tiền".into(),
+        lon: 105.8542,
+        lat: 21.0245,
+        accuracy_m: Some(12.5),
+        ward_code: "00070".into(),
+        ward_valid_from: "2025-07-01".parse().unwrap(),
+        ward_match: "inside".into(),
+        ward_distance_m: 0.0,
+        status: "submitted".into(),
+        received_at: at(minutes),
+        deadline_ack: at(minutes + 480),
+        deadline_handle: at(minutes + 4800),
+    }
+}
+
+/// Files `report` with its `filed` event, as filing does: its reference and event number.
+fn file(db: &mut dyn Db, report: &ReportRecord) -> Result<(u64, u64), StoreError> {
+    let number = db.insert_report(report)?;
+    let data = serde_json::json!({ "kind": "filed", "status": "submitted" });
+    let seq = db.append_event(Subject::Report(report.id), "00070", report.received_at, "device:x", &data)?;
+    Ok((number, seq))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_are_numbered_and_events_follow_in_one_sequence_that_a_rollback_leaves_without_a_gap() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let device = Uuid::now_v7();
+        let (first, second) = (report(device, 0), report(device, 1));
+        let (id, again) = (first.id, first.clone());
+        let filed = engine
+            .change(move |db| {
+                a_ward_and_a_device(db, device)?;
+                Ok((file(db, &first)?, file(db, &second)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!(filed, ((1, 1), (2, 2)), "{name}: references and event numbers from 1");
+        assert_eq!(
+            engine.query(move |db| db.report_owner(id)).await,
+            Some((device, hash("content"))),
+            "{name}"
+        );
+        assert!(engine.change(move |db| file(db, &again)).await.is_err(), "{name}: an id is one report's");
+
+        // A change that fails after taking numbers gives them back: the next has them.
+        let failed = engine
+            .change(move |db| {
+                file(db, &report(device, 2))?;
+                db.add_device(device, &hash("taken"), None, None, at(2))
+            })
+            .await;
+        assert!(failed.is_err(), "{name}");
+        let next = engine.change(move |db| file(db, &report(device, 3))).await.unwrap();
+        assert_eq!(next, (3, 3), "{name}: no gap where the failed change was");
+
+        let noted = serde_json::json!({ "kind": "commented", "text": "Đã cử người xuống kiểm tra" });
+        let data = noted.clone();
+        let seq = engine
+            .change(move |db| db.append_event(Subject::Report(id), "00070", at(5), "staff:1", &data))
+            .await
+            .unwrap();
+        assert_eq!(seq, 4, "{name}");
+        let events = engine.query(|db| Ok((db.newest_event()?, db.events_after(2, 10)?))).await;
+        let expected = EventRecord {
+            seq: 4,
+            subject: Subject::Report(id),
+            ward_code: "00070".into(),
+            kind: "commented".into(),
+            at: at(5),
+            actor: "staff:1".into(),
+            data: noted,
+        };
+        assert_eq!(events.0, 4, "{name}");
+        assert_eq!(events.1.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4], "{name}");
+        assert_eq!(events.1[1], expected, "{name}");
+    }
+}
+
+/// The sequence across nodes (issue 24, item 3): three nodes share one PostgreSQL database;
+/// on each, writers file reports at once while a reader on a fourth walks the events after
+/// the last it saw. If a later number could commit before an earlier one, the reader would
+/// see the later, move past the earlier, and miss it for good: it must only ever see the
+/// numbers that follow its last, and in the end every event, once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_sequence_is_gap_free_and_in_commit_order_under_writers_on_three_nodes() {
+    const WRITERS_PER_NODE: usize = 4;
+    const FILINGS_EACH: usize = 25;
+    let url = cluster().new_database();
+    let mut nodes = Vec::new();
+    for _ in 0..4 {
+        nodes.push(Postgres::connect(&url).await.unwrap());
+    }
+    let device = Uuid::now_v7();
+    nodes[0].change(move |db| a_ward_and_a_device(db, device)).await.unwrap();
+
+    let reader = nodes[3].clone();
+    let total = (3 * WRITERS_PER_NODE * FILINGS_EACH) as u64;
+    let reading = tokio::spawn(async move {
+        let (mut last, mut seen) = (0u64, Vec::new());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while last < total {
+            assert!(std::time::Instant::now() < deadline, "all {total} events within a minute; saw {last}");
+            let batch = reader.query(move |db| db.events_after(last, 1000)).await.unwrap();
+            for event in batch {
+                assert_eq!(event.seq, last + 1, "after {last} the reader must see {} next", last + 1);
+                last = event.seq;
+                seen.push(event.subject);
+            }
+            tokio::task::yield_now().await;
+        }
+        seen
+    });
+    let mut writers = Vec::new();
+    for node in &nodes[..3] {
+        for _ in 0..WRITERS_PER_NODE {
+            let node = node.clone();
+            writers.push(tokio::spawn(async move {
+                let mut numbers = Vec::new();
+                for minute in 0..FILINGS_EACH {
+                    let filing = report(device, minute as i64);
+                    // Each change holds its numbers a moment before it commits, as a slow one
+                    // would: time for a later number to commit first, were that possible.
+                    let pause = std::time::Duration::from_micros(rand::random_range(0..3000));
+                    let filed = node.change(move |db| {
+                        let numbers = file(db, &filing)?;
+                        std::thread::sleep(pause);
+                        Ok::<_, StoreError>(numbers)
+                    });
+                    numbers.push(filed.await.unwrap());
+                }
+                numbers
+            }));
+        }
+    }
+    let mut filed = Vec::new();
+    for writer in writers {
+        filed.extend(writer.await.unwrap());
+    }
+    let seen = reading.await.unwrap();
+
+    assert_eq!(seen.len() as u64, total, "every event seen once");
+    let mut references: Vec<u64> = filed.iter().map(|(number, _)| *number).collect();
+    let mut sequence: Vec<u64> = filed.iter().map(|(_, seq)| *seq).collect();
+    references.sort_unstable();
+    sequence.sort_unstable();
+    assert_eq!(references, (1..=total).collect::<Vec<_>>(), "each reference once");
+    assert_eq!(sequence, (1..=total).collect::<Vec<_>>(), "each event number once");
+    assert!(filed.iter().all(|(number, seq)| number == seq), "one report, one event: numbered alike");
 }

@@ -23,7 +23,8 @@ use rows::{SecretHash, optional_time, view};
 
 use crate::http::error::ApiError;
 use crate::staff::StaffMember;
-use crate::store::{Store, stamp};
+use crate::store::sqlite::Sqlite;
+use crate::store::{Events, Store, StoreError, Subject, stamp};
 
 /// What a tracker hears for a wrong code and for a wrong secret alike: nothing tells a guesser
 /// which of the two was wrong.
@@ -235,7 +236,7 @@ fn count_failure(
     budget: FailureBudget,
     found: &Found,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> Result<(), StoreError> {
     let period = chrono::Duration::from_std(budget.period).unwrap_or(chrono::Duration::MAX);
     let (failures, since) = match found.failures_since {
         Some(since) if now < since + period => (found.failures + 1, since),
@@ -368,14 +369,7 @@ pub(crate) fn append_event(
     at: DateTime<Utc>,
     actor: &str,
     change: &DossierChange,
-) -> rusqlite::Result<u64> {
+) -> Result<u64, StoreError> {
     let data = serde_json::to_value(change).expect("a change serialises");
-    let kind = data["kind"].as_str().unwrap_or_default().to_owned();
-    tx.execute(
-        "INSERT INTO events (dossier_id, ward_code, kind, at, actor, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![dossier.to_string(), ward_code, kind, stamp(at), actor, data.to_string()],
-    )?;
-    let seq = tx.last_insert_rowid();
-    tx.execute("UPDATE dossiers SET last_seq = ?1 WHERE id = ?2", params![seq, dossier.to_string()])?;
-    Ok(seq as u64)
+    Sqlite(tx).append_event(Subject::Dossier(dossier), ward_code, at, actor, &data)
 }

@@ -7,13 +7,13 @@ use phananh_shared::report::NewReport;
 use phananh_shared::sla::{Deadlines, SlaPolicy, WorkCalendar};
 use phananh_shared::status::Status;
 use phananh_shared::wards::{Match, WardIndex, outside_city};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::store::sqlite::Sqlite;
-use crate::store::{Photos, Store, stamp};
+use crate::store::{Events, Photos, ReportRecord, Reports, Store, StoreError, Subject, stamp};
 use crate::uploads;
 
 mod actions;
@@ -30,7 +30,7 @@ pub use followup::{cancel, comment, rate};
 pub(crate) use query::event as event_row;
 pub(crate) use query::view;
 pub use query::{Cursor, ListFilter, Reader, by_reference, events, get, list, nearby, page, sees_staff_view};
-use rows::{text, uuid};
+use rows::text;
 
 /// Whether a filing made a new report or met one already stored with the same content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,33 +113,25 @@ pub fn record_filing(
         return Ok((Filed::AlreadyThere, view(tx, report.id, &Reader::Device(device))?.expect("it exists")));
     }
     budget.take(device)?;
-    tx.execute(
-        "INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
-            accuracy_m, ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
-            deadline_ack, deadline_handle, last_seq, number)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0,
-            -- The next reference: the one writer numbers reports in the order it accepts them.
-            COALESCE((SELECT MAX(number) FROM reports), 0) + 1)",
-        params![
-            report.id.to_string(),
-            device.to_string(),
-            content_hash,
-            report.category.code(),
-            text(&report.priority),
-            report.description.trim(),
-            report.location.lon,
-            report.location.lat,
-            report.location.accuracy_m,
-            ward_code,
-            ward_valid_from.to_string(),
-            text(&ward_match),
-            distance_m,
-            Status::Submitted.code(),
-            stamp(received_at),
-            stamp(deadlines.acknowledge),
-            stamp(deadlines.handle),
-        ],
-    )?;
+    Sqlite(tx).insert_report(&ReportRecord {
+        id: report.id,
+        device,
+        content_hash,
+        category: report.category.code().to_owned(),
+        priority: text(&report.priority),
+        description: report.description.trim().to_owned(),
+        lon: report.location.lon,
+        lat: report.location.lat,
+        accuracy_m: report.location.accuracy_m,
+        ward_code: ward_code.clone(),
+        ward_valid_from,
+        ward_match: text(&ward_match),
+        ward_distance_m: distance_m,
+        status: Status::Submitted.code().to_owned(),
+        received_at,
+        deadline_ack: deadlines.acknowledge,
+        deadline_handle: deadlines.handle,
+    })?;
     let change = Change::Filed {
         status: Status::Submitted,
         category: report.category,
@@ -194,13 +186,11 @@ fn content_hash(report: &NewReport, photo_hashes: &[String]) -> Vec<u8> {
     hash.finalize().to_vec()
 }
 
-pub(super) fn existing(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<(Uuid, Vec<u8>)>> {
-    conn.query_row("SELECT device_id, content_hash FROM reports WHERE id = ?1", [id.to_string()], |row| {
-        Ok((uuid(row, 0)?, row.get(1)?))
-    })
-    .optional()
+pub(super) fn existing(conn: &Connection, id: Uuid) -> Result<Option<(Uuid, Vec<u8>)>, StoreError> {
+    Sqlite(conn).report_owner(id)
 }
 
+/// Records `change` as the newest event of `report`: its number.
 pub(crate) fn append_event(
     tx: &Connection,
     report: Uuid,
@@ -208,15 +198,7 @@ pub(crate) fn append_event(
     at: DateTime<Utc>,
     actor: &str,
     change: &Change,
-) -> rusqlite::Result<u64> {
-    let data = serde_json::to_string(change).expect("a change serialises");
-    let kind =
-        serde_json::to_value(change).expect("a change serialises")["kind"].as_str().unwrap_or("").to_owned();
-    tx.execute(
-        "INSERT INTO events (report_id, ward_code, kind, at, actor, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![report.to_string(), ward_code, kind, stamp(at), actor, data],
-    )?;
-    let seq = tx.last_insert_rowid();
-    tx.execute("UPDATE reports SET last_seq = ?1 WHERE id = ?2", params![seq, report.to_string()])?;
-    Ok(seq as u64)
+) -> Result<u64, StoreError> {
+    let data = serde_json::to_value(change).expect("a change serialises");
+    Sqlite(tx).append_event(Subject::Report(report), ward_code, at, actor, &data)
 }

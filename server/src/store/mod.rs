@@ -1,6 +1,6 @@
 //! Durable storage behind one boundary, answered by two engines.
 //!
-//! The domain asks for what it needs through one trait per aggregate ([`Devices`], [`Open311Clients`], [`Photos`], [`Staff`], …), all
+//! The domain asks for what it needs through one trait per aggregate ([`Devices`], [`Events`], [`Reports`], …), all
 //! gathered in [`Db`]: a change runs as one transaction against a `&mut dyn Db`, whichever
 //! engine answers it.
 //!
@@ -17,9 +17,11 @@
 //! the traits of those that are within the same transaction through [`sqlite::Sqlite`].
 
 mod devices;
+mod events;
 mod open311;
 mod photos;
 pub mod postgres;
+mod reports;
 pub mod sqlite;
 mod staff;
 
@@ -27,15 +29,17 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub use devices::{Devices, Holder};
+pub use events::{EventRecord, Events, Subject};
 pub use open311::Open311Clients;
 pub use photos::{PhotoRecord, Photos};
+pub use reports::{ReportRecord, Reports};
 pub use sqlite::{DATABASE_FILE, Store, is_unique_violation, stamp};
 pub use staff::{Account, Staff, WardRecord};
 
 /// Everything the domain may ask of a store, in one transaction.
-pub trait Db: Devices + Open311Clients + Photos + Staff {}
+pub trait Db: Devices + Events + Open311Clients + Photos + Reports + Staff {}
 
-impl<T: Devices + Open311Clients + Photos + Staff> Db for T {}
+impl<T: Devices + Events + Open311Clients + Photos + Reports + Staff> Db for T {}
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]

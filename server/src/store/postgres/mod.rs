@@ -13,10 +13,14 @@
 //! repeatable read, read-only: one snapshot per query, which never waits for writers.
 
 mod devices;
+mod events;
 mod migrations;
 mod open311;
 mod photos;
+mod reports;
 mod staff;
+
+pub use events::EVENTS_CHANNEL;
 
 use std::time::Duration;
 

@@ -11,9 +11,11 @@
 //! by itself at once. A change that fails rolls back its savepoint and nothing else.
 
 mod devices;
+mod events;
 mod migrations;
 mod open311;
 mod photos;
+mod reports;
 mod staff;
 
 use std::os::unix::fs::DirBuilderExt;
