@@ -498,3 +498,58 @@ async fn the_event_sequence_is_gap_free_and_in_commit_order_under_writers_on_thr
     assert_eq!(sequence, (1..=total).collect::<Vec<_>>(), "each event number once");
     assert!(filed.iter().all(|(number, seq)| number == seq), "one report, one event: numbered alike");
 }
+
+/// Waits until `newest` has reached `seq`, for at most ten seconds.
+async fn hears_of(newest: &mut tokio::sync::watch::Receiver<u64>, seq: u64, what: &str) {
+    let heard =
+        tokio::time::timeout(std::time::Duration::from_secs(10), newest.wait_for(|newest| *newest >= seq));
+    assert!(matches!(heard.await, Ok(Ok(_))), "{what}: event {seq} not heard of within 10 s");
+}
+
+/// Files one report on `node`, retrying while the database is unavailable (as a client told
+/// 503 does) for at most twenty seconds: its event's number.
+async fn file_on(node: &Postgres, device: Uuid) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let filing = report(device, 0);
+        match node.change(move |db| file(db, &filing)).await {
+            Ok((_, seq)) => return seq,
+            Err(StoreError::Unavailable(why)) if std::time::Instant::now() < deadline => {
+                eprintln!("unavailable, retrying: {why}");
+                tokio::task::yield_now().await;
+            }
+            Err(error) => panic!("filing failed: {error}"),
+        }
+    }
+}
+
+/// Live updates across nodes (issue 24, item 4): a node hears of another's commits through
+/// LISTEN/NOTIFY, and its listener, cut off or through a restart of the database, connects
+/// again by itself and misses nothing (the table is the truth, read again on reconnecting).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_hears_of_another_nodes_commits_and_its_listener_comes_back_after_losing_the_database() {
+    // A cluster of its own: it is restarted here, which the other tests must not meet.
+    let own = Cluster::start(&["fsync=off"]);
+    let url = own.new_database();
+    let database = url.rsplit('/').next().unwrap().to_owned();
+    let (a, b) = (Postgres::connect(&url).await.unwrap(), Postgres::connect(&url).await.unwrap());
+    let device = Uuid::now_v7();
+    a.change(move |db| a_ward_and_a_device(db, device)).await.unwrap();
+    let mut newest = b.newest_event();
+
+    let first = file_on(&a, device).await;
+    hears_of(&mut newest, first, "committed on the other node").await;
+
+    let cut = format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{}'",
+        phananh_server::store::postgres::LISTENER_NAME
+    );
+    assert_eq!(own.psql(&database, &cut).trim(), "2", "each node's listener");
+    let second = file_on(&a, device).await;
+    hears_of(&mut newest, second, "after its listener was cut off").await;
+
+    own.restart();
+    let third = file_on(&a, device).await;
+    hears_of(&mut newest, third, "after the database restarted").await;
+    assert_eq!((first, second, third), (1, 2, 3));
+}

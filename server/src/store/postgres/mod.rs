@@ -14,6 +14,7 @@
 
 mod devices;
 mod events;
+mod listener;
 mod migrations;
 mod open311;
 mod photos;
@@ -21,11 +22,13 @@ mod reports;
 mod staff;
 
 pub use events::EVENTS_CHANNEL;
+pub use listener::APPLICATION_NAME as LISTENER_NAME;
 
 use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use tokio::runtime::Handle;
+use tokio::sync::watch;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
@@ -43,6 +46,8 @@ const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct Postgres {
     pool: Pool,
+    /// The newest committed event's number, from whichever node committed it.
+    newest: watch::Receiver<u64>,
 }
 
 impl Postgres {
@@ -50,8 +55,11 @@ impl Postgres {
     /// schema up to date.
     pub async fn connect(url: &str) -> Result<Postgres, StoreError> {
         let config: tokio_postgres::Config = url.parse().map_err(StoreError::DatabaseUrl)?;
-        let manager =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
         let pool = Pool::builder(manager)
             .max_size(CONNECTIONS)
             .runtime(Runtime::Tokio1)
@@ -61,7 +69,15 @@ impl Postgres {
             .expect("a pool with a runtime builds");
         let mut client = pool.get().await?;
         migrations::apply(&mut client).await?;
-        Ok(Postgres { pool })
+        let (told, newest) = watch::channel(0);
+        tokio::spawn(listener::listen(config, told));
+        Ok(Postgres { pool, newest })
+    }
+
+    /// The newest committed event's number, committed on this node or any other: it changes
+    /// after each commit that records events (what the live stream waits on).
+    pub fn newest_event(&self) -> watch::Receiver<u64> {
+        self.newest.clone()
     }
 
     /// Runs `change` in one transaction, all or nothing, and answers once it is committed.
