@@ -26,7 +26,7 @@ enum Engine {
         store: Store,
         _dir: tempfile::TempDir,
     },
-    Postgres(Postgres),
+    Postgres(Box<Postgres>),
 }
 
 impl Engine {
@@ -36,7 +36,7 @@ impl Engine {
         let url = cluster().new_database();
         [
             Engine::Sqlite { store: sqlite, _dir: dir },
-            Engine::Postgres(Postgres::connect(&url).await.unwrap()),
+            Engine::Postgres(Box::new(Postgres::connect(&url).await.unwrap())),
         ]
     }
 
@@ -552,4 +552,44 @@ async fn a_node_hears_of_another_nodes_commits_and_its_listener_comes_back_after
     let third = file_on(&a, device).await;
     hears_of(&mut newest, third, "after the database restarted").await;
     assert_eq!((first, second, third), (1, 2, 3));
+}
+
+/// The SLA watcher's leader (issue 24, item 5): one node at a time holds the lock; when its
+/// session is cut (as when its node dies) it hears that it lost it and the waiting node takes
+/// it; a node that stops lets the next take it at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_leads_at_a_time_and_another_takes_over_when_the_leader_is_lost() {
+    use phananh_server::store::postgres::SLA_WATCHER;
+    use std::time::Duration;
+    let url = cluster().new_database();
+    let database = url.rsplit('/').next().unwrap().to_owned();
+    let (a, b) = (Postgres::connect(&url).await.unwrap(), Postgres::connect(&url).await.unwrap());
+
+    let mut leading = a.lead(SLA_WATCHER).await.unwrap();
+    let other = b.clone();
+    let mut waiting = tokio::spawn(async move { other.lead(SLA_WATCHER).await });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut waiting).await.is_err(),
+        "b waits while a leads"
+    );
+
+    // The holder of an advisory lock of this database (the cluster is shared with other tests).
+    let cut = "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    assert_eq!(cluster().psql(&database, cut).trim(), "1", "one holder");
+    let lost = tokio::time::timeout(Duration::from_secs(10), leading.lost()).await;
+    assert!(lost.is_ok(), "a hears that it lost the lead");
+    let taken = tokio::time::timeout(Duration::from_secs(10), waiting).await;
+    let b_leads = match taken {
+        Ok(Ok(Ok(leadership))) => leadership,
+        _ => panic!("b takes the lead within 10 s of a losing it"),
+    };
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), a.lead(SLA_WATCHER)).await.is_err(),
+        "one at a time"
+    );
+
+    drop(b_leads);
+    let again = tokio::time::timeout(Duration::from_secs(10), a.lead(SLA_WATCHER)).await;
+    assert!(matches!(again, Ok(Ok(_))), "a leads again once b stops");
 }

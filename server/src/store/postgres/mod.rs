@@ -14,6 +14,7 @@
 
 mod devices;
 mod events;
+mod leader;
 mod listener;
 mod migrations;
 mod open311;
@@ -22,6 +23,7 @@ mod reports;
 mod staff;
 
 pub use events::EVENTS_CHANNEL;
+pub use leader::{APPLICATION_NAME as LEADER_NAME, Leadership, SLA_WATCHER};
 pub use listener::APPLICATION_NAME as LISTENER_NAME;
 
 use std::time::Duration;
@@ -45,6 +47,7 @@ const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(5);
 /// The database of a cluster of nodes.
 #[derive(Clone)]
 pub struct Postgres {
+    config: tokio_postgres::Config,
     pool: Pool,
     /// The newest committed event's number, from whichever node committed it.
     newest: watch::Receiver<u64>,
@@ -70,8 +73,15 @@ impl Postgres {
         let mut client = pool.get().await?;
         migrations::apply(&mut client).await?;
         let (told, newest) = watch::channel(0);
-        tokio::spawn(listener::listen(config, told));
-        Ok(Postgres { pool, newest })
+        tokio::spawn(listener::listen(config.clone(), told));
+        Ok(Postgres { config, pool, newest })
+    }
+
+    /// Waits until this node holds advisory lock `key` (such as [`SLA_WATCHER`]), which one
+    /// node of the cluster holds at a time: the work it guards is this node's until
+    /// [`Leadership::lost`] says otherwise.
+    pub async fn lead(&self, key: i64) -> Result<Leadership, StoreError> {
+        Leadership::take(self.config.clone(), key).await
     }
 
     /// The newest committed event's number, committed on this node or any other: it changes
