@@ -4,7 +4,7 @@
 use phananh_shared::api::ReportView;
 use phananh_shared::refusal::ErrorCode;
 use phananh_shared::sync::{Operation, OperationKind, OperationResult, Outcome, PushRequest, PushResponse};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -12,7 +12,8 @@ use crate::dossiers::{self, Attempter};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::reports::{self, Reader};
-use crate::store::stamp;
+use crate::store::sqlite::Sqlite;
+use crate::store::{SyncAnswer, SyncOperations};
 
 /// Applies `request`'s operations for `device`, in order, one transaction each. Tracking a
 /// dossier counts against `attempters`' budget, as on its own route; once that is spent the
@@ -115,17 +116,12 @@ async fn apply(
                 }
                 Err(error) => return Err(error),
             };
-            tx.execute(
-                "INSERT INTO sync_operations (id, device_id, request_hash, answer, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    id.to_string(),
-                    device.to_string(),
-                    hash,
-                    serde_json::to_string(&outcome).expect("an outcome serialises"),
-                    stamp(now)
-                ],
-            )?;
+            let answer = SyncAnswer {
+                device,
+                request_hash: hash,
+                answer: serde_json::to_string(&outcome).expect("an outcome serialises"),
+            };
+            Sqlite(tx).record_sync_answer(id, &answer, now)?;
             Ok(outcome)
         })
         .await
@@ -139,20 +135,13 @@ fn accepted(report: ReportView) -> Outcome {
 /// operation again; a refusal (not recorded) if the id is another device's or came with
 /// other content.
 fn answered(tx: &Connection, id: Uuid, device: Uuid, hash: &[u8]) -> Result<Option<Outcome>, ApiError> {
-    let stored: Option<(String, Vec<u8>, String)> = tx
-        .query_row(
-            "SELECT device_id, request_hash, answer FROM sync_operations WHERE id = ?1",
-            [id.to_string()],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .optional()?;
-    let Some((owner, stored_hash, answer)) = stored else { return Ok(None) };
-    if owner != device.to_string() || stored_hash != hash {
+    let Some(stored) = Sqlite(tx).sync_answer(id)? else { return Ok(None) };
+    if stored.device != device || stored.request_hash != hash {
         let conflict =
             ApiError::conflict("id", format!("operation {id} was already sent with other content"));
         return Ok(Some(refusal(&conflict)));
     }
-    Ok(Some(serde_json::from_str(&answer).map_err(ApiError::internal)?))
+    Ok(Some(serde_json::from_str(&stored.answer).map_err(ApiError::internal)?))
 }
 
 fn refusal(error: &ApiError) -> Outcome {

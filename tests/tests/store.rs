@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use phananh_server::staff::Role;
 use phananh_server::store::postgres::Postgres;
 use phananh_server::store::{
-    Db, EventRecord, Holder, PhotoRecord, ReportRecord, Store, StoreError, Subject, WardRecord,
+    Db, EventRecord, Holder, PhotoRecord, ReportRecord, Store, StoreError, Subject, SyncAnswer, WardRecord,
 };
 use phananh_tests::postgres::Postgres as Cluster;
 use uuid::Uuid;
@@ -592,4 +592,39 @@ async fn one_node_leads_at_a_time_and_another_takes_over_when_the_leader_is_lost
     drop(b_leads);
     let again = tokio::time::timeout(Duration::from_secs(10), a.lead(SLA_WATCHER)).await;
     assert!(matches!(again, Ok(Ok(_))), "a leads again once b stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operations_answer_is_kept_once_and_follows_its_device_into_another() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let (from, into, operation) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let answer = SyncAnswer {
+            device: from,
+            request_hash: hash("operation"),
+            answer: r#"{"outcome":"accepted"}"#.into(),
+        };
+        let kept = answer.clone();
+        let filing = report(from, 0);
+        let filed = filing.id;
+        engine
+            .change(move |db| {
+                a_ward_and_a_device(db, from)?;
+                db.add_device(into, &hash("into"), None, None, at(0))?;
+                file(db, &filing)?;
+                db.record_sync_answer(operation, &kept, at(1))
+            })
+            .await
+            .unwrap();
+        assert_eq!(engine.query(move |db| db.sync_answer(operation)).await, Some(answer.clone()), "{name}");
+        assert_eq!(engine.query(|db| db.sync_answer(Uuid::now_v7())).await, None, "{name}");
+        let again = answer.clone();
+        let twice = engine.change(move |db| db.record_sync_answer(operation, &again, at(2))).await;
+        assert!(twice.is_err(), "{name}: an operation is answered once");
+
+        engine.change(move |db| db.merge_devices(from, into)).await.unwrap();
+        let moved =
+            engine.query(move |db| Ok((db.sync_answer(operation)?, db.reports_filed_by(into)?))).await;
+        assert_eq!(moved, (Some(SyncAnswer { device: into, ..answer }), vec![filed]), "{name}");
+    }
 }

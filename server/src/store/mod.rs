@@ -24,6 +24,7 @@ pub mod postgres;
 mod reports;
 pub mod sqlite;
 mod staff;
+mod sync;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -35,11 +36,12 @@ pub use photos::{PhotoRecord, Photos};
 pub use reports::{ReportRecord, Reports};
 pub use sqlite::{DATABASE_FILE, Store, is_unique_violation, stamp};
 pub use staff::{Account, Staff, WardRecord};
+pub use sync::{SyncAnswer, SyncOperations};
 
 /// Everything the domain may ask of a store, in one transaction.
-pub trait Db: Devices + Events + Open311Clients + Photos + Reports + Staff {}
+pub trait Db: Devices + Events + Open311Clients + Photos + Reports + Staff + SyncOperations {}
 
-impl<T: Devices + Events + Open311Clients + Photos + Reports + Staff> Db for T {}
+impl<T: Devices + Events + Open311Clients + Photos + Reports + Staff + SyncOperations> Db for T {}
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,7 @@ mod open311;
 mod photos;
 mod reports;
 mod staff;
+mod sync;
 
 pub use events::EVENTS_CHANNEL;
 pub use leader::{APPLICATION_NAME as LEADER_NAME, Leadership, SLA_WATCHER};

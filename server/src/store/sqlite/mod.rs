@@ -17,6 +17,7 @@ mod open311;
 mod photos;
 mod reports;
 mod staff;
+mod sync;
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
