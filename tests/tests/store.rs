@@ -391,6 +391,22 @@ async fn reports_are_numbered_and_events_follow_in_one_sequence_that_a_rollback_
             Some((device, hash("content"))),
             "{name}"
         );
+        let follower = Uuid::now_v7();
+        let follows = engine
+            .change(move |db| {
+                db.add_device(follower, &hash("follower"), None, None, at(1))?;
+                Ok((
+                    db.add_follower(id, follower, at(1))?,
+                    db.add_follower(id, follower, at(2))?,
+                    db.followers(id)?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(follows, (true, false, 1), "{name}: a device follows a report once");
+        let ward = engine.query(move |db| Ok((db.report_ward(id)?, db.report_ward(Uuid::now_v7())?))).await;
+        assert_eq!(ward, (Some("00070".into()), None), "{name}");
+        assert_eq!(engine.query(move |db| db.reports_followed_by(follower)).await, vec![id], "{name}");
         assert!(engine.change(move |db| file(db, &again)).await.is_err(), "{name}: an id is one report's");
 
         // A change that fails after taking numbers gives them back: the next has them.

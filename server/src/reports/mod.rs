@@ -7,13 +7,13 @@ use phananh_shared::report::NewReport;
 use phananh_shared::sla::{Deadlines, SlaPolicy, WorkCalendar};
 use phananh_shared::status::Status;
 use phananh_shared::wards::{Match, WardIndex, outside_city};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::store::sqlite::Sqlite;
-use crate::store::{Events, Photos, ReportRecord, Reports, Store, StoreError, Subject, stamp};
+use crate::store::{Events, Photos, ReportRecord, Reports, Store, StoreError, Subject};
 use crate::uploads;
 
 mod actions;
@@ -103,7 +103,7 @@ pub fn record_filing(
     let reporter = format!("device:{device}");
     let photo_hashes = uploads::owned(&mut Sqlite(tx), &report.photos, &reporter, "photos")?;
     let content_hash = content_hash(&report, &photo_hashes);
-    if let Some((owner, stored_hash)) = existing(tx, report.id)? {
+    if let Some((owner, stored_hash)) = Sqlite(tx).report_owner(report.id)? {
         if owner != device || stored_hash != content_hash {
             return Err(ApiError::conflict(
                 "id",
@@ -151,23 +151,15 @@ pub fn follow(
     device: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<Following>, ApiError> {
-    let Some((reporter, _)) = existing(tx, id)? else { return Ok(None) };
-    let count = |tx: &Connection| -> rusqlite::Result<u64> {
-        tx.query_row("SELECT COUNT(*) FROM followers WHERE report_id = ?1", [id.to_string()], |row| {
-            row.get::<_, i64>(0).map(|n| n as u64)
-        })
-    };
+    let mut db = Sqlite(tx);
+    let Some((reporter, _)) = db.report_owner(id)? else { return Ok(None) };
     if reporter == device {
-        return Ok(Some(Following { followers: count(tx)? }));
+        return Ok(Some(Following { followers: db.followers(id)? }));
     }
-    let added = tx.execute(
-        "INSERT OR IGNORE INTO followers (report_id, device_id, created_at) VALUES (?1, ?2, ?3)",
-        params![id.to_string(), device.to_string(), stamp(now)],
-    )?;
-    let followers = count(tx)?;
-    if added > 0 {
-        let ward: String =
-            tx.query_row("SELECT ward_code FROM reports WHERE id = ?1", [id.to_string()], |row| row.get(0))?;
+    let added = db.add_follower(id, device, now)?;
+    let followers = db.followers(id)?;
+    if added {
+        let ward = db.report_ward(id)?.expect("the report is there");
         append_event(tx, id, &ward, now, &format!("device:{device}"), &Change::Followed { followers })?;
     }
     Ok(Some(Following { followers }))
@@ -184,10 +176,6 @@ fn content_hash(report: &NewReport, photo_hashes: &[String]) -> Vec<u8> {
         hash.update(photo.as_bytes());
     }
     hash.finalize().to_vec()
-}
-
-pub(super) fn existing(conn: &Connection, id: Uuid) -> Result<Option<(Uuid, Vec<u8>)>, StoreError> {
-    Sqlite(conn).report_owner(id)
 }
 
 /// Records `change` as the newest event of `report`: its number.

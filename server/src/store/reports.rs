@@ -37,4 +37,13 @@ pub trait Reports {
 
     /// Who filed report `id` and its content hash, if there is such a report.
     fn report_owner(&mut self, id: Uuid) -> Result<Option<(Uuid, Vec<u8>)>, StoreError>;
+
+    /// The ward report `id` is with now, if there is such a report.
+    fn report_ward(&mut self, id: Uuid) -> Result<Option<String>, StoreError>;
+
+    /// `device` follows report `id` ("me too") from `at`: `false` if it already did.
+    fn add_follower(&mut self, id: Uuid, device: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// How many devices follow report `id`.
+    fn followers(&mut self, id: Uuid) -> Result<u64, StoreError>;
 }

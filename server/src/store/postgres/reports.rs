@@ -1,5 +1,6 @@
 //! [`Reports`] in PostgreSQL.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Pg;
@@ -46,5 +47,22 @@ impl Reports for Pg<'_, '_> {
     fn report_owner(&mut self, id: Uuid) -> Result<Option<(Uuid, Vec<u8>)>, StoreError> {
         let found = self.row("SELECT device_id, content_hash FROM reports WHERE id = $1", &[&id])?;
         Ok(found.map(|row| (row.get(0), row.get(1))))
+    }
+
+    fn report_ward(&mut self, id: Uuid) -> Result<Option<String>, StoreError> {
+        Ok(self.row("SELECT ward_code FROM reports WHERE id = $1", &[&id])?.map(|row| row.get(0)))
+    }
+
+    fn add_follower(&mut self, id: Uuid, device: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let added = self.execute(
+            "INSERT INTO followers (report_id, device_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&id, &device, &at],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn followers(&mut self, id: Uuid) -> Result<u64, StoreError> {
+        let count: i64 = self.rows("SELECT COUNT(*) FROM followers WHERE report_id = $1", &[&id])?[0].get(0);
+        Ok(count as u64)
     }
 }

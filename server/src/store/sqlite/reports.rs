@@ -1,5 +1,6 @@
 //! [`Reports`] in SQLite.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
@@ -47,5 +48,29 @@ impl Reports for Sqlite<'_> {
                 Ok((uuid(row, 0)?, row.get(1)?))
             })
             .optional()?)
+    }
+
+    fn report_ward(&mut self, id: Uuid) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .query_row("SELECT ward_code FROM reports WHERE id = ?1", [id.to_string()], |row| row.get(0))
+            .optional()?)
+    }
+
+    fn add_follower(&mut self, id: Uuid, device: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let added = self.0.execute(
+            "INSERT INTO followers (report_id, device_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            params![id.to_string(), device.to_string(), stamp(at)],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn followers(&mut self, id: Uuid) -> Result<u64, StoreError> {
+        let count: i64 = self.0.query_row(
+            "SELECT COUNT(*) FROM followers WHERE report_id = ?1",
+            [id.to_string()],
+            |row| row.get(0),
+        )?;
+        Ok(count as u64)
     }
 }
