@@ -15,24 +15,15 @@ use chrono::{DateTime, Utc};
 use phananh_shared::api::Change;
 use phananh_shared::dossier::DossierChange;
 use phananh_shared::status::Status;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use tokio::sync::broadcast::error::RecvError;
-use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::dossiers;
 use crate::live::{Hub, Subject};
 use crate::reports::append_event;
-use crate::reports::rows::{time, uuid};
-use crate::store::{Store, StoreError, stamp};
-
-/// Waiting on the ward to acknowledge.
-const AWAITING_ACK: &str = "status = 'submitted' AND ack_overdue_at IS NULL";
-/// Waiting on the ward to resolve (the statuses of [`Status::is_open`]).
-const AWAITING_ANSWER: &str =
-    "status IN ('submitted', 'acknowledged', 'in_progress', 'reopened') AND handle_overdue_at IS NULL";
-/// A dossier the office still has, its clock running (`DossierStatus::clock_runs`).
-const DOSSIER_RUNNING: &str = "status IN ('received', 'processing') AND overdue_at IS NULL";
+use crate::store::sqlite::Sqlite;
+use crate::store::{Deadlines, Missed, Store, StoreError};
 
 /// Watches the deadlines until the hub closes.
 pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
@@ -46,7 +37,7 @@ pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
                 Ok(breaches) => tracing::info!(breaches, "deadlines passed"),
                 Err(error) => tracing::error!(%error, "cannot record passed deadlines"),
             }
-            next = match store.read(next_deadline).await {
+            next = match store.query(|db| db.next_deadline()).await {
                 Ok(next) => next,
                 Err(error) => {
                     tracing::error!(%error, "cannot read the next deadline; looking again in a minute");
@@ -97,47 +88,16 @@ fn new_deadline(subject: &Subject) -> Option<DateTime<Utc>> {
     }
 }
 
-/// Which deadline passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Missed {
-    Acknowledgement,
-    Handling,
-    Dossier,
-}
-
-/// A deadline passed and not yet recorded.
-struct Breach {
-    deadline: DateTime<Utc>,
-    /// The report's or the dossier's id.
-    id: Uuid,
-    ward: String,
-    missed: Missed,
-}
-
 /// Records every deadline passed by `now` and not yet recorded, in deadline order; how many.
 fn record_breaches(tx: &Connection, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let due = |table: &str, waiting: &str, column: &str, missed: Missed| -> rusqlite::Result<Vec<Breach>> {
-        let sql = format!("SELECT {column}, id, ward_code FROM {table} WHERE {waiting} AND {column} <= ?1");
-        let mut query = tx.prepare(&sql)?;
-        let rows = query.query_map([stamp(now)], |row| {
-            Ok(Breach { deadline: time(row, 0)?, id: uuid(row, 1)?, ward: row.get(2)?, missed })
-        })?;
-        rows.collect()
-    };
-    let mut breaches = due("reports", AWAITING_ACK, "deadline_ack", Missed::Acknowledgement)?;
-    breaches.extend(due("reports", AWAITING_ANSWER, "deadline_handle", Missed::Handling)?);
-    breaches.extend(due("dossiers", DOSSIER_RUNNING, "due_at", Missed::Dossier)?);
+    let mut breaches = Sqlite(tx).passed_deadlines(now)?;
     breaches.sort_by_key(|breach| (breach.deadline, breach.missed, breach.id));
+    let mut recorded = 0;
     for breach in &breaches {
-        let (table, column) = match breach.missed {
-            Missed::Acknowledgement => ("reports", "ack_overdue_at"),
-            Missed::Handling => ("reports", "handle_overdue_at"),
-            Missed::Dossier => ("dossiers", "overdue_at"),
-        };
-        tx.execute(
-            &format!("UPDATE {table} SET {column} = ?1 WHERE id = ?2"),
-            params![stamp(breach.deadline), breach.id.to_string()],
-        )?;
+        if !Sqlite(tx).record_breach(breach)? {
+            continue;
+        }
+        recorded += 1;
         let (at, ward) = (breach.deadline, breach.ward.as_str());
         match breach.missed {
             Missed::Acknowledgement => {
@@ -156,19 +116,5 @@ fn record_breaches(tx: &Connection, now: DateTime<Utc>) -> Result<usize, StoreEr
             )?,
         };
     }
-    Ok(breaches.len())
-}
-
-/// The earliest deadline not yet breached of a report still waiting on its ward.
-fn next_deadline(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let sql = format!(
-        "SELECT MIN(next) FROM (SELECT MIN(deadline_ack) AS next FROM reports WHERE {AWAITING_ACK}
-         UNION ALL SELECT MIN(deadline_handle) FROM reports WHERE {AWAITING_ANSWER}
-         UNION ALL SELECT MIN(due_at) FROM dossiers WHERE {DOSSIER_RUNNING})"
-    );
-    let next = conn.query_row(&sql, [], |row| match row.get_ref(0)? {
-        rusqlite::types::ValueRef::Null => Ok(None),
-        _ => time(row, 0).map(Some),
-    })?;
-    Ok(next)
+    Ok(recorded)
 }

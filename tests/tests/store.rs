@@ -8,7 +8,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use phananh_server::staff::Role;
 use phananh_server::store::postgres::Postgres;
 use phananh_server::store::{
-    Db, EventRecord, Holder, PhotoRecord, ReportRecord, Store, StoreError, Subject, SyncAnswer, WardRecord,
+    Breach, Db, EventRecord, Holder, Missed, PhotoRecord, ReportRecord, Store, StoreError, Subject,
+    SyncAnswer, WardRecord,
 };
 use phananh_tests::postgres::Postgres as Cluster;
 use uuid::Uuid;
@@ -642,5 +643,47 @@ async fn an_operations_answer_is_kept_once_and_follows_its_device_into_another()
         let moved =
             engine.query(move |db| Ok((db.sync_answer(operation)?, db.reports_filed_by(into)?))).await;
         assert_eq!(moved, (Some(SyncAnswer { device: into, ..answer }), vec![filed]), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_passed_deadline_is_found_until_its_breach_is_recorded_once() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let device = Uuid::now_v7();
+        let (first, second) = (report(device, 0), report(device, 1));
+        let (one, two) = (first.id, second.id);
+        engine
+            .change(move |db| {
+                a_ward_and_a_device(db, device)?;
+                file(db, &first)?;
+                file(db, &second).map(drop)
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            engine.query(|db| db.next_deadline()).await,
+            Some(at(480)),
+            "{name}: the first to acknowledge"
+        );
+        assert_eq!(engine.query(|db| db.passed_deadlines(at(479))).await, [], "{name}");
+        let breach = |id, missed, minutes| Breach { deadline: at(minutes), id, ward: "00070".into(), missed };
+        let due = engine.query(|db| db.passed_deadlines(at(480))).await;
+        assert_eq!(due, [breach(one, Missed::Acknowledgement, 480)], "{name}");
+
+        let recorded = engine
+            .change(move |db| Ok((db.record_breach(&due[0])?, db.record_breach(&due[0])?)))
+            .await
+            .unwrap();
+        assert_eq!(recorded, (true, false), "{name}: once");
+        assert_eq!(engine.query(|db| db.next_deadline()).await, Some(at(481)), "{name}");
+        let mut later = engine.query(|db| db.passed_deadlines(at(4801))).await;
+        later.sort_by_key(|breach| (breach.deadline, breach.missed, breach.id));
+        let expected = [
+            breach(two, Missed::Acknowledgement, 481),
+            breach(one, Missed::Handling, 4800),
+            breach(two, Missed::Handling, 4801),
+        ];
+        assert_eq!(later, expected, "{name}");
     }
 }

@@ -16,6 +16,7 @@
 //! write SQLite's SQL through [`sqlite::Store::write`] and [`sqlite::Store::read`], and ask
 //! the traits of those that are within the same transaction through [`sqlite::Sqlite`].
 
+mod deadlines;
 mod devices;
 mod events;
 mod open311;
@@ -29,6 +30,7 @@ mod sync;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+pub use deadlines::{Breach, Deadlines, Missed};
 pub use devices::{Devices, Holder};
 pub use events::{EventRecord, Events, Subject};
 pub use open311::Open311Clients;
@@ -39,9 +41,15 @@ pub use staff::{Account, Staff, WardRecord};
 pub use sync::{SyncAnswer, SyncOperations};
 
 /// Everything the domain may ask of a store, in one transaction.
-pub trait Db: Devices + Events + Open311Clients + Photos + Reports + Staff + SyncOperations {}
+pub trait Db:
+    Deadlines + Devices + Events + Open311Clients + Photos + Reports + Staff + SyncOperations
+{
+}
 
-impl<T: Devices + Events + Open311Clients + Photos + Reports + Staff + SyncOperations> Db for T {}
+impl<T> Db for T where
+    T: Deadlines + Devices + Events + Open311Clients + Photos + Reports + Staff + SyncOperations
+{
+}
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
