@@ -136,6 +136,11 @@ impl Postgres {
         *self.server.lock().unwrap_or_else(PoisonError::into_inner) = Some(child);
         let deadline = Instant::now() + START_DEADLINE;
         while !self.ready() {
+            let exited = match self.server.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+                Some(child) => child.try_wait().expect("the server can be asked").is_some(),
+                None => true,
+            };
+            assert!(!exited, "PostgreSQL ended as it started: {}", self.log());
             assert!(Instant::now() < deadline, "PostgreSQL did not start: {}", self.log());
             std::thread::sleep(Duration::from_millis(50));
         }

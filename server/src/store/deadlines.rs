@@ -47,8 +47,9 @@ pub trait Deadlines {
     /// Every deadline passed by `now` whose breach is not recorded, in no particular order.
     fn passed_deadlines(&mut self, now: DateTime<Utc>) -> Result<Vec<Breach>, StoreError>;
 
-    /// Records `breach`: `false` if it was recorded already (so it is recorded once, whoever
-    /// else tries).
+    /// Records `breach`: `false` if it was recorded already, or its deadline is no longer the
+    /// one in force (a transfer or a reopening set another), so it is recorded once, whoever
+    /// else tries, and never against a deadline that replaced it.
     fn record_breach(&mut self, breach: &Breach) -> Result<bool, StoreError>;
 
     /// The earliest deadline whose breach is not recorded, of a report or dossier still running.

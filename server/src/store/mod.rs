@@ -40,7 +40,9 @@ pub use sqlite::{DATABASE_FILE, Store, is_unique_violation, stamp};
 pub use staff::{Account, Staff, WardRecord};
 pub use sync::{SyncAnswer, SyncOperations};
 
-/// Everything the domain may ask of a store, in one transaction.
+/// Everything the domain may ask of a store, in one transaction. A change that meets a
+/// store error gives it back (`?`): on PostgreSQL a failed statement ends the transaction,
+/// and a change that goes on regardless is refused rather than committed.
 pub trait Db:
     Deadlines + Devices + Events + Open311Clients + Photos + Reports + Staff + SyncOperations
 {

@@ -25,8 +25,9 @@ impl Deadlines for Pg<'_, '_> {
     }
 
     fn record_breach(&mut self, breach: &Breach) -> Result<bool, StoreError> {
-        let (table, _, _, recorded) = columns(breach.missed);
-        let sql = format!("UPDATE {table} SET {recorded} = $1 WHERE id = $2 AND {recorded} IS NULL");
+        let (table, deadline, running, recorded) = columns(breach.missed);
+        let sql =
+            format!("UPDATE {table} SET {recorded} = $1 WHERE id = $2 AND {running} AND {deadline} = $1");
         Ok(self.execute(&sql, &[&breach.deadline, &breach.id])? == 1)
     }
 

@@ -50,7 +50,7 @@ impl Events for Pg<'_, '_> {
         let rows = self.rows(
             "SELECT seq, report_id, dossier_id, ward_code, kind, at, actor, data FROM events
              WHERE seq > $1 ORDER BY seq LIMIT $2",
-            &[&(after as i64), &(limit as i64)],
+            &[&(after as i64), &i64::try_from(limit).unwrap_or(i64::MAX)],
         )?;
         Ok(rows.iter().map(record).collect())
     }

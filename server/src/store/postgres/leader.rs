@@ -1,9 +1,10 @@
 //! One node at a time: work that must run on exactly one node of the cluster (the SLA
 //! watcher) runs while that node holds a PostgreSQL advisory lock, taken by a connection of
 //! its own, outside the pool. The database releases the lock when that connection's session
-//! ends, however it ends: the node stopping, dying (its sockets close with it), losing the
-//! network or the database restarting. A node waiting for the lock then takes it at once,
-//! and the node that lost it hears so from [`Leadership::lost`].
+//! ends, however it ends: the node stopping, dying (its sockets close with it) or the
+//! database restarting; a network silently cut is noticed only when TCP gives up on the
+//! connection. A node waiting for the lock then takes it at once, and the node that lost it
+//! hears so from [`Leadership::lost`].
 
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, Config, NoTls};
@@ -21,6 +22,8 @@ pub struct Leadership {
     /// Kept so the session, and with it the lock, lasts as long as this.
     _client: Client,
     connection: JoinHandle<()>,
+    /// Whether the connection is known to have ended.
+    ended: bool,
 }
 
 impl Leadership {
@@ -34,12 +37,15 @@ impl Leadership {
             }
         });
         client.execute("SELECT pg_advisory_lock($1)", &[&key]).await?;
-        Ok(Leadership { _client: client, connection })
+        Ok(Leadership { _client: client, connection, ended: false })
     }
 
     /// Waits until the lock is lost (its connection ended): another node may have it now.
     pub async fn lost(&mut self) {
-        let _ = (&mut self.connection).await;
+        if !self.ended {
+            let _ = (&mut self.connection).await;
+            self.ended = true;
+        }
     }
 }
 

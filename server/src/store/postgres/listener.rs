@@ -73,6 +73,8 @@ async fn listen_once(config: &Config, newest: &watch::Sender<u64>) -> Result<(),
                 hint = hints.recv() => if hint.is_none() { return Ok(()) },
                 () = tokio::time::sleep(POLL) => {}
             }
+            // One read answers every hint that came meanwhile: a burst of commits costs one.
+            while hints.try_recv().is_ok() {}
         }
     };
     let ended = listening.await;

@@ -28,6 +28,7 @@ pub use events::EVENTS_CHANNEL;
 pub use leader::{APPLICATION_NAME as LEADER_NAME, Leadership, SLA_WATCHER};
 pub use listener::APPLICATION_NAME as LISTENER_NAME;
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
@@ -105,12 +106,23 @@ impl Postgres {
         tokio::task::spawn_blocking(move || {
             let rt = Handle::current();
             let mut client = rt.block_on(pool.get()).map_err(StoreError::from)?;
-            let tx = rt.block_on(client.transaction()).map_err(StoreError::from)?;
+            // Read committed whatever the database's default: each statement sees the latest
+            // commits, so after waiting for its turn a change sees the one before it.
+            let begin = client.build_transaction().isolation_level(IsolationLevel::ReadCommitted);
+            let tx = rt.block_on(begin.start()).map_err(StoreError::from)?;
             // The writers' turn (see the module's comment).
             rt.block_on(tx.execute("SELECT last FROM event_counter FOR UPDATE", &[]))
                 .map_err(StoreError::from)?;
-            let outcome = change(&mut Pg { tx: &tx, rt: &rt });
+            let mut pg = Pg { tx: &tx, rt: &rt, failed: Cell::new(false) };
+            let outcome = change(&mut pg);
             match outcome {
+                // A statement that failed has ended the transaction in PostgreSQL: committing
+                // would store nothing and still answer `Ok`. A change that went on after a
+                // store error is a change that did not happen.
+                Ok(_) if pg.failed.get() => {
+                    let _ = rt.block_on(tx.rollback());
+                    Err(StoreError::CommitFailed.into())
+                }
                 Ok(value) => {
                     rt.block_on(tx.commit()).map_err(StoreError::from)?;
                     Ok(value)
@@ -143,7 +155,7 @@ impl Postgres {
             let snapshot =
                 client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true);
             let tx = rt.block_on(snapshot.start()).map_err(StoreError::from)?;
-            let answer = query(&mut Pg { tx: &tx, rt: &rt })?;
+            let answer = query(&mut Pg { tx: &tx, rt: &rt, failed: Cell::new(false) })?;
             rt.block_on(tx.commit()).map_err(StoreError::from)?;
             Ok(answer)
         })
@@ -157,6 +169,8 @@ impl Postgres {
 struct Pg<'t, 'c> {
     tx: &'t deadpool_postgres::Transaction<'c>,
     rt: &'t Handle,
+    /// Whether a statement has failed, which ends a PostgreSQL transaction.
+    failed: Cell<bool>,
 }
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
@@ -164,48 +178,51 @@ type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
 impl Pg<'_, '_> {
     /// Runs `sql`; how many rows it changed.
     fn execute(&self, sql: &str, params: Params) -> Result<u64, StoreError> {
-        self.rt
-            .block_on(async {
-                let statement = self.tx.prepare_cached(sql).await?;
-                self.tx.execute(&statement, params).await
-            })
-            .map_err(StoreError::from)
+        self.noted(self.rt.block_on(async {
+            let statement = self.tx.prepare_cached(sql).await?;
+            self.tx.execute(&statement, params).await
+        }))
+    }
+
+    /// `outcome`, noting a failure (see [`Pg::failed`]).
+    fn noted<T>(&self, outcome: Result<T, tokio_postgres::Error>) -> Result<T, StoreError> {
+        outcome.map_err(|error| {
+            self.failed.set(true);
+            StoreError::from(error)
+        })
     }
 
     /// The rows `sql` answers.
     fn rows(&self, sql: &str, params: Params) -> Result<Vec<Row>, StoreError> {
-        self.rt
-            .block_on(async {
-                let statement = self.tx.prepare_cached(sql).await?;
-                self.tx.query(&statement, params).await
-            })
-            .map_err(StoreError::from)
+        self.noted(self.rt.block_on(async {
+            let statement = self.tx.prepare_cached(sql).await?;
+            self.tx.query(&statement, params).await
+        }))
     }
 
     /// The row `sql` answers, if any (at most one).
     fn row(&self, sql: &str, params: Params) -> Result<Option<Row>, StoreError> {
-        self.rt
-            .block_on(async {
-                let statement = self.tx.prepare_cached(sql).await?;
-                self.tx.query_opt(&statement, params).await
-            })
-            .map_err(StoreError::from)
+        self.noted(self.rt.block_on(async {
+            let statement = self.tx.prepare_cached(sql).await?;
+            self.tx.query_opt(&statement, params).await
+        }))
     }
 }
 
-/// A lost connection, a database shutting down or starting up, or any failure without an
-/// answer from the database is "unavailable": the request may be retried shortly. Anything
-/// else the database answered is an error of ours.
+/// A lost connection (closed, or failing to read or write) and a database shutting down,
+/// starting up or full of connections are "unavailable": the request may be retried
+/// shortly. Anything else (what the database refused, a value that does not convert) is an
+/// error of ours.
 impl From<tokio_postgres::Error> for StoreError {
     fn from(error: tokio_postgres::Error) -> StoreError {
-        let transient = match error.code() {
-            None => true,
-            Some(code) => {
+        let io = std::error::Error::source(&error).is_some_and(|source| source.is::<std::io::Error>());
+        let transient = error.is_closed()
+            || io
+            || error.code().is_some_and(|code| {
                 let class = &code.code()[..2];
                 // 08: connection exception; 57: operator intervention (shutdown, restart).
                 class == "08" || class == "57" || *code == SqlState::TOO_MANY_CONNECTIONS
-            }
-        };
+            });
         match transient {
             true => StoreError::Unavailable(error.to_string()),
             false => StoreError::Postgres(error),

@@ -45,7 +45,8 @@ impl Events for Sqlite<'_> {
             "SELECT seq, report_id, dossier_id, ward_code, kind, at, actor, data FROM events
              WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let rows = query.query_map(params![after as i64, limit as i64], record)?;
+        let rows =
+            query.query_map(params![after as i64, i64::try_from(limit).unwrap_or(i64::MAX)], record)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

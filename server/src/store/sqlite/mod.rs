@@ -168,7 +168,14 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        self.read(move |conn| query(&mut Sqlite(conn))).await
+        self.read(move |conn| {
+            // One read transaction: every statement of it reads the same snapshot.
+            conn.execute_batch("BEGIN").map_err(StoreError::from)?;
+            let answer = query(&mut Sqlite(conn));
+            conn.execute_batch("COMMIT").map_err(StoreError::from)?;
+            answer
+        })
+        .await
     }
 
     /// Runs `query` on a pooled read connection, off the async threads.
