@@ -46,7 +46,7 @@ test: tools web-tools desktop-tools db-tools
 	$(CARGO) test --locked $(TEST_SELECTION)
 	tests/open311/schemathesis
 	@! pgrep -af '^$(PHANANH_SERVER_BIN) ' || { echo 'test servers (above) outlived the tests'; exit 1; }
-	@! pgrep -af '/postgres -D $(CURDIR)/tests/../target/tmp/' || { echo 'test databases (above) outlived the tests'; exit 1; }
+	@! pgrep -af '^/usr/lib/postgresql/[0-9]+/bin/postgres -D $(CURDIR)/tests/../target/tmp/' || { echo 'test databases (above) outlived the tests'; exit 1; }
 
 ## Benchmarks: prints the table recorded in docs/benchmarks.md, each figure beside its
 ## comparison from Debian's packages: wrk drives the HTTP ingest beside the Rust clients,
