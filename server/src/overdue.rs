@@ -100,12 +100,22 @@ fn record_breaches(tx: &Connection, now: DateTime<Utc>) -> Result<usize, StoreEr
         recorded += 1;
         let (at, ward) = (breach.deadline, breach.ward.as_str());
         match breach.missed {
-            Missed::Acknowledgement => {
-                append_event(tx, breach.id, ward, at, "system", &Change::AckOverdue { deadline: at })?
-            }
-            Missed::Handling => {
-                append_event(tx, breach.id, ward, at, "system", &Change::HandlingOverdue { deadline: at })?
-            }
+            Missed::Acknowledgement => append_event(
+                &mut Sqlite(tx),
+                breach.id,
+                ward,
+                at,
+                "system",
+                &Change::AckOverdue { deadline: at },
+            )?,
+            Missed::Handling => append_event(
+                &mut Sqlite(tx),
+                breach.id,
+                ward,
+                at,
+                "system",
+                &Change::HandlingOverdue { deadline: at },
+            )?,
             Missed::Dossier => dossiers::append_event(
                 tx,
                 breach.id,

@@ -205,7 +205,7 @@ impl World {
         let stars = *[5u8, 5, 4, 4, 4, 3, 2, 1].get(rng.random_range(0..8)).expect("in range");
         let policy = *policy;
         let rate = |rating: RatingRequest| {
-            store.write(move |tx| reports::rate(tx, &policy, device, id, rating, when))
+            store.change(move |db| reports::rate(db, &policy, device, id, rating, when))
         };
         if stars <= 2 && rng.random_bool(0.5) {
             let comment = Some("Tình trạng vẫn tiếp diễn, đề nghị phường kiểm tra lại.".to_owned());
@@ -213,7 +213,7 @@ impl World {
             if let Some(when) = step(1..24, rng) {
                 let text = "Tối qua vẫn còn, tôi gửi thêm thông tin.".to_owned();
                 store
-                    .write(move |tx| reports::comment(tx, device, id, CommentRequest { text }, when))
+                    .change(move |db| reports::comment(db, device, id, CommentRequest { text }, when))
                     .await?;
             }
         } else {

@@ -65,25 +65,34 @@ async fn apply(
             tx.execute_batch("SAVEPOINT operation")?;
             let applied = match (change, filing) {
                 (OperationKind::CreateReport { .. }, Some(filing)) => filing
-                    .and_then(|filing| reports::record_filing(tx, &filings, filing))
+                    .and_then(|filing| reports::record_filing(&mut Sqlite(tx), &filings, filing))
                     .map(|(_, view)| Some(accepted(view))),
                 (OperationKind::CreateReport { .. }, None) => {
                     unreachable!("a filing is prepared for every report")
                 }
                 (OperationKind::Comment { report_id, comment }, _) => {
-                    reports::comment(tx, device, report_id, comment, now).map(|view| view.map(accepted))
+                    reports::comment(&mut Sqlite(tx), device, report_id, comment, now)
+                        .map(|view| view.map(accepted))
                 }
                 (OperationKind::Rate { report_id, rating }, _) => {
-                    reports::rate(tx, &policy, device, report_id, rating, now).map(|view| view.map(accepted))
+                    reports::rate(&mut Sqlite(tx), &policy, device, report_id, rating, now)
+                        .map(|view| view.map(accepted))
                 }
                 (OperationKind::Cancel { report_id, cancel }, _) => {
-                    reports::cancel(tx, device, report_id, cancel, now).map(|view| view.map(accepted))
+                    reports::cancel(&mut Sqlite(tx), device, report_id, cancel, now)
+                        .map(|view| view.map(accepted))
                 }
-                (OperationKind::Follow { report_id }, _) => reports::follow(tx, report_id, device, now)
-                    .and_then(|followed| match followed {
-                        Some(_) => Ok(reports::view(tx, report_id, &Reader::Device(device))?.map(accepted)),
-                        None => Ok(None),
-                    }),
+                (OperationKind::Follow { report_id }, _) => {
+                    reports::follow(&mut Sqlite(tx), report_id, device, now).and_then(|followed| {
+                        match followed {
+                            Some(_) => {
+                                Ok(reports::view(&mut Sqlite(tx), report_id, &Reader::Device(device))?
+                                    .map(accepted))
+                            }
+                            None => Ok(None),
+                        }
+                    })
+                }
                 (OperationKind::TrackDossier { track }, _) => {
                     // Bad input is not a guess; a spent budget is not an answer to keep.
                     track.validate()?;

@@ -8,9 +8,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use phananh_server::staff::Role;
 use phananh_server::store::postgres::Postgres;
 use phananh_server::store::{
-    Breach, Db, EventRecord, Holder, Missed, PhotoRecord, ReportRecord, Store, StoreError, Subject,
-    SyncAnswer, WardRecord,
+    Breach, Cursor, Db, EventRecord, Holder, ListFilter, Missed, PhotoRecord, Rating, ReportChange,
+    ReportRecord, ReportState, Store, StoreError, Subject, SyncAnswer, WardRecord,
 };
+use phananh_shared::api::{Change, ReportView, Reporter, WardRef};
+use phananh_shared::report::{Category, Location, Priority, Reference};
+use phananh_shared::sla::Deadlines;
+use phananh_shared::status::Status;
+use phananh_shared::wards::Match;
 use phananh_tests::postgres::Postgres as Cluster;
 use uuid::Uuid;
 
@@ -707,4 +712,250 @@ async fn on_postgresql_a_change_that_swallows_a_store_error_is_refused_and_store
         .await;
     assert!(matches!(swallowed, Err(StoreError::CommitFailed)), "{swallowed:?}");
     assert_eq!(node.query(|db| db.token_holder(&hash("before"))).await.unwrap(), None);
+}
+
+/// Records `change` as the newest event of report `id`, in Hoàn Kiếm.
+fn record(db: &mut dyn Db, id: Uuid, minutes: i64, actor: &str, change: &Change) -> Result<u64, StoreError> {
+    let data = serde_json::to_value(change).unwrap();
+    db.append_event(Subject::Report(id), "00070", at(minutes), actor, &data)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_reads_back_in_full_by_id_by_reference_and_in_lists_filtered_and_paged() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let device = Uuid::now_v7();
+        // Three reports: two received at the same minute (the cursor breaks the tie by id),
+        // the third a lighting one, later and outside a box around the first two.
+        let mut first = report(device, 0);
+        first.id = "0197a3c2-0000-7000-8000-00000000000a".parse().unwrap();
+        let mut tie = report(device, 0);
+        tie.id = "0197a3c2-0000-7000-8000-00000000000b".parse().unwrap();
+        let mut lamp = report(device, 90);
+        (lamp.category, lamp.status, lamp.lon, lamp.lat) =
+            ("street_lighting".into(), "resolved".into(), 105.86, 21.03);
+        let photo = move |n: u128| PhotoRecord {
+            id: Uuid::from_u128(n),
+            sha256: n.to_string().repeat(64),
+            kind: "jpeg",
+            width: 800,
+            height: 600,
+            bytes: 90_000,
+            uploaded_by: format!("device:{device}"),
+            at: at(0),
+        };
+        let (records, ids) = ([first.clone(), tie.clone(), lamp.clone()], (first.id, tie.id, lamp.id));
+        engine
+            .change(move |db| {
+                a_ward_and_a_device(db, Uuid::now_v7())?;
+                db.add_device(device, &hash("Lan"), Some("Nguyễn Thị Lan"), Some("0912 345 678"), at(0))?;
+                for record in &records {
+                    file(db, record)?;
+                }
+                for n in [2, 1, 3] {
+                    db.add_photo(&photo(n))?;
+                }
+                db.attach_photos(ids.0, &[Uuid::from_u128(2), Uuid::from_u128(1)], "report")?;
+                db.attach_photos(ids.0, &[Uuid::from_u128(3)], "after")
+            })
+            .await
+            .unwrap();
+
+        let expected = ReportView {
+            id: first.id,
+            reference: Some(Reference(1)),
+            category: Category::Roads,
+            priority: Priority::Normal,
+            description: first.description.clone(),
+            location: Location { lon: 105.8542, lat: 21.0245, accuracy_m: Some(12.5) },
+            ward: WardRef { code: "00070".into(), name: "Phường Hoàn Kiếm".into() },
+            ward_match: Match::Inside,
+            status: Status::Submitted,
+            received_at: at(0),
+            deadlines: Deadlines { acknowledge: at(480), handle: at(4800) },
+            seq: 1,
+            followers: 0,
+            photos: vec![Uuid::from_u128(2), Uuid::from_u128(1)],
+            after_photos: vec![Uuid::from_u128(3)],
+            reporter: Some(Reporter {
+                device_id: device,
+                name: Some("Nguyễn Thị Lan".into()),
+                phone: Some("0912 345 678".into()),
+                email: None,
+            }),
+        };
+        let id = first.id;
+        assert_eq!(engine.query(move |db| db.report_view(id)).await, Some(expected.clone()), "{name}");
+        assert_eq!(engine.query(|db| db.report_view(Uuid::now_v7())).await, None, "{name}");
+        assert_eq!(engine.query(|db| db.report_by_number(3)).await, Some(lamp.id), "{name}");
+        assert_eq!(engine.query(|db| db.report_by_number(4)).await, None, "{name}");
+
+        let listed = |filter: ListFilter| async {
+            let views = engine.query(move |db| db.report_views(&filter)).await;
+            views.into_iter().map(|view| view.id).collect::<Vec<_>>()
+        };
+        let all = ListFilter { limit: 10, ..ListFilter::default() };
+        assert_eq!(
+            listed(all.clone()).await,
+            [lamp.id, tie.id, first.id],
+            "{name}: newest first, ties by id"
+        );
+        assert_eq!(
+            engine.query(|db| db.report_views(&ListFilter { limit: 10, ..ListFilter::default() })).await[2],
+            expected,
+            "{name}: a list's view is the same as the report's"
+        );
+        let page = |after: Option<Cursor>, offset| ListFilter { limit: 1, after, offset, ..all.clone() };
+        let cursor = Cursor { received_at: at(0), id: tie.id };
+        assert_eq!(listed(page(Some(cursor), 0)).await, [first.id], "{name}: after the tie's twin");
+        assert_eq!(listed(page(None, 1)).await, [tie.id], "{name}: the second page by offset");
+        let lighting = vec![Category::StreetLighting];
+        assert_eq!(listed(ListFilter { categories: lighting, ..all.clone() }).await, [lamp.id], "{name}");
+        let open = vec![Status::Submitted, Status::Acknowledged];
+        assert_eq!(listed(ListFilter { statuses: open, ..all.clone() }).await, [tie.id, first.id], "{name}");
+        let bbox = Some([105.85, 21.02, 105.855, 21.025]);
+        assert_eq!(listed(ListFilter { bbox, ..all.clone() }).await, [tie.id, first.id], "{name}");
+        let (since, until) = (Some(at(1)), Some(at(0)));
+        assert_eq!(listed(ListFilter { since, ..all.clone() }).await, [lamp.id], "{name}");
+        assert_eq!(listed(ListFilter { until, ..all.clone() }).await, [tie.id, first.id], "{name}");
+        let ids = vec![first.id, lamp.id];
+        assert_eq!(listed(ListFilter { ids, ..all.clone() }).await, [lamp.id, first.id], "{name}");
+        let elsewhere = Some("00004".into());
+        assert_eq!(listed(ListFilter { ward: elsewhere, ..all.clone() }).await, Vec::<Uuid>::new(), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reports_state_follows_its_changes_and_its_timeline_shows_notes_and_comments_only_when_asked() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let (device, follower, original) = (Uuid::now_v7(), Uuid::now_v7(), report(Uuid::nil(), 0));
+        let filed = report(device, 1);
+        let (id, original_id) = (filed.id, original.id);
+        engine
+            .change(move |db| {
+                a_ward_and_a_device(db, device)?;
+                let other = WardRecord {
+                    code: "00004".into(),
+                    name: "Phường Ba Đình".into(),
+                    name_en: None,
+                    kind: "ward",
+                };
+                db.record_wards("2025-07-01".parse().unwrap(), None, &[other])?;
+                db.add_device(Uuid::nil(), &hash("nil"), None, None, at(0))?;
+                db.add_device(follower, &hash("follower"), None, None, at(0))?;
+                db.insert_report(&original)?;
+                db.insert_report(&filed)?;
+                db.add_follower(id, follower, at(2))?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let state = || engine.query(move |db| db.report_state(id));
+        let deadlines = Deadlines { acknowledge: at(481), handle: at(4801) };
+        let mut expected = ReportState {
+            device,
+            ward: "00070".into(),
+            status: Status::Submitted,
+            category: Category::Roads,
+            priority: Priority::Normal,
+            deadlines,
+        };
+        assert_eq!(state().await, Some(expected.clone()), "{name}");
+        assert_eq!(engine.query(|db| db.report_state(Uuid::now_v7())).await, None, "{name}");
+
+        let change = |change: ReportChange| engine.change(move |db| db.change_report(id, &change));
+        change(ReportChange::Acknowledged { status: Status::Acknowledged, at: at(10), handle: at(900) })
+            .await
+            .unwrap();
+        (expected.status, expected.deadlines.handle) = (Status::Acknowledged, at(900));
+        assert_eq!(state().await, Some(expected.clone()), "{name}: acknowledged");
+
+        let moved = Deadlines { acknowledge: at(500), handle: at(5000) };
+        let valid_from = "2025-07-01".parse().unwrap();
+        let transfer = ReportChange::Transferred {
+            status: Status::Submitted,
+            ward: "00004".into(),
+            valid_from,
+            deadlines: moved,
+        };
+        change(transfer).await.unwrap();
+        (expected.status, expected.ward, expected.deadlines) = (Status::Submitted, "00004".into(), moved);
+        assert_eq!(state().await, Some(expected.clone()), "{name}: transferred, its clocks anew");
+        let nowhere = ReportChange::Transferred {
+            status: Status::Submitted,
+            ward: "99999".into(),
+            valid_from,
+            deadlines: moved,
+        };
+        assert!(change(nowhere).await.is_err(), "{name}: only to a ward in the boundaries");
+
+        change(ReportChange::MarkedDuplicate { status: Status::Duplicate, original: original_id })
+            .await
+            .unwrap();
+        change(ReportChange::Status(Status::Resolved)).await.unwrap();
+        change(ReportChange::Reopened { status: Status::InProgress, handle: at(7000) }).await.unwrap();
+        (expected.status, expected.deadlines.handle) = (Status::InProgress, at(7000));
+        assert_eq!(state().await, Some(expected.clone()), "{name}: reopened, with a new handling deadline");
+
+        let (reporter, stranger) = (device, Uuid::now_v7());
+        let follows = engine
+            .query(move |db| {
+                Ok((db.follows(id, reporter)?, db.follows(id, follower)?, db.follows(id, stranger)?))
+            })
+            .await;
+        assert_eq!(follows, (true, true, false), "{name}: its reporter and its followers");
+
+        let rating = Rating { stars: 2, comment: Some("Vẫn còn ổ gà".into()), reopened: true };
+        engine.change(move |db| db.add_rating(id, &rating, at(20))).await.unwrap();
+        let zero = Rating { stars: 0, comment: None, reopened: false };
+        assert!(
+            engine.change(move |db| db.add_rating(id, &zero, at(21))).await.is_err(),
+            "{name}: 1 to 5 stars"
+        );
+
+        assert_eq!(engine.query(move |db| db.resolved_at(id)).await, None, "{name}: not answered yet");
+        let answered = |text: &str| Change::Resolved {
+            status: Status::Resolved,
+            answer: text.into(),
+            after_photos: Vec::new(),
+        };
+        let (first_answer, second_answer) = (answered("Đã vá"), answered("Đã vá lại"));
+        let seqs = engine
+            .change(move |db| {
+                Ok([
+                    record(db, id, 30, "staff:1", &Change::Noted { text: "Gọi đội duy tu".into() })?,
+                    record(db, id, 31, "staff:1", &first_answer)?,
+                    record(
+                        db,
+                        id,
+                        32,
+                        &format!("device:{device}"),
+                        &Change::Commented { text: "Cảm ơn".into() },
+                    )?,
+                    record(db, id, 33, "staff:1", &second_answer)?,
+                ])
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            engine.query(move |db| db.resolved_at(id)).await,
+            Some(at(33)),
+            "{name}: the newest answer"
+        );
+        let engine = &engine;
+        let timeline = |notes, comments| async move {
+            let events = engine.query(move |db| db.report_events(id, notes, comments)).await;
+            events.iter().map(|event| event.seq).collect::<Vec<_>>()
+        };
+        assert_eq!(timeline(true, true).await, seqs, "{name}");
+        assert_eq!(timeline(false, true).await, [seqs[1], seqs[2], seqs[3]], "{name}: without the note");
+        assert_eq!(timeline(true, false).await, [seqs[0], seqs[1], seqs[3]], "{name}: without the comment");
+        let events = engine.query(move |db| db.report_events(id, true, true)).await;
+        assert_eq!(
+            (events[0].report_id, events[0].ward_code.as_str(), events[0].at, &events[2].change),
+            (id, "00070", at(30), &Change::Commented { text: "Cảm ơn".into() }),
+            "{name}"
+        );
+    }
 }

@@ -291,7 +291,7 @@ impl Stop {
 /// Whether `reader` gets report `id`'s staff view; 404 if there is no such report.
 async fn report_staff_view(state: &AppState, id: Uuid, reader: &Reader) -> Result<bool, ApiError> {
     let reader = reader.clone();
-    let seen = state.store.read(move |conn| Ok::<_, ApiError>(sees_staff_view(conn, id, &reader)?)).await?;
+    let seen = state.store.query(move |db| sees_staff_view(db, id, &reader)).await?;
     seen.ok_or_else(|| ApiError::not_found(format!("no report {id}")))
 }
 

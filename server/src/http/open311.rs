@@ -30,6 +30,7 @@ use crate::cli::Open311Args;
 use crate::open311::form::{self, Params, RequestFilter};
 use crate::open311::{self as api, catalogue, clients, query, wire, xml};
 use crate::reports::{self, Filed};
+use crate::store::sqlite::Sqlite;
 
 /// The routes, to be nested under `/open311/v2`.
 pub fn routes(settings: Open311Args) -> Router<Arc<AppState>> {
@@ -349,7 +350,7 @@ async fn file_form(
     let (filed, view) = state
         .store
         .write(move |tx| {
-            let (filed, view) = reports::record_filing(tx, &budget, filing)?;
+            let (filed, view) = reports::record_filing(&mut Sqlite(tx), &budget, filing)?;
             if filed == Filed::Created {
                 query::record(tx, view.id, &contact, media_url.as_deref())?;
             }

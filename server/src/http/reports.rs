@@ -186,7 +186,7 @@ pub async fn follow(
 ) -> Result<Json<Following>, ApiError> {
     let id = report_id(&state, &id).await?;
     let now = state.clock.now();
-    let following = state.store.write(move |tx| reports::follow(tx, id, device, now)).await?;
+    let following = state.store.change(move |db| reports::follow(db, id, device, now)).await?;
     following.map(Json).ok_or_else(|| no_report(id))
 }
 
@@ -200,7 +200,7 @@ pub async fn rate(
     let id = report_id(&state, &id).await?;
     let Json(rating) = body?;
     let (policy, now) = (state.policy, state.clock.now());
-    let rated = state.store.write(move |tx| reports::rate(tx, &policy, device, id, rating, now)).await?;
+    let rated = state.store.change(move |db| reports::rate(db, &policy, device, id, rating, now)).await?;
     rated.map(Json).ok_or_else(|| no_report(id))
 }
 
@@ -214,7 +214,7 @@ pub async fn comment(
     let id = report_id(&state, &id).await?;
     let Json(comment) = body?;
     let now = state.clock.now();
-    let commented = state.store.write(move |tx| reports::comment(tx, device, id, comment, now)).await?;
+    let commented = state.store.change(move |db| reports::comment(db, device, id, comment, now)).await?;
     commented.map(Json).ok_or_else(|| no_report(id))
 }
 
@@ -228,7 +228,7 @@ pub async fn cancel(
     let id = report_id(&state, &id).await?;
     let Json(cancel) = body?;
     let now = state.clock.now();
-    let cancelled = state.store.write(move |tx| reports::cancel(tx, device, id, cancel, now)).await?;
+    let cancelled = state.store.change(move |db| reports::cancel(db, device, id, cancel, now)).await?;
     cancelled.map(Json).ok_or_else(|| no_report(id))
 }
 

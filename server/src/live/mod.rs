@@ -32,8 +32,8 @@ pub use subscription::{Next, Subscription};
 
 use crate::dossiers::event_row as dossier_event;
 use crate::http::error::ApiError;
-use crate::reports::event_row;
 use crate::reports::rows::uuid;
+use crate::store::sqlite::event_row;
 use crate::store::{Store, StoreError};
 
 /// How many events one database read takes, publishing or replaying.

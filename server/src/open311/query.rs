@@ -12,7 +12,8 @@ use uuid::Uuid;
 use super::form::{Contact, Page, RequestFilter, Window};
 use crate::reports::rows::uuid;
 use crate::reports::{self, ListFilter};
-use crate::store::stamp;
+use crate::store::sqlite::{Sqlite, event_row};
+use crate::store::{StoreError, stamp};
 
 /// What a service request shows besides the report's public view.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub struct Extras {
 }
 
 /// The reports `filter` asks for, newest first, with their extras, in one read.
-pub fn requests(conn: &Connection, filter: &RequestFilter) -> rusqlite::Result<Vec<(ReportView, Extras)>> {
+pub fn requests(conn: &Connection, filter: &RequestFilter) -> Result<Vec<(ReportView, Extras)>, StoreError> {
     let list = ListFilter {
         ids: filter.ids.clone(),
         statuses: filter.statuses.clone(),
@@ -37,7 +38,7 @@ pub fn requests(conn: &Connection, filter: &RequestFilter) -> rusqlite::Result<V
         offset: filter.page.offset,
         ..ListFilter::default()
     };
-    let views = reports::page(conn, &list)?.reports;
+    let views = reports::page(&mut Sqlite(conn), &list)?.reports;
     let mut extras = extras(conn, views.iter().map(|view| view.id))?;
     Ok(views
         .into_iter()
@@ -66,7 +67,7 @@ fn extras(conn: &Connection, ids: impl Iterator<Item = Uuid>) -> rusqlite::Resul
         "SELECT seq, report_id, ward_code, at, data FROM events
          WHERE report_id IN ({marks}) AND kind <> 'noted' ORDER BY seq"
     ))?;
-    for event in events.query_map(params_from_iter(&ids), reports::event_row)? {
+    for event in events.query_map(params_from_iter(&ids), event_row)? {
         let event = event?;
         let extras = found.get_mut(&event.report_id).expect("an event's report exists");
         extras.updated_at = extras.updated_at.max(event.at);
@@ -97,10 +98,8 @@ pub fn updates(conn: &Connection, window: Window, page: Page) -> rusqlite::Resul
          WHERE at BETWEEN ?1 AND ?2 AND kind IN ({kinds})
          ORDER BY seq LIMIT ?3 OFFSET ?4"
     ))?;
-    let rows = query.query_map(
-        params![stamp(window.start), stamp(window.end), page.size, page.offset],
-        reports::event_row,
-    )?;
+    let rows = query
+        .query_map(params![stamp(window.start), stamp(window.end), page.size, page.offset], event_row)?;
     rows.collect()
 }
 

@@ -7,13 +7,11 @@ use phananh_shared::report::NewReport;
 use phananh_shared::sla::{Deadlines, SlaPolicy, WorkCalendar};
 use phananh_shared::status::Status;
 use phananh_shared::wards::{Match, WardIndex, outside_city};
-use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
-use crate::store::sqlite::Sqlite;
-use crate::store::{Events, Photos, ReportRecord, Reports, Store, StoreError, Subject};
+use crate::store::{Db, ReportRecord, Store, StoreError, Subject};
 use crate::uploads;
 
 mod actions;
@@ -27,9 +25,9 @@ pub use budget::FilingBudget;
 pub(crate) use budget::{check as check_budget, hourly_quota};
 pub use followup::{cancel, comment, rate};
 
-pub(crate) use query::event as event_row;
+pub use crate::store::{Cursor, ListFilter};
 pub(crate) use query::view;
-pub use query::{Cursor, ListFilter, Reader, by_reference, events, get, list, nearby, page, sees_staff_view};
+pub use query::{Reader, by_reference, events, get, list, nearby, page, sees_staff_view};
 use rows::text;
 
 /// Whether a filing made a new report or met one already stored with the same content.
@@ -64,7 +62,7 @@ pub async fn file(
 ) -> Result<(Filed, ReportView), ApiError> {
     let filing = prepare_filing(wards, policy, device, report, received_at)?;
     let budget = budget.clone();
-    store.write(move |tx| record_filing(tx, &budget, filing)).await
+    store.change(move |db| record_filing(db, &budget, filing)).await
 }
 
 /// The part of filing that needs no database: validation, routing, deadlines.
@@ -94,26 +92,26 @@ pub fn prepare_filing(
 /// Records a prepared filing in the writer's transaction. A new report counts against its
 /// device's `budget`; the same report sent again does not.
 pub fn record_filing(
-    tx: &Connection,
+    db: &mut dyn Db,
     budget: &FilingBudget,
     filing: Filing,
 ) -> Result<(Filed, ReportView), ApiError> {
     let Filing { device, report, received_at, deadlines, ward_code, ward_match, distance_m, ward_valid_from } =
         filing;
     let reporter = format!("device:{device}");
-    let photo_hashes = uploads::owned(&mut Sqlite(tx), &report.photos, &reporter, "photos")?;
+    let photo_hashes = uploads::owned(db, &report.photos, &reporter, "photos")?;
     let content_hash = content_hash(&report, &photo_hashes);
-    if let Some((owner, stored_hash)) = Sqlite(tx).report_owner(report.id)? {
+    if let Some((owner, stored_hash)) = db.report_owner(report.id)? {
         if owner != device || stored_hash != content_hash {
             return Err(ApiError::conflict(
                 "id",
                 format!("report {} already exists with different content", report.id),
             ));
         }
-        return Ok((Filed::AlreadyThere, view(tx, report.id, &Reader::Device(device))?.expect("it exists")));
+        return Ok((Filed::AlreadyThere, view(db, report.id, &Reader::Device(device))?.expect("it exists")));
     }
     budget.take(device)?;
-    Sqlite(tx).insert_report(&ReportRecord {
+    db.insert_report(&ReportRecord {
         id: report.id,
         device,
         content_hash,
@@ -138,20 +136,19 @@ pub fn record_filing(
         priority: report.priority,
         deadlines,
     };
-    Sqlite(tx).attach_photos(report.id, &report.photos, "report")?;
-    append_event(tx, report.id, &ward_code, received_at, &reporter, &change)?;
-    Ok((Filed::Created, view(tx, report.id, &Reader::Device(device))?.expect("just inserted")))
+    db.attach_photos(report.id, &report.photos, "report")?;
+    append_event(db, report.id, &ward_code, received_at, &reporter, &change)?;
+    Ok((Filed::Created, view(db, report.id, &Reader::Device(device))?.expect("just inserted")))
 }
 
 /// `device` follows report `id` ("me too"): idempotent; the reporter already follows their
 /// own report. `None` if there is no such report.
 pub fn follow(
-    tx: &Connection,
+    db: &mut dyn Db,
     id: Uuid,
     device: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<Following>, ApiError> {
-    let mut db = Sqlite(tx);
     let Some((reporter, _)) = db.report_owner(id)? else { return Ok(None) };
     if reporter == device {
         return Ok(Some(Following { followers: db.followers(id)? }));
@@ -160,7 +157,7 @@ pub fn follow(
     let followers = db.followers(id)?;
     if added {
         let ward = db.report_ward(id)?.expect("the report is there");
-        append_event(tx, id, &ward, now, &format!("device:{device}"), &Change::Followed { followers })?;
+        append_event(db, id, &ward, now, &format!("device:{device}"), &Change::Followed { followers })?;
     }
     Ok(Some(Following { followers }))
 }
@@ -180,7 +177,7 @@ fn content_hash(report: &NewReport, photo_hashes: &[String]) -> Vec<u8> {
 
 /// Records `change` as the newest event of `report`: its number.
 pub(crate) fn append_event(
-    tx: &Connection,
+    db: &mut dyn Db,
     report: Uuid,
     ward_code: &str,
     at: DateTime<Utc>,
@@ -188,5 +185,5 @@ pub(crate) fn append_event(
     change: &Change,
 ) -> Result<u64, StoreError> {
     let data = serde_json::to_value(change).expect("a change serialises");
-    Sqlite(tx).append_event(Subject::Report(report), ward_code, at, actor, &data)
+    db.append_event(Subject::Report(report), ward_code, at, actor, &data)
 }

@@ -35,7 +35,7 @@ pub use devices::{Devices, Holder};
 pub use events::{EventRecord, Events, Subject};
 pub use open311::Open311Clients;
 pub use photos::{PhotoRecord, Photos};
-pub use reports::{ReportRecord, Reports};
+pub use reports::{Cursor, ListFilter, Rating, ReportChange, ReportRecord, ReportState, Reports};
 pub use sqlite::{DATABASE_FILE, Store, is_unique_violation, stamp};
 pub use staff::{Account, Staff, WardRecord};
 pub use sync::{SyncAnswer, SyncOperations};

@@ -209,6 +209,12 @@ impl Pg<'_, '_> {
     }
 }
 
+/// A stored wire name (of a status, a category, …) read back as its enum.
+fn named<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .map_err(|error| StoreError::Unreadable(format!("{name:?}: {error}")))
+}
+
 /// A lost connection (closed, or failing to read or write) and a database shutting down,
 /// starting up or full of connections are "unavailable": the request may be retried
 /// shortly. Anything else (what the database refused, a value that does not convert) is an

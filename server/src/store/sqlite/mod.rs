@@ -20,6 +20,8 @@ mod reports;
 mod staff;
 mod sync;
 
+pub(crate) use reports::event_row;
+
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::sync::mpsc;
