@@ -117,7 +117,7 @@ fn record_breaches(tx: &Connection, now: DateTime<Utc>) -> Result<usize, StoreEr
                 &Change::HandlingOverdue { deadline: at },
             )?,
             Missed::Dossier => dossiers::append_event(
-                tx,
+                &mut Sqlite(tx),
                 breach.id,
                 ward,
                 at,

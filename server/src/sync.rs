@@ -98,10 +98,12 @@ async fn apply(
                     track.validate()?;
                     attempts.take(&attempters)?;
                     // A refusal here is kept with what it wrote: a wrong secret stays counted.
-                    Ok(Some(match dossiers::track(tx, attempts.per_dossier, device, &track, now)? {
-                        Ok(dossier) => Outcome::Tracked { dossier: Box::new(dossier) },
-                        Err(refused) => refusal(&refused),
-                    }))
+                    Ok(Some(
+                        match dossiers::track(&mut Sqlite(tx), attempts.per_dossier, device, &track, now)? {
+                            Ok(dossier) => Outcome::Tracked { dossier: Box::new(dossier) },
+                            Err(refused) => refusal(&refused),
+                        },
+                    ))
                 }
             };
             let outcome = match applied {

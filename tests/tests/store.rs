@@ -8,10 +8,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use phananh_server::staff::Role;
 use phananh_server::store::postgres::Postgres;
 use phananh_server::store::{
-    Breach, Cursor, Db, EventRecord, Holder, ListFilter, Missed, PhotoRecord, Rating, ReportChange,
-    ReportRecord, ReportState, Store, StoreError, Subject, SyncAnswer, WardRecord,
+    Breach, Cursor, Db, DossierRecord, DossierState, DossierUpdate, EventRecord, Holder, ListFilter, Missed,
+    PhotoRecord, Rating, ReportChange, ReportRecord, ReportState, Store, StoreError, Subject, SyncAnswer,
+    TrackingFailures, WardRecord,
 };
 use phananh_shared::api::{Change, ReportView, Reporter, WardRef};
+use phananh_shared::dossier::{DossierChange, DossierContact, DossierStatus};
 use phananh_shared::report::{Category, Location, Priority, Reference};
 use phananh_shared::sla::Deadlines;
 use phananh_shared::status::Status;
@@ -957,5 +959,168 @@ async fn a_reports_state_follows_its_changes_and_its_timeline_shows_notes_and_co
             (id, "00070", at(30), &Change::Commented { text: "Cảm ơn".into() }),
             "{name}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dossier_moves_through_the_desk_and_its_trackers_see_it_without_the_applicants_contact() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let (device, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (id, later) = (Uuid::now_v7(), Uuid::now_v7());
+        let dossier = |id, code: &str, minutes| DossierRecord {
+            id,
+            code: code.into(),
+            procedure: "birth-registration".into(),
+            ward: "00070".into(),
+            contact: DossierContact {
+                applicant: "Trần Văn Minh".into(),
+                phone: Some("0987 654 321".into()),
+                email: None,
+            },
+            secret_hash: hash("secret"),
+            status: DossierStatus::Received,
+            received_at: at(minutes),
+            received_by: 1,
+            due_at: at(minutes + 2880),
+        };
+        let (first, second) =
+            (dossier(id, "00070-260302-AB12CD", 0), dossier(later, "00070-260302-EF34GH", 500));
+        engine
+            .change(move |db| {
+                a_ward_and_a_device(db, device)?;
+                db.add_device(other, &hash("other"), None, None, at(0))?;
+                let staff = db.add_staff("lan", "hash-lan", Role::Ward, Some("00070"), at(0))?;
+                assert_eq!(staff, Some(1));
+                db.insert_dossier(&first)?;
+                db.insert_dossier(&second)?;
+                let received = DossierChange::Received {
+                    status: DossierStatus::Received,
+                    procedure: "birth-registration".into(),
+                    due_at: at(2880),
+                };
+                db.append_event(
+                    Subject::Dossier(id),
+                    "00070",
+                    at(0),
+                    "staff:1",
+                    &serde_json::to_value(received).unwrap(),
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let taken = engine
+            .query(|db| {
+                Ok((
+                    db.dossier_code_taken("00070-260302-AB12CD")?,
+                    db.dossier_code_taken("00070-260302-ZZZZZZ")?,
+                ))
+            })
+            .await;
+        assert_eq!(taken, (true, false), "{name}");
+        let copy = dossier(Uuid::now_v7(), "00070-260302-AB12CD", 9);
+        assert!(
+            engine.change(move |db| db.insert_dossier(&copy)).await.is_err(),
+            "{name}: a code is one dossier's"
+        );
+
+        let state = || engine.query(|db| db.dossier_state("00070-260302-AB12CD"));
+        let mut expected = DossierState {
+            id,
+            ward: "00070".into(),
+            status: DossierStatus::Received,
+            due_at: at(2880),
+            paused_at: None,
+        };
+        assert_eq!(state().await, Some(expected.clone()), "{name}");
+        let update = |update: DossierUpdate| engine.change(move |db| db.change_dossier(id, &update));
+        update(DossierUpdate::Status(DossierStatus::Processing)).await.unwrap();
+        let missing = "Bản sao giấy chứng sinh".to_owned();
+        let status = DossierStatus::NeedsDocuments;
+        update(DossierUpdate::DocumentsRequested { status, at: at(60), missing: missing.clone() })
+            .await
+            .unwrap();
+        (expected.status, expected.paused_at) = (status, Some(at(60)));
+        assert_eq!(state().await, Some(expected.clone()), "{name}: waiting for documents");
+        let view = engine.query(move |db| db.dossier_view(id, true)).await.unwrap();
+        assert_eq!((view.missing, view.paused_since), (Some(missing), Some(at(60))), "{name}");
+        update(DossierUpdate::DocumentsReceived { status: DossierStatus::Processing, due_at: at(3000) })
+            .await
+            .unwrap();
+        (expected.status, expected.paused_at, expected.due_at) = (DossierStatus::Processing, None, at(3000));
+        assert_eq!(state().await, Some(expected.clone()), "{name}: the due date moved by the wait");
+
+        // Tracking: wrong secrets counted, then a lock; a tracker once.
+        let tracking = |who| engine.query(move |db| db.dossier_for_tracking("00070-260302-AB12CD", who));
+        let found = tracking(device).await.unwrap();
+        assert_eq!(
+            (found.id, found.failures, found.locked_until, found.tracking),
+            (id, 0, None, false),
+            "{name}"
+        );
+        assert_eq!(found.secret_hash, hash("secret"), "{name}");
+        let counted = TrackingFailures::Counted { failures: 2, since: at(70) };
+        engine.change(move |db| db.count_tracking_failures(id, &counted)).await.unwrap();
+        let found = tracking(device).await.unwrap();
+        assert_eq!((found.failures, found.failures_since), (2, Some(at(70))), "{name}");
+        let locked = TrackingFailures::Locked { until: at(130) };
+        engine.change(move |db| db.count_tracking_failures(id, &locked)).await.unwrap();
+        let found = tracking(device).await.unwrap();
+        assert_eq!(
+            (found.failures, found.failures_since, found.locked_until),
+            (0, None, Some(at(130))),
+            "{name}"
+        );
+        let added = engine
+            .change(move |db| {
+                Ok((db.add_tracker(id, device, at(140))?, db.add_tracker(id, device, at(141))?))
+            })
+            .await
+            .unwrap();
+        assert_eq!(added, (true, false), "{name}: a device tracks a dossier once");
+        assert!(tracking(device).await.unwrap().tracking, "{name}");
+        assert!(!tracking(other).await.unwrap().tracking, "{name}");
+        let tracked = serde_json::to_value(DossierChange::Tracked).unwrap();
+        engine
+            .change(move |db| {
+                db.append_event(Subject::Dossier(id), "00070", at(140), &format!("device:{device}"), &tracked)
+            })
+            .await
+            .unwrap();
+
+        let desk = engine.query(move |db| db.dossier_view(id, true)).await.unwrap();
+        let tracker = engine.query(move |db| db.dossier_view(id, false)).await.unwrap();
+        assert_eq!(desk.contact.as_ref().map(|c| c.applicant.as_str()), Some("Trần Văn Minh"), "{name}");
+        assert_eq!(tracker.contact, None, "{name}: a tracker does not see the applicant's contact");
+        assert_eq!(desk.history.len(), 2, "{name}: the desk sees who tracks it");
+        assert_eq!(tracker.history.len(), 1, "{name}: a tracker does not");
+        assert_eq!(
+            (tracker.code.as_str(), tracker.history[0].code.as_str(), tracker.last_seq, tracker.status),
+            ("00070-260302-AB12CD", "00070-260302-AB12CD", 2, DossierStatus::Processing),
+            "{name}"
+        );
+        assert_eq!(engine.query(|db| db.dossier_view(Uuid::now_v7(), true)).await, None, "{name}");
+
+        assert_eq!(engine.query(move |db| db.tracked_dossiers(device)).await, vec![id], "{name}");
+        assert_eq!(
+            engine.query(move |db| db.desk_dossiers(Some("00070"), 10)).await,
+            [id, later],
+            "{name}: by due date"
+        );
+        update(DossierUpdate::Finished { status: DossierStatus::Done, at: at(200) }).await.unwrap();
+        assert_eq!(
+            engine.query(|db| db.desk_dossiers(None, 10)).await,
+            [later, id],
+            "{name}: finished ones last"
+        );
+        assert_eq!(engine.query(|db| db.desk_dossiers(None, 1)).await, [later], "{name}");
+        assert_eq!(
+            engine.query(|db| db.desk_dossiers(Some("00004"), 10)).await,
+            Vec::<Uuid>::new(),
+            "{name}"
+        );
+        let finished = engine.query(move |db| db.dossier_view(id, true)).await.unwrap();
+        assert_eq!((finished.finished_at, finished.paused_since), (Some(at(200)), None), "{name}");
     }
 }

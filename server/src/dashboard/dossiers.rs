@@ -15,8 +15,9 @@ use rusqlite::{Connection, Row, params};
 
 use super::Period;
 use super::figures::{hours, percent};
-use crate::dossiers::rows::{optional_time, status, time};
 use crate::http::error::ApiError;
+use crate::reports::rows::time;
+use crate::store::sqlite::{dossier_status as status, optional_time};
 use crate::store::{Store, StoreError, stamp};
 
 /// One dossier, as the figures need it.

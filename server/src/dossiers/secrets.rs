@@ -13,7 +13,16 @@ use rand::rngs::SysRng;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::rows::SecretHash;
+/// A stored secret's hash.
+pub struct SecretHash(pub Vec<u8>);
+
+impl SecretHash {
+    /// Equal hashes, compared in time that does not depend on where they differ.
+    pub fn matches(&self, other: &SecretHash) -> bool {
+        self.0.len() == other.0.len()
+            && self.0.iter().zip(&other.0).fold(0, |diff, (a, b)| diff | (a ^ b)) == 0
+    }
+}
 
 /// Crockford's base32 alphabet.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";

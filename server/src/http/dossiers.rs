@@ -89,7 +89,7 @@ pub async fn track(
     state.dossier_attempts.take(&[Attempter::Device(device), Attempter::Address(address_network(client))])?;
     let now = state.clock.now();
     let budget = state.dossier_attempts.per_dossier;
-    let tracked = state.store.write(move |tx| dossiers::track(tx, budget, device, &request, now)).await?;
+    let tracked = state.store.change(move |db| dossiers::track(db, budget, device, &request, now)).await?;
     Ok(Json(tracked?))
 }
 

@@ -30,9 +30,9 @@ pub use caps::{Holder, StreamCaps, StreamPermit};
 pub use scope::Scope;
 pub use subscription::{Next, Subscription};
 
-use crate::dossiers::event_row as dossier_event;
 use crate::http::error::ApiError;
 use crate::reports::rows::uuid;
+use crate::store::sqlite::dossier_event;
 use crate::store::sqlite::event_row;
 use crate::store::{Store, StoreError};
 

@@ -18,6 +18,7 @@
 
 mod deadlines;
 mod devices;
+mod dossiers;
 mod events;
 mod open311;
 mod photos;
@@ -32,6 +33,7 @@ use std::path::Path;
 
 pub use deadlines::{Breach, Deadlines, Missed};
 pub use devices::{Devices, Holder};
+pub use dossiers::{DossierRecord, DossierState, DossierUpdate, Dossiers, TrackingFailures, TrackingState};
 pub use events::{EventRecord, Events, Subject};
 pub use open311::Open311Clients;
 pub use photos::{PhotoRecord, Photos};
@@ -44,12 +46,12 @@ pub use sync::{SyncAnswer, SyncOperations};
 /// store error gives it back (`?`): on PostgreSQL a failed statement ends the transaction,
 /// and a change that goes on regardless is refused rather than committed.
 pub trait Db:
-    Deadlines + Devices + Events + Open311Clients + Photos + Reports + Staff + SyncOperations
+    Deadlines + Devices + Dossiers + Events + Open311Clients + Photos + Reports + Staff + SyncOperations
 {
 }
 
 impl<T> Db for T where
-    T: Deadlines + Devices + Events + Open311Clients + Photos + Reports + Staff + SyncOperations
+    T: Deadlines + Devices + Dossiers + Events + Open311Clients + Photos + Reports + Staff + SyncOperations
 {
 }
 

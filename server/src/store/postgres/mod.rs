@@ -14,6 +14,7 @@
 
 mod deadlines;
 mod devices;
+mod dossiers;
 mod events;
 mod leader;
 mod listener;

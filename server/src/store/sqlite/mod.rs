@@ -12,6 +12,7 @@
 
 mod deadlines;
 mod devices;
+mod dossiers;
 mod events;
 mod migrations;
 mod open311;
@@ -20,6 +21,7 @@ mod reports;
 mod staff;
 mod sync;
 
+pub(crate) use dossiers::{dossier_event, optional_time, status as dossier_status};
 pub(crate) use reports::event_row;
 
 use std::os::unix::fs::DirBuilderExt;
