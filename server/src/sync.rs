@@ -4,7 +4,6 @@
 use phananh_shared::api::ReportView;
 use phananh_shared::refusal::ErrorCode;
 use phananh_shared::sync::{Operation, OperationKind, OperationResult, Outcome, PushRequest, PushResponse};
-use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -12,8 +11,7 @@ use crate::dossiers::{self, Attempter};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::reports::{self, Reader};
-use crate::store::sqlite::Sqlite;
-use crate::store::{SyncAnswer, SyncOperations};
+use crate::store::{Db, SyncAnswer};
 
 /// Applies `request`'s operations for `device`, in order, one transaction each. Tracking a
 /// dossier counts against `attempters`' budget, as on its own route; once that is spent the
@@ -57,72 +55,61 @@ async fn apply(
     let (policy, attempts, filings) = (state.policy, state.dossier_attempts.clone(), state.filings.clone());
     state
         .store
-        .write(move |tx| {
-            if let Some(answer) = answered(tx, id, device, &hash)? {
+        .change(move |db| {
+            if let Some(answer) = answered(db, id, device, &hash)? {
                 return Ok(answer);
             }
             let subject = change.subject();
-            tx.execute_batch("SAVEPOINT operation")?;
+            db.begin_operation()?;
             let applied = match (change, filing) {
                 (OperationKind::CreateReport { .. }, Some(filing)) => filing
-                    .and_then(|filing| reports::record_filing(&mut Sqlite(tx), &filings, filing))
+                    .and_then(|filing| reports::record_filing(db, &filings, filing))
                     .map(|(_, view)| Some(accepted(view))),
                 (OperationKind::CreateReport { .. }, None) => {
                     unreachable!("a filing is prepared for every report")
                 }
                 (OperationKind::Comment { report_id, comment }, _) => {
-                    reports::comment(&mut Sqlite(tx), device, report_id, comment, now)
-                        .map(|view| view.map(accepted))
+                    reports::comment(db, device, report_id, comment, now).map(|view| view.map(accepted))
                 }
                 (OperationKind::Rate { report_id, rating }, _) => {
-                    reports::rate(&mut Sqlite(tx), &policy, device, report_id, rating, now)
-                        .map(|view| view.map(accepted))
+                    reports::rate(db, &policy, device, report_id, rating, now).map(|view| view.map(accepted))
                 }
                 (OperationKind::Cancel { report_id, cancel }, _) => {
-                    reports::cancel(&mut Sqlite(tx), device, report_id, cancel, now)
-                        .map(|view| view.map(accepted))
+                    reports::cancel(db, device, report_id, cancel, now).map(|view| view.map(accepted))
                 }
-                (OperationKind::Follow { report_id }, _) => {
-                    reports::follow(&mut Sqlite(tx), report_id, device, now).and_then(|followed| {
-                        match followed {
-                            Some(_) => {
-                                Ok(reports::view(&mut Sqlite(tx), report_id, &Reader::Device(device))?
-                                    .map(accepted))
-                            }
-                            None => Ok(None),
-                        }
-                    })
-                }
+                (OperationKind::Follow { report_id }, _) => reports::follow(db, report_id, device, now)
+                    .and_then(|followed| match followed {
+                        Some(_) => Ok(reports::view(db, report_id, &Reader::Device(device))?.map(accepted)),
+                        None => Ok(None),
+                    }),
                 (OperationKind::TrackDossier { track }, _) => {
                     // Bad input is not a guess; a spent budget is not an answer to keep.
                     track.validate()?;
                     attempts.take(&attempters)?;
                     // A refusal here is kept with what it wrote: a wrong secret stays counted.
-                    Ok(Some(
-                        match dossiers::track(&mut Sqlite(tx), attempts.per_dossier, device, &track, now)? {
-                            Ok(dossier) => Outcome::Tracked { dossier: Box::new(dossier) },
-                            Err(refused) => refusal(&refused),
-                        },
-                    ))
+                    Ok(Some(match dossiers::track(db, attempts.per_dossier, device, &track, now)? {
+                        Ok(dossier) => Outcome::Tracked { dossier: Box::new(dossier) },
+                        Err(refused) => refusal(&refused),
+                    }))
                 }
             };
             let outcome = match applied {
                 Ok(Some(outcome)) => {
-                    tx.execute_batch("RELEASE operation")?;
+                    db.keep_operation()?;
                     outcome
                 }
                 Ok(None) => {
-                    tx.execute_batch("ROLLBACK TO operation; RELEASE operation")?;
+                    db.undo_operation()?;
                     refusal(&ApiError::not_found(format!("no report {subject}")).on("report_id"))
                 }
                 // A spent filing budget is "not now", not an answer to keep: the same operation
                 // sent later is filed.
                 Err(error) if error.parts().0 == ErrorCode::FilingLimited => {
-                    tx.execute_batch("ROLLBACK TO operation; RELEASE operation")?;
+                    db.undo_operation()?;
                     return Ok(refusal(&error));
                 }
                 Err(error) if error.is_client_error() => {
-                    tx.execute_batch("ROLLBACK TO operation; RELEASE operation")?;
+                    db.undo_operation()?;
                     refusal(&error)
                 }
                 Err(error) => return Err(error),
@@ -132,7 +119,7 @@ async fn apply(
                 request_hash: hash,
                 answer: serde_json::to_string(&outcome).expect("an outcome serialises"),
             };
-            Sqlite(tx).record_sync_answer(id, &answer, now)?;
+            db.record_sync_answer(id, &answer, now)?;
             Ok(outcome)
         })
         .await
@@ -145,8 +132,8 @@ fn accepted(report: ReportView) -> Outcome {
 /// The answer already given to operation `id`: the same one if `device` sends the same
 /// operation again; a refusal (not recorded) if the id is another device's or came with
 /// other content.
-fn answered(tx: &Connection, id: Uuid, device: Uuid, hash: &[u8]) -> Result<Option<Outcome>, ApiError> {
-    let Some(stored) = Sqlite(tx).sync_answer(id)? else { return Ok(None) };
+fn answered(db: &mut dyn Db, id: Uuid, device: Uuid, hash: &[u8]) -> Result<Option<Outcome>, ApiError> {
+    let Some(stored) = db.sync_answer(id)? else { return Ok(None) };
     if stored.device != device || stored.request_hash != hash {
         let conflict =
             ApiError::conflict("id", format!("operation {id} was already sent with other content"));

@@ -1124,3 +1124,45 @@ async fn a_dossier_moves_through_the_desk_and_its_trackers_see_it_without_the_ap
         assert_eq!((finished.finished_at, finished.paused_since), (Some(at(200)), None), "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undone_operation_leaves_nothing_and_its_change_goes_on_even_after_a_failed_statement() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let device = Uuid::now_v7();
+        let (kept, undone, refused) = (report(device, 0), report(device, 1), report(device, 2));
+        let ids = (kept.id, undone.id, refused.id);
+        let filed = engine
+            .change(move |db| {
+                a_ward_and_a_device(db, device)?;
+                db.begin_operation()?;
+                file(db, &kept)?;
+                db.keep_operation()?;
+                db.begin_operation()?;
+                file(db, &undone)?;
+                db.undo_operation()?;
+                // A statement refused within an operation (the device is there already) is
+                // undone with it; what follows in the transaction is still committed.
+                db.begin_operation()?;
+                file(db, &refused)?;
+                assert!(db.add_device(device, &hash("again"), None, None, at(2)).is_err());
+                db.undo_operation()?;
+                db.record_sync_answer(
+                    Uuid::now_v7(),
+                    &SyncAnswer { device, request_hash: hash("refused"), answer: "{}".into() },
+                    at(2),
+                )?;
+                db.newest_event()
+            })
+            .await
+            .unwrap();
+        assert_eq!(filed, 1, "{name}: the undone operations' events are given back");
+        let there = engine
+            .query(move |db| {
+                Ok((db.report_ward(ids.0)?.is_some(), db.report_ward(ids.1)?, db.report_ward(ids.2)?))
+            })
+            .await;
+        assert_eq!(there, (true, None, None), "{name}");
+        assert_eq!(engine.query(move |db| db.reports_filed_by(device)).await, vec![ids.0], "{name}");
+    }
+}

@@ -28,4 +28,15 @@ pub trait SyncOperations {
         answer: &SyncAnswer,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Starts applying one operation within the transaction (a savepoint), so that a refused
+    /// operation can be undone on its own and its refusal still recorded.
+    fn begin_operation(&mut self) -> Result<(), StoreError>;
+
+    /// Keeps what the operation begun last wrote.
+    fn keep_operation(&mut self) -> Result<(), StoreError>;
+
+    /// Undoes what the operation begun last wrote (even after a failed statement), and goes on
+    /// with the transaction.
+    fn undo_operation(&mut self) -> Result<(), StoreError>;
 }

@@ -185,6 +185,11 @@ impl Pg<'_, '_> {
         }))
     }
 
+    /// Runs `sql`, statements without parameters (transaction control).
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        self.noted(self.rt.block_on(self.tx.batch_execute(sql)))
+    }
+
     /// `outcome`, noting a failure (see [`Pg::failed`]).
     fn noted<T>(&self, outcome: Result<T, tokio_postgres::Error>) -> Result<T, StoreError> {
         outcome.map_err(|error| {

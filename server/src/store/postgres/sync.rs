@@ -25,4 +25,20 @@ impl SyncOperations for Pg<'_, '_> {
         )?;
         Ok(())
     }
+
+    fn begin_operation(&mut self) -> Result<(), StoreError> {
+        self.batch("SAVEPOINT operation")
+    }
+
+    fn keep_operation(&mut self) -> Result<(), StoreError> {
+        self.batch("RELEASE SAVEPOINT operation")
+    }
+
+    fn undo_operation(&mut self) -> Result<(), StoreError> {
+        self.batch("ROLLBACK TO SAVEPOINT operation; RELEASE SAVEPOINT operation")?;
+        // A statement that failed within the operation is undone with it: the transaction
+        // goes on whole.
+        self.failed.set(false);
+        Ok(())
+    }
 }

@@ -33,4 +33,16 @@ impl SyncOperations for Sqlite<'_> {
         )?;
         Ok(())
     }
+
+    fn begin_operation(&mut self) -> Result<(), StoreError> {
+        Ok(self.0.execute_batch("SAVEPOINT operation")?)
+    }
+
+    fn keep_operation(&mut self) -> Result<(), StoreError> {
+        Ok(self.0.execute_batch("RELEASE operation")?)
+    }
+
+    fn undo_operation(&mut self) -> Result<(), StoreError> {
+        Ok(self.0.execute_batch("ROLLBACK TO operation; RELEASE operation")?)
+    }
 }
