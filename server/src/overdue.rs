@@ -15,15 +15,13 @@ use chrono::{DateTime, Utc};
 use phananh_shared::api::Change;
 use phananh_shared::dossier::DossierChange;
 use phananh_shared::status::Status;
-use rusqlite::Connection;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::clock::Clock;
 use crate::dossiers;
 use crate::live::{Hub, Subject};
 use crate::reports::append_event;
-use crate::store::sqlite::Sqlite;
-use crate::store::{Deadlines, Missed, Store, StoreError};
+use crate::store::{Db, Missed, Store, StoreError};
 
 /// Watches the deadlines until the hub closes.
 pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
@@ -32,7 +30,7 @@ pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
     loop {
         if next.is_some_and(|next| next <= clock.now()) {
             let now = clock.now();
-            match store.write(move |tx| record_breaches(tx, now)).await {
+            match store.change(move |db| record_breaches(db, now)).await {
                 Ok(0) => {}
                 Ok(breaches) => tracing::info!(breaches, "deadlines passed"),
                 Err(error) => tracing::error!(%error, "cannot record passed deadlines"),
@@ -89,35 +87,25 @@ fn new_deadline(subject: &Subject) -> Option<DateTime<Utc>> {
 }
 
 /// Records every deadline passed by `now` and not yet recorded, in deadline order; how many.
-fn record_breaches(tx: &Connection, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let mut breaches = Sqlite(tx).passed_deadlines(now)?;
+fn record_breaches(db: &mut dyn Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut breaches = db.passed_deadlines(now)?;
     breaches.sort_by_key(|breach| (breach.deadline, breach.missed, breach.id));
     let mut recorded = 0;
     for breach in &breaches {
-        if !Sqlite(tx).record_breach(breach)? {
+        if !db.record_breach(breach)? {
             continue;
         }
         recorded += 1;
         let (at, ward) = (breach.deadline, breach.ward.as_str());
         match breach.missed {
-            Missed::Acknowledgement => append_event(
-                &mut Sqlite(tx),
-                breach.id,
-                ward,
-                at,
-                "system",
-                &Change::AckOverdue { deadline: at },
-            )?,
-            Missed::Handling => append_event(
-                &mut Sqlite(tx),
-                breach.id,
-                ward,
-                at,
-                "system",
-                &Change::HandlingOverdue { deadline: at },
-            )?,
+            Missed::Acknowledgement => {
+                append_event(db, breach.id, ward, at, "system", &Change::AckOverdue { deadline: at })?
+            }
+            Missed::Handling => {
+                append_event(db, breach.id, ward, at, "system", &Change::HandlingOverdue { deadline: at })?
+            }
             Missed::Dossier => dossiers::append_event(
-                &mut Sqlite(tx),
+                db,
                 breach.id,
                 ward,
                 at,

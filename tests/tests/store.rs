@@ -9,10 +9,10 @@ use phananh_server::staff::Role;
 use phananh_server::store::postgres::Postgres;
 use phananh_server::store::{
     Breach, Cursor, Db, DossierRecord, DossierState, DossierUpdate, EventRecord, Holder, ListFilter, Missed,
-    PhotoRecord, Rating, ReportChange, ReportRecord, ReportState, Store, StoreError, Subject, SyncAnswer,
-    TrackingFailures, WardRecord,
+    PhotoRecord, Rating, ReportChange, ReportContact, ReportRecord, ReportState, Store, StoreError, Subject,
+    SyncAnswer, TrackingFailures, WardRecord,
 };
-use phananh_shared::api::{Change, ReportView, Reporter, WardRef};
+use phananh_shared::api::{Change, Event, ReportView, Reporter, WardRef};
 use phananh_shared::dossier::{DossierChange, DossierContact, DossierStatus};
 use phananh_shared::report::{Category, Location, Priority, Reference};
 use phananh_shared::sla::Deadlines;
@@ -1164,5 +1164,56 @@ async fn an_undone_operation_leaves_nothing_and_its_change_goes_on_even_after_a_
             .await;
         assert_eq!(there, (true, None, None), "{name}");
         assert_eq!(engine.query(move |db| db.reports_filed_by(device)).await, vec![ids.0], "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open311_request_keeps_its_contact_and_media_and_its_feeds_leave_staff_notes_out() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let device = Uuid::now_v7();
+        let (with, without) = (report(device, 0), report(device, 1));
+        let ids = [with.id, without.id];
+        let contact =
+            ReportContact { name: Some("Lê Hoa".into()), email: Some("hoa@example.vn".into()), phone: None };
+        let seqs = engine
+            .change(move |db| {
+                a_ward_and_a_device(db, device)?;
+                db.insert_report(&with)?;
+                db.insert_report(&without)?;
+                db.add_request_details(ids[0], &contact, Some("https://anh.example.vn/o-ga.jpg"))?;
+                db.add_request_details(ids[1], &ReportContact::default(), None)?;
+                let started = Change::Started { status: Status::InProgress };
+                Ok([
+                    record(db, ids[0], 10, "staff:1", &Change::Noted { text: "Gọi đội duy tu".into() })?,
+                    record(db, ids[0], 20, "staff:1", &started)?,
+                    record(db, ids[1], 30, "staff:1", &Change::Commented { text: "Thêm ảnh".into() })?,
+                    record(db, ids[1], 40, "staff:1", &started)?,
+                ])
+            })
+            .await
+            .unwrap();
+        let view = engine.query(move |db| db.report_view(ids[0])).await.unwrap();
+        let reporter = view.reporter.unwrap();
+        assert_eq!(
+            (reporter.name, reporter.email),
+            (Some("Lê Hoa".into()), Some("hoa@example.vn".into())),
+            "{name}"
+        );
+        let media = engine.query(move |db| db.media_urls(&[ids[0], ids[1], Uuid::now_v7()])).await;
+        let expected = [(ids[0], Some("https://anh.example.vn/o-ga.jpg".to_owned())), (ids[1], None)];
+        assert_eq!(media, expected.into_iter().collect(), "{name}");
+
+        let seqs_of = |events: Vec<Event>| events.iter().map(|event| event.seq).collect::<Vec<_>>();
+        let public = engine.query(move |db| db.public_events_of(&ids)).await;
+        assert_eq!(seqs_of(public), [seqs[1], seqs[2], seqs[3]], "{name}: no staff note");
+        let dated = |from, to, limit, offset| {
+            engine.query(move |db| {
+                db.events_dated((at(from), at(to)), &["started", "commented"], limit, offset)
+            })
+        };
+        assert_eq!(seqs_of(dated(0, 100, 10, 0).await), [seqs[1], seqs[2], seqs[3]], "{name}");
+        assert_eq!(seqs_of(dated(20, 30, 10, 0).await), [seqs[1], seqs[2]], "{name}: both ends included");
+        assert_eq!(seqs_of(dated(0, 100, 1, 1).await), [seqs[2]], "{name}: a page");
     }
 }

@@ -30,7 +30,6 @@ use crate::cli::Open311Args;
 use crate::open311::form::{self, Params, RequestFilter};
 use crate::open311::{self as api, catalogue, clients, query, wire, xml};
 use crate::reports::{self, Filed};
-use crate::store::sqlite::Sqlite;
 
 /// The routes, to be nested under `/open311/v2`.
 pub fn routes(settings: Open311Args) -> Router<Arc<AppState>> {
@@ -215,10 +214,7 @@ async fn resource(State(state): State<Arc<AppState>>, call: Call) -> Response {
                 let base = call.base()?;
                 let window = form::window(&call.query, state.clock.now())?;
                 let page = form::page(&call.query)?;
-                let events = state
-                    .store
-                    .read(move |conn| Ok::<_, ApiError>(query::updates(conn, window, page)?))
-                    .await?;
+                let events = state.store.query(move |db| query::updates(db, window, page)).await?;
                 let updates: Vec<_> =
                     events.iter().filter_map(|e| api::update(e, photo_link(base))).collect();
                 Ok(Document::list("service_request_updates", "request_update", &updates))
@@ -235,7 +231,7 @@ async fn requests(
     filter: RequestFilter,
     base: &str,
 ) -> Result<Vec<wire::ServiceRequest>, ApiError> {
-    let found = state.store.read(move |conn| Ok::<_, ApiError>(query::requests(conn, &filter)?)).await?;
+    let found = state.store.query(move |db| query::requests(db, &filter)).await?;
     Ok(found.into_iter().map(|(view, extras)| api::service_request(view, extras, photo_link(base))).collect())
 }
 
@@ -349,10 +345,10 @@ async fn file_form(
     let budget = state.filings.clone();
     let (filed, view) = state
         .store
-        .write(move |tx| {
-            let (filed, view) = reports::record_filing(&mut Sqlite(tx), &budget, filing)?;
+        .change(move |db| {
+            let (filed, view) = reports::record_filing(db, &budget, filing)?;
             if filed == Filed::Created {
-                query::record(tx, view.id, &contact, media_url.as_deref())?;
+                db.add_request_details(view.id, &contact, media_url.as_deref())?;
             }
             Ok::<_, ApiError>((filed, view))
         })

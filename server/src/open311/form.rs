@@ -83,18 +83,7 @@ pub struct NewRequest {
 }
 
 /// The contact details a request came with: private, like a resident's own.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Contact {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-}
-
-impl Contact {
-    pub fn is_empty(&self) -> bool {
-        *self == Contact::default()
-    }
-}
+pub use crate::store::ReportContact as Contact;
 
 /// Reads a `POST requests` form. The description's limits are the app's (a report needs a
 /// few words to act on), tighter than the specification's 4,000 characters.

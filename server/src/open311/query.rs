@@ -5,15 +5,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use phananh_shared::api::{Change, Event, ReportView};
-use rusqlite::types::Value;
-use rusqlite::{Connection, params, params_from_iter};
 use uuid::Uuid;
 
-use super::form::{Contact, Page, RequestFilter, Window};
-use crate::reports::rows::uuid;
+use super::form::{Page, RequestFilter, Window};
 use crate::reports::{self, ListFilter};
-use crate::store::sqlite::{Sqlite, event_row};
-use crate::store::{StoreError, stamp};
+use crate::store::{Db, StoreError};
 
 /// What a service request shows besides the report's public view.
 #[derive(Debug, Clone)]
@@ -27,7 +23,7 @@ pub struct Extras {
 }
 
 /// The reports `filter` asks for, newest first, with their extras, in one read.
-pub fn requests(conn: &Connection, filter: &RequestFilter) -> Result<Vec<(ReportView, Extras)>, StoreError> {
+pub fn requests(db: &mut dyn Db, filter: &RequestFilter) -> Result<Vec<(ReportView, Extras)>, StoreError> {
     let list = ListFilter {
         ids: filter.ids.clone(),
         statuses: filter.statuses.clone(),
@@ -38,8 +34,9 @@ pub fn requests(conn: &Connection, filter: &RequestFilter) -> Result<Vec<(Report
         offset: filter.page.offset,
         ..ListFilter::default()
     };
-    let views = reports::page(&mut Sqlite(conn), &list)?.reports;
-    let mut extras = extras(conn, views.iter().map(|view| view.id))?;
+    let views = reports::page(db, &list)?.reports;
+    let ids: Vec<Uuid> = views.iter().map(|view| view.id).collect();
+    let mut extras = extras(db, &ids)?;
     Ok(views
         .into_iter()
         .map(|view| {
@@ -49,26 +46,18 @@ pub fn requests(conn: &Connection, filter: &RequestFilter) -> Result<Vec<(Report
         .collect())
 }
 
-fn extras(conn: &Connection, ids: impl Iterator<Item = Uuid>) -> rusqlite::Result<HashMap<Uuid, Extras>> {
-    let ids: Vec<Value> = ids.map(|id| Value::from(id.to_string())).collect();
+fn extras(db: &mut dyn Db, ids: &[Uuid]) -> Result<HashMap<Uuid, Extras>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let marks = vec!["?"; ids.len()].join(", ");
-    let mut found = HashMap::new();
-    let mut media = conn.prepare(&format!("SELECT id, media_url FROM reports WHERE id IN ({marks})"))?;
-    let mut rows = media.query(params_from_iter(&ids))?;
-    while let Some(row) = rows.next()? {
-        let extras =
-            Extras { updated_at: DateTime::<Utc>::MIN_UTC, latest_change: None, media_url: row.get(1)? };
-        found.insert(uuid(row, 0)?, extras);
-    }
-    let mut events = conn.prepare(&format!(
-        "SELECT seq, report_id, ward_code, at, data FROM events
-         WHERE report_id IN ({marks}) AND kind <> 'noted' ORDER BY seq"
-    ))?;
-    for event in events.query_map(params_from_iter(&ids), event_row)? {
-        let event = event?;
+    let mut found: HashMap<Uuid, Extras> = db
+        .media_urls(ids)?
+        .into_iter()
+        .map(|(id, media_url)| {
+            (id, Extras { updated_at: DateTime::<Utc>::MIN_UTC, latest_change: None, media_url })
+        })
+        .collect();
+    for event in db.public_events_of(ids)? {
         let extras = found.get_mut(&event.report_id).expect("an event's report exists");
         extras.updated_at = extras.updated_at.max(event.at);
         if super::moved(&event.change).is_some() {
@@ -91,35 +80,8 @@ const STATUS_CHANGES: [&str; 8] = [
 ];
 
 /// The status changes dated within `window`, oldest first, a page at a time.
-pub fn updates(conn: &Connection, window: Window, page: Page) -> rusqlite::Result<Vec<Event>> {
-    let kinds = STATUS_CHANGES.map(|kind| format!("'{kind}'")).join(", ");
-    let mut query = conn.prepare(&format!(
-        "SELECT seq, report_id, ward_code, at, data FROM events
-         WHERE at BETWEEN ?1 AND ?2 AND kind IN ({kinds})
-         ORDER BY seq LIMIT ?3 OFFSET ?4"
-    ))?;
-    let rows = query
-        .query_map(params![stamp(window.start), stamp(window.end), page.size, page.offset], event_row)?;
-    rows.collect()
-}
-
-/// Records what an Open311 filing came with, in the filing's transaction.
-pub fn record(
-    tx: &Connection,
-    report: Uuid,
-    contact: &Contact,
-    media_url: Option<&str>,
-) -> rusqlite::Result<()> {
-    if !contact.is_empty() {
-        tx.execute(
-            "INSERT INTO report_contacts (report_id, name, email, phone) VALUES (?1, ?2, ?3, ?4)",
-            params![report.to_string(), contact.name, contact.email, contact.phone],
-        )?;
-    }
-    if let Some(url) = media_url {
-        tx.execute("UPDATE reports SET media_url = ?1 WHERE id = ?2", params![url, report.to_string()])?;
-    }
-    Ok(())
+pub fn updates(db: &mut dyn Db, window: Window, page: Page) -> Result<Vec<Event>, StoreError> {
+    db.events_dated((window.start, window.end), &STATUS_CHANGES, page.size, page.offset)
 }
 
 #[cfg(test)]

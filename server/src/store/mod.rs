@@ -35,7 +35,7 @@ pub use deadlines::{Breach, Deadlines, Missed};
 pub use devices::{Devices, Holder};
 pub use dossiers::{DossierRecord, DossierState, DossierUpdate, Dossiers, TrackingFailures, TrackingState};
 pub use events::{EventRecord, Events, Subject};
-pub use open311::Open311Clients;
+pub use open311::{Open311Clients, Open311Requests, ReportContact};
 pub use photos::{PhotoRecord, Photos};
 pub use reports::{Cursor, ListFilter, Rating, ReportChange, ReportRecord, ReportState, Reports};
 pub use sqlite::{DATABASE_FILE, Store, is_unique_violation, stamp};
@@ -46,12 +46,30 @@ pub use sync::{SyncAnswer, SyncOperations};
 /// store error gives it back (`?`): on PostgreSQL a failed statement ends the transaction,
 /// and a change that goes on regardless is refused rather than committed.
 pub trait Db:
-    Deadlines + Devices + Dossiers + Events + Open311Clients + Photos + Reports + Staff + SyncOperations
+    Deadlines
+    + Devices
+    + Dossiers
+    + Events
+    + Open311Clients
+    + Open311Requests
+    + Photos
+    + Reports
+    + Staff
+    + SyncOperations
 {
 }
 
 impl<T> Db for T where
-    T: Deadlines + Devices + Dossiers + Events + Open311Clients + Photos + Reports + Staff + SyncOperations
+    T: Deadlines
+        + Devices
+        + Dossiers
+        + Events
+        + Open311Clients
+        + Open311Requests
+        + Photos
+        + Reports
+        + Staff
+        + SyncOperations
 {
 }
 

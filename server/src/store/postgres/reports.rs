@@ -205,18 +205,7 @@ impl Reports for Pg<'_, '_> {
              ORDER BY seq",
             &[&id, &notes, &comments],
         )?;
-        rows.iter()
-            .map(|row| {
-                Ok(Event {
-                    seq: row.get::<_, i64>(0) as u64,
-                    report_id: row.get(1),
-                    ward_code: row.get(2),
-                    at: row.get(3),
-                    change: serde_json::from_value(row.get(4))
-                        .map_err(|error| StoreError::Unreadable(format!("an event: {error}")))?,
-                })
-            })
-            .collect()
+        rows.iter().map(event).collect()
     }
 
     fn resolved_at(&mut self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -226,6 +215,18 @@ impl Reports for Pg<'_, '_> {
         )?;
         Ok(found.map(|row| row.get(0)))
     }
+}
+
+/// A report's event from `seq, report_id, ward_code, at, data`.
+pub(super) fn event(row: &Row) -> Result<Event, StoreError> {
+    Ok(Event {
+        seq: row.get::<_, i64>(0) as u64,
+        report_id: row.get(1),
+        ward_code: row.get(2),
+        at: row.get(3),
+        change: serde_json::from_value(row.get(4))
+            .map_err(|error| StoreError::Unreadable(format!("an event: {error}")))?,
+    })
 }
 
 /// The columns of a report view, in the order [`view`] reads them.

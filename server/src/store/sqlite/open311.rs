@@ -1,11 +1,15 @@
-//! [`Open311Clients`] in SQLite.
+//! [`Open311Clients`] and [`Open311Requests`] in SQLite.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use phananh_shared::api::Event;
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, params, params_from_iter};
 use uuid::Uuid;
 
-use super::{Sqlite, stamp, uuid};
-use crate::store::{Open311Clients, StoreError};
+use super::{Sqlite, event_row, stamp, uuid};
+use crate::store::{Open311Clients, Open311Requests, ReportContact, StoreError};
 
 impl Open311Clients for Sqlite<'_> {
     fn add_open311_client(
@@ -32,4 +36,68 @@ impl Open311Clients for Sqlite<'_> {
             )
             .optional()?)
     }
+}
+
+impl Open311Requests for Sqlite<'_> {
+    fn add_request_details(
+        &mut self,
+        id: Uuid,
+        contact: &ReportContact,
+        media_url: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if !contact.is_empty() {
+            self.0.execute(
+                "INSERT INTO report_contacts (report_id, name, email, phone) VALUES (?1, ?2, ?3, ?4)",
+                params![id.to_string(), contact.name, contact.email, contact.phone],
+            )?;
+        }
+        if let Some(url) = media_url {
+            self.0
+                .execute("UPDATE reports SET media_url = ?1 WHERE id = ?2", params![url, id.to_string()])?;
+        }
+        Ok(())
+    }
+
+    fn media_urls(&mut self, ids: &[Uuid]) -> Result<HashMap<Uuid, Option<String>>, StoreError> {
+        let (marks, ids) = listed(ids);
+        let mut query =
+            self.0.prepare(&format!("SELECT id, media_url FROM reports WHERE id IN ({marks})"))?;
+        let found = query.query_map(params_from_iter(&ids), |row| Ok((uuid(row, 0)?, row.get(1)?)))?;
+        Ok(found.collect::<Result<_, _>>()?)
+    }
+
+    fn public_events_of(&mut self, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
+        let (marks, ids) = listed(ids);
+        let mut query = self.0.prepare(&format!(
+            "SELECT seq, report_id, ward_code, at, data FROM events
+             WHERE report_id IN ({marks}) AND kind <> 'noted' ORDER BY seq"
+        ))?;
+        let events = query.query_map(params_from_iter(&ids), event_row)?.collect::<Result<_, _>>()?;
+        Ok(events)
+    }
+
+    fn events_dated(
+        &mut self,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        kinds: &[&str],
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        let marks = vec!["?"; kinds.len()].join(", ");
+        let mut query = self.0.prepare(&format!(
+            "SELECT seq, report_id, ward_code, at, data FROM events
+             WHERE at BETWEEN ? AND ? AND kind IN ({marks})
+             ORDER BY seq LIMIT ? OFFSET ?"
+        ))?;
+        let mut values: Vec<Value> = vec![stamp(start).into(), stamp(end).into()];
+        values.extend(kinds.iter().map(|kind| Value::from(kind.to_string())));
+        values.extend([Value::from(i64::from(limit)), Value::from(i64::from(offset))]);
+        let events = query.query_map(params_from_iter(values), event_row)?.collect::<Result<_, _>>()?;
+        Ok(events)
+    }
+}
+
+/// `ids` as the marks and the values of an `IN (…)` list.
+fn listed(ids: &[Uuid]) -> (String, Vec<String>) {
+    (vec!["?"; ids.len()].join(", "), ids.iter().map(Uuid::to_string).collect())
 }
