@@ -19,9 +19,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::clock::Clock;
 use crate::dossiers;
-use crate::live::{Hub, Subject};
+use crate::live::Hub;
 use crate::reports::append_event;
-use crate::store::{Db, Missed, Store, StoreError};
+use crate::store::{About, Db, Missed, Store, StoreError};
 
 /// Watches the deadlines until the hub closes.
 pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
@@ -67,9 +67,9 @@ pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
 
 /// The earliest deadline a change sets, if it sets one. A reopening sets a handling deadline
 /// its event does not carry: it asks for a look at once, which reads it.
-fn new_deadline(subject: &Subject) -> Option<DateTime<Utc>> {
+fn new_deadline(subject: &About) -> Option<DateTime<Utc>> {
     match subject {
-        Subject::Report { event, .. } => match &event.change {
+        About::Report { event, .. } => match &event.change {
             Change::Filed { deadlines, .. } | Change::Transferred { deadlines, .. } => {
                 Some(deadlines.acknowledge)
             }
@@ -77,7 +77,7 @@ fn new_deadline(subject: &Subject) -> Option<DateTime<Utc>> {
             Change::Rated { status: Status::Reopened, .. } => Some(DateTime::<Utc>::MIN_UTC),
             _ => None,
         },
-        Subject::Dossier(event) => match &event.change {
+        About::Dossier(event) => match &event.change {
             DossierChange::Received { due_at, .. } | DossierChange::DocumentsReceived { due_at, .. } => {
                 Some(*due_at)
             }

@@ -8,9 +8,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use phananh_server::staff::Role;
 use phananh_server::store::postgres::Postgres;
 use phananh_server::store::{
-    Breach, Cursor, Db, DossierRecord, DossierState, DossierUpdate, EventRecord, Holder, ListFilter, Missed,
-    PhotoRecord, Rating, ReportChange, ReportContact, ReportRecord, ReportState, Store, StoreError, Subject,
-    SyncAnswer, TrackingFailures, WardRecord,
+    About, Breach, Cursor, Db, DossierRecord, DossierState, DossierUpdate, EventFilter, EventRecord, Holder,
+    ListFilter, Missed, PhotoRecord, Published, Rating, ReportChange, ReportContact, ReportRecord,
+    ReportState, Store, StoreError, Subject, SyncAnswer, TrackingFailures, WardRecord,
 };
 use phananh_shared::api::{Change, Event, ReportView, Reporter, WardRef};
 use phananh_shared::dossier::{DossierChange, DossierContact, DossierStatus};
@@ -1215,5 +1215,133 @@ async fn an_open311_request_keeps_its_contact_and_media_and_its_feeds_leave_staf
         assert_eq!(seqs_of(dated(0, 100, 10, 0).await), [seqs[1], seqs[2], seqs[3]], "{name}");
         assert_eq!(seqs_of(dated(20, 30, 10, 0).await), [seqs[1], seqs[2]], "{name}: both ends included");
         assert_eq!(seqs_of(dated(0, 100, 1, 1).await), [seqs[2]], "{name}: a page");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_events_come_whole_and_a_filter_keeps_what_its_reader_may_be_shown() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let (reporter, follower) = (Uuid::now_v7(), Uuid::now_v7());
+        let (mine, moved) = (report(reporter, 0), report(reporter, 1));
+        let ids = (mine.id, moved.id, Uuid::now_v7());
+        let seqs = engine
+            .change(move |db| {
+                a_ward_and_a_device(db, reporter)?;
+                let other = WardRecord {
+                    code: "00004".into(),
+                    name: "Phường Ba Đình".into(),
+                    name_en: None,
+                    kind: "ward",
+                };
+                db.record_wards("2025-07-01".parse().unwrap(), None, &[other])?;
+                db.add_device(follower, &hash("follower"), None, None, at(0))?;
+                db.add_staff("lan", "hash-lan", Role::Ward, Some("00070"), at(0))?;
+                db.insert_report(&mine)?;
+                db.insert_report(&moved)?;
+                let dossier = DossierRecord {
+                    id: ids.2,
+                    code: "00070-260302-AB12CD".into(),
+                    procedure: "birth-registration".into(),
+                    ward: "00070".into(),
+                    contact: DossierContact {
+                        applicant: "Trần Văn Minh".into(), phone: None, email: None
+                    },
+                    secret_hash: hash("secret"),
+                    status: DossierStatus::Received,
+                    received_at: at(0),
+                    received_by: 1,
+                    due_at: at(2880),
+                };
+                db.insert_dossier(&dossier)?;
+                db.add_tracker(ids.2, follower, at(5))?;
+                let followed = Change::Followed { followers: 1 };
+                let transferred = Change::Transferred {
+                    status: Status::Submitted,
+                    from_ward: "00070".into(),
+                    reason: "Thuộc địa bàn Ba Đình".into(),
+                    deadlines: Deadlines { acknowledge: at(500), handle: at(5000) },
+                };
+                db.add_follower(ids.0, follower, at(3))?;
+                let tracked = serde_json::to_value(DossierChange::Tracked).unwrap();
+                Ok([
+                    record(db, ids.0, 2, "staff:1", &Change::Noted { text: "Gọi đội duy tu".into() })?,
+                    record(db, ids.0, 3, &format!("device:{follower}"), &followed)?,
+                    db.append_event(
+                        Subject::Report(ids.1),
+                        "00004",
+                        at(4),
+                        "staff:1",
+                        &serde_json::to_value(&transferred).unwrap(),
+                    )?,
+                    db.append_event(
+                        Subject::Dossier(ids.2),
+                        "00070",
+                        at(5),
+                        &format!("device:{follower}"),
+                        &tracked,
+                    )?,
+                ])
+            })
+            .await
+            .unwrap();
+        let published = |after, until, filter: EventFilter, limit| {
+            engine.query(move |db| db.published_after((after, until), &filter, limit))
+        };
+        let numbers = |events: Vec<Published>| events.iter().map(|p| p.about.seq()).collect::<Vec<_>>();
+        let all = published(0, u64::MAX, EventFilter::All, 10).await;
+        assert_eq!(numbers(all.clone()), seqs, "{name}");
+        assert_eq!(
+            all[1],
+            Published {
+                about: About::Report {
+                    event: Event {
+                        seq: seqs[1],
+                        report_id: ids.0,
+                        ward_code: "00070".into(),
+                        at: at(3),
+                        change: Change::Followed { followers: 1 },
+                    },
+                    reporter,
+                },
+                actor: format!("device:{follower}"),
+            },
+            "{name}"
+        );
+        let About::Dossier(tracked) = &all[3].about else { panic!("{name}: a dossier's event") };
+        assert_eq!((tracked.dossier_id, tracked.code.as_str()), (ids.2, "00070-260302-AB12CD"), "{name}");
+        assert_eq!(
+            numbers(published(seqs[0], seqs[2], EventFilter::All, 10).await),
+            [seqs[1], seqs[2]],
+            "{name}"
+        );
+        assert_eq!(numbers(published(0, u64::MAX, EventFilter::All, 2).await), [seqs[0], seqs[1]], "{name}");
+        let ward = |code: &str| EventFilter::Ward(code.into());
+        assert_eq!(
+            numbers(published(0, u64::MAX, ward("00070"), 10).await),
+            seqs,
+            "{name}: and the transfer away"
+        );
+        assert_eq!(numbers(published(0, u64::MAX, ward("00004"), 10).await), [seqs[2]], "{name}");
+        let device = |id| EventFilter::Device(id);
+        assert_eq!(
+            numbers(published(0, u64::MAX, device(reporter), 10).await),
+            [seqs[0], seqs[1], seqs[2]],
+            "{name}"
+        );
+        assert_eq!(
+            numbers(published(0, u64::MAX, device(follower), 10).await),
+            [seqs[0], seqs[1], seqs[3]],
+            "{name}: what it follows and tracks"
+        );
+        assert_eq!(
+            numbers(published(0, u64::MAX, EventFilter::Report(ids.1), 10).await),
+            [seqs[2]],
+            "{name}"
+        );
+
+        let by = |seq| engine.query(move |db| db.followed_and_tracked(follower, seq));
+        assert_eq!(by(seqs[0]).await, (vec![], vec![]), "{name}: not yet");
+        assert_eq!(by(seqs[3]).await, (vec![ids.0], vec![ids.2]), "{name}");
     }
 }

@@ -18,11 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Bytes;
 use phananh_shared::api::{Event, LiveMessage};
-use phananh_shared::dossier::DossierEvent;
 use phananh_shared::sync::PullResponse;
 use phananh_shared::validation::FieldError;
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, Row, params};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
@@ -31,10 +28,7 @@ pub use scope::Scope;
 pub use subscription::{Next, Subscription};
 
 use crate::http::error::ApiError;
-use crate::reports::rows::uuid;
-use crate::store::sqlite::dossier_event;
-use crate::store::sqlite::event_row;
-use crate::store::{Store, StoreError};
+use crate::store::{About, Db, Published, Store, StoreError};
 
 /// How many events one database read takes, publishing or replaying.
 const BATCH: u32 = 1000;
@@ -42,7 +36,7 @@ const BATCH: u32 = 1000;
 /// A committed event with what decides who may see it, and its two views as sent.
 #[derive(Debug)]
 pub struct LiveEvent {
-    pub subject: Subject,
+    pub subject: About,
     /// Who made the change: `device:<id>`, `staff:<id>` or `system`.
     pub actor: String,
     /// The message as staff of the ward and the city see it.
@@ -54,17 +48,6 @@ pub struct LiveEvent {
     public_view: Option<Bytes>,
 }
 
-/// What a live event is about.
-#[derive(Debug)]
-pub enum Subject {
-    /// A report's event, and the device that filed the report.
-    Report {
-        event: Event,
-        reporter: Uuid,
-    },
-    Dossier(DossierEvent),
-}
-
 /// What the public view of an event is, beside the residents'.
 enum Public {
     Hidden,
@@ -73,11 +56,11 @@ enum Public {
 }
 
 impl LiveEvent {
-    fn new(subject: Subject, actor: String) -> LiveEvent {
+    fn new(Published { about: subject, actor }: Published) -> LiveEvent {
         let serialise =
             |message: &LiveMessage| Bytes::from(serde_json::to_vec(message).expect("a message serialises"));
         let (message, staff_only, public) = match &subject {
-            Subject::Report { event, .. } => {
+            About::Report { event, .. } => {
                 // The public gets no comment, and a rating or a withdrawal without the
                 // resident's words.
                 let public = match event.change.without_residents_words() {
@@ -91,7 +74,7 @@ impl LiveEvent {
             }
             // Which devices track a dossier, and that someone guessed at its secret, are the
             // desk's to know, not a tracker's.
-            Subject::Dossier(event) => {
+            About::Dossier(event) => {
                 (LiveMessage::Dossier(event.clone()), event.change.is_desk_only(), Public::AsResidents)
             }
         };
@@ -106,17 +89,14 @@ impl LiveEvent {
     }
 
     pub fn seq(&self) -> u64 {
-        match &self.subject {
-            Subject::Report { event, .. } => event.seq,
-            Subject::Dossier(event) => event.seq,
-        }
+        self.subject.seq()
     }
 
     /// The ward whose staff see the event.
     fn ward_code(&self) -> &str {
         match &self.subject {
-            Subject::Report { event, .. } => &event.ward_code,
-            Subject::Dossier(event) => &event.ward_code,
+            About::Report { event, .. } => &event.ward_code,
+            About::Dossier(event) => &event.ward_code,
         }
     }
 }
@@ -155,12 +135,7 @@ impl Hub {
         backlog: usize,
         caps: StreamCaps,
     ) -> Result<(Hub, impl Future<Output = ()>), StoreError> {
-        let newest = store
-            .read(|conn| {
-                conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get::<_, i64>(0))
-                    .map_err(StoreError::from)
-            })
-            .await? as u64;
+        let newest = store.query(|db| db.newest_event()).await?;
         let (sender, _) = broadcast::channel(backlog);
         let hub = Hub {
             inner: Arc::new(HubInner {
@@ -181,7 +156,7 @@ impl Hub {
         let mut commits = self.inner.store.commits();
         loop {
             let read =
-                self.inner.store.read(move |conn| events_after(conn, after, u64::MAX, &Scope::City)).await;
+                self.inner.store.query(move |db| events_after(db, after, u64::MAX, &Scope::City)).await;
             match read {
                 Ok(events) if !events.is_empty() => {
                     for event in events {
@@ -263,8 +238,8 @@ impl Drop for SubscriberCount {
 pub async fn pull(store: &Store, device: Uuid, cursor: u64, limit: usize) -> Result<PullResponse, ApiError> {
     let scope = Scope::Device { id: device, following: Default::default(), tracking: Default::default() };
     store
-        .read(move |conn| {
-            let (newest, _, mut scope) = position(conn, scope, Some(cursor), "cursor")?;
+        .query(move |db| {
+            let (newest, _, mut scope) = position(db, scope, Some(cursor), "cursor")?;
             let mut pulled = PullResponse {
                 events: Vec::new(),
                 dossier_events: Vec::new(),
@@ -273,14 +248,14 @@ pub async fn pull(store: &Store, device: Uuid, cursor: u64, limit: usize) -> Res
             };
             let count = |pulled: &PullResponse| pulled.events.len() + pulled.dossier_events.len();
             while pulled.next_cursor < newest && count(&pulled) < limit {
-                let batch = events_after(conn, pulled.next_cursor, newest, &scope)?;
+                let batch = events_after(db, pulled.next_cursor, newest, &scope)?;
                 let full = batch.len() == BATCH as usize;
                 for event in batch {
                     pulled.next_cursor = event.seq();
                     if scope.admit(&event).is_some() {
                         match event.subject {
-                            Subject::Report { event, .. } => pulled.events.push(event),
-                            Subject::Dossier(event) => pulled.dossier_events.push(event),
+                            About::Report { event, .. } => pulled.events.push(event),
+                            About::Dossier(event) => pulled.dossier_events.push(event),
                         }
                         if count(&pulled) == limit {
                             break;
@@ -301,13 +276,12 @@ pub async fn pull(store: &Store, device: Uuid, cursor: u64, limit: usize) -> Res
 /// when `since` is `None`: only what happens from now on), and `scope` as it stands there.
 /// `since` must not be past the newest (`field` names the parameter that gave it).
 fn position(
-    conn: &Connection,
+    db: &mut dyn Db,
     scope: Scope,
     since: Option<u64>,
     field: &str,
 ) -> Result<(u64, u64, Scope), ApiError> {
-    let newest =
-        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get::<_, i64>(0))? as u64;
+    let newest = db.newest_event()?;
     let since = since.unwrap_or(newest);
     if since > newest {
         let message = format!(
@@ -315,34 +289,17 @@ fn position(
         );
         return Err(FieldError::invalid(field, message).into());
     }
-    Ok((newest, since, scope.at(conn, since)?))
+    Ok((newest, since, scope.at(db, since)?))
 }
 
 /// Up to [`BATCH`] committed events after `after` and up to `until` that `scope` may hold (a
 /// superset: the scope decides on each), oldest first.
 fn events_after(
-    conn: &Connection,
+    db: &mut dyn Db,
     after: u64,
     until: u64,
     scope: &Scope,
 ) -> Result<Vec<LiveEvent>, StoreError> {
-    let (filter, key) = scope.prefilter();
-    let sql = format!(
-        "SELECT e.seq, COALESCE(e.report_id, e.dossier_id), e.ward_code, e.at, e.data, e.actor, r.device_id, d.code
-         FROM events e LEFT JOIN reports r ON r.id = e.report_id LEFT JOIN dossiers d ON d.id = e.dossier_id
-         WHERE e.seq > ?1 AND e.seq <= ?2 AND ({filter}) ORDER BY e.seq LIMIT {BATCH}"
-    );
-    let until = i64::try_from(until).unwrap_or(i64::MAX);
-    let mut query = conn.prepare_cached(&sql)?;
-    let rows = query.query_map(params![after as i64, until, key], live_event)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-}
-
-/// A row of [`events_after`]: a report's event when it has a reporter, else a dossier's.
-fn live_event(row: &Row) -> rusqlite::Result<LiveEvent> {
-    let subject = match row.get_ref(6)? {
-        ValueRef::Null => Subject::Dossier(dossier_event(row, 7)?),
-        _ => Subject::Report { event: event_row(row)?, reporter: uuid(row, 6)? },
-    };
-    Ok(LiveEvent::new(subject, row.get(5)?))
+    let published = db.published_after((after, until), &scope.prefilter(), BATCH)?;
+    Ok(published.into_iter().map(LiveEvent::new).collect())
 }

@@ -7,13 +7,12 @@ use axum::body::Bytes;
 use phananh_shared::api::Change;
 use phananh_shared::dossier::DossierChange;
 use phananh_shared::validation::FieldError;
-use rusqlite::{Connection, params};
 use uuid::Uuid;
 
-use super::{LiveEvent, Subject};
+use super::LiveEvent;
 use crate::http::error::ApiError;
 use crate::reports::Reader;
-use crate::reports::rows::uuid;
+use crate::store::{About, Db, EventFilter, StoreError};
 
 /// A live stream's scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,28 +73,26 @@ impl Scope {
     pub fn admit<'e>(&mut self, event: &'e LiveEvent) -> Option<&'e Bytes> {
         let by_device = |id: &Uuid| event.actor.strip_prefix("device:").is_some_and(|a| a == id.to_string());
         match (self, &event.subject) {
-            (Scope::Device { id, following, .. }, Subject::Report { event: report, reporter }) => {
+            (Scope::Device { id, following, .. }, About::Report { event: report, reporter }) => {
                 if matches!(report.change, Change::Followed { .. }) && by_device(id) {
                     following.insert(report.report_id);
                 }
                 let in_scope = reporter == id || following.contains(&report.report_id);
                 in_scope.then_some(event.residents_view.as_ref()).flatten()
             }
-            (Scope::Device { id, tracking, .. }, Subject::Dossier(dossier)) => {
+            (Scope::Device { id, tracking, .. }, About::Dossier(dossier)) => {
                 if matches!(dossier.change, DossierChange::Tracked) && by_device(id) {
                     tracking.insert(dossier.dossier_id);
                 }
                 tracking.contains(&dossier.dossier_id).then_some(event.residents_view.as_ref()).flatten()
             }
             (Scope::Ward(code), subject) => {
-                let transferred_away = matches!(subject, Subject::Report { event, .. }
+                let transferred_away = matches!(subject, About::Report { event, .. }
                     if matches!(&event.change, Change::Transferred { from_ward, .. } if from_ward == code));
                 (event.ward_code() == code || transferred_away).then_some(&event.staff_view)
             }
             (Scope::City, _) => Some(&event.staff_view),
-            (Scope::Report { id, staff }, Subject::Report { event: report, .. })
-                if *id == report.report_id =>
-            {
+            (Scope::Report { id, staff }, About::Report { event: report, .. }) if *id == report.report_id => {
                 if *staff {
                     Some(&event.staff_view)
                 } else {
@@ -108,43 +105,23 @@ impl Scope {
 
     /// The scope as it stands after event `since`: a device already follows the reports it
     /// said "me too" about by then (later follows come with the events).
-    pub(super) fn at(mut self, conn: &Connection, since: u64) -> rusqlite::Result<Scope> {
+    pub(super) fn at(mut self, db: &mut dyn Db, since: u64) -> Result<Scope, StoreError> {
         if let Scope::Device { id, following, tracking } = &mut self {
-            let actor = format!("device:{id}");
-            let mut follows = conn.prepare(
-                "SELECT report_id FROM events WHERE kind = 'followed' AND actor = ?1 AND seq <= ?2",
-            )?;
-            for report in follows.query_map(params![actor, since as i64], |row| uuid(row, 0))? {
-                following.insert(report?);
-            }
-            let mut tracks = conn.prepare(
-                "SELECT dossier_id FROM events WHERE kind = 'tracked' AND actor = ?1 AND seq <= ?2",
-            )?;
-            for dossier in tracks.query_map(params![actor, since as i64], |row| uuid(row, 0))? {
-                tracking.insert(dossier?);
-            }
+            let (followed, tracked) = db.followed_and_tracked(*id, since)?;
+            following.extend(followed);
+            tracking.extend(tracked);
         }
         Ok(self)
     }
 
-    /// An SQL condition on `events e` that holds for every event the scope may admit (and
-    /// perhaps a few more), with its one parameter `?3`: it keeps a replay from reading the
-    /// whole city's events for one device.
-    pub(super) fn prefilter(&self) -> (&'static str, Option<String>) {
+    /// The events the scope may admit, and perhaps a few more: it keeps a replay from reading
+    /// the whole city's events for one device.
+    pub(super) fn prefilter(&self) -> EventFilter {
         match self {
-            Scope::Device { id, .. } => (
-                "e.report_id IN (SELECT id FROM reports WHERE device_id = ?3)
-                 OR e.report_id IN (SELECT report_id FROM followers WHERE device_id = ?3)
-                 OR e.dossier_id IN (SELECT dossier_id FROM dossier_trackers WHERE device_id = ?3)",
-                Some(id.to_string()),
-            ),
-            Scope::Ward(code) => (
-                "e.ward_code = ?3 OR (e.kind = 'transferred' AND json_extract(e.data, '$.from_ward') = ?3)",
-                Some(code.clone()),
-            ),
-            // Every event: the parameter is NULL, and the condition always true.
-            Scope::City => ("?3 IS NULL", None),
-            Scope::Report { id, .. } => ("e.report_id = ?3", Some(id.to_string())),
+            Scope::Device { id, .. } => EventFilter::Device(*id),
+            Scope::Ward(code) => EventFilter::Ward(code.clone()),
+            Scope::City => EventFilter::All,
+            Scope::Report { id, .. } => EventFilter::Report(*id),
         }
     }
 }

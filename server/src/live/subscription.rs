@@ -41,8 +41,7 @@ impl Subscription {
     /// to hear of changes from then on.
     pub async fn start(hub: &Hub, scope: Scope, since: Option<u64>) -> Result<Subscription, ApiError> {
         let events = hub.changes();
-        let (newest, since, scope) =
-            hub.store().read(move |conn| position(conn, scope, since, "since")).await?;
+        let (newest, since, scope) = hub.store().query(move |db| position(db, scope, since, "since")).await?;
         Ok(Subscription {
             hub: hub.clone(),
             scope,
@@ -67,8 +66,7 @@ impl Subscription {
                     return Ok(Next::Message(message(&LiveMessage::CaughtUp { seq: self.cursor }), None));
                 }
                 let (after, scope) = (self.cursor, self.scope.clone());
-                let batch =
-                    self.hub.store().read(move |conn| events_after(conn, after, until, &scope)).await?;
+                let batch = self.hub.store().query(move |db| events_after(db, after, until, &scope)).await?;
                 // A short batch is the end of the replay: what follows comes from the broadcast.
                 self.cursor = match batch.last() {
                     Some(last) if batch.len() == BATCH as usize => last.seq(),

@@ -6,6 +6,8 @@
 //! SQLite has one writer; PostgreSQL's writers take turns on one counter row (see its schema).
 
 use chrono::{DateTime, Utc};
+use phananh_shared::api::Event;
+use phananh_shared::dossier::DossierEvent;
 use uuid::Uuid;
 
 use super::StoreError;
@@ -30,6 +32,46 @@ pub struct EventRecord {
     pub data: serde_json::Value,
 }
 
+/// A committed event read back whole, as the live stream and sync's pull send it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub about: About,
+    /// Who made the change: `device:<id>`, `staff:<id>` or `system`.
+    pub actor: String,
+}
+
+/// What a published event is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum About {
+    /// A report's event, and the device that filed the report.
+    Report {
+        event: Event,
+        reporter: Uuid,
+    },
+    Dossier(DossierEvent),
+}
+
+impl About {
+    pub fn seq(&self) -> u64 {
+        match self {
+            About::Report { event, .. } => event.seq,
+            About::Dossier(event) => event.seq,
+        }
+    }
+}
+
+/// Which events a reader may want: every event it may be shown, and perhaps a few more (the
+/// reader decides on each), so that a device's replay does not read the whole city's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventFilter {
+    All,
+    /// About the reports `device` filed or follows and the dossiers it tracks.
+    Device(Uuid),
+    /// About `ward`'s reports and dossiers, and the transfers of reports away from it.
+    Ward(String),
+    Report(Uuid),
+}
+
 /// What a store keeps of events.
 pub trait Events {
     /// Records an event about `subject` (whose `kind` is `data`'s) with the next number of
@@ -48,4 +90,17 @@ pub trait Events {
 
     /// Up to `limit` events after number `after`, oldest first.
     fn events_after(&mut self, after: u64, limit: usize) -> Result<Vec<EventRecord>, StoreError>;
+
+    /// Up to `limit` events numbered within `numbers` (after the first, up to the second)
+    /// that `filter` picks,
+    /// oldest first, whole.
+    fn published_after(
+        &mut self,
+        numbers: (u64, u64),
+        filter: &EventFilter,
+        limit: u32,
+    ) -> Result<Vec<Published>, StoreError>;
+
+    /// The reports `device` had followed and the dossiers it had tracked by event `seq`.
+    fn followed_and_tracked(&mut self, device: Uuid, seq: u64) -> Result<(Vec<Uuid>, Vec<Uuid>), StoreError>;
 }

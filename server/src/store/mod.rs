@@ -34,7 +34,7 @@ use std::path::Path;
 pub use deadlines::{Breach, Deadlines, Missed};
 pub use devices::{Devices, Holder};
 pub use dossiers::{DossierRecord, DossierState, DossierUpdate, Dossiers, TrackingFailures, TrackingState};
-pub use events::{EventRecord, Events, Subject};
+pub use events::{About, EventFilter, EventRecord, Events, Published, Subject};
 pub use open311::{Open311Clients, Open311Requests, ReportContact};
 pub use photos::{PhotoRecord, Photos};
 pub use reports::{Cursor, ListFilter, Rating, ReportChange, ReportRecord, ReportState, Reports};

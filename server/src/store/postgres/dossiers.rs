@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use phananh_shared::dossier::{DossierContact, DossierEvent, DossierStatus, DossierView};
+use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::Pg;
@@ -137,20 +138,8 @@ impl Dossiers for Pg<'_, '_> {
              WHERE dossier_id = $1 AND (kind NOT IN ('tracked', 'tracking_locked') OR $2) ORDER BY seq",
             &[&id, &desk],
         )?;
-        let history = history
-            .iter()
-            .map(|event| {
-                Ok(DossierEvent {
-                    seq: event.get::<_, i64>(0) as u64,
-                    dossier_id: event.get(1),
-                    code: code.clone(),
-                    ward_code: event.get(2),
-                    at: event.get(3),
-                    change: serde_json::from_value(event.get(4))
-                        .map_err(|error| StoreError::Unreadable(format!("a dossier's event: {error}")))?,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
+        let history =
+            history.iter().map(|event| dossier_event(event, code.clone())).collect::<Result<_, _>>()?;
         let contact = DossierContact { applicant: row.get(11), phone: row.get(12), email: row.get(13) };
         Ok(Some(DossierView {
             id: row.get(0),
@@ -188,6 +177,20 @@ impl Dossiers for Pg<'_, '_> {
         )?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
+}
+
+/// A dossier's event from `seq, dossier_id, ward_code, at, data`, the dossier's code being
+/// `code`.
+pub(super) fn dossier_event(row: &Row, code: String) -> Result<DossierEvent, StoreError> {
+    Ok(DossierEvent {
+        seq: row.get::<_, i64>(0) as u64,
+        dossier_id: row.get(1),
+        code,
+        ward_code: row.get(2),
+        at: row.get(3),
+        change: serde_json::from_value(row.get(4))
+            .map_err(|error| StoreError::Unreadable(format!("a dossier's event: {error}")))?,
+    })
 }
 
 fn status(code: &str) -> Result<DossierStatus, StoreError> {

@@ -3,9 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
 
 use super::Pg;
-use crate::store::{EventRecord, Events, StoreError, Subject};
+use super::dossiers::dossier_event;
+use super::reports::event;
+use crate::store::{About, EventFilter, EventRecord, Events, Published, StoreError, Subject};
 
 /// The channel every node listens on: each committed event's number is said on it.
 pub const EVENTS_CHANNEL: &str = "phananh_events";
@@ -54,6 +58,57 @@ impl Events for Pg<'_, '_> {
         )?;
         Ok(rows.iter().map(record).collect())
     }
+
+    fn published_after(
+        &mut self,
+        (after, until): (u64, u64),
+        filter: &EventFilter,
+        limit: u32,
+    ) -> Result<Vec<Published>, StoreError> {
+        let (condition, key): (&str, Box<dyn ToSql + Sync>) = match filter {
+            EventFilter::All => ("$3::text IS NULL", Box::new(None::<String>)),
+            EventFilter::Device(id) => (
+                "e.report_id IN (SELECT id FROM reports WHERE device_id = $3)
+                 OR e.report_id IN (SELECT report_id FROM followers WHERE device_id = $3)
+                 OR e.dossier_id IN (SELECT dossier_id FROM dossier_trackers WHERE device_id = $3)",
+                Box::new(*id),
+            ),
+            EventFilter::Ward(code) => (
+                "e.ward_code = $3 OR (e.kind = 'transferred' AND e.data->>'from_ward' = $3)",
+                Box::new(code.clone()),
+            ),
+            EventFilter::Report(id) => ("e.report_id = $3", Box::new(*id)),
+        };
+        let until = i64::try_from(until).unwrap_or(i64::MAX);
+        let rows = self.rows(
+            &format!(
+                "SELECT e.seq, COALESCE(e.report_id, e.dossier_id), e.ward_code, e.at, e.data, e.actor,
+                    r.device_id, d.code
+                 FROM events e LEFT JOIN reports r ON r.id = e.report_id LEFT JOIN dossiers d ON d.id = e.dossier_id
+                 WHERE e.seq > $1 AND e.seq <= $2 AND ({condition}) ORDER BY e.seq LIMIT $4"
+            ),
+            &[&(after as i64), &until, key.as_ref(), &i64::from(limit)],
+        )?;
+        rows.iter().map(published).collect()
+    }
+
+    fn followed_and_tracked(&mut self, device: Uuid, seq: u64) -> Result<(Vec<Uuid>, Vec<Uuid>), StoreError> {
+        let actor = format!("device:{device}");
+        let rows = self.rows(
+            "SELECT report_id, dossier_id FROM events
+             WHERE kind IN ('followed', 'tracked') AND actor = $1 AND seq <= $2 ORDER BY seq",
+            &[&actor, &(seq as i64)],
+        )?;
+        let (mut followed, mut tracked) = (Vec::new(), Vec::new());
+        for row in rows {
+            match (row.get::<_, Option<Uuid>>(0), row.get::<_, Option<Uuid>>(1)) {
+                (Some(report), _) => followed.push(report),
+                (None, Some(dossier)) => tracked.push(dossier),
+                (None, None) => unreachable!("an event is about a report or a dossier"),
+            }
+        }
+        Ok((followed, tracked))
+    }
 }
 
 fn record(row: &Row) -> EventRecord {
@@ -70,4 +125,13 @@ fn record(row: &Row) -> EventRecord {
         actor: row.get(6),
         data: row.get(7),
     }
+}
+
+/// A row of `published_after`: a report's event when it has a reporter, else a dossier's.
+fn published(row: &Row) -> Result<Published, StoreError> {
+    let about = match row.get::<_, Option<Uuid>>(6) {
+        Some(reporter) => About::Report { event: event(row)?, reporter },
+        None => About::Dossier(dossier_event(row, row.get(7))?),
+    };
+    Ok(Published { about, actor: row.get(5) })
 }
