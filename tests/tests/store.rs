@@ -1345,3 +1345,118 @@ async fn published_events_come_whole_and_a_filter_keeps_what_its_reader_may_be_s
         assert_eq!(by(seqs[3]).await, (vec![ids.0], vec![ids.2]), "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboards_count_the_reports_changed_in_the_period_or_open_and_the_dossiers_received_or_open() {
+    for engine in Engine::both().await {
+        let name = engine.name();
+        let device = Uuid::now_v7();
+        // The period: from minute 1000 to minute 2000.
+        let (open, old, answered) = (report(device, 0), report(device, 10), report(device, 20));
+        let ids = (open.id, old.id, answered.id);
+        engine
+            .change(move |db| {
+                a_ward_and_a_device(db, device)?;
+                db.add_staff("lan", "hash-lan", Role::Ward, Some("00070"), at(0))?;
+                for filed in [&open, &old, &answered] {
+                    db.insert_report(filed)?;
+                    record(
+                        db,
+                        filed.id,
+                        (filed.received_at - at(0)).num_minutes(),
+                        "device:x",
+                        &Change::Commented { text: "—".into() },
+                    )?;
+                }
+                // Closed before the period: nothing to add.
+                db.change_report(ids.1, &ReportChange::Status(Status::Closed))?;
+                record(
+                    db,
+                    ids.1,
+                    500,
+                    "staff:1",
+                    &Change::Rejected { status: Status::Rejected, reason: "Trùng".into() },
+                )?;
+                // Answered and rated within it, reopened by the rating.
+                db.change_report(ids.2, &ReportChange::Status(Status::Reopened))?;
+                let resolved = Change::Resolved {
+                    status: Status::Resolved,
+                    answer: "Đã vá".into(),
+                    after_photos: vec![],
+                };
+                record(db, ids.2, 1100, "staff:1", &resolved)?;
+                db.add_rating(ids.2, &Rating { stars: 2, comment: None, reopened: true }, at(1200))?;
+                record(
+                    db,
+                    ids.2,
+                    1200,
+                    "device:x",
+                    &Change::Rated { status: Status::Reopened, stars: 2, comment: None },
+                )?;
+                for (code, minutes, finished) in
+                    [("A", 1500, None), ("B", 100, Some(at(200))), ("C", 100, None)]
+                {
+                    db.insert_dossier(&DossierRecord {
+                        id: Uuid::now_v7(),
+                        code: code.into(),
+                        procedure: "birth-registration".into(),
+                        ward: "00070".into(),
+                        contact: DossierContact {
+                            applicant: "Trần Văn Minh".into(),
+                            phone: None,
+                            email: None,
+                        },
+                        secret_hash: hash("secret"),
+                        status: DossierStatus::Received,
+                        received_at: at(minutes),
+                        received_by: 1,
+                        due_at: at(minutes + 2880),
+                    })?;
+                    if let Some(at) = finished {
+                        let id = db.dossier_state(code)?.unwrap().id;
+                        db.change_dossier(id, &DossierUpdate::Finished { status: DossierStatus::Done, at })?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let period = (at(1000), at(2000));
+        let mut counted = engine.query(move |db| db.counted_reports(None, period)).await;
+        counted.sort_by_key(|report| report.id);
+        let mut expected = vec![ids.0, ids.2];
+        expected.sort();
+        assert_eq!(
+            counted.iter().map(|r| r.id).collect::<Vec<_>>(),
+            expected,
+            "{name}: open, or changed in the period"
+        );
+        let answered = counted.iter().find(|r| r.id == ids.2).unwrap();
+        let kinds: Vec<_> =
+            answered.events.iter().map(|e| (e.kind.as_str(), e.at, e.status.as_deref())).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("commented", at(20), None),
+                ("resolved", at(1100), Some("resolved")),
+                ("rated", at(1200), Some("reopened"))
+            ],
+            "{name}"
+        );
+        assert_eq!(
+            (answered.stars.as_slice(), answered.status, answered.reference),
+            (&[2][..], Status::Reopened, Some(Reference(3))),
+            "{name}"
+        );
+        assert_eq!(engine.query(move |db| db.counted_reports(Some("00004"), period)).await, vec![], "{name}");
+
+        let mut dossiers: Vec<_> = engine
+            .query(move |db| db.counted_dossiers(Some("00070"), period))
+            .await
+            .into_iter()
+            .map(|d| d.code)
+            .collect();
+        dossiers.sort();
+        assert_eq!(dossiers, ["A", "C"], "{name}: received in the period, or open");
+    }
+}

@@ -11,27 +11,12 @@ use phananh_shared::dashboard::{
 };
 use phananh_shared::dossier::{Catalogue, DossierStatus};
 use phananh_shared::sla::WorkCalendar;
-use rusqlite::{Connection, Row, params};
 
 use super::Period;
 use super::figures::{hours, percent};
 use crate::http::error::ApiError;
-use crate::reports::rows::time;
-use crate::store::sqlite::{dossier_status as status, optional_time};
-use crate::store::{Store, StoreError, stamp};
-
-/// One dossier, as the figures need it.
-#[derive(Debug, Clone)]
-pub struct DossierFacts {
-    pub code: String,
-    pub procedure: String,
-    pub ward: String,
-    pub status: DossierStatus,
-    pub received_at: DateTime<Utc>,
-    pub due_at: DateTime<Utc>,
-    pub paused_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
+pub use crate::store::DossierFacts;
+use crate::store::Store;
 
 impl DossierFacts {
     /// Working hours past its due date, if it is open and late at `now`: a wait for
@@ -53,36 +38,8 @@ pub async fn dashboard(
     period: Period,
 ) -> Result<DossierDashboard, ApiError> {
     let ward = one_ward.then(|| wards[0].code.clone());
-    store
-        .read(move |conn| {
-            let facts = load(conn, ward.as_deref(), period)?;
-            Ok::<_, ApiError>(compute(&facts, &wards, period, WorkCalendar::vietnam()))
-        })
-        .await
-}
-
-fn load(conn: &Connection, ward: Option<&str>, period: Period) -> Result<Vec<DossierFacts>, StoreError> {
-    let (start, end) = period.instants();
-    let mut query = conn.prepare(
-        "SELECT code, procedure, ward_code, status, received_at, due_at, paused_at, finished_at FROM dossiers
-         WHERE (?1 IS NULL OR ward_code = ?1)
-           AND ((received_at >= ?2 AND received_at < ?3) OR finished_at IS NULL)",
-    )?;
-    let rows = query.query_map(params![ward, stamp(start), stamp(end)], facts)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn facts(row: &Row) -> rusqlite::Result<DossierFacts> {
-    Ok(DossierFacts {
-        code: row.get(0)?,
-        procedure: row.get(1)?,
-        ward: row.get(2)?,
-        status: status(row, 3)?,
-        received_at: time(row, 4)?,
-        due_at: time(row, 5)?,
-        paused_at: optional_time(row, 6)?,
-        finished_at: optional_time(row, 7)?,
-    })
+    let facts = store.query(move |db| db.counted_dossiers(ward.as_deref(), period.instants())).await?;
+    Ok(compute(&facts, &wards, period, WorkCalendar::vietnam()))
 }
 
 /// The dashboard from `facts`, with the names of `wards`.

@@ -16,6 +16,7 @@
 //! write SQLite's SQL through [`sqlite::Store::write`] and [`sqlite::Store::read`], and ask
 //! the traits of those that are within the same transaction through [`sqlite::Sqlite`].
 
+mod dashboard;
 mod deadlines;
 mod devices;
 mod dossiers;
@@ -31,6 +32,7 @@ mod sync;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+pub use dashboard::{CountedEvent, CountedReport, DashboardFacts, DossierFacts};
 pub use deadlines::{Breach, Deadlines, Missed};
 pub use devices::{Devices, Holder};
 pub use dossiers::{DossierRecord, DossierState, DossierUpdate, Dossiers, TrackingFailures, TrackingState};
@@ -46,7 +48,8 @@ pub use sync::{SyncAnswer, SyncOperations};
 /// store error gives it back (`?`): on PostgreSQL a failed statement ends the transaction,
 /// and a change that goes on regardless is refused rather than committed.
 pub trait Db:
-    Deadlines
+    DashboardFacts
+    + Deadlines
     + Devices
     + Dossiers
     + Events
@@ -60,7 +63,8 @@ pub trait Db:
 }
 
 impl<T> Db for T where
-    T: Deadlines
+    T: DashboardFacts
+        + Deadlines
         + Devices
         + Dossiers
         + Events

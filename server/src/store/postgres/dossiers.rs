@@ -193,6 +193,6 @@ pub(super) fn dossier_event(row: &Row, code: String) -> Result<DossierEvent, Sto
     })
 }
 
-fn status(code: &str) -> Result<DossierStatus, StoreError> {
+pub(super) fn status(code: &str) -> Result<DossierStatus, StoreError> {
     DossierStatus::from_code(code).ok_or_else(|| StoreError::Unreadable(format!("dossier status {code:?}")))
 }

@@ -12,6 +12,7 @@
 //! records are numbered in commit order without gaps (see the schema). Reads run at
 //! repeatable read, read-only: one snapshot per query, which never waits for writers.
 
+mod dashboard;
 mod deadlines;
 mod devices;
 mod dossiers;

@@ -10,6 +10,7 @@
 //! them all. Under load that spreads one commit over many requests; alone, a change commits
 //! by itself at once. A change that fails rolls back its savepoint and nothing else.
 
+mod dashboard;
 mod deadlines;
 mod devices;
 mod dossiers;
