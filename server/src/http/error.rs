@@ -114,12 +114,6 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(error: rusqlite::Error) -> ApiError {
-        ApiError::internal(error)
-    }
-}
-
 /// A JSON body that is not JSON (400), not the expected shape (422, naming the field when
 /// the parser knows it), or larger than a JSON body may be (413).
 impl From<JsonRejection> for ApiError {

@@ -18,7 +18,6 @@ mod actions;
 mod budget;
 mod followup;
 mod query;
-pub(crate) mod rows;
 
 pub use actions::act;
 pub use budget::FilingBudget;
@@ -28,7 +27,6 @@ pub use followup::{cancel, comment, rate};
 pub use crate::store::{Cursor, ListFilter};
 pub(crate) use query::view;
 pub use query::{Reader, by_reference, events, get, list, nearby, page, sees_staff_view};
-use rows::text;
 
 /// Whether a filing made a new report or met one already stored with the same content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,4 +184,9 @@ pub(crate) fn append_event(
 ) -> Result<u64, StoreError> {
     let data = serde_json::to_value(change).expect("a change serialises");
     db.append_event(Subject::Report(report), ward_code, at, actor, &data)
+}
+
+/// The wire name of a snake_case enum, as stored.
+pub(crate) fn text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).expect("a unit enum variant")
 }

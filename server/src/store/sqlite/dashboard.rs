@@ -8,7 +8,7 @@ use rusqlite::{Row, params};
 use uuid::Uuid;
 
 use super::{Sqlite, optional_time, stamp, uuid};
-use crate::reports::rows::{parsed, time};
+use super::rows::{parsed, time};
 use crate::store::{CountedEvent, CountedReport, DashboardFacts, DossierFacts, StoreError};
 
 /// The reports that count (see [`DashboardFacts::counted_reports`]), with `?1` the ward or

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::{Sqlite, stamp, uuid};
-use crate::reports::rows::time;
+use super::rows::time;
 use crate::store::deadlines::{AWAITING_ACK, AWAITING_ANSWER, DOSSIER_RUNNING, columns};
 use crate::store::{Breach, Deadlines, Missed, StoreError};
 

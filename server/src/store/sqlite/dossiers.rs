@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::{Sqlite, stamp, uuid};
-use crate::reports::rows::{conversion, time};
+use super::rows::{conversion, time};
 use crate::store::{
     DossierRecord, DossierState, DossierUpdate, Dossiers, StoreError, TrackingFailures, TrackingState,
 };

@@ -6,7 +6,7 @@ use rusqlite::{Row, params};
 use uuid::Uuid;
 
 use super::{Sqlite, dossier_event, event_row, stamp, uuid};
-use crate::reports::rows::{conversion, time};
+use super::rows::{conversion, time};
 use crate::store::{About, EventFilter, EventRecord, Events, Published, StoreError, Subject};
 
 impl Events for Sqlite<'_> {

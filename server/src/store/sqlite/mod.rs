@@ -19,6 +19,7 @@ mod migrations;
 mod open311;
 mod photos;
 mod reports;
+mod rows;
 mod staff;
 mod sync;
 
@@ -35,7 +36,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use tokio::sync::{oneshot, watch};
 
 use super::{Db, StoreError, tighten};
-use crate::reports::rows::uuid;
+use rows::uuid;
 
 /// A change to run inside the writer's transaction; it returns how to answer its caller once
 /// the transaction has committed (`Ok`) or failed (`Err`).

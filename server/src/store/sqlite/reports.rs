@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use uuid::Uuid;
 
 use super::{Sqlite, stamp, uuid};
-use crate::reports::rows::{conversion, parsed, time};
+use super::rows::{conversion, parsed, time};
 use crate::store::{ListFilter, Rating, ReportChange, ReportRecord, ReportState, Reports, StoreError};
 
 impl Reports for Sqlite<'_> {

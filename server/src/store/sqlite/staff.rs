@@ -5,7 +5,7 @@ use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Sqlite, stamp};
-use crate::reports::rows::time;
+use super::rows::time;
 use crate::staff::{Role, StaffMember};
 use crate::store::{Account, Staff, StoreError, WardRecord};
 

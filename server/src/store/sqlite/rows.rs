@@ -1,13 +1,8 @@
-//! Reading stored values back: UUIDs, times and snake_case enums kept as text.
+//! Reading SQLite's values back: UUIDs, times and snake_case enums kept as text.
 
 use chrono::{DateTime, Utc};
 use rusqlite::Row;
 use uuid::Uuid;
-
-/// The wire name of a snake_case enum, as stored.
-pub(crate) fn text<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).expect("a unit enum variant")
-}
 
 /// A stored wire name read back as its enum.
 pub(crate) fn parsed<T: serde::de::DeserializeOwned>(row: &Row, column: usize) -> rusqlite::Result<T> {
