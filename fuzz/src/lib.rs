@@ -137,7 +137,8 @@ impl Server {
         let Command::Serve(args) = cli.command else { unreachable!("parsed as serve") };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         let (router, api_key) = runtime.block_on(async {
-            let store = phananh_server::store::Store::open_in(&args.data_dir).expect("the database opens");
+            let store =
+                phananh_server::store::Store::open_in(&args.data.data_dir).expect("the database opens");
             let key = phananh_server::open311::clients::create(&store, "fuzz").await.expect("a key");
             (phananh_server::serve::app(&args).await.expect("the server starts"), key)
         });

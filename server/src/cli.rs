@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use phananh_shared::api::MapTiles;
 
 use crate::staff::Role;
+use crate::store::{Store, StoreError};
 
 /// The 2025 Hà Nội boundaries in the reference data folder beside the repository.
 pub const DEFAULT_WARDS_FILE: &str =
@@ -70,9 +71,8 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the chosen address is printed).
     #[arg(long, env = "PHANANH_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Directory for the database and stored photos (created if missing).
-    #[arg(long, env = "PHANANH_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub data: DataDirArgs,
     #[command(flatten)]
     pub wards: WardsArgs,
     /// The built web app to serve on `/` (trunk's output); without it only the API is served.
@@ -397,6 +397,18 @@ pub struct DataDirArgs {
     /// Directory for the database and stored photos (created if missing).
     #[arg(long, env = "PHANANH_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// The PostgreSQL database shared by the nodes of a cluster
+    /// (`postgres://user:password@host:port/name`); without it, SQLite in the data directory.
+    #[arg(long, env = "PHANANH_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl DataDirArgs {
+    /// The store these name: PostgreSQL's database if a URL is given, else SQLite's in the
+    /// data directory. On a runtime: PostgreSQL's connections are tokio's.
+    pub async fn store(&self) -> Result<Store, StoreError> {
+        Store::open(self.database_url.as_deref(), &self.data_dir).await
+    }
 }
 
 #[derive(Debug, Args)]

@@ -21,10 +21,36 @@ use crate::clock::Clock;
 use crate::dossiers;
 use crate::live::Hub;
 use crate::reports::append_event;
+use crate::store::postgres::SLA_WATCHER;
 use crate::store::{About, Db, Missed, Store, StoreError};
 
-/// Watches the deadlines until the hub closes.
+/// Watches the deadlines until the hub closes, while this node leads the watch: one node of a
+/// cluster at a time (on SQLite, the one process there is). A node that loses the lead (its
+/// database session ended) waits to take it again; the node that takes over looks at every
+/// deadline at once, so a breach is recorded on time even across the change.
 pub async fn watch(store: Store, clock: Arc<dyn Clock>, hub: Hub) {
+    loop {
+        let mut lead = match store.lead(SLA_WATCHER).await {
+            Ok(lead) => lead,
+            Err(error) => {
+                tracing::warn!(%error, "cannot ask to lead the deadline watch; asking again shortly");
+                tokio::time::sleep(LEAD_RETRY).await;
+                continue;
+            }
+        };
+        tracing::info!("this node watches the deadlines");
+        tokio::select! {
+            () = watch_while_leading(&store, &clock, &hub) => return,
+            () = lead.lost() => tracing::warn!("this node no longer leads the deadline watch"),
+        }
+    }
+}
+
+/// How long a node waits before asking again to lead when the database did not answer.
+const LEAD_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Watches the deadlines until the hub closes.
+async fn watch_while_leading(store: &Store, clock: &Arc<dyn Clock>, hub: &Hub) {
     let mut changes = hub.changes();
     let mut next = Some(DateTime::<Utc>::MIN_UTC);
     loop {

@@ -54,13 +54,13 @@ impl From<ApiError> for SeedError {
 
 pub fn run(args: SeedArgs) -> Result<ExitCode, SeedError> {
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
-    let store = Store::open_in(&args.data.data_dir)?;
     let uploads = Uploads::new(
         PhotoStore::open(args.data.data_dir.join(PHOTOS_DIR))?,
         UploadBudget::UNLIMITED,
         crate::uploads::default_decoders(),
     );
     tokio::runtime::Runtime::new()?.block_on(async {
+        let store = args.data.store().await?;
         wards_file::record(&store, &wards).await?;
         let mut rng = StdRng::seed_from_u64(args.seed);
         let world = World::create(&store, &uploads, &wards, args.wards.wards_valid_from).await?;

@@ -18,7 +18,7 @@ use crate::live::{Hub, StreamCaps};
 use crate::overdue;
 use crate::photos::PhotoStore;
 use crate::reports::FilingBudget;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use crate::uploads::{UploadBudget, Uploads};
 use crate::wards_file::{self, WardsFileError};
 use phananh_shared::api::AppConfig;
@@ -63,7 +63,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, ServeError> {
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on http://{addr}")?;
         stdout.flush()?;
-        tracing::info!(%addr, data_dir = %args.data_dir.display(), connections = settings.total, "serving");
+        tracing::info!(%addr, data_dir = %args.data.data_dir.display(), connections = settings.total, "serving");
         connections::serve(listener, app, settings, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
@@ -82,8 +82,9 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
         None => tracing::info!("no street map tiles (--map-tiles): the app draws the wards alone"),
     }
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
-    let store = Store::open_in(&args.data_dir)?;
-    let photos_dir = args.data_dir.join(PHOTOS_DIR);
+    let store = args.data.store().await?;
+    tracing::info!(engine = store.engine(), "the database is open");
+    let photos_dir = args.data.data_dir.join(PHOTOS_DIR);
     let photos = crate::store::tighten(&photos_dir, 0o700)
         .and_then(|()| PhotoStore::open(photos_dir.clone()))
         .map_err(|source| ServeError::DataDir { path: photos_dir, source })?;

@@ -181,9 +181,9 @@ pub fn run_create(args: CreateStaffArgs) -> Result<ExitCode, CreateStaffError> {
     // Every check that needs no database comes first, so a mistake is told at once.
     let new = NewStaff::new(&args.username, password, args.role, args.ward)?;
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
-    let store = Store::open_in(&args.data.data_dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let made = runtime.block_on(async {
+        let store = args.data.store().await?;
         wards_file::record(&store, &wards).await?;
         create(&store, new, wards.validity().from).await
     })?;
@@ -214,10 +214,9 @@ pub enum DisableStaffError {
 /// `phananh-server disable-staff`: closes the account and ends its sessions; a running server
 /// closes their live streams at their next heartbeat. Prints one line saying so.
 pub fn run_disable(args: DisableStaffArgs) -> Result<ExitCode, DisableStaffError> {
-    let store = Store::open_in(&args.data.data_dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let username = args.username.trim().to_lowercase();
-    let ended = runtime.block_on(disable(&store, username.clone()))?;
+    let ended = runtime.block_on(async { disable(&args.data.store().await?, username.clone()).await })?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "disabled staff {username:?}; {ended} session(s) ended")?;
     stdout.flush()?;
@@ -456,7 +455,7 @@ mod tests {
     /// A store in a new temporary file, removed when the test ends.
     fn temporary_store() -> (Store, TempFile) {
         let path = std::env::temp_dir().join(format!("phananh-staff-{}.db", uuid::Uuid::now_v7()));
-        let store = Store::open(&path).unwrap();
+        let store = Store::Sqlite(crate::store::sqlite::SqliteStore::open(&path).unwrap());
         let file = TempFile(path);
         (store, file)
     }

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod cdp;
 #[cfg(feature = "browser")]
 pub mod desktop;
+pub mod engine;
 mod live;
 pub mod phone_photo;
 pub mod postgres;
@@ -51,8 +52,11 @@ pub fn server_binary() -> &'static Path {
 /// Runs `phananh-server` with `args`, `stdin` piped in, and waits for it.
 pub fn run_server(args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
+    let data_dir = args.iter().skip_while(|arg| **arg != "--data-dir").nth(1);
+    let database_url = data_dir.and_then(|dir| engine::database_url(Path::new(dir)));
     let mut child = Command::new(server_binary())
         .args(args)
+        .envs(database_url.map(|url| ("PHANANH_DATABASE_URL", url)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -192,11 +196,13 @@ impl TestServer {
         // the server mid-test); a failed start shows it.
         let log_path = data_dir.join("server.log");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).expect("a log file");
+        let database_url = engine::database_url(data_dir);
         let mut child = Command::new(server_binary())
             .arg("serve")
             .args(["--addr", addr])
             .arg("--data-dir")
             .arg(data_dir)
+            .envs(database_url.map(|url| ("PHANANH_DATABASE_URL", url)))
             .args(args)
             .stdout(Stdio::piped())
             .stderr(log)

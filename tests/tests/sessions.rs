@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use phananh_shared::api::{Change, LiveMessage};
 use phananh_tests::{
-    HOAN_KIEM, LiveClient, ResidentDevice, STAFF_PASSWORD, StaffClient, TestServer, report_at,
+    HOAN_KIEM, LiveClient, ResidentDevice, STAFF_PASSWORD, StaffClient, TestServer, engine, report_at,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -180,10 +180,11 @@ fn a_session_that_expires_closes_its_stream_and_gets_no_note_after() {
     // The session ends in 3 s (sessions last 12 hours: its end is brought forward in the
     // database, as time passing would).
     let expiry = chrono::Utc::now() + chrono::TimeDelta::seconds(3);
-    let database = rusqlite::Connection::open(world.data.path().join("phananh.db")).unwrap();
-    database.busy_timeout(Duration::from_secs(5)).unwrap();
     let stamp = expiry.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    assert_eq!(database.execute("UPDATE sessions SET expires_at = ?1 WHERE staff_id = (SELECT id FROM staff WHERE username = 'hoankiem')", [stamp]).unwrap(), 1);
+    let update = format!(
+        "UPDATE sessions SET expires_at = '{stamp}' WHERE staff_id = (SELECT id FROM staff WHERE username = 'hoankiem')"
+    );
+    assert_eq!(engine::execute(world.data.path(), &update), 1);
     let mut stream = world.stream(&rt, &token);
     world.note("Trong phiên.");
 

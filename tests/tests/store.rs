@@ -1460,3 +1460,15 @@ async fn the_dashboards_count_the_reports_changed_in_the_period_or_open_and_the_
         assert_eq!(dossiers, ["A", "C"], "{name}: received in the period, or open");
     }
 }
+
+/// The end-to-end suites run on the engine `PHANANH_TEST_ENGINE` names: a harness that
+/// quietly ran SQLite when asked for PostgreSQL would prove nothing about PostgreSQL.
+#[test]
+fn the_end_to_end_servers_run_on_the_engine_asked_for() {
+    let server = phananh_tests::TestServer::start();
+    let expected = if phananh_tests::engine::on_postgres() { "PostgreSQL" } else { "SQLite" };
+    let log = server.log();
+    let said =
+        log.lines().find(|line| line.contains("the database is open")).expect("the server says which engine");
+    assert!(said.contains(&format!("engine=\"{expected}\"")), "{said}");
+}

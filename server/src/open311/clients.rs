@@ -62,9 +62,8 @@ pub async fn recognise(store: &Store, key: &str) -> Result<Option<Uuid>, ApiErro
 
 /// `phananh-server create-api-key --name NAME`: prints the key alone on stdout, for scripts.
 pub fn run_create(args: CreateApiKeyArgs) -> Result<ExitCode, CreateApiKeyError> {
-    let store = Store::open_in(&args.data.data_dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let key = runtime.block_on(create(&store, &args.name))?;
+    let key = runtime.block_on(async { create(&args.data.store().await?, &args.name).await })?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{key}")?;
     stdout.flush()?;

@@ -12,9 +12,8 @@
 //! writer thread; PostgreSQL on a blocking thread of the runtime that awaits each statement
 //! of its pooled connection (see [`postgres`]).
 //!
-//! The move to this boundary is under way (issue 24): aggregates not yet behind it still
-//! write SQLite's SQL through [`sqlite::Store::write`] and [`sqlite::Store::read`], and ask
-//! the traits of those that are within the same transaction through [`sqlite::Sqlite`].
+//! [`Store`] is the engine a server runs on, chosen at start: SQLite in the data directory,
+//! or PostgreSQL when a database URL is given.
 
 mod dashboard;
 mod deadlines;
@@ -32,6 +31,8 @@ mod sync;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use tokio::sync::watch;
+
 pub use dashboard::{CountedEvent, CountedReport, DashboardFacts, DossierFacts};
 pub use deadlines::{Breach, Deadlines, Missed};
 pub use devices::{Devices, Holder};
@@ -40,7 +41,7 @@ pub use events::{About, EventFilter, EventRecord, Events, Published, Subject};
 pub use open311::{Open311Clients, Open311Requests, ReportContact};
 pub use photos::{PhotoRecord, Photos};
 pub use reports::{Cursor, ListFilter, Rating, ReportChange, ReportRecord, ReportState, Reports};
-pub use sqlite::{DATABASE_FILE, Store, is_unique_violation, stamp};
+pub use sqlite::{DATABASE_FILE, is_unique_violation, stamp};
 pub use staff::{Account, Staff, WardRecord};
 pub use sync::{SyncAnswer, SyncOperations};
 
@@ -75,6 +76,103 @@ impl<T> Db for T where
         + Staff
         + SyncOperations
 {
+}
+
+/// The engine a server runs on.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::Postgres),
+}
+
+impl Store {
+    /// The store of PostgreSQL's `database_url` if one is given, else of SQLite in the data
+    /// directory `dir` (made if it is missing).
+    pub async fn open(database_url: Option<&str>, dir: &Path) -> Result<Store, StoreError> {
+        match database_url {
+            Some(url) => Ok(Store::Postgres(postgres::Postgres::connect(url).await?)),
+            None => Store::open_in(dir),
+        }
+    }
+
+    /// The SQLite store of the data directory `dir` (made if it is missing).
+    pub fn open_in(dir: &Path) -> Result<Store, StoreError> {
+        Ok(Store::Sqlite(sqlite::SqliteStore::open_in(dir)?))
+    }
+
+    /// The engine's name, for the log.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "SQLite",
+            Store::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// Runs `change` in one transaction, all or nothing, and answers once it is committed.
+    pub async fn change<T, E>(
+        &self,
+        change: impl FnOnce(&mut dyn Db) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match self {
+            Store::Sqlite(store) => store.change(change).await,
+            Store::Postgres(store) => store.change(change).await,
+        }
+    }
+
+    /// Runs `query` on one consistent snapshot, read-only.
+    pub async fn query<T, E>(
+        &self,
+        query: impl FnOnce(&mut dyn Db) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match self {
+            Store::Sqlite(store) => store.query(query).await,
+            Store::Postgres(store) => store.query(query).await,
+        }
+    }
+
+    /// Changes after each commit that may have recorded events, whichever node made it:
+    /// what the live stream waits on before it reads the events after its last.
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        match self {
+            Store::Sqlite(store) => store.commits(),
+            Store::Postgres(store) => store.newest_event(),
+        }
+    }
+
+    /// Waits until this node leads the work that lock `key` guards (such as
+    /// [`postgres::SLA_WATCHER`]), which one node of a cluster does at a time. One process on
+    /// SQLite is the only node there is: it leads at once, for good.
+    pub async fn lead(&self, key: i64) -> Result<Lead, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(Lead::Alone),
+            Store::Postgres(store) => Ok(Lead::Cluster(store.lead(key).await?)),
+        }
+    }
+}
+
+/// Leading some work (see [`Store::lead`]).
+pub enum Lead {
+    /// The only node there is.
+    Alone,
+    Cluster(postgres::Leadership),
+}
+
+impl Lead {
+    /// Waits until this node no longer leads: another node may have taken over.
+    pub async fn lost(&mut self) {
+        match self {
+            Lead::Alone => std::future::pending().await,
+            Lead::Cluster(leadership) => leadership.lost().await,
+        }
+    }
 }
 
 /// Why the store could not be opened or used.

@@ -7,8 +7,8 @@ use phananh_shared::report::Reference;
 use rusqlite::{Row, params};
 use uuid::Uuid;
 
-use super::{Sqlite, optional_time, stamp, uuid};
 use super::rows::{parsed, time};
+use super::{Sqlite, optional_time, stamp, uuid};
 use crate::store::{CountedEvent, CountedReport, DashboardFacts, DossierFacts, StoreError};
 
 /// The reports that count (see [`DashboardFacts::counted_reports`]), with `?1` the ward or

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Sqlite, stamp, uuid};
 use super::rows::time;
+use super::{Sqlite, stamp, uuid};
 use crate::store::deadlines::{AWAITING_ACK, AWAITING_ANSWER, DOSSIER_RUNNING, columns};
 use crate::store::{Breach, Deadlines, Missed, StoreError};
 

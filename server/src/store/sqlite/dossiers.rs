@@ -5,8 +5,8 @@ use phananh_shared::dossier::{DossierContact, DossierEvent, DossierStatus, Dossi
 use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
 
-use super::{Sqlite, stamp, uuid};
 use super::rows::{conversion, time};
+use super::{Sqlite, stamp, uuid};
 use crate::store::{
     DossierRecord, DossierState, DossierUpdate, Dossiers, StoreError, TrackingFailures, TrackingState,
 };

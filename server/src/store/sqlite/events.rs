@@ -5,8 +5,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Row, params};
 use uuid::Uuid;
 
-use super::{Sqlite, dossier_event, event_row, stamp, uuid};
 use super::rows::{conversion, time};
+use super::{Sqlite, dossier_event, event_row, stamp, uuid};
 use crate::store::{About, EventFilter, EventRecord, Events, Published, StoreError, Subject};
 
 impl Events for Sqlite<'_> {

@@ -51,7 +51,7 @@ const MAX_BATCH: usize = 256;
 
 /// The database of one server.
 #[derive(Clone)]
-pub struct Store {
+pub struct SqliteStore {
     writer: mpsc::Sender<Job>,
     readers: r2d2::Pool<Readers>,
     /// How many transactions have committed since the store opened: it changes only after a
@@ -63,7 +63,7 @@ pub struct Store {
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const READERS: u32 = 8;
 
-impl Store {
+impl SqliteStore {
     /// Opens the database of the data directory `dir`, making the directory if it is missing.
     ///
     /// The directory holds residents' phone numbers, secrets' hashes and original photos: it
@@ -71,7 +71,7 @@ impl Store {
     /// creates files for that user alone (umask 077), so the database, SQLite's -wal and -shm
     /// files and every photo are 0600 whoever creates them. A directory or database left more
     /// open by an older version is tightened, and the change logged.
-    pub fn open_in(dir: &Path) -> Result<Store, StoreError> {
+    pub fn open_in(dir: &Path) -> Result<SqliteStore, StoreError> {
         let data_dir = |source| StoreError::DataDir { path: dir.to_owned(), source };
         rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(data_dir)?;
@@ -79,12 +79,12 @@ impl Store {
         for file in [DATABASE_FILE, "phananh.db-wal", "phananh.db-shm"] {
             tighten(&dir.join(file), 0o600).map_err(data_dir)?;
         }
-        Store::open(&dir.join(DATABASE_FILE))
+        SqliteStore::open(&dir.join(DATABASE_FILE))
     }
 
     /// Opens (creating if needed) the database at `path`, brings its schema up to date, and
     /// starts the writer thread.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         // Durable at every commit that returns: WAL with synchronous=NORMAL loses nothing on a
@@ -108,7 +108,7 @@ impl Store {
             })
             .expect("a thread can be spawned");
         let readers = r2d2::Pool::builder().max_size(READERS).build(Readers(path.to_owned()))?;
-        Ok(Store { writer, readers, commits })
+        Ok(SqliteStore { writer, readers, commits })
     }
 
     /// Changes after every commit: what the live stream waits on.

@@ -8,8 +8,8 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use uuid::Uuid;
 
-use super::{Sqlite, stamp, uuid};
 use super::rows::{conversion, parsed, time};
+use super::{Sqlite, stamp, uuid};
 use crate::store::{ListFilter, Rating, ReportChange, ReportRecord, ReportState, Reports, StoreError};
 
 impl Reports for Sqlite<'_> {

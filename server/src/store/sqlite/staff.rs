@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Sqlite, stamp};
 use super::rows::time;
+use super::{Sqlite, stamp};
 use crate::staff::{Role, StaffMember};
 use crate::store::{Account, Staff, StoreError, WardRecord};
 
