@@ -82,7 +82,8 @@ impl<T> Db for T where
 #[derive(Clone)]
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
-    Postgres(postgres::Postgres),
+    /// Shared: a store is cloned for each task that uses it.
+    Postgres(std::sync::Arc<postgres::Postgres>),
 }
 
 impl Store {
@@ -90,7 +91,7 @@ impl Store {
     /// directory `dir` (made if it is missing).
     pub async fn open(database_url: Option<&str>, dir: &Path) -> Result<Store, StoreError> {
         match database_url {
-            Some(url) => Ok(Store::Postgres(postgres::Postgres::connect(url).await?)),
+            Some(url) => Ok(Store::Postgres(std::sync::Arc::new(postgres::Postgres::connect(url).await?))),
             None => Store::open_in(dir),
         }
     }
