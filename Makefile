@@ -34,6 +34,12 @@ run: tools app
 ## half the dependencies). Incremental caches are of no use to a build made once. Every
 ## server a test started must have ended with its test process.
 TEST_SELECTION := --workspace --exclude phananh-app --features phananh-tests/desktop
+## The end-to-end suites that matter most for data run a second time with their servers on
+## PostgreSQL (a throwaway cluster under target/, started by the tests): the same binaries,
+## no second build.
+POSTGRES_SUITES := store reports_api reports_list staff_actions permissions staff sessions sync_api \
+  client_faults live dossiers open311 dashboard followup comments sla device_transfer filing_budget \
+  photos_api
 test: export CARGO_INCREMENTAL = 0
 test: export PHANANH_SERVER_BIN = $(CURDIR)/target/debug/phananh-server
 test: tools web-tools desktop-tools db-tools
@@ -44,6 +50,7 @@ test: tools web-tools desktop-tools db-tools
 	$(CARGO) check --locked -p phananh-shared --target wasm32-unknown-unknown
 	$(CARGO) build --locked --all-targets $(TEST_SELECTION)
 	$(CARGO) test --locked $(TEST_SELECTION)
+	PHANANH_TEST_ENGINE=postgres $(CARGO) test --locked $(TEST_SELECTION) $(addprefix --test ,$(POSTGRES_SUITES))
 	tests/open311/schemathesis
 	@! pgrep -af '^$(PHANANH_SERVER_BIN) ' || { echo 'test servers (above) outlived the tests'; exit 1; }
 	@! pgrep -af '^/usr/lib/postgresql/[0-9]+/bin/postgres -D $(CURDIR)/tests/../target/tmp/' || { echo 'test databases (above) outlived the tests'; exit 1; }

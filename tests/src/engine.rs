@@ -26,15 +26,15 @@ pub fn on_postgres() -> bool {
     }
 }
 
-/// The PostgreSQL database of `data_dir` (made the first time it is asked for), when the
-/// tests run on PostgreSQL.
+/// The PostgreSQL database of `data_dir`: the one it was given (see [`use_database`]), or
+/// when the tests run on PostgreSQL one of its own, made the first time it is asked for.
 pub fn database_url(data_dir: &Path) -> Option<String> {
-    if !on_postgres() {
-        return None;
-    }
     let file = data_dir.join(DATABASE_URL_FILE);
     if let Ok(url) = std::fs::read_to_string(&file) {
         return Some(url);
+    }
+    if !on_postgres() {
+        return None;
     }
     let url = CLUSTER.get_or_init(|| Postgres::start(&["fsync=off", "max_connections=400"])).new_database();
     std::fs::create_dir_all(data_dir).expect("the data directory can be made");
@@ -60,4 +60,11 @@ pub fn execute(data_dir: &Path, sql: &str) -> usize {
             db.execute(sql, []).expect("the edit runs")
         }
     }
+}
+
+/// Gives `data_dir` the database at `url`: its server and every command run on it use that
+/// database (the nodes of a cluster, each with a data directory of its own).
+pub fn use_database(data_dir: &Path, url: &str) {
+    std::fs::write(data_dir.join(DATABASE_URL_FILE), url)
+        .expect("the database's URL is kept with its data directory");
 }

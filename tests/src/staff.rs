@@ -34,6 +34,11 @@ impl StaffClient {
     ) -> StaffClient {
         let created = create_staff(data_dir, username, role, ward);
         assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+        StaffClient::sign_in(server, username)
+    }
+
+    /// Signs in on `server` as `username` (made already, with the tests' password).
+    pub fn sign_in(server: &TestServer, username: &str) -> StaffClient {
         let client = reqwest::blocking::Client::new();
         let login = client
             .post(server.url("/api/v1/staff/login"))
