@@ -2,7 +2,9 @@
 //! of its own, with a data directory of its own, on the database of a throwaway cluster
 //! started here. Clients are spread over the nodes by hand, as a load balancer would.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use phananh_shared::api::LiveMessage;
@@ -139,4 +141,248 @@ fn wait_for<T>(mut found: impl FnMut() -> Option<T>, what: &str) -> T {
         assert!(Instant::now() < deadline, "{what}: not within 20 s");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Reports each device files in the load tests.
+const FILINGS: usize = 20;
+
+/// A client that carries on with the next node when its node fails: `nodes` are the nodes'
+/// base URLs; it starts on `first`.
+struct Failover {
+    nodes: Vec<String>,
+    at: usize,
+    token: String,
+    client: reqwest::blocking::Client,
+}
+
+impl Failover {
+    fn new(nodes: &[String], first: usize, token: &str) -> Failover {
+        let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+        Failover { nodes: nodes.to_vec(), at: first, token: token.to_owned(), client }
+    }
+
+    /// Posts `body` to `path` until a node answers other than "unavailable": that answer.
+    /// A node that does not answer, or answers 5xx, is left for the next.
+    fn post(&mut self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let url = format!("{}{path}", self.nodes[self.at]);
+            match self.client.post(&url).bearer_auth(&self.token).json(body).send() {
+                Ok(answer) if !answer.status().is_server_error() => {
+                    let status = answer.status();
+                    return (status, answer.json().unwrap_or(Value::Null));
+                }
+                _ => self.at = (self.at + 1) % self.nodes.len(),
+            }
+            assert!(Instant::now() < deadline, "no node answered {path} within 60 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Files [`FILINGS`] reports through the sync protocol, each operation sent again (to the
+/// same node or another) until one answers it, telling `filed` of each and counting it in
+/// `progress`: the ids of the reports accepted.
+fn file_through(mut client: Failover, filed: &Sender<String>, progress: &AtomicUsize) -> Vec<String> {
+    let mut accepted = Vec::new();
+    for _ in 0..FILINGS {
+        let operation = json!({ "id": uuid::Uuid::now_v7(), "op": "create_report", "report": report_at(HOAN_KIEM.0, HOAN_KIEM.1) });
+        let (status, answer) = client.post("/api/v1/sync/push", &json!({ "operations": [operation] }));
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let outcome = &answer["results"][0];
+        assert_eq!(outcome["outcome"], "accepted", "{answer}");
+        let id = outcome["report"]["id"].as_str().unwrap().to_owned();
+        filed.send(id.clone()).unwrap();
+        progress.fetch_add(1, Ordering::Relaxed);
+        accepted.push(id);
+    }
+    accepted
+}
+
+/// Follows the city's stream on `nodes[first]` from the start until it has seen `count`
+/// events, moving to the next node with its last number when its node goes: every event's
+/// number and kind, in the order received.
+async fn follow(nodes: Vec<String>, first: usize, token: String, count: usize) -> Vec<(u64, String, String)> {
+    let (mut at, mut seen): (usize, Vec<(u64, String, String)>) = (first, Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while seen.len() < count {
+        assert!(Instant::now() < deadline, "saw {} of {count} events within 90 s", seen.len());
+        let since = seen.last().map_or(0, |(seq, _, _)| *seq);
+        let Ok(mut stream) = LiveClient::connect(&nodes[at], "city", since, Some(&token)).await else {
+            at = (at + 1) % nodes.len();
+            continue;
+        };
+        while seen.len() < count {
+            match stream.next_within(Duration::from_secs(10)).await {
+                Some(LiveMessage::Event(event)) => {
+                    let kind = serde_json::to_value(&event).unwrap()["kind"].as_str().unwrap().to_owned();
+                    seen.push((event.seq, kind, event.report_id.to_string()));
+                }
+                Some(_) => {}
+                // The node went: carry on with the next from the last number seen.
+                None => {
+                    at = (at + 1) % nodes.len();
+                    break;
+                }
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn a_node_killed_under_load_loses_nothing_acknowledged_and_every_subscriber_sees_every_event_in_order() {
+    let cluster = Nodes::start(3, phananh_tests::NO_RATE_LIMITS);
+    let officer = cluster.staff(1, "hoankiem", "ward", Some("00070"));
+    drop(cluster.staff(2, "thanhpho", "city", None));
+    let urls: Vec<String> = cluster.nodes.iter().map(|node| node.url("")).collect();
+    let devices: Vec<ResidentDevice> = (0..3).map(|n| ResidentDevice::register(&cluster.nodes[n])).collect();
+    // Every report is filed and acknowledged once: two events each, numbered 1 to this.
+    let events = 2 * FILINGS * devices.len();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let subscribers: Vec<_> = (0..3)
+        .map(|n| {
+            let token = StaffClient::sign_in(&cluster.nodes[n], "thanhpho").token;
+            rt.spawn(follow(urls.clone(), n, token, events))
+        })
+        .collect();
+
+    let (filed, to_acknowledge) = std::sync::mpsc::channel();
+    let progress = Arc::new(AtomicUsize::new(0));
+    let filers: Vec<_> = devices
+        .iter()
+        .enumerate()
+        .map(|(n, device)| {
+            let (client, filed) = (Failover::new(&urls, n, &device.token), filed.clone());
+            let progress = Arc::clone(&progress);
+            std::thread::spawn(move || file_through(client, &filed, &progress))
+        })
+        .collect();
+    drop(filed);
+    let mut staff = Failover::new(&urls, 1, &officer.token);
+    let acknowledging = std::thread::spawn(move || {
+        let mut acknowledged = Vec::new();
+        for id in to_acknowledge {
+            // Acknowledged already means an answer lost with its node: done all the same.
+            let (status, answer) =
+                staff.post(&format!("/api/v1/reports/{id}/actions"), &json!({ "action": "acknowledge" }));
+            assert!(status == StatusCode::OK || status == StatusCode::CONFLICT, "{status}: {answer}");
+            acknowledged.push(id);
+        }
+        acknowledged
+    });
+
+    // Node A goes down, as a crash would, once a third of the work is done.
+    let Nodes { mut nodes, dirs: _dirs } = cluster;
+    wait_for(|| (progress.load(Ordering::Relaxed) >= FILINGS).then_some(()), "a third of the filings");
+    nodes.remove(0).kill();
+
+    let mut accepted: Vec<String> = filers.into_iter().flat_map(|filer| filer.join().unwrap()).collect();
+    let mut acknowledged = acknowledging.join().unwrap();
+    let seen: Vec<Vec<(u64, String, String)>> =
+        subscribers.into_iter().map(|s| rt.block_on(s).unwrap()).collect();
+
+    accepted.sort();
+    acknowledged.sort();
+    assert_eq!(accepted.len(), FILINGS * 3);
+    assert_eq!(acknowledged, accepted, "every report filed was acknowledged");
+    for (n, seen) in seen.iter().enumerate() {
+        let numbers: Vec<u64> = seen.iter().map(|(seq, _, _)| *seq).collect();
+        assert_eq!(
+            numbers,
+            (1..=events as u64).collect::<Vec<_>>(),
+            "subscriber {n}: every event, in order, no gap"
+        );
+        for kind in ["filed", "acknowledged"] {
+            let mut ids: Vec<&str> =
+                seen.iter().filter(|(_, k, _)| k == kind).map(|(_, _, id)| id.as_str()).collect();
+            ids.sort();
+            assert_eq!(
+                ids,
+                accepted.iter().map(String::as_str).collect::<Vec<_>>(),
+                "subscriber {n}: each report {kind} once"
+            );
+        }
+    }
+}
+
+#[test]
+fn while_the_database_restarts_nodes_answer_503_to_retry_and_come_back_by_themselves_losing_nothing() {
+    // A cluster of its own: restarting the shared one would fail the other tests' requests.
+    let database = Cluster::start(&["fsync=off"]);
+    let url = database.new_database();
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let nodes: Vec<TestServer> = dirs
+        .iter()
+        .map(|dir| {
+            engine::use_database(dir.path(), &url);
+            TestServer::start_in(dir.path(), phananh_tests::NO_RATE_LIMITS)
+        })
+        .collect();
+    let device = ResidentDevice::register(&nodes[0]);
+    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    // Filings go on until FILINGS more were taken after the database came back.
+    let restarted = std::sync::atomic::AtomicBool::new(false);
+    let (accepted, refusals) = std::thread::scope(|scope| {
+        let filer = scope.spawn(|| {
+            let (mut accepted, mut refusals, mut after) = (Vec::new(), Vec::new(), 0);
+            while after < FILINGS {
+                let operation = json!({ "id": uuid::Uuid::now_v7(), "op": "create_report", "report": report_at(HOAN_KIEM.0, HOAN_KIEM.1) });
+                let body = json!({ "operations": [operation] });
+                let deadline = Instant::now() + Duration::from_secs(60);
+                loop {
+                    let url = nodes[accepted.len() % 2].url("/api/v1/sync/push");
+                    let answer = client.post(url).bearer_auth(&device.token).json(&body).send().unwrap();
+                    let status = answer.status();
+                    if status == StatusCode::OK {
+                        let answer: Value = answer.json().unwrap();
+                        assert_eq!(answer["results"][0]["outcome"], "accepted", "{answer}");
+                        accepted.push(answer["results"][0]["report"]["id"].as_str().unwrap().to_owned());
+                        break;
+                    }
+                    let retry = answer.headers().get("retry-after").map(|value| value.to_str().unwrap().to_owned());
+                    refusals.push((status, retry, answer.text().unwrap()));
+                    assert!(Instant::now() < deadline, "no node took the filing within 60 s: {refusals:?}");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if restarted.load(Ordering::Relaxed) {
+                    after += 1;
+                }
+            }
+            (accepted, refusals)
+        });
+        wait_for(|| (device_filed(&nodes[1], &device) >= FILINGS).then_some(()), "filings under way");
+        database.restart();
+        restarted.store(true, Ordering::Relaxed);
+        filer.join().unwrap()
+    });
+
+    assert!(accepted.len() >= 2 * FILINGS, "filings went on after the restart");
+    assert!(!refusals.is_empty(), "the database's restart was under load: some request met it");
+    assert!(
+        refusals
+            .iter()
+            .all(|(status, retry, _)| *status == StatusCode::SERVICE_UNAVAILABLE
+                && retry.as_deref() == Some("2")),
+        "while the database was away, only 503s to retry: {refusals:?}"
+    );
+    for id in &accepted {
+        for node in &nodes {
+            assert_eq!(device_get(node, &device, id), StatusCode::OK, "report {id} is on every node");
+        }
+    }
+}
+
+/// How many reports `device` has filed, as `node` says.
+fn device_filed(node: &TestServer, device: &ResidentDevice) -> usize {
+    let on = ResidentDevice::with_token(node, &device.id, &device.token);
+    match on.get("/api/v1/sync/pull?cursor=0&limit=1000").json::<Value>() {
+        Ok(pulled) => pulled["events"].as_array().map_or(0, Vec::len),
+        Err(_) => 0,
+    }
+}
+
+fn device_get(node: &TestServer, device: &ResidentDevice, id: &str) -> StatusCode {
+    ResidentDevice::with_token(node, &device.id, &device.token).get(&format!("/api/v1/reports/{id}")).status()
 }
