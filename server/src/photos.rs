@@ -15,8 +15,12 @@
 //!   upright once the tag that said how to turn it is gone. The original bytes are kept as
 //!   evidence for staff ([`PhotoStore::read_original`]) and must never be served publicly.
 //!
-//! On disk a photo is addressed by the SHA-256 of its original bytes (its id, 64 lowercase hex
-//! characters), so the same picture uploaded twice is stored once:
+//! A photo is addressed by the SHA-256 of its original bytes (its id, 64 lowercase hex
+//! characters), so the same picture uploaded twice is stored once. One server keeps its
+//! photos in a folder of its data directory; the nodes of a cluster keep them in their
+//! PostgreSQL database (one row per photo, the same four parts), so that every node reads
+//! every photo and the database's replication and backups carry them with the reports they
+//! belong to. In a folder:
 //!
 //! ```text
 //! root/ab/cdef…(62 more hex)/original     the upload, byte for byte (staff only)
@@ -35,6 +39,7 @@
 use std::fs::{self, File};
 use std::io::{self, Cursor, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -44,6 +49,8 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::store::postgres::Postgres;
 
 /// The largest upload accepted, in bytes. The HTTP layer caps request bodies too, but this is
 /// the rule every path into the store goes through (the app checks it before sending).
@@ -193,25 +200,69 @@ pub fn is_photo_id(id: &str) -> bool {
     id.len() == 64 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Photos on disk, content-addressed by the SHA-256 of their original bytes.
-#[derive(Debug, Clone)]
+/// The parts of a stored photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoPart {
+    Original,
+    Public,
+    Thumb,
+    /// The [`StoredPhoto`], in JSON.
+    Meta,
+}
+
+/// Photos, content-addressed by the SHA-256 of their original bytes (see the module's
+/// comment). Its calls block: make them from a blocking task.
+#[derive(Clone)]
 pub struct PhotoStore {
-    root: PathBuf,
+    files: Files,
+}
+
+/// Where a photo's parts are kept.
+#[derive(Clone)]
+enum Files {
+    /// A folder of one server's data directory.
+    Folder(PathBuf),
+    /// The database a cluster's nodes share.
+    Database(Arc<Postgres>),
 }
 
 impl PhotoStore {
-    /// Opens (creating if missing) the store at `root`, e.g. `<data dir>/photos`, and removes
-    /// temp directories a crash left behind.
+    /// Opens (creating if missing) the store in the folder `root`, e.g. `<data dir>/photos`,
+    /// and removes temp directories a crash left behind.
     pub fn open(root: PathBuf) -> io::Result<PhotoStore> {
         fs::create_dir_all(root.join(TEMP_DIR))?;
-        let store = PhotoStore { root };
-        store.remove_stale_temps()?;
-        Ok(store)
+        remove_stale_temps(&root)?;
+        Ok(PhotoStore { files: Files::Folder(root) })
     }
 
-    /// The directory the store lives in.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// The store in the database of a cluster.
+    pub fn in_database(database: Arc<Postgres>) -> PhotoStore {
+        PhotoStore { files: Files::Database(database) }
+    }
+
+    /// The folder the store lives in (its tests' stores are folders).
+    #[cfg(test)]
+    fn root(&self) -> &Path {
+        match &self.files {
+            Files::Folder(root) => root,
+            Files::Database(_) => unreachable!("a test's store is a folder"),
+        }
+    }
+
+    /// Part `part` of photo `sha256_hex` (a well-formed id), if it is stored.
+    fn part(&self, sha256_hex: &str, part: PhotoPart) -> io::Result<Option<Vec<u8>>> {
+        match &self.files {
+            Files::Folder(root) => {
+                let file = match part {
+                    PhotoPart::Original => ORIGINAL_FILE,
+                    PhotoPart::Public => PUBLIC_FILE,
+                    PhotoPart::Thumb => THUMB_FILE,
+                    PhotoPart::Meta => META_FILE,
+                };
+                read_if_exists(&photo_dir(root, sha256_hex).join(file))
+            }
+            Files::Database(database) => database.photo_part(sha256_hex, part).map_err(io::Error::other),
+        }
     }
 
     /// Checks, re-encodes and stores one upload; returns what the database records.
@@ -238,27 +289,48 @@ impl PhotoStore {
         let thumb_jpeg = encode_jpeg(&thumb)?;
         let meta = serde_json::to_vec(&stored).map_err(io::Error::other)?;
 
-        // Write the set into a fresh temp directory, then move it into place in one rename.
-        let temp = self.fresh_temp_dir()?;
+        match &self.files {
+            Files::Folder(root) => {
+                self.put_in_folder(root, stored, [bytes, &public_jpeg, &thumb_jpeg, &meta])
+            }
+            Files::Database(database) => {
+                // Stored once whoever gets there first: a set stored already is as good.
+                database
+                    .put_photo(&stored.sha256, [bytes, &public_jpeg, &thumb_jpeg, &meta])
+                    .map_err(io::Error::other)?;
+                Ok(stored)
+            }
+        }
+    }
+
+    /// Writes a photo's parts (original, public, thumb, meta) into a fresh temp directory,
+    /// then moves it into place in one rename.
+    fn put_in_folder(
+        &self,
+        root: &Path,
+        stored: StoredPhoto,
+        [original, public, thumb, meta]: [&[u8]; 4],
+    ) -> Result<StoredPhoto, PhotoError> {
+        let temp = fresh_temp_dir(root)?;
         let written = (|| {
-            write_synced(&temp.join(ORIGINAL_FILE), bytes)?;
-            write_synced(&temp.join(PUBLIC_FILE), &public_jpeg)?;
-            write_synced(&temp.join(THUMB_FILE), &thumb_jpeg)?;
-            write_synced(&temp.join(META_FILE), &meta)?;
+            write_synced(&temp.join(ORIGINAL_FILE), original)?;
+            write_synced(&temp.join(PUBLIC_FILE), public)?;
+            write_synced(&temp.join(THUMB_FILE), thumb)?;
+            write_synced(&temp.join(META_FILE), meta)?;
             sync_dir(&temp)
         })();
         if let Err(error) = written {
             let _ = fs::remove_dir_all(&temp);
             return Err(error.into());
         }
-        let dir = self.photo_dir(&stored.sha256);
+        let dir = photo_dir(root, &stored.sha256);
         let prefix = dir.parent().expect("a photo dir has a prefix dir");
         fs::create_dir_all(prefix)?;
         match fs::rename(&temp, &dir) {
             Ok(()) => {
                 // Make the new entries durable: the photo in its prefix dir, the prefix in root.
                 sync_dir(prefix)?;
-                sync_dir(&self.root)?;
+                sync_dir(root)?;
                 Ok(stored)
             }
             Err(error) => {
@@ -278,9 +350,13 @@ impl PhotoStore {
         if !is_photo_id(sha256_hex) {
             return Ok(());
         }
-        let temp = self.fresh_temp_dir()?;
+        let root = match &self.files {
+            Files::Folder(root) => root,
+            Files::Database(database) => return database.remove_photo(sha256_hex).map_err(io::Error::other),
+        };
+        let temp = fresh_temp_dir(root)?;
         let gone = temp.join("removed");
-        match fs::rename(self.photo_dir(sha256_hex), &gone) {
+        match fs::rename(photo_dir(root, sha256_hex), &gone) {
             Ok(()) => fs::remove_dir_all(&temp),
             Err(error) if error.kind() == io::ErrorKind::NotFound => fs::remove_dir(&temp),
             Err(error) => {
@@ -296,7 +372,7 @@ impl PhotoStore {
         if !is_photo_id(sha256_hex) {
             return Ok(None);
         }
-        let Some(meta) = read_if_exists(&self.photo_dir(sha256_hex).join(META_FILE))? else {
+        let Some(meta) = self.part(sha256_hex, PhotoPart::Meta)? else {
             return Ok(None);
         };
         let stored: StoredPhoto = serde_json::from_slice(&meta)
@@ -310,11 +386,11 @@ impl PhotoStore {
         if !is_photo_id(sha256_hex) {
             return Ok(None);
         }
-        let file = match size {
-            PhotoSize::Public => PUBLIC_FILE,
-            PhotoSize::Thumb => THUMB_FILE,
+        let part = match size {
+            PhotoSize::Public => PhotoPart::Public,
+            PhotoSize::Thumb => PhotoPart::Thumb,
         };
-        Ok(read_if_exists(&self.photo_dir(sha256_hex).join(file))?.map(|bytes| (bytes, JPEG_CONTENT_TYPE)))
+        Ok(self.part(sha256_hex, part)?.map(|bytes| (bytes, JPEG_CONTENT_TYPE)))
     }
 
     /// The original upload, byte for byte, with its content type — **for staff only**: it may
@@ -323,7 +399,7 @@ impl PhotoStore {
         if !is_photo_id(sha256_hex) {
             return Ok(None);
         }
-        let Some(bytes) = read_if_exists(&self.photo_dir(sha256_hex).join(ORIGINAL_FILE))? else {
+        let Some(bytes) = self.part(sha256_hex, PhotoPart::Original)? else {
             return Ok(None);
         };
         // Only sniffed-and-accepted bytes are ever stored, so the kind is always known.
@@ -331,52 +407,47 @@ impl PhotoStore {
             PhotoKind::sniff(&bytes).map_or("application/octet-stream", PhotoKind::content_type);
         Ok(Some((bytes, content_type)))
     }
+}
 
-    /// `root/ab/cdef…`: two hex characters of fan-out keep directories small. Only called with
-    /// ids that passed [`is_photo_id`].
-    fn photo_dir(&self, sha256_hex: &str) -> PathBuf {
-        debug_assert!(is_photo_id(sha256_hex));
-        self.root.join(&sha256_hex[..2]).join(&sha256_hex[2..])
+/// `root/ab/cdef…`: two hex characters of fan-out keep directories small. Only called with
+/// ids that passed [`is_photo_id`].
+fn photo_dir(root: &Path, sha256_hex: &str) -> PathBuf {
+    debug_assert!(is_photo_id(sha256_hex));
+    root.join(&sha256_hex[..2]).join(&sha256_hex[2..])
+}
+
+/// A new, empty, uniquely named directory under `root/.tmp`.
+fn fresh_temp_dir(root: &Path) -> io::Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let temps = root.join(TEMP_DIR);
+    fs::create_dir_all(&temps)?;
+    loop {
+        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let name = format!("{}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos);
+        let path = temps.join(name);
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error),
+        }
     }
+}
 
-    /// A new, empty, uniquely named directory under `root/.tmp`.
-    fn fresh_temp_dir(&self) -> io::Result<PathBuf> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let temps = self.root.join(TEMP_DIR);
-        fs::create_dir_all(&temps)?;
-        loop {
-            let nanos =
-                SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos();
-            let name =
-                format!("{}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos);
-            let path = temps.join(name);
-            match fs::create_dir(&path) {
-                Ok(()) => return Ok(path),
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(error) => return Err(error),
+fn remove_stale_temps(root: &Path) -> io::Result<()> {
+    let now = SystemTime::now();
+    for entry in fs::read_dir(root.join(TEMP_DIR))? {
+        let entry = entry?;
+        let modified = entry.metadata()?.modified()?;
+        if now.duration_since(modified).is_ok_and(|age| age > STALE_TEMP_AGE) {
+            let path = entry.path();
+            let removed =
+                if entry.file_type()?.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            if let Err(error) = removed {
+                tracing::warn!(path = %path.display(), %error, "could not remove a stale photo temp");
             }
         }
     }
-
-    fn remove_stale_temps(&self) -> io::Result<()> {
-        let now = SystemTime::now();
-        for entry in fs::read_dir(self.root.join(TEMP_DIR))? {
-            let entry = entry?;
-            let modified = entry.metadata()?.modified()?;
-            if now.duration_since(modified).is_ok_and(|age| age > STALE_TEMP_AGE) {
-                let path = entry.path();
-                let removed = if entry.file_type()?.is_dir() {
-                    fs::remove_dir_all(&path)
-                } else {
-                    fs::remove_file(&path)
-                };
-                if let Err(error) = removed {
-                    tracing::warn!(path = %path.display(), %error, "could not remove a stale photo temp");
-                }
-            }
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// The checks of [`PhotoStore::ingest`] that need no decoding: the size, the type by its

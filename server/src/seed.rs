@@ -20,8 +20,7 @@ use uuid::Uuid;
 
 use crate::cli::SeedArgs;
 use crate::http::error::ApiError;
-use crate::photos::PhotoStore;
-use crate::serve::PHOTOS_DIR;
+use crate::serve::photos_of;
 use crate::staff::{self, NewStaff, Role, StaffMember};
 use crate::store::{Store, StoreError};
 use crate::uploads::{UploadBudget, Uploads};
@@ -54,13 +53,10 @@ impl From<ApiError> for SeedError {
 
 pub fn run(args: SeedArgs) -> Result<ExitCode, SeedError> {
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
-    let uploads = Uploads::new(
-        PhotoStore::open(args.data.data_dir.join(PHOTOS_DIR))?,
-        UploadBudget::UNLIMITED,
-        crate::uploads::default_decoders(),
-    );
     tokio::runtime::Runtime::new()?.block_on(async {
         let store = args.data.store().await?;
+        let photos = photos_of(&store, &args.data.data_dir)?;
+        let uploads = Uploads::new(photos, UploadBudget::UNLIMITED, crate::uploads::default_decoders());
         wards_file::record(&store, &wards).await?;
         let mut rng = StdRng::seed_from_u64(args.seed);
         let world = World::create(&store, &uploads, &wards, args.wards.wards_valid_from).await?;

@@ -18,7 +18,7 @@ use crate::live::{Hub, StreamCaps};
 use crate::overdue;
 use crate::photos::PhotoStore;
 use crate::reports::FilingBudget;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 use crate::uploads::{UploadBudget, Uploads};
 use crate::wards_file::{self, WardsFileError};
 use phananh_shared::api::AppConfig;
@@ -26,6 +26,19 @@ use phananh_shared::sla::SlaPolicy;
 
 /// Uploaded photos, in the data directory.
 pub const PHOTOS_DIR: &str = "photos";
+
+/// Where `store`'s photos are kept: with the reports in a cluster's database (every node
+/// reads every photo), else in the data directory's folder for photos (made private).
+pub fn photos_of(store: &Store, data_dir: &std::path::Path) -> std::io::Result<PhotoStore> {
+    match store {
+        Store::Postgres(database) => Ok(PhotoStore::in_database(Arc::clone(database))),
+        Store::Sqlite(_) => {
+            let folder = data_dir.join(PHOTOS_DIR);
+            crate::store::tighten(&folder, 0o700)?;
+            PhotoStore::open(folder)
+        }
+    }
+}
 
 /// Why the server could not start (or stopped abnormally).
 #[derive(Debug, thiserror::Error)]
@@ -84,10 +97,8 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
     let store = args.data.store().await?;
     tracing::info!(engine = store.engine(), "the database is open");
-    let photos_dir = args.data.data_dir.join(PHOTOS_DIR);
-    let photos = crate::store::tighten(&photos_dir, 0o700)
-        .and_then(|()| PhotoStore::open(photos_dir.clone()))
-        .map_err(|source| ServeError::DataDir { path: photos_dir, source })?;
+    let photos = photos_of(&store, &args.data.data_dir)
+        .map_err(|source| ServeError::DataDir { path: args.data.data_dir.join(PHOTOS_DIR), source })?;
     let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));
     let caps = StreamCaps {
         per_address: args.connections.max_streams_per_address as usize,

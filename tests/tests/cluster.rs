@@ -71,13 +71,24 @@ fn a_report_filed_on_one_node_is_live_on_another_readable_on_a_third_and_its_ans
         .block_on(LiveClient::connect(&b.url(""), "ward:00070", "latest", Some(&officer.token)))
         .expect("the ward's stream opens on node B");
 
+    // A photo uploaded on node C, the report that shows it filed on node A.
     let resident = ResidentDevice::register(a);
-    let filed = resident.file(&report_at(HOAN_KIEM.0, HOAN_KIEM.1)).unwrap();
-    assert_eq!(filed.status(), StatusCode::CREATED, "filed on node A");
+    let on_c = ResidentDevice::with_token(c, &resident.id, &resident.token);
+    let uploaded = on_c.upload_photo(phananh_tests::small_jpeg());
+    assert_eq!(uploaded.status(), StatusCode::CREATED, "uploaded on node C");
+    let photo = uploaded.json::<Value>().unwrap()["id"].clone();
+    let mut report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    report["photos"] = json!([photo]);
+    let filed = resident.file(&report).unwrap();
+    assert_eq!(filed.status(), StatusCode::CREATED, "filed on node A with node C's upload");
     let id = filed.json::<Value>().unwrap()["id"].as_str().unwrap().to_owned();
     assert_eq!(rt.block_on(next_event(&mut inbox)), ("filed".to_owned(), id.clone()), "live on node B");
+    let thumb =
+        reqwest::blocking::get(b.url(&format!("/api/v1/photos/{}?size=thumb", photo.as_str().unwrap())))
+            .unwrap();
+    assert_eq!(thumb.status(), StatusCode::OK, "node B serves it");
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
 
-    let on_c = ResidentDevice::with_token(c, &resident.id, &resident.token);
     let read = on_c.get(&format!("/api/v1/reports/{id}"));
     assert_eq!(read.status(), StatusCode::OK, "node C knows the device's token and the report");
     assert_eq!(read.json::<Value>().unwrap()["status"], "submitted");

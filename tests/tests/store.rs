@@ -1472,3 +1472,25 @@ fn the_end_to_end_servers_run_on_the_engine_asked_for() {
         log.lines().find(|line| line.contains("the database is open")).expect("the server says which engine");
     assert!(said.contains(&format!("engine=\"{expected}\"")), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_photos_parts_are_stored_once_read_by_any_node_and_removed() {
+    use phananh_server::photos::PhotoPart;
+    let url = cluster().new_database();
+    let (one, other) = (Postgres::connect(&url).await.unwrap(), Postgres::connect(&url).await.unwrap());
+    let sha256 = "ab".repeat(32);
+    let read = tokio::task::spawn_blocking(move || {
+        one.put_photo(&sha256, [b"original", b"public", b"thumb", b"{}"]).unwrap();
+        // The same bytes uploaded again, on another node: stored already, as good.
+        other.put_photo(&sha256, [b"original", b"public", b"thumb", b"{}"]).unwrap();
+        let parts = [PhotoPart::Original, PhotoPart::Public, PhotoPart::Thumb, PhotoPart::Meta]
+            .map(|part| other.photo_part(&sha256, part).unwrap());
+        assert!(one.put_photo("not a photo id", [b"", b"", b"", b""]).is_err(), "only SHA-256 ids");
+        one.remove_photo(&sha256).unwrap();
+        (parts, other.photo_part(&sha256, PhotoPart::Public).unwrap())
+    })
+    .await
+    .unwrap();
+    let expected = [b"original".to_vec(), b"public".to_vec(), b"thumb".to_vec(), b"{}".to_vec()].map(Some);
+    assert_eq!(read, (expected, None));
+}

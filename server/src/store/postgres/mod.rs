@@ -21,6 +21,7 @@ mod leader;
 mod listener;
 mod migrations;
 mod open311;
+mod photo_parts;
 mod photos;
 mod reports;
 mod staff;

@@ -103,6 +103,19 @@ CREATE TABLE photos (
     created_at  timestamptz NOT NULL
 );
 
+-- The photos' parts, one row per photo, addressed as the photos table's sha256 (which may
+-- name the same parts several times: the same picture uploaded again). JPEG bytes do not
+-- compress: kept out of line as they are.
+CREATE TABLE photo_parts (
+    sha256      text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    original    bytea NOT NULL,             -- the upload, byte for byte (staff only)
+    public      bytea NOT NULL,             -- re-encoded, metadata-free
+    thumb       bytea NOT NULL,
+    meta        bytea NOT NULL              -- the StoredPhoto, in JSON
+);
+ALTER TABLE photo_parts ALTER COLUMN original SET STORAGE EXTERNAL,
+    ALTER COLUMN public SET STORAGE EXTERNAL, ALTER COLUMN thumb SET STORAGE EXTERNAL;
+
 CREATE TABLE report_photos (
     report_id   uuid NOT NULL REFERENCES reports(id),
     photo_id    uuid NOT NULL REFERENCES photos(id),
