@@ -53,6 +53,9 @@ pub enum Command {
     /// Fill the database with realistic demo reports over the last 60 days, in every status,
     /// with demo staff accounts (printed) for every ward.
     SeedDemo(SeedArgs),
+    /// Move a server's SQLite database and photos into an empty PostgreSQL database, for a
+    /// cluster of nodes; ends by comparing every table's rows and checksum.
+    MigrateToPostgres(MoveArgs),
 }
 
 /// Which ward boundaries to load, and from when they are in force.
@@ -409,6 +412,16 @@ impl DataDirArgs {
     pub async fn store(&self) -> Result<Store, StoreError> {
         Store::open(self.database_url.as_deref(), &self.data_dir).await
     }
+}
+
+#[derive(Debug, Args)]
+pub struct MoveArgs {
+    /// The data directory whose database and photos move (a stopped server's).
+    #[arg(long, env = "PHANANH_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The empty PostgreSQL database they move into (`postgres://user:password@host:port/name`).
+    #[arg(long, env = "PHANANH_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: String,
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::DisableStaff(args) => phananh_server::staff::run_disable(args).map_err(Into::into),
         Command::CreateApiKey(args) => phananh_server::open311::clients::run_create(args).map_err(Into::into),
         Command::SeedDemo(args) => phananh_server::seed::run(args).map_err(Into::into),
+        Command::MigrateToPostgres(args) => phananh_server::store::moving::run(args).map_err(Into::into),
     };
     match outcome {
         Ok(code) => code,

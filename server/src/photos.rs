@@ -249,8 +249,11 @@ impl PhotoStore {
         }
     }
 
-    /// Part `part` of photo `sha256_hex` (a well-formed id), if it is stored.
-    fn part(&self, sha256_hex: &str, part: PhotoPart) -> io::Result<Option<Vec<u8>>> {
+    /// Part `part` of photo `sha256_hex`, if it is stored (and the id well-formed).
+    pub fn part(&self, sha256_hex: &str, part: PhotoPart) -> io::Result<Option<Vec<u8>>> {
+        if !is_photo_id(sha256_hex) {
+            return Ok(None);
+        }
         match &self.files {
             Files::Folder(root) => {
                 let file = match part {

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use phananh_shared::api::LiveMessage;
 use phananh_tests::postgres::Postgres as Cluster;
-use phananh_tests::{HOAN_KIEM, LiveClient, ResidentDevice, StaffClient, TestServer, engine, report_at};
+use phananh_tests::{
+    HOAN_KIEM, LiveClient, ResidentDevice, StaffClient, TestServer, engine, report_at, run_server,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -396,4 +398,96 @@ fn device_filed(node: &TestServer, device: &ResidentDevice) -> usize {
 
 fn device_get(node: &TestServer, device: &ResidentDevice, id: &str) -> StatusCode {
     ResidentDevice::with_token(node, &device.id, &device.token).get(&format!("/api/v1/reports/{id}")).status()
+}
+
+#[test]
+fn migrate_to_postgres_moves_a_seeded_city_whole_and_a_node_then_serves_the_same_reports_timelines_and_figures()
+ {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let seeded = run_server(&["seed-demo", "--reports", "80", "--data-dir", dir], "");
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    // A photo, so that the photos move too.
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let before = TestServer::start_in(data.path(), &["--manual-clock", &now]);
+    let resident = ResidentDevice::register(&before);
+    let uploaded: Value = resident.upload_photo(phananh_tests::small_jpeg()).json().unwrap();
+    let mut report = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
+    report["photos"] = json!([uploaded["id"]]);
+    assert_eq!(resident.file(&report).unwrap().status(), StatusCode::CREATED);
+    drop(before);
+
+    let url = cluster().new_database();
+    let moved = run_server(&["migrate-to-postgres", "--data-dir", dir, "--database-url", &url], "");
+    let printed = String::from_utf8_lossy(&moved.stdout);
+    assert!(moved.status.success(), "{printed}{}", String::from_utf8_lossy(&moved.stderr));
+    let reports = printed.lines().find(|line| line.starts_with("reports ")).expect("the reports' line");
+    assert!(
+        reports.contains(" 81 rows in SQLite ")
+            && reports.contains(" 81 in PostgreSQL")
+            && reports.ends_with("checksum same"),
+        "{printed}"
+    );
+    assert!(
+        printed.lines().filter(|line| line.contains("checksum")).all(|line| line.ends_with("checksum same")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("photo files") && printed.contains("1 moved, each read back the same"),
+        "{printed}"
+    );
+    let again = run_server(&["migrate-to-postgres", "--data-dir", dir, "--database-url", &url], "");
+    assert!(!again.status.success(), "a second move into the same database is refused");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // The same city on both engines, their clocks at the same instant.
+    let on_sqlite = TestServer::start_in(data.path(), &["--manual-clock", &now]);
+    let node_dir = tempfile::tempdir().unwrap();
+    engine::use_database(node_dir.path(), &url);
+    let on_postgres = TestServer::start_in(node_dir.path(), &["--manual-clock", &now]);
+    let city = |server: &TestServer| {
+        let login: Value = reqwest::blocking::Client::new()
+            .post(server.url("/api/v1/staff/login"))
+            .json(&json!({ "username": "thanhpho", "password": "demo-phananh-2025" }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        login["token"].as_str().unwrap().to_owned()
+    };
+    let tokens = (city(&on_sqlite), city(&on_postgres));
+    let read = |server: &TestServer, token: &str, path: &str| -> Value {
+        let answer =
+            reqwest::blocking::Client::new().get(server.url(path)).bearer_auth(token).send().unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        answer.json().unwrap()
+    };
+    let both = |path: &str| (read(&on_sqlite, &tokens.0, path), read(&on_postgres, &tokens.1, path));
+
+    let (list, moved_list) = both("/api/v1/reports?limit=200");
+    assert_eq!(list["reports"].as_array().unwrap().len(), 81);
+    assert_eq!(list, moved_list, "the same reports");
+    for report in list["reports"].as_array().unwrap().iter().step_by(7) {
+        let path = format!("/api/v1/reports/{}/events", report["id"].as_str().unwrap());
+        let (timeline, moved_timeline) = both(&path);
+        assert_eq!(timeline, moved_timeline, "the same timeline");
+    }
+    let (figures, moved_figures) = both("/api/v1/dashboard");
+    assert_eq!(figures, moved_figures, "the same dashboard figures");
+    assert_eq!(both("/api/v1/transparency").0, both("/api/v1/transparency").1);
+    let photo = format!("/api/v1/photos/{}?size=thumb", uploaded["id"].as_str().unwrap());
+    let thumb = |server: &TestServer| reqwest::blocking::get(server.url(&photo)).unwrap().bytes().unwrap();
+    assert_eq!(thumb(&on_sqlite), thumb(&on_postgres), "the same photo");
+
+    // And the city goes on: the next report's reference follows the last one moved.
+    let next: Value = ResidentDevice::with_token(&on_postgres, &resident.id, &resident.token)
+        .file(&report_at(HOAN_KIEM.0, HOAN_KIEM.1))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(next["reference"], "PA-82", "{next}");
 }

@@ -20,6 +20,7 @@ mod deadlines;
 mod devices;
 mod dossiers;
 mod events;
+pub mod moving;
 mod open311;
 mod photos;
 pub mod postgres;
