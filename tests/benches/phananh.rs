@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use geo::{Contains, Point, Rect};
 use phananh_shared::wards::{Validity, WardIndex};
+use phananh_tests::engine::Nodes;
 use phananh_tests::postgres::Postgres as Cluster;
 use phananh_tests::{
     HOAN_KIEM, NO_RATE_LIMITS, ResidentDevice, TestServer, reference_file, report_at, server_binary,
@@ -34,10 +35,19 @@ fn main() {
             ingest_with_wrk();
         }
     }
-    if wanted("live") {
-        live_fanout(1_000);
-        let (phananh, message_size) = live_fanout(10_000);
-        nats_fanout(10_000, message_size, &phananh);
+    if wanted("live") || wanted("cluster") {
+        let (one_node, _) = live_fanout(1_000);
+        if wanted("live") {
+            let (phananh, message_size) = live_fanout(10_000);
+            nats_fanout(10_000, message_size, &phananh);
+        }
+        // `PHANANH_BENCH=cluster`: several nodes on PostgreSQL.
+        if wanted("cluster") {
+            live_fanout_cluster(1_000, &one_node);
+        }
+    }
+    if wanted("ingest") || wanted("cluster") {
+        ingest_postgres();
     }
     if wanted("sync") {
         sync_push();
@@ -989,6 +999,9 @@ struct Fanout {
     latencies: Vec<Duration>,
     broker_cpu: Duration,
     clients_cpu: Duration,
+    /// The (first) server's memory before the subscribers connected and with all of them, in
+    /// KiB; zeros for NATS.
+    server_rss: (u64, u64),
 }
 
 impl Fanout {
@@ -1009,18 +1022,19 @@ type Listening<C> = tokio::task::JoinHandle<(Vec<(u64, Instant)>, C)>;
 /// time of every message until it has `CHANGES + 1`, counting each in `arrived`, then
 /// handing back what it noted and its connection. `send(n)` sends message `n` and returns
 /// the id its subscribers will see. The first message, a warm-up, is not timed; each is
-/// waited for at every subscriber before the next. `broker` is the process delivering.
+/// waited for at every subscriber before the next. `brokers` are the processes delivering.
 fn time_fanout<C: Send + 'static>(
     runtime: &tokio::runtime::Runtime,
     listening: Vec<Listening<C>>,
     arrived: &std::sync::atomic::AtomicUsize,
-    broker: u32,
+    brokers: &[u32],
     mut send: impl FnMut(usize) -> u64,
 ) -> Fanout {
+    let broker_time = || brokers.iter().map(|pid| cpu_time(*pid)).sum::<Duration>();
     let subscribers = listening.len();
     let mut sent = std::collections::HashMap::new();
     let mut warm_up = None;
-    let cpu_before = (cpu_time(broker), cpu_time(std::process::id()));
+    let cpu_before = (broker_time(), cpu_time(std::process::id()));
     for n in 0..=CHANGES {
         let at = Instant::now();
         let id = send(n);
@@ -1033,7 +1047,7 @@ fn time_fanout<C: Send + 'static>(
         }
     }
     let deliveries = ((CHANGES + 1) * subscribers) as u32;
-    let broker_cpu = (cpu_time(broker) - cpu_before.0) / deliveries;
+    let broker_cpu = (broker_time() - cpu_before.0) / deliveries;
     let clients_cpu = (cpu_time(std::process::id()) - cpu_before.1) / deliveries;
     let (times, connections): (Vec<_>, Vec<_>) =
         listening.into_iter().map(|task| runtime.block_on(task).unwrap()).unzip();
@@ -1048,7 +1062,7 @@ fn time_fanout<C: Send + 'static>(
         .map(|(id, at)| at - sent[&id])
         .collect();
     latencies.sort();
-    Fanout { latencies, broker_cpu, clients_cpu }
+    Fanout { latencies, broker_cpu, clients_cpu, server_rss: (0, 0) }
 }
 
 /// Live fan-out: `subscribers` idle WebSocket subscribers of the city scope, then status
@@ -1059,9 +1073,76 @@ fn time_fanout<C: Send + 'static>(
 fn live_fanout(subscribers: usize) -> (Fanout, usize) {
     let data = tempfile::tempdir().unwrap();
     let server = TestServer::start_in(data.path(), NO_RATE_LIMITS);
-    let officer = phananh_tests::StaffClient::create(&server, data.path(), "hoankiem", "ward", Some("00070"));
-    let city = phananh_tests::StaffClient::create(&server, data.path(), "thanhpho", "city", None);
-    let resident = ResidentDevice::register(&server);
+    let (fanout, message_size) = fanout_over(&[&server], data.path(), subscribers);
+    row(
+        &format!("live fan-out, {} idle subscribers", thousands(subscribers as f64)),
+        &format!(
+            "{CHANGES} status changes one at a time, each to every city-scope WebSocket subscriber (clients in the same process, on the same 2 cores); from sending the staff action to receipt"
+        ),
+        &fanout.figures(),
+        "target p99 ≤ 50 ms",
+    );
+    row(
+        "live fan-out CPU per delivery",
+        &format!(
+            "CPU time of all threads during the {} changes, divided by the events delivered",
+            CHANGES + 1
+        ),
+        &format!("server {:.1} µs", fanout.broker_cpu.as_secs_f64() * 1e6),
+        &format!("the subscribers' side: {:.1} µs", fanout.clients_cpu.as_secs_f64() * 1e6),
+    );
+    let (before, after) = fanout.server_rss;
+    let per_connection = (after.saturating_sub(before)) as f64 / subscribers as f64;
+    row(
+        "live subscriber memory",
+        &format!(
+            "server RSS with {} idle subscribers minus before they connected",
+            thousands(subscribers as f64)
+        ),
+        &format!("{per_connection:.1} KiB per connection ({} MiB in all)", (after - before) / 1024),
+        "target ≤ 20 KB per idle connection",
+    );
+    (fanout, message_size)
+}
+
+/// The live fan-out across three nodes on one PostgreSQL database: the staff act on one
+/// node, the subscribers are spread over the three; beside `one_node`'s figures (SQLite,
+/// one node, the same number of subscribers) of the same run.
+fn live_fanout_cluster(subscribers: usize, one_node: &Fanout) {
+    let database = Cluster::start(&[]);
+    let cluster = Nodes::start(&database.new_database(), 3, NO_RATE_LIMITS);
+    let (fanout, _) = fanout_over(&cluster.servers(), cluster.dirs[0].path(), subscribers);
+    row(
+        &format!("live fan-out across 3 nodes, {} idle subscribers", thousands(subscribers as f64)),
+        &format!(
+            "the same {CHANGES} changes, made on node 1 of 3 on one PostgreSQL 15 database; the subscribers spread over the 3 nodes, each node hearing of the commit by LISTEN/NOTIFY and reading the events from the database"
+        ),
+        &format!(
+            "{}; CPU per delivery, all nodes: {:.1} µs",
+            fanout.figures(),
+            fanout.broker_cpu.as_secs_f64() * 1e6
+        ),
+        &format!(
+            "one node on SQLite, same run: {}, {:.1} µs; p99 {:.2}× (on 2 cores three nodes cannot be faster: this is the cost of the cluster)",
+            one_node.figures(),
+            one_node.broker_cpu.as_secs_f64() * 1e6,
+            ms(fanout.quantile(0.99)) / ms(one_node.quantile(0.99))
+        ),
+    );
+}
+
+/// Times a fan-out over `nodes` (one server, or the nodes of a cluster; staff accounts are
+/// made through `data_dir`, the first node's): `subscribers` idle city-scope subscribers
+/// spread over the nodes, then status changes made on the first node one at a time; for
+/// each, the time from sending the staff action to its arrival at each subscriber (an upper
+/// bound on "from commit": the request's own time is included). Returns the timings (with
+/// the first node's memory before and with its subscribers) and the mean size of an event's
+/// message, for the same fan-out through NATS.
+fn fanout_over(nodes: &[&TestServer], data_dir: &std::path::Path, subscribers: usize) -> (Fanout, usize) {
+    let server = nodes[0];
+    let officer = phananh_tests::StaffClient::create(server, data_dir, "hoankiem", "ward", Some("00070"));
+    let city = phananh_tests::StaffClient::create(server, data_dir, "thanhpho", "city", None);
+    let resident = ResidentDevice::register(server);
     // Reports to move, filed before anyone listens: three status changes each.
     let reports: Vec<String> = (0..CHANGES / 3)
         .map(|_| {
@@ -1075,9 +1156,11 @@ fn live_fanout(subscribers: usize) -> (Fanout, usize) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let before = rss_kib(server.pid());
 
-    let base = server.url("");
+    let bases: Vec<String> = nodes.iter().map(|node| node.url("")).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let clients = connect_in_waves(&runtime, subscribers, || {
-        let (base, token) = (base.clone(), city.token.clone());
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (base, token) = (bases[n % bases.len()].clone(), city.token.clone());
         async move {
             let mut live = phananh_tests::LiveClient::connect(&base, "city", newest, Some(&token))
                 .await
@@ -1086,8 +1169,7 @@ fn live_fanout(subscribers: usize) -> (Fanout, usize) {
             live
         }
     });
-    let after = rss_kib(server.pid());
-    let per_connection = (after.saturating_sub(before)) as f64 / subscribers as f64;
+    let server_rss = (before, rss_kib(server.pid()));
 
     let arrived = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let listening = clients
@@ -1116,37 +1198,13 @@ fn live_fanout(subscribers: usize) -> (Fanout, usize) {
         ]
         .map(|action| (report, action))
     }));
-    let fanout = time_fanout(&runtime, listening, &arrived, server.pid(), |n| {
+    let pids: Vec<u32> = nodes.iter().map(|node| node.pid()).collect();
+    let mut fanout = time_fanout(&runtime, listening, &arrived, &pids, |n| {
         let (report, action) = changes.next().expect("a change for every message");
         assert_eq!(officer.act(report, &action).status(), reqwest::StatusCode::OK);
         newest + 1 + n as u64
     });
-    row(
-        &format!("live fan-out, {} idle subscribers", thousands(subscribers as f64)),
-        &format!(
-            "{CHANGES} status changes one at a time, each to every city-scope WebSocket subscriber (clients in the same process, on the same 2 cores); from sending the staff action to receipt"
-        ),
-        &fanout.figures(),
-        "target p99 ≤ 50 ms",
-    );
-    row(
-        "live fan-out CPU per delivery",
-        &format!(
-            "CPU time of all threads during the {} changes, divided by the events delivered",
-            CHANGES + 1
-        ),
-        &format!("server {:.1} µs", fanout.broker_cpu.as_secs_f64() * 1e6),
-        &format!("the subscribers' side: {:.1} µs", fanout.clients_cpu.as_secs_f64() * 1e6),
-    );
-    row(
-        "live subscriber memory",
-        &format!(
-            "server RSS with {} idle subscribers minus before they connected",
-            thousands(subscribers as f64)
-        ),
-        &format!("{per_connection:.1} KiB per connection ({} MiB in all)", (after - before) / 1024),
-        "target ≤ 20 KB per idle connection",
-    );
+    fanout.server_rss = server_rss;
     (fanout, mean_event_message(&officer, &reports))
 }
 
@@ -1222,7 +1280,7 @@ fn nats_fanout(subscribers: usize, size: usize, phananh: &Fanout) {
         })
         .collect();
     let publisher = runtime.block_on(async_nats::connect(nats.address.clone())).unwrap();
-    let fanout = time_fanout(&runtime, listening, &arrived, nats.pid(), |n| {
+    let fanout = time_fanout(&runtime, listening, &arrived, &[nats.pid()], |n| {
         let mut payload = vec![b'x'; size.max(8)];
         payload[..8].copy_from_slice(&(n as u64).to_le_bytes());
         runtime.block_on(async {
@@ -1429,54 +1487,19 @@ end
 
 /// Reports filed over HTTP by `clients` concurrent devices, each filing `per_client`.
 fn ingest(index: &WardIndex) {
-    let bounds = index.bounds();
-    let inside: Vec<(f64, f64)> = random_points(bounds, 50_000)
-        .into_iter()
-        .filter(|&(lon, lat)| index.locate(lon, lat).is_some())
-        .collect();
+    let inside = points_inside(index);
     let mut best = 0.0f64;
     for (clients, per_client) in [(1, 3_000), (8, 1_000), (64, 200)] {
         let server = TestServer::start_with(NO_RATE_LIMITS);
-        let devices: Vec<ResidentDevice> = (0..clients).map(|_| ResidentDevice::register(&server)).collect();
-        let start = Instant::now();
-        let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
-            let workers: Vec<_> = devices
-                .iter()
-                .enumerate()
-                .map(|(n, device)| {
-                    let inside = &inside;
-                    scope.spawn(move || {
-                        (0..per_client)
-                            .map(|i| {
-                                let (lon, lat) = inside[(n * per_client + i) % inside.len()];
-                                let report = report_at(lon, lat);
-                                let sent = Instant::now();
-                                let response = device.file(&report).expect("the server answers");
-                                assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-                                sent.elapsed()
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
-        });
-        let elapsed = start.elapsed();
-        best = best.max((clients * per_client) as f64 / elapsed.as_secs_f64());
-        latencies.sort();
-        let quantile = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+        let (rate, latencies) = file_concurrently(&[&server], clients, per_client, &inside);
+        best = best.max(rate);
         row(
             &format!("report ingest, {clients} client{}", if clients == 1 { "" } else { "s" }),
             &format!(
                 "{} reports filed over HTTP (JSON, routed, deadlines, report + event in one transaction, WAL, synchronous=NORMAL); clients on the same 2 cores",
                 clients * per_client
             ),
-            &format!(
-                "{} reports/s; p50 {:.2} ms, p99 {:.2} ms",
-                thousands((clients * per_client) as f64 / elapsed.as_secs_f64()),
-                ms(quantile(0.5)),
-                ms(quantile(0.99))
-            ),
+            &format!("{} reports/s; {}", thousands(rate), latencies),
             "target ≥ 5,000 reports/s",
         );
     }
@@ -1494,6 +1517,151 @@ fn ingest(index: &WardIndex) {
             best / raw
         ),
     );
+}
+
+/// Random points of the city, each in a ward.
+fn points_inside(index: &WardIndex) -> Vec<(f64, f64)> {
+    random_points(index.bounds(), 50_000)
+        .into_iter()
+        .filter(|&(lon, lat)| index.locate(lon, lat).is_some())
+        .collect()
+}
+
+/// Files `per_client` reports from each of `clients` devices at once, the devices spread over
+/// `nodes` (each device files on one node): the reports per second, and the latencies' p50
+/// and p99 as text.
+fn file_concurrently(
+    nodes: &[&TestServer],
+    clients: usize,
+    per_client: usize,
+    inside: &[(f64, f64)],
+) -> (f64, String) {
+    let devices: Vec<ResidentDevice> =
+        (0..clients).map(|n| ResidentDevice::register(nodes[n % nodes.len()])).collect();
+    let start = Instant::now();
+    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let workers: Vec<_> = devices
+            .iter()
+            .enumerate()
+            .map(|(n, device)| {
+                scope.spawn(move || {
+                    (0..per_client)
+                        .map(|i| {
+                            let (lon, lat) = inside[(n * per_client + i) % inside.len()];
+                            let report = report_at(lon, lat);
+                            let sent = Instant::now();
+                            let response = device.file(&report).expect("the server answers");
+                            assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+                            sent.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    let elapsed = start.elapsed();
+    latencies.sort();
+    let quantile = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    let rate = (clients * per_client) as f64 / elapsed.as_secs_f64();
+    (rate, format!("p50 {:.2} ms, p99 {:.2} ms", ms(quantile(0.5)), ms(quantile(0.99))))
+}
+
+/// Ingest on PostgreSQL (15, from Debian, defaults: fsync and synchronous_commit on): 64
+/// devices filing over HTTP on one node, then spread over three nodes of one database,
+/// against a plain tokio-postgres loop writing the same rows at the same durability.
+fn ingest_postgres() {
+    let inside = points_inside(&phananh_tests::hanoi_wards());
+    let database = Cluster::start(&[]);
+    let (clients, per_client) = (64, 60);
+    let mut rates = Vec::new();
+    for count in [1, 3] {
+        let cluster = Nodes::start(&database.new_database(), count, NO_RATE_LIMITS);
+        let (rate, latencies) = file_concurrently(&cluster.servers(), clients, per_client, &inside);
+        rates.push(rate);
+        row(
+            &format!("report ingest on PostgreSQL, {count} node{}", if count == 1 { "" } else { "s" }),
+            &format!(
+                "{} reports filed over HTTP by {clients} devices spread over the nodes (report + event in one transaction, writers taking turns on the event counter, NOTIFY); database, nodes and clients on the same 2 cores",
+                thousands((clients * per_client) as f64)
+            ),
+            &format!("{} reports/s; {latencies}", thousands(rate)),
+            "",
+        );
+    }
+    let (raw, rows) = ingest_raw_postgres(&database, 5_000);
+    row(
+        "report ingest on PostgreSQL vs a raw loop",
+        &format!(
+            "{} reports by a plain tokio-postgres loop on one connection into the server's schema: the report with the next reference, its `filed` event with the next number, last_seq, one transaction each, synchronous_commit on (no HTTP, JSON, validation, routing or NOTIFY)",
+            thousands(rows as f64)
+        ),
+        &format!("{} reports/s", thousands(raw)),
+        &format!(
+            "over HTTP, one node: {:.2}× the raw loop (target ≥ 0.5); three nodes: {:.2}× (on 2 cores, more nodes only share the same CPU and the same database's commits: this is what the cluster costs)",
+            rates[0] / raw,
+            rates[1] / raw
+        ),
+    );
+}
+
+/// The raw loop for [`ingest_postgres`]: `rows` reports, one transaction each, on a database
+/// a node made (its schema and wards) and left with one filed report to copy the values of.
+fn ingest_raw_postgres(database: &Cluster, rows: usize) -> (f64, usize) {
+    let url = database.new_database();
+    let Nodes { mut nodes, dirs: _dirs } = Nodes::start(&url, 1, NO_RATE_LIMITS);
+    let device = ResidentDevice::register(&nodes[0]);
+    assert_eq!(
+        device.file(&report_at(HOAN_KIEM.0, HOAN_KIEM.1)).unwrap().status(),
+        reqwest::StatusCode::CREATED
+    );
+    nodes.remove(0).kill();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        let filed = client
+            .query_one(
+                "SELECT e.kind, e.data, e.actor, r.device_id, r.ward_code, r.ward_valid_from, r.category, r.description,
+                    r.lon, r.lat, r.deadline_ack, r.deadline_handle
+                 FROM events e JOIN reports r ON r.id = e.report_id",
+                &[],
+            )
+            .await
+            .unwrap();
+        let (kind, data, actor): (String, serde_json::Value, String) = (filed.get(0), filed.get(1), filed.get(2));
+        let (device, ward, valid_from): (uuid::Uuid, String, chrono::NaiveDate) = (filed.get(3), filed.get(4), filed.get(5));
+        let (category, description, lon, lat): (String, String, f64, f64) = (filed.get(6), filed.get(7), filed.get(8), filed.get(9));
+        let (ack, handle): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = (filed.get(10), filed.get(11));
+        let mut rng = StdRng::seed_from_u64(7);
+        let start = Instant::now();
+        for _ in 0..rows {
+            let (id, now, hash) = (uuid::Uuid::now_v7(), chrono::Utc::now(), rng.random::<[u8; 32]>().to_vec());
+            let tx = client.transaction().await.unwrap();
+            let number: i64 =
+                tx.query_one("UPDATE report_counter SET last = last + 1 RETURNING last", &[]).await.unwrap().get(0);
+            tx.execute(
+                "INSERT INTO reports (id, number, device_id, content_hash, category, priority, description, lon, lat,
+                    accuracy_m, ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
+                    deadline_ack, deadline_handle, last_seq)
+                 VALUES ($1, $2, $3, $4, $5, 'normal', $6, $7, $8, 8.0, $9, $10, 'inside', 0.0, 'submitted', $11, $12, $13, 0)",
+                &[&id, &number, &device, &hash, &category, &description, &lon, &lat, &ward, &valid_from, &now, &ack, &handle],
+            )
+            .await
+            .unwrap();
+            let seq: i64 =
+                tx.query_one("UPDATE event_counter SET last = last + 1 RETURNING last", &[]).await.unwrap().get(0);
+            tx.execute(
+                "INSERT INTO events (seq, report_id, ward_code, kind, at, actor, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&seq, &id, &ward, &kind, &now, &actor, &data],
+            )
+            .await
+            .unwrap();
+            tx.execute("UPDATE reports SET last_seq = $1 WHERE id = $2", &[&seq, &id]).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        (rows as f64 / start.elapsed().as_secs_f64(), rows)
+    })
 }
 
 fn routing() -> WardIndex {

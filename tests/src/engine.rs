@@ -68,3 +68,30 @@ pub fn use_database(data_dir: &Path, url: &str) {
     std::fs::write(data_dir.join(DATABASE_URL_FILE), url)
         .expect("the database's URL is kept with its data directory");
 }
+
+/// The nodes of a cluster: servers on one database, each with a data directory of its own
+/// (kept as long as the nodes).
+pub struct Nodes {
+    pub nodes: Vec<crate::TestServer>,
+    pub dirs: Vec<tempfile::TempDir>,
+}
+
+impl Nodes {
+    /// Starts `count` nodes on the database at `url`, with the servers' arguments `args`.
+    pub fn start(url: &str, count: usize, args: &[&str]) -> Nodes {
+        let dirs: Vec<_> = (0..count).map(|_| tempfile::tempdir().expect("a data directory")).collect();
+        let nodes = dirs
+            .iter()
+            .map(|dir| {
+                use_database(dir.path(), url);
+                crate::TestServer::start_in(dir.path(), args)
+            })
+            .collect();
+        Nodes { nodes, dirs }
+    }
+
+    /// The nodes, as the servers they are.
+    pub fn servers(&self) -> Vec<&crate::TestServer> {
+        self.nodes.iter().collect()
+    }
+}

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use phananh_shared::api::LiveMessage;
+use phananh_tests::engine::Nodes;
 use phananh_tests::postgres::Postgres as Cluster;
 use phananh_tests::{
     HOAN_KIEM, LiveClient, ResidentDevice, StaffClient, TestServer, engine, report_at, run_server,
@@ -21,30 +22,14 @@ fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| Cluster::start(&["fsync=off", "max_connections=200"]))
 }
 
-/// Nodes on one new database, each with its data directory (kept as long as the nodes).
-struct Nodes {
-    nodes: Vec<TestServer>,
-    dirs: Vec<tempfile::TempDir>,
+/// Nodes on one new database of the shared cluster.
+fn start_nodes(count: usize, args: &[&str]) -> Nodes {
+    Nodes::start(&cluster().new_database(), count, args)
 }
 
-impl Nodes {
-    fn start(count: usize, args: &[&str]) -> Nodes {
-        let url = cluster().new_database();
-        let dirs: Vec<_> = (0..count).map(|_| tempfile::tempdir().unwrap()).collect();
-        let nodes = dirs
-            .iter()
-            .map(|dir| {
-                engine::use_database(dir.path(), &url);
-                TestServer::start_in(dir.path(), args)
-            })
-            .collect();
-        Nodes { nodes, dirs }
-    }
-
-    /// A staff account made once for the cluster, signed in on `node`.
-    fn staff(&self, node: usize, username: &str, role: &str, ward: Option<&str>) -> StaffClient {
-        StaffClient::create(&self.nodes[node], self.dirs[node].path(), username, role, ward)
-    }
+/// A staff account made once for the cluster, signed in on `node`.
+fn staff(cluster: &Nodes, node: usize, username: &str, role: &str, ward: Option<&str>) -> StaffClient {
+    StaffClient::create(&cluster.nodes[node], cluster.dirs[node].path(), username, role, ward)
 }
 
 /// Waits up to 15 s for `stream`'s next event; its kind and report.
@@ -65,9 +50,9 @@ async fn next_event(stream: &mut LiveClient) -> (String, String) {
 
 #[test]
 fn a_report_filed_on_one_node_is_live_on_another_readable_on_a_third_and_its_answer_syncs_through_it() {
-    let cluster = Nodes::start(3, &[]);
+    let cluster = start_nodes(3, &[]);
     let (a, b, c) = (&cluster.nodes[0], &cluster.nodes[1], &cluster.nodes[2]);
-    let officer = cluster.staff(1, "hoankiem", "ward", Some("00070"));
+    let officer = staff(&cluster, 1, "hoankiem", "ward", Some("00070"));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut inbox = rt
         .block_on(LiveClient::connect(&b.url(""), "ward:00070", "latest", Some(&officer.token)))
@@ -109,8 +94,8 @@ fn a_report_filed_on_one_node_is_live_on_another_readable_on_a_third_and_its_ans
 fn when_the_node_watching_the_deadlines_is_killed_another_records_the_next_breach_on_time_once() {
     // Monday 2 March 2026, 08:00 in Hà Nội; every node's clock stands there until it is moved.
     let start = "2026-03-02T01:00:00Z";
-    let cluster = Nodes::start(3, &["--manual-clock", start]);
-    drop(cluster.staff(0, "thanhpho", "city", None));
+    let cluster = start_nodes(3, &["--manual-clock", start]);
+    drop(staff(&cluster, 0, "thanhpho", "city", None));
     let resident = ResidentDevice::register(&cluster.nodes[0]);
     let mut noise = report_at(HOAN_KIEM.0, HOAN_KIEM.1);
     noise["category"] = json!("noise");
@@ -245,9 +230,9 @@ async fn follow(nodes: Vec<String>, first: usize, token: String, count: usize) -
 
 #[test]
 fn a_node_killed_under_load_loses_nothing_acknowledged_and_every_subscriber_sees_every_event_in_order() {
-    let cluster = Nodes::start(3, phananh_tests::NO_RATE_LIMITS);
-    let officer = cluster.staff(1, "hoankiem", "ward", Some("00070"));
-    drop(cluster.staff(2, "thanhpho", "city", None));
+    let cluster = start_nodes(3, phananh_tests::NO_RATE_LIMITS);
+    let officer = staff(&cluster, 1, "hoankiem", "ward", Some("00070"));
+    drop(staff(&cluster, 2, "thanhpho", "city", None));
     let urls: Vec<String> = cluster.nodes.iter().map(|node| node.url("")).collect();
     let devices: Vec<ResidentDevice> = (0..3).map(|n| ResidentDevice::register(&cluster.nodes[n])).collect();
     // Every report is filed and acknowledged once: two events each, numbered 1 to this.
@@ -324,15 +309,8 @@ fn a_node_killed_under_load_loses_nothing_acknowledged_and_every_subscriber_sees
 fn while_the_database_restarts_nodes_answer_503_to_retry_and_come_back_by_themselves_losing_nothing() {
     // A cluster of its own: restarting the shared one would fail the other tests' requests.
     let database = Cluster::start(&["fsync=off"]);
-    let url = database.new_database();
-    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let nodes: Vec<TestServer> = dirs
-        .iter()
-        .map(|dir| {
-            engine::use_database(dir.path(), &url);
-            TestServer::start_in(dir.path(), phananh_tests::NO_RATE_LIMITS)
-        })
-        .collect();
+    let Nodes { nodes, dirs: _dirs } =
+        Nodes::start(&database.new_database(), 2, phananh_tests::NO_RATE_LIMITS);
     let device = ResidentDevice::register(&nodes[0]);
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     // Filings go on until FILINGS more were taken after the database came back.

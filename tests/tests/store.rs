@@ -27,32 +27,23 @@ fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| Cluster::start(&["fsync=off"]))
 }
 
-/// One engine on a new, empty database.
-enum Engine {
-    /// The store, and its data directory, removed when the engine is dropped.
-    Sqlite {
-        store: Store,
-        _dir: tempfile::TempDir,
-    },
-    Postgres(Box<Postgres>),
+/// One engine on a new, empty database (and SQLite's data directory, removed when the engine
+/// is dropped).
+struct Engine {
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Engine {
     async fn both() -> [Engine; 2] {
         let dir = tempfile::tempdir().unwrap();
         let sqlite = Store::open_in(dir.path()).unwrap();
-        let url = cluster().new_database();
-        [
-            Engine::Sqlite { store: sqlite, _dir: dir },
-            Engine::Postgres(Box::new(Postgres::connect(&url).await.unwrap())),
-        ]
+        let postgres = Store::open(Some(&cluster().new_database()), dir.path()).await.unwrap();
+        [Engine { store: sqlite, _dir: Some(dir) }, Engine { store: postgres, _dir: None }]
     }
 
     fn name(&self) -> &'static str {
-        match self {
-            Engine::Sqlite { .. } => "SQLite",
-            Engine::Postgres(_) => "PostgreSQL",
-        }
+        self.store.engine()
     }
 
     /// Runs `change` in one transaction: committed if it answers `Ok`.
@@ -60,21 +51,14 @@ impl Engine {
         &self,
         change: impl FnOnce(&mut dyn Db) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        match self {
-            Engine::Sqlite { store, .. } => store.change(change).await,
-            Engine::Postgres(store) => store.change(change).await,
-        }
+        self.store.change(change).await
     }
 
     async fn query<T: Send + 'static>(
         &self,
         query: impl FnOnce(&mut dyn Db) -> Result<T, StoreError> + Send + 'static,
     ) -> T {
-        match self {
-            Engine::Sqlite { store, .. } => store.query(query).await,
-            Engine::Postgres(store) => store.query(query).await,
-        }
-        .unwrap()
+        self.store.query(query).await.unwrap()
     }
 }
 
