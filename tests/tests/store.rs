@@ -1478,3 +1478,43 @@ async fn on_postgresql_a_photos_parts_are_stored_once_read_by_any_node_and_remov
     let expected = [b"original".to_vec(), b"public".to_vec(), b"thumb".to_vec(), b"{}".to_vec()].map(Some);
     assert_eq!(read, (expected, None));
 }
+
+/// A node that stops in the middle of a change holds the writers' turn; the database ends its
+/// transaction once it has been idle for `STALLED_CHANGE`, and the other nodes go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_node_frozen_in_a_change_holds_the_other_writers_for_seconds_not_for_ever() {
+    use phananh_server::store::postgres::STALLED_CHANGE;
+    let url = cluster().new_database();
+    let (frozen, other) = (Postgres::connect(&url).await.unwrap(), Postgres::connect(&url).await.unwrap());
+    let device = Uuid::now_v7();
+    other.change(move |db| a_ward_and_a_device(db, device)).await.unwrap();
+    let (entered, holding) = std::sync::mpsc::channel();
+    let (thaw, frozen_until) = std::sync::mpsc::channel::<()>();
+    let stuck = tokio::spawn(async move {
+        frozen
+            .change(move |db| {
+                file(db, &report(device, 0))?;
+                entered.send(()).unwrap();
+                // Frozen here, the writers' turn held, until the test thaws it.
+                let _ = frozen_until.recv();
+                db.newest_event()
+            })
+            .await
+    });
+    tokio::task::spawn_blocking(move || holding.recv().unwrap()).await.unwrap();
+
+    let started = std::time::Instant::now();
+    let filed =
+        tokio::time::timeout(STALLED_CHANGE * 3, other.change(move |db| file(db, &report(device, 1))))
+            .await
+            .expect("the other node files within three times the stall limit");
+    let waited = started.elapsed();
+    assert_eq!(filed.unwrap(), (1, 1), "the other node files, with the numbers the frozen one gave back");
+    assert!(
+        waited >= STALLED_CHANGE - std::time::Duration::from_secs(1) && waited < STALLED_CHANGE * 3,
+        "waited {waited:?} for the frozen node's turn to end"
+    );
+    thaw.send(()).unwrap();
+    assert!(stuck.await.unwrap().is_err(), "the frozen node's change is not committed");
+    assert_eq!(other.query(|db| db.newest_event()).await.unwrap(), 1);
+}

@@ -50,6 +50,13 @@ const CONNECTIONS: usize = 16;
 /// before it is answered "unavailable, retry".
 const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(5);
 
+/// How long a change may leave its transaction idle before the database ends it: a change
+/// runs its statements back to back, so only a node that stopped leaves one idle that long.
+pub const STALLED_CHANGE: Duration = Duration::from_secs(10);
+
+/// How long a connection may be silent before TCP asks whether the other end is still there.
+const KEEPALIVE: Duration = Duration::from_secs(10);
+
 /// The database of a cluster of nodes.
 #[derive(Clone)]
 pub struct Postgres {
@@ -63,7 +70,21 @@ impl Postgres {
     /// Connects to the database at `url` (`postgres://user@host:port/name`) and brings its
     /// schema up to date.
     pub async fn connect(url: &str) -> Result<Postgres, StoreError> {
-        let config: tokio_postgres::Config = url.parse().map_err(StoreError::DatabaseUrl)?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(StoreError::DatabaseUrl)?;
+        // A node that stops in the middle of a change (frozen, or cut off the network) holds
+        // the writers' turn: the database ends a transaction left idle this long, which frees
+        // it, and TCP keepalives tell it of a node gone without a word.
+        let options = format!(
+            "{} -c idle_in_transaction_session_timeout={}",
+            config.get_options().unwrap_or_default(),
+            STALLED_CHANGE.as_millis()
+        );
+        config
+            .options(options.trim_start())
+            .keepalives(true)
+            .keepalives_idle(KEEPALIVE)
+            .keepalives_interval(KEEPALIVE / 2)
+            .keepalives_retries(3);
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
