@@ -332,6 +332,34 @@ fn a_ward_and_a_device(db: &mut dyn Db, device: Uuid) -> Result<(), StoreError> 
     db.add_device(device, &hash(&device.to_string()), None, None, at(0))
 }
 
+/// Ba Đình, a second ward in force from 2025-07-01.
+fn ba_dinh(db: &mut dyn Db) -> Result<(), StoreError> {
+    let ward =
+        WardRecord { code: "00004".into(), name: "Phường Ba Đình".into(), name_en: None, kind: "ward" };
+    db.record_wards("2025-07-01".parse().unwrap(), None, &[ward])
+}
+
+/// A dossier of Hoàn Kiếm's desk (registered by staff 1), received `minutes` after the start,
+/// due two days later.
+fn dossier(id: Uuid, code: &str, minutes: i64) -> DossierRecord {
+    DossierRecord {
+        id,
+        code: code.into(),
+        procedure: "birth-registration".into(),
+        ward: "00070".into(),
+        contact: DossierContact {
+            applicant: "Trần Văn Minh".into(),
+            phone: Some("0987 654 321".into()),
+            email: None,
+        },
+        secret_hash: hash("secret"),
+        status: DossierStatus::Received,
+        received_at: at(minutes),
+        received_by: 1,
+        due_at: at(minutes + 2880),
+    }
+}
+
 /// A report of `device`'s, received `minutes` after the start.
 fn report(device: Uuid, minutes: i64) -> ReportRecord {
     ReportRecord {
@@ -821,13 +849,7 @@ async fn a_reports_state_follows_its_changes_and_its_timeline_shows_notes_and_co
         engine
             .change(move |db| {
                 a_ward_and_a_device(db, device)?;
-                let other = WardRecord {
-                    code: "00004".into(),
-                    name: "Phường Ba Đình".into(),
-                    name_en: None,
-                    kind: "ward",
-                };
-                db.record_wards("2025-07-01".parse().unwrap(), None, &[other])?;
+                ba_dinh(db)?;
                 db.add_device(Uuid::nil(), &hash("nil"), None, None, at(0))?;
                 db.add_device(follower, &hash("follower"), None, None, at(0))?;
                 db.insert_report(&original)?;
@@ -952,22 +974,6 @@ async fn a_dossier_moves_through_the_desk_and_its_trackers_see_it_without_the_ap
         let name = engine.name();
         let (device, other) = (Uuid::now_v7(), Uuid::now_v7());
         let (id, later) = (Uuid::now_v7(), Uuid::now_v7());
-        let dossier = |id, code: &str, minutes| DossierRecord {
-            id,
-            code: code.into(),
-            procedure: "birth-registration".into(),
-            ward: "00070".into(),
-            contact: DossierContact {
-                applicant: "Trần Văn Minh".into(),
-                phone: Some("0987 654 321".into()),
-                email: None,
-            },
-            secret_hash: hash("secret"),
-            status: DossierStatus::Received,
-            received_at: at(minutes),
-            received_by: 1,
-            due_at: at(minutes + 2880),
-        };
         let (first, second) =
             (dossier(id, "00070-260302-AB12CD", 0), dossier(later, "00070-260302-EF34GH", 500));
         engine
@@ -1212,32 +1218,12 @@ async fn published_events_come_whole_and_a_filter_keeps_what_its_reader_may_be_s
         let seqs = engine
             .change(move |db| {
                 a_ward_and_a_device(db, reporter)?;
-                let other = WardRecord {
-                    code: "00004".into(),
-                    name: "Phường Ba Đình".into(),
-                    name_en: None,
-                    kind: "ward",
-                };
-                db.record_wards("2025-07-01".parse().unwrap(), None, &[other])?;
+                ba_dinh(db)?;
                 db.add_device(follower, &hash("follower"), None, None, at(0))?;
                 db.add_staff("lan", "hash-lan", Role::Ward, Some("00070"), at(0))?;
                 db.insert_report(&mine)?;
                 db.insert_report(&moved)?;
-                let dossier = DossierRecord {
-                    id: ids.2,
-                    code: "00070-260302-AB12CD".into(),
-                    procedure: "birth-registration".into(),
-                    ward: "00070".into(),
-                    contact: DossierContact {
-                        applicant: "Trần Văn Minh".into(), phone: None, email: None
-                    },
-                    secret_hash: hash("secret"),
-                    status: DossierStatus::Received,
-                    received_at: at(0),
-                    received_by: 1,
-                    due_at: at(2880),
-                };
-                db.insert_dossier(&dossier)?;
+                db.insert_dossier(&dossier(ids.2, "00070-260302-AB12CD", 0))?;
                 db.add_tracker(ids.2, follower, at(5))?;
                 let followed = Change::Followed { followers: 1 };
                 let transferred = Change::Transferred {
@@ -1380,22 +1366,7 @@ async fn the_dashboards_count_the_reports_changed_in_the_period_or_open_and_the_
                 for (code, minutes, finished) in
                     [("A", 1500, None), ("B", 100, Some(at(200))), ("C", 100, None)]
                 {
-                    db.insert_dossier(&DossierRecord {
-                        id: Uuid::now_v7(),
-                        code: code.into(),
-                        procedure: "birth-registration".into(),
-                        ward: "00070".into(),
-                        contact: DossierContact {
-                            applicant: "Trần Văn Minh".into(),
-                            phone: None,
-                            email: None,
-                        },
-                        secret_hash: hash("secret"),
-                        status: DossierStatus::Received,
-                        received_at: at(minutes),
-                        received_by: 1,
-                        due_at: at(minutes + 2880),
-                    })?;
+                    db.insert_dossier(&dossier(Uuid::now_v7(), code, minutes))?;
                     if let Some(at) = finished {
                         let id = db.dossier_state(code)?.unwrap().id;
                         db.change_dossier(id, &DossierUpdate::Finished { status: DossierStatus::Done, at })?;

@@ -93,11 +93,9 @@ fn apply(
             }
             // The new ward's own acknowledgement clock starts now.
             let deadlines = policy.deadlines_at_filing(calendar, now, current.priority);
-            let valid_from = wards_from;
-            db.change_report(
-                id,
-                &ReportChange::Transferred { status, ward: ward.clone(), valid_from, deadlines },
-            )?;
+            let transferred =
+                ReportChange::Transferred { status, ward: ward.clone(), valid_from: wards_from, deadlines };
+            db.change_report(id, &transferred)?;
             let reason = reason.trim().to_owned();
             (ward, Change::Transferred { status, from_ward: current.ward, reason, deadlines })
         }

@@ -118,7 +118,7 @@ impl SqliteStore {
 
     /// Runs `change` on the writer thread, all or nothing, and answers once it is committed:
     /// an `Ok` answer means the change is in the database.
-    pub async fn write<T, E>(
+    async fn write<T, E>(
         &self,
         change: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
@@ -185,7 +185,7 @@ impl SqliteStore {
     }
 
     /// Runs `query` on a pooled read connection, off the async threads.
-    pub async fn read<T, E>(
+    async fn read<T, E>(
         &self,
         query: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
@@ -236,9 +236,8 @@ pub fn stamp(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// One transaction (or read snapshot) of SQLite, answering the store's traits. Code not yet
-/// behind the boundary makes one of its own transaction to ask them.
-pub struct Sqlite<'c>(pub(crate) &'c Connection);
+/// One transaction (or read snapshot) of SQLite, answering the store's traits.
+struct Sqlite<'c>(&'c Connection);
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
