@@ -205,6 +205,17 @@ pub enum StoreError {
     CommitFailed,
 }
 
+/// What a store's blocking task came to. A panic in it goes on unwinding; a task the runtime
+/// cancelled because it is shutting down (a server stopping, say on a refused address, while
+/// its watchers ask the store) is a store no longer there to answer, not a panic.
+fn joined<T, E: From<StoreError>>(outcome: Result<Result<T, E>, tokio::task::JoinError>) -> Result<T, E> {
+    match outcome {
+        Ok(outcome) => outcome,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(StoreError::Unavailable("the server is shutting down".into()).into()),
+    }
+}
+
 /// Takes from `path` (if it exists) every permission beyond `mode`, logging when it had more.
 pub fn tighten(path: &Path, mode: u32) -> std::io::Result<()> {
     let had = match std::fs::metadata(path) {
@@ -217,4 +228,17 @@ pub fn tighten(path: &Path, mode: u32) -> std::io::Result<()> {
         tracing::warn!(path = %path.display(), was = format!("{had:o}"), now = format!("{:o}", had & mode), "made private: only the server's user may read it");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_task_the_runtime_cancelled_is_unavailable_not_a_panic() {
+        let task = tokio::spawn(std::future::pending::<Result<(), StoreError>>());
+        task.abort();
+        let outcome: Result<(), StoreError> = joined(task.await);
+        assert!(matches!(outcome, Err(StoreError::Unavailable(_))), "{outcome:?}");
+    }
 }

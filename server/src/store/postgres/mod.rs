@@ -127,7 +127,7 @@ impl Postgres {
         E: From<StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
+        let outcome = tokio::task::spawn_blocking(move || {
             let rt = Handle::current();
             let mut client = rt.block_on(pool.get()).map_err(StoreError::from)?;
             // Read committed whatever the database's default: each statement sees the latest
@@ -159,8 +159,8 @@ impl Postgres {
                 }
             }
         })
-        .await
-        .expect("a change does not panic")
+        .await;
+        super::joined(outcome)
     }
 
     /// Runs `query` on one snapshot of the database, read-only.
@@ -173,7 +173,7 @@ impl Postgres {
         E: From<StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
+        let answer = tokio::task::spawn_blocking(move || {
             let rt = Handle::current();
             let mut client = rt.block_on(pool.get()).map_err(StoreError::from)?;
             let snapshot =
@@ -183,8 +183,8 @@ impl Postgres {
             rt.block_on(tx.commit()).map_err(StoreError::from)?;
             Ok(answer)
         })
-        .await
-        .expect("a query does not panic")
+        .await;
+        super::joined(answer)
     }
 }
 

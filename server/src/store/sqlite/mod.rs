@@ -194,12 +194,12 @@ impl SqliteStore {
         E: From<StoreError> + Send + 'static,
     {
         let readers = self.readers.clone();
-        tokio::task::spawn_blocking(move || {
+        let answer = tokio::task::spawn_blocking(move || {
             let conn = readers.get().map_err(StoreError::from)?;
             query(&conn)
         })
-        .await
-        .expect("a read query does not panic")
+        .await;
+        super::joined(answer)
     }
 }
 
