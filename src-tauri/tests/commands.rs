@@ -260,6 +260,11 @@ fn a_phones_reports_move_to_the_desktop_app_with_the_phones_transfer_code() {
         desktop.until("reports", |r| r.as_array().is_some_and(|r| r.iter().any(|r| r["id"] == report["id"])));
     let moved = reports.as_array().unwrap().iter().find(|r| r["id"] == report["id"]).unwrap();
     assert_eq!(moved["view"]["ward"]["code"], "00070", "with the server's view");
+    // The reports are stored before the window is told of them: wait for the telling.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while desktop.heard(REPORTS_EVENT).len() <= heard_before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert!(desktop.heard(REPORTS_EVENT).len() > heard_before, "the window is told");
 
     // The desktop app can hand them on in turn.
