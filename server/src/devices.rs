@@ -4,13 +4,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 use phananh_shared::api::{Claimed, DeviceCreated, NewDevice, TransferCode};
 use uuid::Uuid;
 
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 pub use crate::store::Holder;
 use crate::store::Store;
 use crate::tokens;
 
 /// Registers a device and returns its identity and token (the only time the token is seen).
-pub async fn register(store: &Store, device: NewDevice) -> Result<DeviceCreated, ApiError> {
+pub async fn register(store: &Store, device: NewDevice) -> Result<DeviceCreated, DomainError> {
     device.validate()?;
     let device_id = Uuid::now_v7();
     let (token, token_hash) = tokens::issue();
@@ -26,13 +26,13 @@ pub async fn register(store: &Store, device: NewDevice) -> Result<DeviceCreated,
 }
 
 /// Who holds `token`, if anyone.
-pub async fn recognise(store: &Store, token: &str) -> Result<Option<Holder>, ApiError> {
+pub async fn recognise(store: &Store, token: &str) -> Result<Option<Holder>, DomainError> {
     let token_hash = tokens::hash(token);
     Ok(store.query(move |db| db.token_holder(&token_hash)).await?)
 }
 
 /// Whether a device's token (by its hash) still works: a transfer code moves it away.
-pub async fn in_force(store: &Store, token_hash: Vec<u8>) -> Result<bool, ApiError> {
+pub async fn in_force(store: &Store, token_hash: Vec<u8>) -> Result<bool, DomainError> {
     Ok(store.query(move |db| db.token_holder(&token_hash)).await?.is_some())
 }
 
@@ -46,7 +46,7 @@ pub async fn transfer_code(
     store: &Store,
     device: Uuid,
     now: DateTime<Utc>,
-) -> Result<TransferCode, ApiError> {
+) -> Result<TransferCode, DomainError> {
     let code = crate::dossiers::secrets::new_secret();
     let code_hash = tokens::hash(&crate::dossiers::secrets::normalise(&code));
     let expires_at = now + TimeDelta::minutes(TRANSFER_CODE_MINUTES);
@@ -65,16 +65,16 @@ pub async fn claim(
     typed: &str,
     claimer: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<Claimed, ApiError> {
+) -> Result<Claimed, DomainError> {
     let code_hash = tokens::hash(&crate::dossiers::secrets::normalise(typed));
     let (token, token_hash) = tokens::issue();
     store
         .change(move |db| {
             let Some(device) = db.spend_transfer_code(&code_hash, now)? else {
-                return Err(ApiError::not_found(
+                return Err(DomainError::not_found_on(
+                    "code",
                     "no device has this transfer code; it may have expired or been used",
-                )
-                .on("code"));
+                ));
             };
             if let Some(claimer) = claimer.filter(|id| *id != device) {
                 db.merge_devices(claimer, device)?;

@@ -2,8 +2,9 @@
 //! routing on the city's boundaries, and the command line that runs and maintains it.
 //!
 //! Data flows one way: request → [`http`] (parse, validate, answer) → domain rules and ward
-//! index (`phananh_shared`) → response. Errors become responses in one place,
-//! [`http::error`].
+//! index (`phananh_shared`) → [`store`] → response. The domain refuses in its own terms,
+//! [`error::DomainError`], and the store fails with [`store::StoreError`]; both become
+//! responses in one place, [`http::error`].
 
 pub mod cli;
 pub mod clock;
@@ -12,6 +13,7 @@ pub mod dashboard;
 pub mod devices;
 pub mod display;
 pub mod dossiers;
+pub mod error;
 pub mod http;
 pub mod live;
 pub mod locate;

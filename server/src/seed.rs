@@ -19,7 +19,7 @@ use rand::{RngExt, SeedableRng};
 use uuid::Uuid;
 
 use crate::cli::SeedArgs;
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::serve::photos_of;
 use crate::staff::{self, NewStaff, Role, StaffMember};
 use crate::store::{Store, StoreError};
@@ -38,17 +38,11 @@ pub enum SeedError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("demo data: {0}")]
-    Api(String),
+    Domain(#[from] DomainError),
     #[error(transparent)]
     Staff(#[from] staff::CreateStaffError),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
-}
-
-impl From<ApiError> for SeedError {
-    fn from(error: ApiError) -> SeedError {
-        SeedError::Api(format!("{error:?}"))
-    }
 }
 
 pub fn run(args: SeedArgs) -> Result<ExitCode, SeedError> {

@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use phananh_shared::api::WardRef;
 
 use crate::cli::{CreateStaffArgs, DisableStaffArgs};
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::store::{Store, StoreError};
 use crate::tokens;
 use crate::wards_file::{self, WardsFileError};
@@ -272,13 +272,13 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$yrOY07ptihHHozDV2PyUvA$yU8PERWbuhxHIZjBvn2RktpA5fa4brhdWmZJCqrS5CQ";
 
 /// The one refusal of a sign-in, whatever was wrong, so that nobody can probe usernames.
-fn bad_credentials() -> ApiError {
-    ApiError::unauthorized("the username or the password is wrong")
+fn bad_credentials() -> DomainError {
+    DomainError::unauthenticated("the username or the password is wrong")
 }
 
 /// Signs in: a new session and its token. A wrong password, an unknown username and a
 /// disabled account get the same 401, after the same (slow) password check.
-pub async fn login(store: &Store, request: LoginRequest) -> Result<LoginAnswer, ApiError> {
+pub async fn login(store: &Store, request: LoginRequest) -> Result<LoginAnswer, DomainError> {
     let username = request.username.trim().to_lowercase();
     let account = store.query(move |db| db.account(&username)).await?;
     let hash = account.as_ref().map(|account| account.password_hash.clone());
@@ -312,7 +312,7 @@ pub enum Session {
 }
 
 /// The session `token` opened, if it is a staff token at all (a device's token is not).
-pub async fn session(store: &Store, token: &str) -> Result<Option<Session>, ApiError> {
+pub async fn session(store: &Store, token: &str) -> Result<Option<Session>, DomainError> {
     let token_hash = tokens::hash(token);
     let now = Utc::now();
     let found = store.query(move |db| db.session(&token_hash, now)).await?;
@@ -321,7 +321,10 @@ pub async fn session(store: &Store, token: &str) -> Result<Option<Session>, ApiE
 
 /// When the session whose token hashes to `token_hash` ends, if it is in force now (not
 /// expired, not signed out, its account open): what an open live stream checks.
-pub async fn in_force_until(store: &Store, token_hash: Vec<u8>) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub async fn in_force_until(
+    store: &Store,
+    token_hash: Vec<u8>,
+) -> Result<Option<DateTime<Utc>>, DomainError> {
     let now = Utc::now();
     let until = store.query(move |db| db.session_ends(&token_hash)).await?;
     Ok(until.filter(|until| *until > now))
@@ -329,7 +332,7 @@ pub async fn in_force_until(store: &Store, token_hash: Vec<u8>) -> Result<Option
 
 /// Signs out: ends the session of `token`, or (`everywhere`) every session of its account.
 /// How many sessions were ended; none when `token` is not a session in force.
-pub async fn sign_out(store: &Store, token: &str, everywhere: bool) -> Result<usize, ApiError> {
+pub async fn sign_out(store: &Store, token: &str, everywhere: bool) -> Result<usize, DomainError> {
     let token_hash = tokens::hash(token);
     let now = Utc::now();
     Ok(store.change(move |db| db.end_sessions(&token_hash, everywhere, now)).await?)
@@ -337,7 +340,7 @@ pub async fn sign_out(store: &Store, token: &str, everywhere: bool) -> Result<us
 
 /// The staff member holding `token`, if it is the token of a session in force of an open
 /// account (an expired session or a disabled account is `None`).
-pub async fn recognise(store: &Store, token: &str) -> Result<Option<StaffMember>, ApiError> {
+pub async fn recognise(store: &Store, token: &str) -> Result<Option<StaffMember>, DomainError> {
     Ok(match session(store, token).await? {
         Some(Session::Active(member)) => Some(member),
         Some(Session::Ended) | None => None,
@@ -345,7 +348,7 @@ pub async fn recognise(store: &Store, token: &str) -> Result<Option<StaffMember>
 }
 
 /// `member` as the API shows them, with their ward's name.
-pub async fn view(store: &Store, member: StaffMember) -> Result<StaffView, ApiError> {
+pub async fn view(store: &Store, member: StaffMember) -> Result<StaffView, DomainError> {
     let code = member.ward_code.clone();
     let ward_name = match code {
         Some(code) => store.query(move |db| db.ward_name(&code, None)).await?,

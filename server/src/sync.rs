@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::dossiers::{self, Attempter};
+use crate::error::DomainError;
 use crate::http::AppState;
-use crate::http::error::ApiError;
 use crate::reports::{self, Reader};
 use crate::store::{Db, SyncAnswer};
 
@@ -23,7 +23,7 @@ pub async fn push(
     device: Uuid,
     attempters: [Attempter; 2],
     request: PushRequest,
-) -> Result<PushResponse, ApiError> {
+) -> Result<PushResponse, DomainError> {
     request.validate()?;
     let mut results = Vec::with_capacity(request.operations.len());
     for operation in request.operations {
@@ -41,7 +41,7 @@ async fn apply(
     device: Uuid,
     attempters: [Attempter; 2],
     operation: Operation,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, DomainError> {
     let Operation { id, change } = operation;
     let now = state.clock.now();
     let hash = Sha256::digest(serde_json::to_vec(&change).expect("an operation serialises")).to_vec();
@@ -100,15 +100,15 @@ async fn apply(
                 }
                 Ok(None) => {
                     db.undo_operation()?;
-                    refusal(&ApiError::not_found(format!("no report {subject}")).on("report_id"))
+                    refusal(&DomainError::not_found_on("report_id", format!("no report {subject}")))
                 }
                 // A spent filing budget is "not now", not an answer to keep: the same operation
                 // sent later is filed.
-                Err(error) if error.parts().0 == ErrorCode::FilingLimited => {
+                Err(error) if error.code() == ErrorCode::FilingLimited => {
                     db.undo_operation()?;
                     return Ok(refusal(&error));
                 }
-                Err(error) if error.is_client_error() => {
+                Err(error) if error.is_refusal() => {
                     db.undo_operation()?;
                     refusal(&error)
                 }
@@ -132,21 +132,26 @@ fn accepted(report: ReportView) -> Outcome {
 /// The answer already given to operation `id`: the same one if `device` sends the same
 /// operation again; a refusal (not recorded) if the id is another device's or came with
 /// other content.
-fn answered(db: &mut dyn Db, id: Uuid, device: Uuid, hash: &[u8]) -> Result<Option<Outcome>, ApiError> {
+fn answered(db: &mut dyn Db, id: Uuid, device: Uuid, hash: &[u8]) -> Result<Option<Outcome>, DomainError> {
     let Some(stored) = db.sync_answer(id)? else { return Ok(None) };
     if stored.device != device || stored.request_hash != hash {
-        let conflict =
-            ApiError::conflict("id", format!("operation {id} was already sent with other content"));
+        let conflict = DomainError::Conflict {
+            code: ErrorCode::Conflict,
+            message: format!("operation {id} was already sent with other content"),
+            field: Some("id"),
+        };
         return Ok(Some(refusal(&conflict)));
     }
-    Ok(Some(serde_json::from_str(&stored.answer).map_err(ApiError::internal)?))
+    let kept = serde_json::from_str(&stored.answer);
+    Ok(Some(
+        kept.map_err(|error| DomainError::Internal(format!("a kept sync answer does not read: {error}")))?,
+    ))
 }
 
-fn refusal(error: &ApiError) -> Outcome {
-    let (code, message, field) = error.parts();
+fn refusal(error: &DomainError) -> Outcome {
     Outcome::Refused {
-        code: code.code().to_owned(),
-        message: message.to_owned(),
-        field: field.map(str::to_owned),
+        code: error.code().code().to_owned(),
+        message: error.to_string(),
+        field: error.field().map(str::to_owned),
     }
 }

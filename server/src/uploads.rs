@@ -14,13 +14,12 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::photos::{self, PhotoError, PhotoSize, PhotoStore, StoredPhoto};
 use crate::store::{Db, PhotoRecord, Store};
 
@@ -76,17 +75,13 @@ impl Uploads {
         uploader: String,
         bytes: Vec<u8>,
         now: DateTime<Utc>,
-    ) -> Result<Uploaded, ApiError> {
+    ) -> Result<Uploaded, DomainError> {
         // Refused before anything else: a bomb costs nothing, and is no upload in flight.
-        photos::check_header(&bytes).map_err(refusal)?;
+        photos::check_header(&bytes)?;
         let in_flight = InFlight::start(&self.in_flight, &uploader)?;
-        let permit = Arc::clone(&self.decoding).try_acquire_owned().map_err(|_| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Busy,
-                "every photo decoder is busy; send the photo again in a moment",
-            )
-            .retry_after(BUSY_RETRY)
+        let permit = Arc::clone(&self.decoding).try_acquire_owned().map_err(|_| DomainError::Busy {
+            message: "every photo decoder is busy; send the photo again in a moment".into(),
+            retry_after: BUSY_RETRY,
         })?;
         // Spent only by an upload that is decoded: one told "busy" costs the sender nothing.
         crate::reports::check_budget(&self.budget, &uploader, ErrorCode::RateLimited, |wait| {
@@ -100,21 +95,18 @@ impl Uploads {
             files.ingest(&bytes)
         })
         .await
-        .expect("photo intake does not panic")
-        .map_err(refusal)?;
+        .expect("photo intake does not panic")?;
         let id = Uuid::now_v7();
         let answer = Uploaded { id, width: stored.width, height: stored.height };
         let files = self.files.clone();
         store
             .change(move |db| {
                 // The same bytes' files, found stored by the intake, may have been purged since.
-                if files.stored(&stored.sha256).map_err(ApiError::internal)?.is_none() {
-                    return Err(ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        ErrorCode::Busy,
-                        "the photo was being cleaned up; send it again",
-                    )
-                    .retry_after(Duration::from_secs(1)));
+                if files.stored(&stored.sha256).map_err(PhotoError::Io)?.is_none() {
+                    return Err(DomainError::Busy {
+                        message: "the photo was being cleaned up; send it again".into(),
+                        retry_after: Duration::from_secs(1),
+                    });
                 }
                 let record = PhotoRecord {
                     id,
@@ -127,7 +119,7 @@ impl Uploads {
                     at: now,
                 };
                 db.add_photo(&record)?;
-                Ok::<_, ApiError>(())
+                Ok::<_, DomainError>(())
             })
             .await?;
         Ok(answer)
@@ -142,7 +134,7 @@ impl Uploads {
     /// no other upload shares; how many uploads were removed. Runs as a change, and changes
     /// take turns (on either engine), so no upload is recorded meanwhile (an upload of the
     /// same bytes checks that its files are still there).
-    pub async fn purge_unattached(&self, store: &Store, cutoff: DateTime<Utc>) -> Result<usize, ApiError> {
+    pub async fn purge_unattached(&self, store: &Store, cutoff: DateTime<Utc>) -> Result<usize, DomainError> {
         let files = self.files.clone();
         store
             .change(move |db| {
@@ -152,27 +144,37 @@ impl Uploads {
                         tracing::warn!(%error, photo = %sha256, "could not remove an unattached photo's files");
                     }
                 }
-                Ok::<_, ApiError>(removed)
+                Ok::<_, DomainError>(removed)
             })
             .await
     }
 
     /// The public (EXIF-free) copy or the thumbnail of photo `id`, as JPEG bytes.
-    pub async fn read(&self, store: &Store, id: Uuid, size: PhotoSize) -> Result<Option<Vec<u8>>, ApiError> {
+    pub async fn read(
+        &self,
+        store: &Store,
+        id: Uuid,
+        size: PhotoSize,
+    ) -> Result<Option<Vec<u8>>, DomainError> {
         let sha256 = store.query(move |db| db.photo(id)).await?.map(|(_, sha256)| sha256);
         let Some(sha256) = sha256 else { return Ok(None) };
         let files = self.files.clone();
         let read = tokio::task::spawn_blocking(move || files.read(&sha256, size))
             .await
             .expect("reading does not panic");
-        Ok(read.map_err(ApiError::internal)?.map(|(bytes, _)| bytes))
+        Ok(read.map_err(PhotoError::Io)?.map(|(bytes, _)| bytes))
     }
 }
 
 /// Checks that each of `photos` was uploaded by `uploader` (`device:<id>` exactly, or
 /// `staff:` for any staff member) and answers their contents' sha256, in order. `field` names
 /// the request field in the error.
-pub fn owned(db: &mut dyn Db, photos: &[Uuid], uploader: &str, field: &str) -> Result<Vec<String>, ApiError> {
+pub fn owned(
+    db: &mut dyn Db,
+    photos: &[Uuid],
+    uploader: &str,
+    field: &str,
+) -> Result<Vec<String>, DomainError> {
     let mut hashes = Vec::with_capacity(photos.len());
     for (position, photo) in photos.iter().enumerate() {
         let found = db.photo(*photo)?;
@@ -200,14 +202,15 @@ struct InFlight {
 
 impl InFlight {
     /// Marks `uploader`'s upload in flight; a 429 if one already is.
-    fn start(set: &Arc<Mutex<HashSet<String>>>, uploader: &str) -> Result<InFlight, ApiError> {
+    fn start(set: &Arc<Mutex<HashSet<String>>>, uploader: &str) -> Result<InFlight, DomainError> {
         if !set.lock().expect("never poisoned").insert(uploader.to_owned()) {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::UploadInFlight,
-                "another photo from you is being processed; send the next when it is answered",
-            )
-            .retry_after(Duration::from_secs(1)));
+            return Err(DomainError::Limited {
+                code: ErrorCode::UploadInFlight,
+                message: "another photo from you is being processed; send the next when it is answered"
+                    .into(),
+                field: None,
+                retry_after: Some(Duration::from_secs(1)),
+            });
         }
         Ok(InFlight { set: Arc::clone(set), uploader: uploader.to_owned() })
     }
@@ -217,15 +220,4 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         self.set.lock().expect("never poisoned").remove(&self.uploader);
     }
-}
-
-/// An upload the intake refused, as the client should hear it.
-fn refusal(error: PhotoError) -> ApiError {
-    let status = match &error {
-        PhotoError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        PhotoError::NotAnImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        PhotoError::Undecodable(_) | PhotoError::TooManyPixels { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        PhotoError::Io(_) => return ApiError::internal(error),
-    };
-    ApiError::new(status, ErrorCode::InvalidPhoto, error.to_string()).on("photo")
 }

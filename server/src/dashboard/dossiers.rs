@@ -14,7 +14,7 @@ use phananh_shared::sla::WorkCalendar;
 
 use super::Period;
 use super::figures::{hours, percent};
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 pub use crate::store::DossierFacts;
 use crate::store::Store;
 
@@ -36,7 +36,7 @@ pub async fn dashboard(
     wards: Vec<WardRef>,
     one_ward: bool,
     period: Period,
-) -> Result<DossierDashboard, ApiError> {
+) -> Result<DossierDashboard, DomainError> {
     let ward = one_ward.then(|| wards[0].code.clone());
     let facts = store.query(move |db| db.counted_dossiers(ward.as_deref(), period.instants())).await?;
     Ok(compute(&facts, &wards, period, WorkCalendar::vietnam()))

@@ -13,7 +13,7 @@ use phananh_shared::status::Status;
 pub use figures::Period;
 use figures::{ReportFacts, Step, compute};
 
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::store::{CountedEvent, Db, Store, StoreError};
 
 /// The dashboard of `wards` (every ward for the city, or one) over `period`.
@@ -22,13 +22,13 @@ pub async fn dashboard(
     wards: Vec<WardRef>,
     one_ward: bool,
     period: Period,
-) -> Result<Dashboard, ApiError> {
+) -> Result<Dashboard, DomainError> {
     let ward = one_ward.then(|| wards[0].code.clone());
     store
         .query(move |db| {
             let facts = load(db, ward.as_deref(), period)?;
             let (total, wards, overdue, days) = compute(&facts, &wards, period, WorkCalendar::vietnam());
-            Ok::<_, ApiError>(Dashboard {
+            Ok::<_, DomainError>(Dashboard {
                 from: period.from,
                 to: period.to,
                 now: period.now,
@@ -46,7 +46,7 @@ pub async fn transparency(
     store: &Store,
     wards: Vec<WardRef>,
     period: Period,
-) -> Result<Transparency, ApiError> {
+) -> Result<Transparency, DomainError> {
     let dashboard = dashboard(store, wards, false, period).await?;
     Ok(Transparency {
         from: period.from,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use uuid::Uuid;
 
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 
 /// Who an attempt counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,7 +45,7 @@ impl Attempts {
     }
 
     /// Counts one attempt against each of `attempters`; a 429 if any has used its budget.
-    pub fn take(&self, attempters: &[Attempter]) -> Result<(), ApiError> {
+    pub fn take(&self, attempters: &[Attempter]) -> Result<(), DomainError> {
         for attempter in attempters {
             crate::reports::check_budget(&self.limiter, attempter, ErrorCode::RateLimited, |wait| {
                 format!("too many attempts to track a dossier; retry in {} s", wait.as_secs())

@@ -18,7 +18,7 @@ use uuid::Uuid;
 pub use attempts::{Attempter, Attempts, FailureBudget};
 use secrets::SecretHash;
 
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::staff::StaffMember;
 use crate::store::{
     Db, DossierRecord, DossierUpdate, Store, StoreError, Subject, TrackingFailures, TrackingState,
@@ -35,7 +35,7 @@ pub async fn register(
     staff: StaffMember,
     new: NewDossier,
     now: DateTime<Utc>,
-) -> Result<RegisteredDossier, ApiError> {
+) -> Result<RegisteredDossier, DomainError> {
     new.validate()?;
     let procedure = Catalogue::shipped().get(new.procedure.trim()).ok_or_else(|| {
         FieldError::invalid(
@@ -46,7 +46,7 @@ pub async fn register(
     let ward = staff
         .ward_code
         .clone()
-        .ok_or_else(|| ApiError::forbidden("dossiers are registered at a ward's desk, by its staff"))?;
+        .ok_or_else(|| DomainError::forbidden("dossiers are registered at a ward's desk, by its staff"))?;
     let due_at = procedure.due_at(WorkCalendar::vietnam(), now);
     let (procedure, id) = (procedure.code.clone(), Uuid::now_v7());
     let secret = secrets::new_secret();
@@ -87,19 +87,19 @@ pub async fn act(
     code: String,
     request: DossierActionRequest,
     now: DateTime<Utc>,
-) -> Result<Option<DossierView>, ApiError> {
+) -> Result<Option<DossierView>, DomainError> {
     request.validate()?;
     store
         .change(move |db| {
             let Some(current) = db.dossier_state(code.trim())? else { return Ok(None) };
             if !staff.can_act_in(&current.ward) {
-                return Err(ApiError::forbidden(format!(
+                return Err(DomainError::forbidden(format!(
                     "dossier {code} is at the desk of ward {}; you act for ward {}",
                     current.ward,
                     staff.ward_code.as_deref().unwrap_or("-")
                 )));
             }
-            let status = current.status.apply(request.action()).map_err(ApiError::transition)?;
+            let status = current.status.apply(request.action()).map_err(DomainError::transition)?;
             let (update, change) = match request {
                 DossierActionRequest::Start => {
                     (DossierUpdate::Status(status), DossierChange::ProcessingStarted { status })
@@ -151,33 +151,32 @@ pub fn track(
     device: Uuid,
     request: &TrackDossier,
     now: DateTime<Utc>,
-) -> Result<Result<DossierView, ApiError>, ApiError> {
+) -> Result<Result<DossierView, DomainError>, DomainError> {
     request.validate()?;
     let code = request.code.trim().to_ascii_uppercase();
     let found = db.dossier_for_tracking(&code, device)?;
     let Some(found) = found else {
         // An unknown code is checked against a made-up dossier, so both refusals take as long.
         let _ = secrets::hash(Uuid::nil(), &request.secret);
-        return Ok(Err(ApiError::not_found(NOT_FOUND)));
+        return Ok(Err(DomainError::not_found(NOT_FOUND)));
     };
     let id = found.id;
     if let Some(until) = found.locked_until.filter(|until| *until > now && !found.tracking) {
         let wait = (until - now).to_std().unwrap_or_default();
         let minutes = wait.as_secs().div_ceil(60);
-        return Ok(Err(ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::DossierLocked,
-            format!(
+        return Ok(Err(DomainError::Limited {
+            code: ErrorCode::DossierLocked,
+            message: format!(
                 "dossier {code} is locked against tracking for {minutes} min after too many wrong \
                  secrets; try again then, or ask the desk that registered it"
             ),
-        )
-        .on("code")
-        .retry_after(wait)));
+            field: Some("code"),
+            retry_after: Some(wait),
+        }));
     }
     if !secrets::hash(id, &request.secret).matches(&SecretHash(found.secret_hash.clone())) {
         count_failure(db, budget, &found, now)?;
-        return Ok(Err(ApiError::not_found(NOT_FOUND)));
+        return Ok(Err(DomainError::not_found(NOT_FOUND)));
     }
     if db.add_tracker(id, device, now)? {
         append_event(db, id, &found.ward, now, &format!("device:{device}"), &DossierChange::Tracked)?;
@@ -216,7 +215,7 @@ fn count_failure(
 }
 
 /// The dossiers `device` tracks, newest first, as a tracker sees them.
-pub async fn tracked(store: &Store, device: Uuid) -> Result<Vec<DossierView>, ApiError> {
+pub async fn tracked(store: &Store, device: Uuid) -> Result<Vec<DossierView>, DomainError> {
     let views = store.query(move |db| {
         let ids = db.tracked_dossiers(device)?;
         ids.into_iter().filter_map(|id| db.dossier_view(id, false).transpose()).collect::<Result<_, _>>()
@@ -233,10 +232,10 @@ pub async fn desk(
     store: &Store,
     staff: StaffMember,
     ward: Option<String>,
-) -> Result<Vec<DossierView>, ApiError> {
+) -> Result<Vec<DossierView>, DomainError> {
     let ward = match (ward, staff.ward_code.clone()) {
         (Some(asked), Some(own)) if asked != own => {
-            return Err(ApiError::forbidden(format!("you are staff of ward {own}, not of ward {asked}")));
+            return Err(DomainError::forbidden(format!("you are staff of ward {own}, not of ward {asked}")));
         }
         (asked, own) => asked.or(own),
     };
@@ -248,12 +247,16 @@ pub async fn desk(
 }
 
 /// Dossier `code` in the desk's view, for its ward's staff and the city's.
-pub async fn get(store: &Store, staff: StaffMember, code: String) -> Result<Option<DossierView>, ApiError> {
+pub async fn get(
+    store: &Store,
+    staff: StaffMember,
+    code: String,
+) -> Result<Option<DossierView>, DomainError> {
     store
         .query(move |db| {
             let Some(current) = db.dossier_state(code.trim())? else { return Ok(None) };
             if !staff.can_act_in(&current.ward) {
-                return Err(ApiError::forbidden(format!(
+                return Err(DomainError::forbidden(format!(
                     "dossier {code} is at the desk of ward {}",
                     current.ward
                 )));

@@ -11,6 +11,8 @@ use phananh_shared::refusal::ErrorCode;
 use phananh_shared::validation::FieldError;
 use serde::Serialize;
 
+use crate::error::DomainError;
+use crate::photos::PhotoError;
 use crate::store::StoreError;
 
 /// A refusal: an HTTP status and the error body.
@@ -95,22 +97,65 @@ impl ApiError {
     }
 }
 
+/// The domain's refusals and failures, each with its status. A failure of ours is logged in
+/// full and answered without details.
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> ApiError {
+        let status = match &error {
+            DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
+            DomainError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
+            DomainError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            DomainError::Transition(_) | DomainError::Conflict { .. } => StatusCode::CONFLICT,
+            DomainError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            DomainError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            DomainError::Photo(PhotoError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            DomainError::Photo(PhotoError::NotAnImage) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            DomainError::Photo(PhotoError::Undecodable(_) | PhotoError::TooManyPixels { .. }) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            DomainError::Store(failure) => return store_failure(failure),
+            DomainError::Photo(PhotoError::Io(_)) | DomainError::Internal(_) => {
+                return ApiError::internal(&error);
+            }
+        };
+        let retry_after = match &error {
+            DomainError::Limited { retry_after, .. } => *retry_after,
+            DomainError::Busy { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
+        let refusal = ApiError::new(status, error.code(), error.to_string());
+        let refusal = match error.field() {
+            Some(field) => refusal.on(field),
+            None => refusal,
+        };
+        match retry_after {
+            Some(wait) => refusal.retry_after(wait),
+            None => refusal,
+        }
+    }
+}
+
 /// A database that cannot be reached now (restarting, say) is a 503 the client retries;
 /// any other store failure is ours.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        match error {
-            StoreError::Unavailable(_) => {
-                tracing::warn!(%error, "answered 503");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::Busy,
-                    "the database is unavailable; retry shortly",
-                )
-                .retry_after(std::time::Duration::from_secs(2))
-            }
-            error => ApiError::internal(error),
+        store_failure(&error)
+    }
+}
+
+fn store_failure(error: &StoreError) -> ApiError {
+    match error {
+        StoreError::Unavailable(_) => {
+            tracing::warn!(%error, "answered 503");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Busy,
+                "the database is unavailable; retry shortly",
+            )
+            .retry_after(std::time::Duration::from_secs(2))
         }
+        error => ApiError::internal(error),
     }
 }
 
@@ -228,5 +273,76 @@ mod tests {
         assert_eq!(unavailable.headers()[axum::http::header::RETRY_AFTER], "2");
         let ours = ApiError::from(StoreError::WriterGone);
         assert_eq!((ours.status(), ours.parts().0), (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal));
+    }
+
+    #[test]
+    fn each_domain_refusal_has_its_status_code_and_field_and_a_failure_of_ours_tells_nothing() {
+        let wait = std::time::Duration::from_millis(1500);
+        let cases = [
+            (DomainError::not_found_on("code", "no such code"), 404, ErrorCode::NotFound, Some("code")),
+            (DomainError::unauthenticated("sign in"), 401, ErrorCode::Unauthorized, None),
+            (DomainError::forbidden("not your ward"), 403, ErrorCode::Forbidden, None),
+            (
+                DomainError::Invalid(FieldError::new("text", ErrorCode::TooShort, "too short")),
+                422,
+                ErrorCode::TooShort,
+                Some("text"),
+            ),
+            (
+                DomainError::transition("resolved cannot be resolved"),
+                409,
+                ErrorCode::InvalidTransition,
+                Some("action"),
+            ),
+            (
+                DomainError::Conflict {
+                    code: ErrorCode::ReportClosed,
+                    message: "closed".into(),
+                    field: None,
+                },
+                409,
+                ErrorCode::ReportClosed,
+                None,
+            ),
+            (
+                DomainError::Limited {
+                    code: ErrorCode::DossierLocked,
+                    message: "locked".into(),
+                    field: Some("code"),
+                    retry_after: Some(wait),
+                },
+                429,
+                ErrorCode::DossierLocked,
+                Some("code"),
+            ),
+            (DomainError::Busy { message: "busy".into(), retry_after: wait }, 503, ErrorCode::Busy, None),
+            (DomainError::Photo(PhotoError::NotAnImage), 415, ErrorCode::InvalidPhoto, Some("photo")),
+            (
+                DomainError::Photo(PhotoError::TooLarge { max: 1, got: 2 }),
+                413,
+                ErrorCode::InvalidPhoto,
+                Some("photo"),
+            ),
+        ];
+        for (error, status, code, field) in cases {
+            let message = error.to_string();
+            let answer = ApiError::from(error);
+            assert_eq!((answer.status().as_u16(), answer.parts()), (status, (code, message.as_str(), field)));
+        }
+        let limited =
+            ApiError::from(DomainError::Busy { message: "busy".into(), retry_after: wait }).into_response();
+        assert_eq!(limited.headers()[axum::http::header::RETRY_AFTER], "2", "1.5 s rounded up");
+        for ours in [
+            DomainError::Photo(PhotoError::Io(std::io::Error::other("disk full at /srv/photos"))),
+            DomainError::Internal("a kept answer does not read".into()),
+            DomainError::Store(StoreError::WriterGone),
+        ] {
+            let answer = ApiError::from(ours);
+            assert_eq!(
+                (answer.status(), answer.parts().0),
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
+            );
+            assert!(!answer.parts().1.contains("disk") && !answer.parts().1.contains("kept"), "no details");
+        }
     }
 }

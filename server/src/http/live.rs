@@ -109,7 +109,8 @@ pub async fn live(
         _ => {}
     }
     holders.push(Holder::Address(network(SocketAddr::new(client, 0))));
-    let permit = state.live.admit(holders).map_err(|refused| refused.retry_after(state.heartbeat))?;
+    let permit =
+        state.live.admit(holders).map_err(|refused| ApiError::from(refused).retry_after(state.heartbeat))?;
     let subscription = Subscription::start(&state.live, scope, since).await?;
     let stream = Stream { subscription, authority, _permit: permit };
     if sse {

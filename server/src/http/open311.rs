@@ -177,7 +177,7 @@ impl Call {
     }
 
     fn check_jurisdiction(&self) -> Result<(), ApiError> {
-        self.query.check_jurisdiction(&self.settings.open311_jurisdiction)
+        Ok(self.query.check_jurisdiction(&self.settings.open311_jurisdiction)?)
     }
 
     /// Where this server is, for the answer's links; a host this server does not know itself
@@ -239,7 +239,9 @@ async fn requests(
 async fn definition(call: Call) -> Response {
     let answer = call
         .check_jurisdiction()
-        .and_then(|()| catalogue::category(&call.name).ok_or_else(|| form::unknown_service(&call.name)))
+        .and_then(|()| {
+            catalogue::category(&call.name).ok_or_else(|| form::unknown_service(&call.name).into())
+        })
         .map(|category| Document::object("service_definition", &catalogue::definition(category)));
     call.respond(answer)
 }
@@ -341,7 +343,10 @@ async fn file_form(
     let report = NewReport { id, category, priority, description, location, photos: Vec::new() };
     let filing = reports::prepare_filing(&state.wards, &state.policy, client, report, state.clock.now())
         // Our report names the point `location`; an Open311 client sent it as `lat` and `long`.
-        .map_err(|error| if error.parts().2 == Some("location") { error.on("lat/long") } else { error })?;
+        .map_err(|error| match error.field() {
+            Some("location") => ApiError::from(error).on("lat/long"),
+            _ => ApiError::from(error),
+        })?;
     let budget = state.filings.clone();
     let (filed, view) = state
         .store

@@ -45,7 +45,7 @@ pub async fn file(
                 .uploads
                 .upload(&state.store, format!("device:{device}"), photo.to_vec(), state.clock.now())
                 .await
-                .map_err(|error| error.on(&format!("photo[{position}]")))?;
+                .map_err(|error| ApiError::from(error).on(&format!("photo[{position}]")))?;
             report.photos.push(uploaded.id);
         }
     }

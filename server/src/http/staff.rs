@@ -38,7 +38,7 @@ pub async fn login(
             // The answer carries a token: no cache keeps it.
             ([(CACHE_CONTROL, "no-store")], Json(answer)).into_response()
         }
-        Err(error) => error.into_response(),
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 

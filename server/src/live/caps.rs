@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 
 /// The caps, from the server's settings.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +41,7 @@ impl OpenStreams {
 
     /// Counts a stream held by each of `holders` until the permit is dropped; refused with
     /// 429 if any of them holds as many as its cap allows.
-    pub(super) fn admit(self: &Arc<OpenStreams>, holders: Vec<Holder>) -> Result<StreamPermit, ApiError> {
+    pub(super) fn admit(self: &Arc<OpenStreams>, holders: Vec<Holder>) -> Result<StreamPermit, DomainError> {
         let mut counts = self.counts.lock().expect("the stream counts are never poisoned");
         for holder in &holders {
             let (cap, whose) = match holder {
@@ -53,7 +52,12 @@ impl OpenStreams {
             if counts.get(holder).is_some_and(|&open| open >= cap) {
                 let message =
                     format!("{whose} already has {cap} live streams open, the most allowed; close one first");
-                return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyStreams, message));
+                return Err(DomainError::Limited {
+                    code: ErrorCode::TooManyStreams,
+                    message,
+                    field: None,
+                    retry_after: None,
+                });
             }
         }
         for holder in &holders {
@@ -95,7 +99,7 @@ mod tests {
         let first = open.admit(vec![address.clone(), device.clone()]).unwrap();
         let _second = open.admit(vec![address.clone(), device.clone()]).unwrap();
         let refused = open.admit(vec![address.clone(), device.clone()]).err().unwrap();
-        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.code(), ErrorCode::TooManyStreams);
         // The refused stream took no place: the address still has one.
         let _third = open.admit(vec![address.clone()]).unwrap();
         assert!(open.admit(vec![address.clone()]).is_err(), "the address's cap");

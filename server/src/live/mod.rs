@@ -27,7 +27,7 @@ pub use caps::{Holder, StreamCaps, StreamPermit};
 pub use scope::Scope;
 pub use subscription::{Next, Subscription};
 
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::store::{About, Db, Published, Store, StoreError};
 
 /// How many events one database read takes, publishing or replaying.
@@ -197,7 +197,7 @@ impl Hub {
     }
 
     /// Counts a stream against each of its `holders`' caps, or refuses it (429).
-    pub fn admit(&self, holders: Vec<Holder>) -> Result<StreamPermit, ApiError> {
+    pub fn admit(&self, holders: Vec<Holder>) -> Result<StreamPermit, DomainError> {
         self.inner.streams.admit(holders)
     }
 
@@ -235,7 +235,12 @@ impl Drop for SubscriberCount {
 
 /// Up to `limit` events of `device`'s scope after `cursor`, as the offline client's pull
 /// takes them, with the cursor to pull from next.
-pub async fn pull(store: &Store, device: Uuid, cursor: u64, limit: usize) -> Result<PullResponse, ApiError> {
+pub async fn pull(
+    store: &Store,
+    device: Uuid,
+    cursor: u64,
+    limit: usize,
+) -> Result<PullResponse, DomainError> {
     let scope = Scope::Device { id: device, following: Default::default(), tracking: Default::default() };
     store
         .query(move |db| {
@@ -280,7 +285,7 @@ fn position(
     scope: Scope,
     since: Option<u64>,
     field: &str,
-) -> Result<(u64, u64, Scope), ApiError> {
+) -> Result<(u64, u64, Scope), DomainError> {
     let newest = db.newest_event()?;
     let since = since.unwrap_or(newest);
     if since > newest {

@@ -10,7 +10,7 @@ use phananh_shared::validation::FieldError;
 use uuid::Uuid;
 
 use super::LiveEvent;
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::reports::Reader;
 use crate::store::{About, Db, EventFilter, StoreError};
 
@@ -32,27 +32,31 @@ pub enum Scope {
 impl Scope {
     /// The scope named by `text` (`device`, `ward:<code>`, `city` or `report:<id>`), if
     /// `reader` may see it. A report scope's view is settled later, when the report is found.
-    pub fn parse(text: &str, reader: &Reader) -> Result<Scope, ApiError> {
+    pub fn parse(text: &str, reader: &Reader) -> Result<Scope, DomainError> {
         let (kind, key) = text.split_once(':').unwrap_or((text, ""));
         match (kind, reader) {
             ("device", Reader::Device(id)) if key.is_empty() => {
                 Ok(Scope::Device { id: *id, following: HashSet::new(), tracking: HashSet::new() })
             }
             ("device", _) if key.is_empty() => {
-                Err(ApiError::unauthorized("the device scope needs the device's token"))
+                Err(DomainError::unauthenticated("the device scope needs the device's token"))
             }
             ("ward", Reader::Staff { ward, .. }) if !key.is_empty() => match ward {
                 Some(own) if own != key => {
-                    Err(ApiError::forbidden(format!("you are staff of ward {own}, not of ward {key}")))
+                    Err(DomainError::forbidden(format!("you are staff of ward {own}, not of ward {key}")))
                 }
                 _ => Ok(Scope::Ward(key.to_owned())),
             },
-            ("ward", _) if !key.is_empty() => Err(ApiError::unauthorized("a ward's stream is for its staff")),
+            ("ward", _) if !key.is_empty() => {
+                Err(DomainError::unauthenticated("a ward's stream is for its staff"))
+            }
             ("city", Reader::Staff { ward: None, .. }) if key.is_empty() => Ok(Scope::City),
             ("city", Reader::Staff { .. }) if key.is_empty() => {
-                Err(ApiError::forbidden("the city stream is for city staff"))
+                Err(DomainError::forbidden("the city stream is for city staff"))
             }
-            ("city", _) if key.is_empty() => Err(ApiError::unauthorized("the city stream is for city staff")),
+            ("city", _) if key.is_empty() => {
+                Err(DomainError::unauthenticated("the city stream is for city staff"))
+            }
             ("report", _) => match Uuid::parse_str(key) {
                 Ok(id) => Ok(Scope::Report { id, staff: false }),
                 Err(_) => {

@@ -9,7 +9,7 @@ use phananh_shared::api::LiveMessage;
 use tokio::sync::broadcast;
 
 use super::{BATCH, Hub, LiveEvent, Scope, SubscriberCount, events_after, position};
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::store::StoreError;
 
 /// What to send next.
@@ -39,7 +39,7 @@ impl Subscription {
     /// Starts a subscription to `scope` after sequence number `since`, or (`None`) after the
     /// newest committed event: for a client that loads the current state itself and wants
     /// to hear of changes from then on.
-    pub async fn start(hub: &Hub, scope: Scope, since: Option<u64>) -> Result<Subscription, ApiError> {
+    pub async fn start(hub: &Hub, scope: Scope, since: Option<u64>) -> Result<Subscription, DomainError> {
         let events = hub.changes();
         let (newest, since, scope) = hub.store().query(move |db| position(db, scope, since, "since")).await?;
         Ok(Subscription {

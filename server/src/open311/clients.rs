@@ -15,7 +15,7 @@ use phananh_shared::validation::check_text;
 use uuid::Uuid;
 
 use crate::cli::CreateApiKeyArgs;
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::store::{Store, StoreError};
 use crate::tokens;
 
@@ -55,7 +55,7 @@ pub async fn create(store: &Store, name: &str) -> Result<String, CreateApiKeyErr
 }
 
 /// The device of the client holding `key`, if it is an API key.
-pub async fn recognise(store: &Store, key: &str) -> Result<Option<Uuid>, ApiError> {
+pub async fn recognise(store: &Store, key: &str) -> Result<Option<Uuid>, DomainError> {
     let key_hash = tokens::hash(key);
     Ok(store.query(move |db| db.open311_client(&key_hash)).await?)
 }

@@ -16,7 +16,7 @@ use phananh_shared::validation::{
 use uuid::Uuid;
 
 use super::catalogue;
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 
 /// The longest span a search may cover, and the one it covers by default (the spec's 90 days).
 pub const SEARCH_SPAN: TimeDelta = TimeDelta::days(90);
@@ -60,12 +60,12 @@ impl Params {
 
     /// Refuses a `jurisdiction_id` other than ours (404, as the specification says for an
     /// unknown one); none is fine, since this server serves one jurisdiction.
-    pub fn check_jurisdiction(&self, ours: &str) -> Result<(), ApiError> {
+    pub fn check_jurisdiction(&self, ours: &str) -> Result<(), DomainError> {
         match self.get("jurisdiction_id") {
-            Some(theirs) if theirs != ours => Err(ApiError::not_found(format!(
-                "jurisdiction_id {theirs:?} is not served here; this server serves {ours:?}"
-            ))
-            .on("jurisdiction_id")),
+            Some(theirs) if theirs != ours => Err(DomainError::not_found_on(
+                "jurisdiction_id",
+                format!("jurisdiction_id {theirs:?} is not served here; this server serves {ours:?}"),
+            )),
             _ => Ok(()),
         }
     }
@@ -87,7 +87,7 @@ pub use crate::store::ReportContact as Contact;
 
 /// Reads a `POST requests` form. The description's limits are the app's (a report needs a
 /// few words to act on), tighter than the specification's 4,000 characters.
-pub fn new_request(params: &Params) -> Result<NewRequest, ApiError> {
+pub fn new_request(params: &Params) -> Result<NewRequest, DomainError> {
     params.check_characters()?;
     let code = params.get("service_code").ok_or_else(|| FieldError::required("service_code"))?;
     let category = catalogue::category(code).ok_or_else(|| unknown_service(code))?;
@@ -111,9 +111,11 @@ pub fn new_request(params: &Params) -> Result<NewRequest, ApiError> {
 }
 
 /// 404: the specification's answer to a `service_code` it does not know.
-pub fn unknown_service(code: &str) -> ApiError {
-    ApiError::not_found(format!("service_code {code:?} is not one of ours; GET services lists them"))
-        .on("service_code")
+pub fn unknown_service(code: &str) -> DomainError {
+    DomainError::not_found_on(
+        "service_code",
+        format!("service_code {code:?} is not one of ours; GET services lists them"),
+    )
 }
 
 fn location(params: &Params) -> Result<Location, FieldError> {
@@ -226,7 +228,7 @@ pub struct Page {
 
 /// Reads the filters of `GET requests`. Every parameter is checked, so a malformed one is
 /// refused even beside `service_request_id`, which then overrides the others' filtering.
-pub fn request_filter(params: &Params, now: DateTime<Utc>) -> Result<RequestFilter, ApiError> {
+pub fn request_filter(params: &Params, now: DateTime<Utc>) -> Result<RequestFilter, DomainError> {
     let page = page(params)?;
     let categories = list(params, "service_code", |code| {
         catalogue::category(code).ok_or_else(|| {
@@ -328,9 +330,9 @@ mod tests {
         Params::parse(query.as_bytes())
     }
 
-    fn refused_field(result: Result<NewRequest, ApiError>) -> String {
+    fn refused_field(result: Result<NewRequest, DomainError>) -> String {
         let error = result.expect_err("should be refused");
-        error.parts().2.expect("names a field").to_owned()
+        error.field().expect("names a field").to_owned()
     }
 
     const GOOD: &str = "service_code=drainage&lat=21.0288&long=105.8525&description=C%E1%BB%91ng+t%E1%BA%AFc+tr%C6%B0%E1%BB%9Bc+s%E1%BB%91+12";
@@ -375,7 +377,7 @@ mod tests {
             assert_eq!(refused_field(new_request(&params(form))), field, "{form}");
         }
         let unknown = new_request(&params(&GOOD.replace("drainage", "graffiti"))).unwrap_err();
-        assert_eq!(unknown.parts().0, phananh_shared::refusal::ErrorCode::NotFound);
+        assert_eq!(unknown.code(), phananh_shared::refusal::ErrorCode::NotFound);
     }
 
     #[test]
@@ -412,11 +414,11 @@ mod tests {
         let filter = request_filter(&params(&format!("service_request_id={id}&status=closed")), now).unwrap();
         assert_eq!((filter.ids, filter.statuses, filter.window), (vec![id], vec![], None));
         let malformed = request_filter(&params(&format!("service_request_id={id}&end_date=0.0")), now);
-        assert_eq!(malformed.unwrap_err().parts().2, Some("end_date"), "checked even when overridden");
+        assert_eq!(malformed.unwrap_err().field(), Some("end_date"), "checked even when overridden");
         let open = request_filter(&params("status=open&service_code=roads,noise"), now).unwrap();
         assert!(open.statuses.iter().all(|s| s.is_open()) && open.statuses.len() == 4);
         assert_eq!(open.categories, [Category::Roads, Category::Noise]);
         let error = request_filter(&params("status=pending"), now).unwrap_err();
-        assert_eq!(error.parts().2, Some("status"));
+        assert_eq!(error.field(), Some("status"));
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::append_event;
 use super::query::{Reader, view};
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::staff::StaffMember;
 use crate::store::{Db, ReportChange, Store};
 use crate::uploads;
@@ -26,7 +26,7 @@ pub async fn act(
     id: Uuid,
     request: ActionRequest,
     now: DateTime<Utc>,
-) -> Result<Option<ReportView>, ApiError> {
+) -> Result<Option<ReportView>, DomainError> {
     request.validate()?;
     if let ActionRequest::Transfer { ward, .. } = &request
         && wards.ward(ward).is_none()
@@ -49,17 +49,17 @@ fn apply(
     id: Uuid,
     request: ActionRequest,
     now: DateTime<Utc>,
-) -> Result<Option<ReportView>, ApiError> {
+) -> Result<Option<ReportView>, DomainError> {
     let Some(current) = db.report_state(id)? else { return Ok(None) };
     if !staff.can_act_in(&current.ward) {
-        return Err(ApiError::forbidden(format!(
+        return Err(DomainError::forbidden(format!(
             "report {id} belongs to ward {}; you act for ward {}",
             current.ward,
             staff.ward_code.as_deref().unwrap_or("-")
         )));
     }
     let status = match request.action() {
-        Some(action) => current.status.apply(action).map_err(ApiError::transition)?,
+        Some(action) => current.status.apply(action).map_err(DomainError::transition)?,
         None => current.status,
     };
     let calendar = WorkCalendar::vietnam();

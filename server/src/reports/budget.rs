@@ -6,12 +6,11 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 
 use phananh_shared::refusal::ErrorCode;
 
@@ -35,7 +34,7 @@ impl FilingBudget {
     }
 
     /// Counts one new report against `device`; a 429 `filing_limited` if its budget is spent.
-    pub fn take(&self, device: Uuid) -> Result<(), ApiError> {
+    pub fn take(&self, device: Uuid) -> Result<(), DomainError> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
         check(limiter, &device, ErrorCode::FilingLimited, |wait| {
             format!(
@@ -61,11 +60,11 @@ pub(crate) fn check<K: Clone + Eq + std::hash::Hash>(
     key: &K,
     code: ErrorCode,
     says: impl FnOnce(Duration) -> String,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     limiter.check_key(key).map_err(|not_until| {
         // The wait rounded down to the nanosecond: one more second is always enough.
         let wait = not_until.wait_time_from(DefaultClock::default().now()) + Duration::from_secs(1);
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, says(wait)).retry_after(wait)
+        DomainError::Limited { code, message: says(wait), field: None, retry_after: Some(wait) }
     })
 }
 

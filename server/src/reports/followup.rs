@@ -13,15 +13,15 @@ use uuid::Uuid;
 
 use super::append_event;
 use super::query::{Reader, view};
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::store::{Db, Rating, ReportChange, ReportState, StoreError};
 
 /// Loads report `id` for `device`: `None` if there is no such report, 403 if another device
 /// filed it.
-fn own(db: &mut dyn Db, id: Uuid, device: Uuid) -> Result<Option<ReportState>, ApiError> {
+fn own(db: &mut dyn Db, id: Uuid, device: Uuid) -> Result<Option<ReportState>, DomainError> {
     match db.report_state(id)? {
         Some(report) if report.device == device => Ok(Some(report)),
-        Some(_) => Err(ApiError::forbidden("only the resident who filed a report can do this")),
+        Some(_) => Err(DomainError::forbidden("only the resident who filed a report can do this")),
         None => Ok(None),
     }
 }
@@ -34,17 +34,17 @@ pub fn rate(
     id: Uuid,
     rating: RatingRequest,
     now: DateTime<Utc>,
-) -> Result<Option<ReportView>, ApiError> {
+) -> Result<Option<ReportView>, DomainError> {
     rating.validate()?;
     let Some(report) = own(db, id, device)? else { return Ok(None) };
     let action = if rating.reopen { Action::Reopen } else { Action::Close };
     if report.status != Status::Resolved {
-        return Err(ApiError::transition(phananh_shared::status::TransitionError {
+        return Err(DomainError::transition(phananh_shared::status::TransitionError {
             from: report.status,
             action,
         }));
     }
-    let status = report.status.apply(action).map_err(ApiError::transition)?;
+    let status = report.status.apply(action).map_err(DomainError::transition)?;
     if rating.reopen {
         let Some(resolved_at) = db.resolved_at(id)? else {
             return Err(StoreError::Unreadable(format!("report {id} is resolved without an answer")).into());
@@ -79,15 +79,15 @@ pub fn comment(
     id: Uuid,
     comment: CommentRequest,
     now: DateTime<Utc>,
-) -> Result<Option<ReportView>, ApiError> {
+) -> Result<Option<ReportView>, DomainError> {
     comment.validate()?;
     let Some(report) = own(db, id, device)? else { return Ok(None) };
     if !report.status.takes_information() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            ErrorCode::ReportClosed,
-            format!("the report is {}: file a new report instead", report.status.code()),
-        ));
+        return Err(DomainError::Conflict {
+            code: ErrorCode::ReportClosed,
+            message: format!("the report is {}: file a new report instead", report.status.code()),
+            field: None,
+        });
     }
     let change = Change::Commented { text: comment.text.trim().to_owned() };
     append_event(db, id, &report.ward, now, &format!("device:{device}"), &change)?;
@@ -101,10 +101,10 @@ pub fn cancel(
     id: Uuid,
     cancel: CancelRequest,
     now: DateTime<Utc>,
-) -> Result<Option<ReportView>, ApiError> {
+) -> Result<Option<ReportView>, DomainError> {
     cancel.validate()?;
     let Some(report) = own(db, id, device)? else { return Ok(None) };
-    let status = report.status.apply(Action::Cancel).map_err(ApiError::transition)?;
+    let status = report.status.apply(Action::Cancel).map_err(DomainError::transition)?;
     db.change_report(id, &ReportChange::Status(status))?;
     let reason = cancel.reason.as_deref().map(str::trim).map(str::to_owned);
     append_event(

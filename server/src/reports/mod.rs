@@ -10,7 +10,9 @@ use phananh_shared::wards::{Match, WardIndex, outside_city};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::http::error::ApiError;
+use phananh_shared::refusal::ErrorCode;
+
+use crate::error::DomainError;
 use crate::store::{Db, ReportRecord, Store, StoreError, Subject};
 use crate::uploads;
 
@@ -57,7 +59,7 @@ pub async fn file(
     device: Uuid,
     report: NewReport,
     received_at: DateTime<Utc>,
-) -> Result<(Filed, ReportView), ApiError> {
+) -> Result<(Filed, ReportView), DomainError> {
     let filing = prepare_filing(wards, policy, device, report, received_at)?;
     let budget = budget.clone();
     store.change(move |db| record_filing(db, &budget, filing)).await
@@ -70,7 +72,7 @@ pub fn prepare_filing(
     device: Uuid,
     report: NewReport,
     received_at: DateTime<Utc>,
-) -> Result<Filing, ApiError> {
+) -> Result<Filing, DomainError> {
     report.validate()?;
     let (lon, lat) = (report.location.lon, report.location.lat);
     let found = wards.locate(lon, lat).ok_or_else(|| outside_city("location", lon, lat))?;
@@ -93,7 +95,7 @@ pub fn record_filing(
     db: &mut dyn Db,
     budget: &FilingBudget,
     filing: Filing,
-) -> Result<(Filed, ReportView), ApiError> {
+) -> Result<(Filed, ReportView), DomainError> {
     let Filing { device, report, received_at, deadlines, ward_code, ward_match, distance_m, ward_valid_from } =
         filing;
     let reporter = format!("device:{device}");
@@ -101,10 +103,11 @@ pub fn record_filing(
     let content_hash = content_hash(&report, &photo_hashes);
     if let Some((owner, stored_hash)) = db.report_owner(report.id)? {
         if owner != device || stored_hash != content_hash {
-            return Err(ApiError::conflict(
-                "id",
-                format!("report {} already exists with different content", report.id),
-            ));
+            return Err(DomainError::Conflict {
+                code: ErrorCode::Conflict,
+                message: format!("report {} already exists with different content", report.id),
+                field: Some("id"),
+            });
         }
         return Ok((Filed::AlreadyThere, view(db, report.id, &Reader::Device(device))?.expect("it exists")));
     }
@@ -146,7 +149,7 @@ pub fn follow(
     id: Uuid,
     device: Uuid,
     now: DateTime<Utc>,
-) -> Result<Option<Following>, ApiError> {
+) -> Result<Option<Following>, DomainError> {
     let Some((reporter, _)) = db.report_owner(id)? else { return Ok(None) };
     if reporter == device {
         return Ok(Some(Following { followers: db.followers(id)? }));

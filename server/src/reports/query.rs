@@ -7,7 +7,7 @@ use phananh_shared::report::{Category, Reference};
 use phananh_shared::status::Status;
 use uuid::Uuid;
 
-use crate::http::error::ApiError;
+use crate::error::DomainError;
 use crate::store::{Cursor, Db, ListFilter, Store, StoreError};
 
 /// Who is reading, which decides between the full and the public view of a report.
@@ -50,7 +50,7 @@ impl Reader {
 /// The report `id` as `reader` may see it: in full for the device that filed it and the
 /// ward's (or the city's) staff, otherwise the public view (no reporter identity or contact
 /// details).
-pub async fn get(store: &Store, id: Uuid, reader: Reader) -> Result<Option<ReportView>, ApiError> {
+pub async fn get(store: &Store, id: Uuid, reader: Reader) -> Result<Option<ReportView>, DomainError> {
     Ok(store.query(move |db| view(db, id, &reader)).await?)
 }
 
@@ -62,7 +62,7 @@ pub(crate) fn view(db: &mut dyn Db, id: Uuid, reader: &Reader) -> Result<Option<
 /// The report's events, oldest first, as `reader` may see them (staff notes only for those
 /// who see the staff view, residents' comments only for them, the reporter and followers);
 /// `None` if there is no such report.
-pub async fn events(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Vec<Event>>, ApiError> {
+pub async fn events(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Vec<Event>>, DomainError> {
     let timeline = store.query(move |db| {
         let Some(staff) = sees_staff_view(db, id, &reader)? else { return Ok(None) };
         let residents = staff
@@ -92,12 +92,12 @@ pub fn sees_staff_view(db: &mut dyn Db, id: Uuid, reader: &Reader) -> Result<Opt
 }
 
 /// The id of the report with `reference`, if there is one.
-pub async fn by_reference(store: &Store, reference: Reference) -> Result<Option<Uuid>, ApiError> {
+pub async fn by_reference(store: &Store, reference: Reference) -> Result<Option<Uuid>, DomainError> {
     Ok(store.query(move |db| db.report_by_number(reference.0)).await?)
 }
 
 /// A page of public views matching `filter`.
-pub async fn list(store: &Store, filter: ListFilter) -> Result<ReportPage, ApiError> {
+pub async fn list(store: &Store, filter: ListFilter) -> Result<ReportPage, DomainError> {
     Ok(store.query(move |db| page(db, &filter)).await?)
 }
 
@@ -126,7 +126,7 @@ pub async fn nearby(
     lat: f64,
     radius_m: f64,
     category: Option<Category>,
-) -> Result<Vec<NearbyReport>, ApiError> {
+) -> Result<Vec<NearbyReport>, DomainError> {
     // A box in degrees around the point narrows the search; the exact distance decides.
     let dlat = radius_m / 111_000.0;
     let dlon = dlat / lat.to_radians().cos().max(0.01);
