@@ -97,6 +97,10 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     let wards = wards_file::load(&args.wards.wards, args.wards.wards_valid_from)?;
     let store = args.data.store().await?;
     tracing::info!(engine = store.engine(), "the database is open");
+    let kept = crate::dashboard::kept::keep_history(&store).await?;
+    if kept > 0 {
+        tracing::info!(reports = kept, "the dashboards' figures are now kept for the reports filed before");
+    }
     let photos = photos_of(&store, &args.data.data_dir)
         .map_err(|source| ServeError::DataDir { path: args.data.data_dir.join(PHOTOS_DIR), source })?;
     let manual_clock = args.manual_clock.map(|start| Arc::new(ManualClock::new(start)));

@@ -276,12 +276,12 @@ async fn nodes_starting_together_migrate_once_and_a_newer_schema_is_refused() {
         assert!(node.is_ok(), "every node starts: {:?}", node.err());
     }
     let tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'";
-    assert_eq!(cluster().psql(database, "SELECT version FROM schema_version").trim(), "1");
+    assert_eq!(cluster().psql(database, "SELECT version FROM schema_version").trim(), "2");
     let before = cluster().psql(database, tables);
 
     cluster().psql(database, "UPDATE schema_version SET version = 99");
     let refused = Postgres::connect(&url).await.err();
-    assert!(matches!(refused, Some(StoreError::TooNew { found: 99, known: 1 })), "{refused:?}");
+    assert!(matches!(refused, Some(StoreError::TooNew { found: 99, known: 2 })), "{refused:?}");
     assert_eq!(cluster().psql(database, tables), before, "nothing changed");
 }
 

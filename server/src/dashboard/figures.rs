@@ -58,6 +58,9 @@ impl Period {
     }
 }
 
+/// Everything a dashboard shows: the total, each ward's figures, the overdue list and the days.
+pub type Computed = (Figures, Vec<WardFigures>, Vec<OverdueReport>, Vec<Day>);
+
 /// Everything a dashboard shows, from `facts`: the total, each of `wards` (in their order),
 /// the overdue list and the days.
 pub fn compute(
@@ -65,7 +68,7 @@ pub fn compute(
     wards: &[WardRef],
     period: Period,
     calendar: &WorkCalendar,
-) -> (Figures, Vec<WardFigures>, Vec<OverdueReport>, Vec<Day>) {
+) -> Computed {
     let names: BTreeMap<&str, &WardRef> = wards.iter().map(|w| (w.code.as_str(), w)).collect();
     let mut total = Tally::default();
     let mut by_ward: BTreeMap<&str, Tally> =
@@ -76,43 +79,93 @@ pub fn compute(
         for tally in [&mut total, tally] {
             tally.count(report, period, calendar);
         }
-        if let Some((missed, deadline)) = missed_deadline(report, period.now) {
-            let ward = names.get(report.ward.as_str()).map_or_else(
-                || WardRef { code: report.ward.clone(), name: report.ward.clone() },
-                |w| (*w).clone(),
-            );
-            overdue.push(OverdueReport {
-                report_id: report.id,
-                reference: report.reference,
-                ward,
-                status: report.status,
-                missed,
-                deadline,
-                late_hours: hours(calendar.working_time_between(deadline, period.now)),
-            });
-        }
+        overdue.extend(overdue_report(&names, &report.today(), period.now, calendar));
     }
+    let (total, wards) = tallied(total, by_ward, wards, &mut overdue);
+    (total, wards, overdue, days(facts, period))
+}
+
+/// The figures of `total` and of each of `wards` (in their order) from their tallies, and the
+/// overdue list put in order: the latest first.
+pub(super) fn tallied(
+    total: Tally,
+    by_ward: BTreeMap<&str, Tally>,
+    wards: &[WardRef],
+    overdue: &mut [OverdueReport],
+) -> (Figures, Vec<WardFigures>) {
     overdue.sort_by(|a, b| b.late_hours.total_cmp(&a.late_hours).then(a.report_id.cmp(&b.report_id)));
     let wards = wards
         .iter()
         .map(|ward| WardFigures { ward: ward.clone(), figures: by_ward[ward.code.as_str()].figures() })
         .collect();
-    (total.figures(), wards, overdue, days(facts, period))
+    (total.figures(), wards)
+}
+
+/// What the figures about today need of a report.
+#[derive(Debug, Clone)]
+pub(super) struct Today<'a> {
+    pub id: Uuid,
+    pub reference: Option<Reference>,
+    pub ward: &'a str,
+    pub status: Status,
+    pub received_at: DateTime<Utc>,
+    pub deadline_ack: DateTime<Utc>,
+    pub deadline_handle: DateTime<Utc>,
+}
+
+impl ReportFacts {
+    fn today(&self) -> Today<'_> {
+        Today {
+            id: self.id,
+            reference: self.reference,
+            ward: &self.ward,
+            status: self.status,
+            received_at: self.received_at,
+            deadline_ack: self.deadline_ack,
+            deadline_handle: self.deadline_handle,
+        }
+    }
+}
+
+/// `report` on the overdue list, if it has missed a deadline by `now`, with its ward named
+/// from `names`.
+pub(super) fn overdue_report(
+    names: &BTreeMap<&str, &WardRef>,
+    report: &Today,
+    now: DateTime<Utc>,
+    calendar: &WorkCalendar,
+) -> Option<OverdueReport> {
+    let (missed, deadline) = missed_deadline(report, now)?;
+    let ward = names.get(report.ward).map_or_else(
+        || WardRef { code: report.ward.to_owned(), name: report.ward.to_owned() },
+        |w| (*w).clone(),
+    );
+    Some(OverdueReport {
+        report_id: report.id,
+        reference: report.reference,
+        ward,
+        status: report.status,
+        missed,
+        deadline,
+        late_hours: hours(calendar.working_time_between(deadline, now)),
+    })
 }
 
 /// The running counts behind one [`Figures`].
 #[derive(Debug, Default)]
-struct Tally {
-    received: u64,
-    acks_due: u64,
-    acks_on_time: u64,
-    resolutions_due: u64,
-    resolutions_on_time: u64,
-    handling_hours: Vec<f64>,
-    stars: Vec<u8>,
-    overdue_now: u64,
-    backlog: u64,
-    backlog_age: BacklogAge,
+pub(super) struct Tally {
+    pub received: u64,
+    pub acks_due: u64,
+    pub acks_on_time: u64,
+    pub resolutions_due: u64,
+    pub resolutions_on_time: u64,
+    pub handling_hours: Vec<f64>,
+    pub ratings: u64,
+    /// Ratings of 4 or 5 stars.
+    pub satisfied: u64,
+    pub overdue_now: u64,
+    pub backlog: u64,
+    pub backlog_age: BacklogAge,
 }
 
 impl Tally {
@@ -121,7 +174,7 @@ impl Tally {
         if (period.from..=period.to).contains(&received_on) {
             self.received += 1;
             // A report withdrawn before its deadline was never late.
-            let cancelled = report.steps.iter().find(|(_, step)| *step == Step::Cancelled).map(|(at, _)| *at);
+            let cancelled = cancelled(report);
             match first_answer(report) {
                 Some(at) => {
                     self.acks_due += 1;
@@ -141,12 +194,18 @@ impl Tally {
                 }
                 None => {}
             }
-            self.stars.extend(&report.stars);
+            self.ratings += report.stars.len() as u64;
+            self.satisfied += report.stars.iter().filter(|&&stars| stars >= 4).count() as u64;
         }
+        self.count_today(&report.today(), period.now, calendar);
+    }
+
+    /// Counts `report` in the backlog, its age and the overdue, if it is open.
+    pub(super) fn count_today(&mut self, report: &Today, now: DateTime<Utc>, calendar: &WorkCalendar) {
         if report.status.is_open() {
             self.backlog += 1;
-            self.overdue_now += u64::from(missed_deadline(report, period.now).is_some());
-            let age = calendar.working_time_between(report.received_at, period.now);
+            self.overdue_now += u64::from(missed_deadline(report, now).is_some());
+            let age = calendar.working_time_between(report.received_at, now);
             let bucket = &mut self.backlog_age;
             let counter = match age {
                 age if age < WORKING_DAY => &mut bucket.under_1_day,
@@ -162,7 +221,6 @@ impl Tally {
     fn figures(&self) -> Figures {
         let mut handling = self.handling_hours.clone();
         handling.sort_by(f64::total_cmp);
-        let satisfied = self.stars.iter().filter(|&&stars| stars >= 4).count() as u64;
         Figures {
             received: self.received,
             acknowledged_on_time_pct: percent(self.acks_on_time, self.acks_due),
@@ -172,8 +230,8 @@ impl Tally {
             resolved: handling.len() as u64,
             handling_hours_median: median(&handling),
             handling_hours_p90: p90(&handling),
-            satisfaction_pct: percent(satisfied, self.stars.len() as u64),
-            ratings: self.stars.len() as u64,
+            satisfaction_pct: percent(self.satisfied, self.ratings),
+            ratings: self.ratings,
             overdue_now: self.overdue_now,
             backlog: self.backlog,
             backlog_age: self.backlog_age,
@@ -183,7 +241,7 @@ impl Tally {
 
 /// When the ward holding the report first answered it (since the last transfer): an
 /// acknowledgement, a resolution, or a dismissal.
-fn first_answer(report: &ReportFacts) -> Option<DateTime<Utc>> {
+pub(super) fn first_answer(report: &ReportFacts) -> Option<DateTime<Utc>> {
     let since_transfer =
         report.steps.iter().rposition(|(_, step)| *step == Step::Transferred).map_or(0, |i| i + 1);
     report.steps[since_transfer..]
@@ -192,8 +250,13 @@ fn first_answer(report: &ReportFacts) -> Option<DateTime<Utc>> {
         .map(|(at, _)| *at)
 }
 
+/// When the report was withdrawn by its resident, if it was.
+pub(super) fn cancelled(report: &ReportFacts) -> Option<DateTime<Utc>> {
+    report.steps.iter().find(|(_, step)| *step == Step::Cancelled).map(|(at, _)| *at)
+}
+
 /// When the report was resolved, if it stands resolved (or closed after its resolution).
-fn resolution(report: &ReportFacts) -> Option<DateTime<Utc>> {
+pub(super) fn resolution(report: &ReportFacts) -> Option<DateTime<Utc>> {
     if !matches!(report.status, Status::Resolved | Status::Closed) {
         return None;
     }
@@ -202,7 +265,7 @@ fn resolution(report: &ReportFacts) -> Option<DateTime<Utc>> {
 
 /// The deadline an open report has missed, if any: the acknowledgement one while it waits
 /// for an answer, else the handling one.
-fn missed_deadline(report: &ReportFacts, now: DateTime<Utc>) -> Option<(Missed, DateTime<Utc>)> {
+fn missed_deadline(report: &Today, now: DateTime<Utc>) -> Option<(Missed, DateTime<Utc>)> {
     if !report.status.is_open() {
         return None;
     }
@@ -248,7 +311,7 @@ fn days(facts: &[ReportFacts], period: Period) -> Vec<Day> {
 
 /// The spells during which the report was open: from receipt (or a reopening) to its
 /// resolution or dismissal, the last one open-ended if it is open now.
-fn open_spells(report: &ReportFacts) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+pub(super) fn open_spells(report: &ReportFacts) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> {
     let mut spells = Vec::new();
     let mut opened = Some(report.received_at);
     for (at, step) in &report.steps {

@@ -1,9 +1,12 @@
-//! The city dashboard and the public transparency figures: the store gives the facts
-//! ([`crate::store::DashboardFacts`]), and [`figures`] does the arithmetic. The desks' dossiers have
-//! figures of their own, in [`dossiers`].
+//! The city dashboard and the public transparency figures. They are kept as reports change
+//! ([`kept`]), so that a dashboard costs in proportion to what it shows; [`recomputed`] works
+//! them out again from every report's history ([`crate::store::DashboardFacts`]), with the
+//! same arithmetic ([`figures`]), to check them. The desks' dossiers have figures of their
+//! own, in [`dossiers`].
 
 pub mod dossiers;
 mod figures;
+pub mod kept;
 
 use phananh_shared::api::WardRef;
 use phananh_shared::dashboard::{Dashboard, PublicWardFigures, Transparency};
@@ -14,10 +17,37 @@ pub use figures::Period;
 use figures::{ReportFacts, Step, compute};
 
 use crate::error::DomainError;
-use crate::store::{CountedEvent, Db, Store, StoreError};
+use crate::store::{CountedEvent, CountedReport, Db, Store, StoreError};
 
-/// The dashboard of `wards` (every ward for the city, or one) over `period`.
+/// The dashboard of `wards` (every ward for the city, or one) over `period`, from the kept
+/// figures.
 pub async fn dashboard(
+    store: &Store,
+    wards: Vec<WardRef>,
+    one_ward: bool,
+    period: Period,
+) -> Result<Dashboard, DomainError> {
+    let ward = one_ward.then(|| wards[0].code.clone());
+    store
+        .query(move |db| {
+            let (total, wards, overdue, days) =
+                kept::figures(db, ward.as_deref(), &wards, period, WorkCalendar::vietnam())?;
+            Ok::<_, DomainError>(Dashboard {
+                from: period.from,
+                to: period.to,
+                now: period.now,
+                total,
+                wards,
+                overdue,
+                days,
+            })
+        })
+        .await
+}
+
+/// The same dashboard as [`dashboard`], worked out from the history of every report that
+/// counts: what the kept figures must equal.
+pub async fn recomputed(
     store: &Store,
     wards: Vec<WardRef>,
     one_ward: bool,
@@ -58,21 +88,22 @@ pub async fn transparency(
 /// The facts of the reports of `ward` (or every ward) that count for `period`: the changes
 /// that move a figure, in order, and the ratings.
 fn load(db: &mut dyn Db, ward: Option<&str>, period: Period) -> Result<Vec<ReportFacts>, StoreError> {
-    let reports = db.counted_reports(ward, period.instants())?;
-    Ok(reports
-        .into_iter()
-        .map(|report| ReportFacts {
-            id: report.id,
-            reference: report.reference,
-            ward: report.ward,
-            status: report.status,
-            received_at: report.received_at,
-            deadline_ack: report.deadline_ack,
-            deadline_handle: report.deadline_handle,
-            steps: report.events.iter().filter_map(|event| Some((event.at, step(event)?))).collect(),
-            stars: report.stars,
-        })
-        .collect())
+    Ok(db.counted_reports(ward, period.instants())?.into_iter().map(facts_of).collect())
+}
+
+/// `report` as the figures read it: the changes that move a figure, in order.
+fn facts_of(report: CountedReport) -> ReportFacts {
+    ReportFacts {
+        id: report.id,
+        reference: report.reference,
+        ward: report.ward,
+        status: report.status,
+        received_at: report.received_at,
+        deadline_ack: report.deadline_ack,
+        deadline_handle: report.deadline_handle,
+        steps: report.events.iter().filter_map(|event| Some((event.at, step(event)?))).collect(),
+        stars: report.stars,
+    }
 }
 
 /// The figures' step `event` is, if it moves a figure.

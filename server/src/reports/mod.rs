@@ -186,7 +186,11 @@ pub(crate) fn append_event(
     change: &Change,
 ) -> Result<u64, StoreError> {
     let data = serde_json::to_value(change).expect("a change serialises");
-    db.append_event(Subject::Report(report), ward_code, at, actor, &data)
+    let seq = db.append_event(Subject::Report(report), ward_code, at, actor, &data)?;
+    if crate::dashboard::kept::moves_figures(change) {
+        crate::dashboard::kept::keep(db, report)?;
+    }
+    Ok(seq)
 }
 
 /// The wire name of a snake_case enum, as stored.

@@ -49,9 +49,10 @@ pub struct DossierFacts {
 /// What a store gives the dashboards.
 pub trait DashboardFacts {
     /// The reports of `ward` (every ward's when `None`) that count for the period from
-    /// `period.0` to `period.1` (excluded): those received before its end and changed since
-    /// its start, and those open now (a report whose last change came before the period and
-    /// that is not open has nothing to add).
+    /// `period.0` to `period.1` (excluded): those received by its end and changed since its
+    /// start, and those open now (a report whose last change came before the period and that
+    /// is not open has nothing to add). By its end, not before: one received at the very
+    /// instant the period ends (midnight) is open at the end of its last day.
     fn counted_reports(
         &mut self,
         ward: Option<&str>,

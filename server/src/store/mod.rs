@@ -20,6 +20,7 @@ mod deadlines;
 mod devices;
 mod dossiers;
 mod events;
+mod figures;
 pub mod moving;
 mod open311;
 mod photos;
@@ -39,6 +40,7 @@ pub use deadlines::{Breach, Deadlines, Missed};
 pub use devices::{Devices, Holder};
 pub use dossiers::{DossierRecord, DossierState, DossierUpdate, Dossiers, TrackingFailures, TrackingState};
 pub use events::{About, EventFilter, EventRecord, Events, Published, Subject};
+pub use figures::{DayCounts, HandlingSamples, KeptFigures, KeptReport, OpenReport, WardDay};
 pub use open311::{Open311Clients, Open311Requests, ReportContact};
 pub use photos::{PhotoRecord, Photos};
 pub use reports::{Cursor, ListFilter, Rating, ReportChange, ReportRecord, ReportState, Reports};
@@ -55,6 +57,7 @@ pub trait Db:
     + Devices
     + Dossiers
     + Events
+    + KeptFigures
     + Open311Clients
     + Open311Requests
     + Photos
@@ -70,6 +73,7 @@ impl<T> Db for T where
         + Devices
         + Dossiers
         + Events
+        + KeptFigures
         + Open311Clients
         + Open311Requests
         + Photos

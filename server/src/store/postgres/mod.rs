@@ -17,6 +17,7 @@ mod deadlines;
 mod devices;
 mod dossiers;
 mod events;
+mod figures;
 mod leader;
 mod listener;
 mod migrations;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use phananh_shared::report::Reference;
-use rusqlite::{Row, params};
+use rusqlite::{Params, Row, params};
 use uuid::Uuid;
 
 use super::rows::{parsed, time};
@@ -15,7 +15,7 @@ use crate::store::{CountedEvent, CountedReport, DashboardFacts, DossierFacts, St
 /// NULL, `?2` and `?3` the period's ends.
 const COUNTED: &str = "FROM reports r JOIN events last ON last.seq = r.last_seq
     WHERE (?1 IS NULL OR r.ward_code = ?1)
-      AND ((r.received_at < ?3 AND last.at >= ?2)
+      AND ((r.received_at <= ?3 AND last.at >= ?2)
            OR r.status IN ('submitted', 'acknowledged', 'in_progress', 'reopened'))";
 
 impl DashboardFacts for Sqlite<'_> {
@@ -24,12 +24,36 @@ impl DashboardFacts for Sqlite<'_> {
         ward: Option<&str>,
         (start, end): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<Vec<CountedReport>, StoreError> {
-        let bounds = params![ward, stamp(start), stamp(end)];
+        self.facts(COUNTED, params![ward, stamp(start), stamp(end)])
+    }
 
+    fn counted_dossiers(
+        &mut self,
+        ward: Option<&str>,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<Vec<DossierFacts>, StoreError> {
+        let mut query = self.0.prepare(
+            "SELECT code, procedure, ward_code, status, received_at, due_at, paused_at, finished_at FROM dossiers
+             WHERE (?1 IS NULL OR ward_code = ?1)
+               AND ((received_at >= ?2 AND received_at < ?3) OR finished_at IS NULL)",
+        )?;
+        let rows = query.query_map(params![ward, stamp(start), stamp(end)], dossier_facts)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl Sqlite<'_> {
+    /// The reports `from_where` (a FROM clause with `r` the report, and its WHERE) picks,
+    /// with their events and ratings.
+    pub(super) fn facts(
+        &mut self,
+        from_where: &str,
+        bounds: impl Params + Copy,
+    ) -> Result<Vec<CountedReport>, StoreError> {
         let mut events: HashMap<Uuid, Vec<CountedEvent>> = HashMap::new();
         let mut query = self.0.prepare(&format!(
             "SELECT e.report_id, e.kind, e.at, json_extract(e.data, '$.status') {} ORDER BY e.seq",
-            COUNTED.replacen("WHERE", "JOIN events e ON e.report_id = r.id WHERE", 1)
+            from_where.replacen("WHERE", "JOIN events e ON e.report_id = r.id WHERE", 1)
         ))?;
         let mut rows = query.query(bounds)?;
         while let Some(row) = rows.next()? {
@@ -40,7 +64,7 @@ impl DashboardFacts for Sqlite<'_> {
         let mut stars: HashMap<Uuid, Vec<u8>> = HashMap::new();
         let mut query = self.0.prepare(&format!(
             "SELECT g.report_id, g.stars {}",
-            COUNTED.replacen("WHERE", "JOIN ratings g ON g.report_id = r.id WHERE", 1)
+            from_where.replacen("WHERE", "JOIN ratings g ON g.report_id = r.id WHERE", 1)
         ))?;
         let mut rows = query.query(bounds)?;
         while let Some(row) = rows.next()? {
@@ -48,7 +72,7 @@ impl DashboardFacts for Sqlite<'_> {
         }
 
         let mut query = self.0.prepare(&format!(
-            "SELECT r.id, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle, r.number {COUNTED}"
+            "SELECT r.id, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle, r.number {from_where}"
         ))?;
         let reports = query.query_map(bounds, |row| {
             let id = uuid(row, 0)?;
@@ -65,20 +89,6 @@ impl DashboardFacts for Sqlite<'_> {
             })
         })?;
         Ok(reports.collect::<Result<_, _>>()?)
-    }
-
-    fn counted_dossiers(
-        &mut self,
-        ward: Option<&str>,
-        (start, end): (DateTime<Utc>, DateTime<Utc>),
-    ) -> Result<Vec<DossierFacts>, StoreError> {
-        let mut query = self.0.prepare(
-            "SELECT code, procedure, ward_code, status, received_at, due_at, paused_at, finished_at FROM dossiers
-             WHERE (?1 IS NULL OR ward_code = ?1)
-               AND ((received_at >= ?2 AND received_at < ?3) OR finished_at IS NULL)",
-        )?;
-        let rows = query.query_map(params![ward, stamp(start), stamp(end)], dossier_facts)?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_dossier_secrets.sql"),
     include_str!("migrations/0011_report_references.sql"),
     include_str!("migrations/0012_transfer_codes.sql"),
+    include_str!("migrations/0013_kept_figures.sql"),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

@@ -15,6 +15,7 @@ mod deadlines;
 mod devices;
 mod dossiers;
 mod events;
+mod figures;
 mod migrations;
 mod open311;
 mod photos;

@@ -1,0 +1,286 @@
+//! The figures kept as reports change, so that a dashboard costs in proportion to the wards
+//! and days it shows (and the reports open now), not to the reports ever filed.
+//!
+//! Everything a figure counts about a report is settled by its own history, except what
+//! depends on "now": whether an unanswered or unresolved open report is past its deadline,
+//! and the backlog's age. The settled part is what the report *contributes*: counters under
+//! the ward holding it and a day (received, answered, resolved, rated; the day each open
+//! spell starts and ends, for the backlog at each day's end), and its handling time as a
+//! counted sample. Each change of a report recomputes its contribution from its history and
+//! adds the difference, in the change's own transaction ([`keep`]). A dashboard then adds
+//! the counters of its wards and days, and reads the open reports for the rest
+//! ([`figures`]): the same [`Tally`] and arithmetic as the computation from the raw events
+//! ([`super::recomputed`]), which the tests and `check-figures` compare it with.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use phananh_shared::api::{Change, WardRef};
+use phananh_shared::dashboard::Day;
+use phananh_shared::sla::{WorkCalendar, to_local};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::figures::{
+    Computed, Period, ReportFacts, Step, Tally, Today, cancelled, first_answer, hours, open_spells,
+    overdue_report, resolution, tallied,
+};
+use crate::store::{DayCounts, Db, HandlingSamples, KeptReport, OpenReport, StoreError, WardDay};
+
+/// What one report adds to the kept figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Contribution {
+    days: Vec<WardDay>,
+    samples: Vec<HandlingSamples>,
+    answered: bool,
+}
+
+/// Whether `change` can move a figure: what only informs (a comment, a note, a "me too", a
+/// breach recorded) cannot.
+pub fn moves_figures(change: &Change) -> bool {
+    !matches!(
+        change,
+        Change::Followed { .. }
+            | Change::Noted { .. }
+            | Change::Commented { .. }
+            | Change::AckOverdue { .. }
+            | Change::HandlingOverdue { .. }
+    )
+}
+
+/// Brings the kept figures up to date with report `id` as it stands in this transaction.
+/// Taking the report's lock first, so two changes of one report (or a node filling history
+/// beside a change) add their differences one after the other.
+pub fn keep(db: &mut dyn Db, id: Uuid) -> Result<(), StoreError> {
+    let kept = db.lock_kept_report(id)?;
+    let old: Contribution = match &kept {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|error| StoreError::Unreadable(format!("report {id}'s kept figures: {error}")))?,
+        None => Contribution::default(),
+    };
+    let Some(facts) = db.report_facts(id)? else { return Ok(()) };
+    let new = contribution(&super::facts_of(facts), WorkCalendar::vietnam());
+    if kept.is_some() && new == old {
+        return Ok(());
+    }
+    let (days, samples) = difference(&old, &new);
+    let json = serde_json::to_string(&new).expect("a contribution serialises");
+    db.keep_report(&KeptReport {
+        id,
+        answered: new.answered,
+        contribution: &json,
+        days: &days,
+        samples: &samples,
+    })
+}
+
+/// How many reports [`keep_history`] takes per transaction.
+const HISTORY_BATCH: u32 = 500;
+
+/// Keeps the figures of every report filed before they were kept (a database from before
+/// issue 25), a batch per transaction: how many. Run at start; safe beside other nodes doing
+/// the same, since [`keep`] of a report already kept changes nothing.
+pub async fn keep_history(store: &crate::store::Store) -> Result<usize, StoreError> {
+    let (mut kept, mut after) = (0, None);
+    loop {
+        let batch = store
+            .change(move |db| {
+                let ids = db.reports_not_kept(after, HISTORY_BATCH)?;
+                for &id in &ids {
+                    keep(db, id)?;
+                }
+                Ok::<_, StoreError>(ids)
+            })
+            .await?;
+        kept += batch.len();
+        match batch.last() {
+            Some(&last) if batch.len() == HISTORY_BATCH as usize => after = Some(last),
+            _ => return Ok(kept),
+        }
+    }
+}
+
+/// What `report` adds, as its history settles it.
+fn contribution(report: &ReportFacts, calendar: &WorkCalendar) -> Contribution {
+    let mut days: BTreeMap<NaiveDate, DayCounts> = BTreeMap::new();
+    let received_on = to_local(report.received_at).date();
+    let on_receipt = days.entry(received_on).or_default();
+    on_receipt.received = 1;
+    let answered = first_answer(report);
+    match (answered, cancelled(report)) {
+        (Some(at), _) => {
+            on_receipt.acks_due = 1;
+            on_receipt.acks_on_time = i64::from(at <= report.deadline_ack);
+        }
+        // Withdrawn unanswered: late if its deadline passed first. Unanswered and not
+        // withdrawn, a report is open (each way out of "submitted" is an answer or a
+        // withdrawal): its deadline is for today's figures.
+        (None, Some(cancelled)) => on_receipt.acks_due = i64::from(report.deadline_ack < cancelled),
+        (None, None) => {}
+    }
+    let mut samples = Vec::new();
+    if let Some(at) = resolution(report) {
+        on_receipt.resolutions_due = 1;
+        on_receipt.resolutions_on_time = i64::from(at <= report.deadline_handle);
+        let tenths = hours(calendar.working_time_between(report.received_at, at)) * 10.0;
+        samples.push(HandlingSamples {
+            ward: report.ward.clone(),
+            day: received_on,
+            tenths: tenths.round() as u32,
+            count: 1,
+        });
+    }
+    on_receipt.ratings = report.stars.len() as i64;
+    on_receipt.satisfied = report.stars.iter().filter(|&&stars| stars >= 4).count() as i64;
+    for (at, step) in &report.steps {
+        if *step == Step::Resolved {
+            days.entry(to_local(*at).date()).or_default().resolved += 1;
+        }
+    }
+    for (opened, closed) in open_spells(report) {
+        days.entry(day_ending_at_or_after(opened)).or_default().backlog_change += 1;
+        if let Some(closed) = closed {
+            days.entry(day_ending_at_or_after(closed)).or_default().backlog_change -= 1;
+        }
+    }
+    let days = days
+        .into_iter()
+        .filter(|(_, counts)| *counts != DayCounts::default())
+        .map(|(day, counts)| WardDay { ward: report.ward.clone(), day, counts })
+        .collect();
+    Contribution { days, samples, answered: answered.is_some() }
+}
+
+/// The first day whose end (the next midnight in Hà Nội) is at or after `at`: the first day
+/// a report opened at `at` is counted open at the end of, and the first one a report closed
+/// at `at` no longer is.
+fn day_ending_at_or_after(at: DateTime<Utc>) -> NaiveDate {
+    let local = to_local(at);
+    if local.time() == chrono::NaiveTime::MIN { local.date() - TimeDelta::days(1) } else { local.date() }
+}
+
+/// What takes the kept figures from `old` to `new`.
+fn difference(old: &Contribution, new: &Contribution) -> (Vec<WardDay>, Vec<HandlingSamples>) {
+    let mut days: BTreeMap<(&str, NaiveDate), DayCounts> = BTreeMap::new();
+    for (sign, contribution) in [(-1, old), (1, new)] {
+        for WardDay { ward, day, counts } in &contribution.days {
+            days.entry((ward, *day)).or_default().add(counts, sign);
+        }
+    }
+    let mut samples: BTreeMap<(&str, NaiveDate, u32), i64> = BTreeMap::new();
+    for (sign, contribution) in [(-1, old), (1, new)] {
+        for sample in &contribution.samples {
+            *samples.entry((&sample.ward, sample.day, sample.tenths)).or_default() += sign * sample.count;
+        }
+    }
+    let days = days
+        .into_iter()
+        .filter(|(_, counts)| *counts != DayCounts::default())
+        .map(|((ward, day), counts)| WardDay { ward: ward.to_owned(), day, counts })
+        .collect();
+    let samples = samples
+        .into_iter()
+        .filter(|(_, count)| *count != 0)
+        .map(|((ward, day, tenths), count)| HandlingSamples { ward: ward.to_owned(), day, tenths, count })
+        .collect();
+    (days, samples)
+}
+
+impl DayCounts {
+    fn add(&mut self, other: &DayCounts, sign: i64) {
+        self.received += sign * other.received;
+        self.acks_due += sign * other.acks_due;
+        self.acks_on_time += sign * other.acks_on_time;
+        self.resolutions_due += sign * other.resolutions_due;
+        self.resolutions_on_time += sign * other.resolutions_on_time;
+        self.ratings += sign * other.ratings;
+        self.satisfied += sign * other.satisfied;
+        self.resolved += sign * other.resolved;
+        self.backlog_change += sign * other.backlog_change;
+    }
+}
+
+/// The dashboard's figures of `ward` (every ward when `None`), for `wards` in their order,
+/// from the kept counters and the open reports.
+pub fn figures(
+    db: &mut dyn Db,
+    ward: Option<&str>,
+    wards: &[WardRef],
+    period: Period,
+    calendar: &WorkCalendar,
+) -> Result<Computed, StoreError> {
+    let span = (period.from, period.to);
+    let dates: Vec<NaiveDate> = period.from.iter_days().take_while(|d| *d <= period.to).collect();
+    let mut days: Vec<Day> =
+        dates.iter().map(|&date| Day { date, received: 0, resolved: 0, backlog: 0 }).collect();
+    let mut backlog_changes = vec![0; dates.len()];
+    let mut total = Tally::default();
+    let mut by_ward: BTreeMap<&str, Tally> =
+        wards.iter().map(|w| (w.code.as_str(), Tally::default())).collect();
+    let mut settled: BTreeMap<String, DayCounts> = BTreeMap::new();
+    for WardDay { ward, day, counts } in db.ward_days(ward, span)? {
+        let i = dates.binary_search(&day).expect("a day of the period");
+        days[i].received += counts.received as u64;
+        days[i].resolved += counts.resolved as u64;
+        backlog_changes[i] += counts.backlog_change;
+        settled.entry(ward).or_default().add(&counts, 1);
+    }
+    let mut backlog: i64 = db.backlog_before(ward, period.from)?.iter().map(|(_, n)| n).sum();
+    for (day, change) in days.iter_mut().zip(backlog_changes) {
+        backlog += change;
+        day.backlog = backlog as u64;
+    }
+    for (ward, counts) in &settled {
+        let tally = by_ward.entry(ward).or_default();
+        for tally in [&mut total, tally] {
+            tally.received += counts.received as u64;
+            tally.acks_due += counts.acks_due as u64;
+            tally.acks_on_time += counts.acks_on_time as u64;
+            tally.resolutions_due += counts.resolutions_due as u64;
+            tally.resolutions_on_time += counts.resolutions_on_time as u64;
+            tally.ratings += counts.ratings as u64;
+            tally.satisfied += counts.satisfied as u64;
+        }
+    }
+    let samples = db.handling_samples(ward, span)?;
+    for (ward, tenths, count) in &samples {
+        let value = f64::from(*tenths) / 10.0;
+        for tally in [&mut total, by_ward.entry(ward).or_default()] {
+            tally.handling_hours.extend(std::iter::repeat_n(value, *count as usize));
+        }
+    }
+    let open = db.open_reports(ward)?;
+    let names: BTreeMap<&str, &WardRef> = wards.iter().map(|w| (w.code.as_str(), w)).collect();
+    let mut overdue = Vec::new();
+    for report in &open {
+        let today = today(report);
+        let received_on = to_local(report.received_at).date();
+        for tally in [&mut total, by_ward.entry(&report.ward).or_default()] {
+            if (period.from..=period.to).contains(&received_on) {
+                // Open, so neither resolved nor withdrawn: due once its deadlines pass.
+                if !report.answered && report.deadline_ack < period.now {
+                    tally.acks_due += 1;
+                }
+                if report.deadline_handle < period.now {
+                    tally.resolutions_due += 1;
+                }
+            }
+            tally.count_today(&today, period.now, calendar);
+        }
+        overdue.extend(overdue_report(&names, &today, period.now, calendar));
+    }
+    let (total, wards) = tallied(total, by_ward, wards, &mut overdue);
+    Ok((total, wards, overdue, days))
+}
+
+fn today(report: &OpenReport) -> Today<'_> {
+    Today {
+        id: report.id,
+        reference: report.reference,
+        ward: &report.ward,
+        status: report.status,
+        received_at: report.received_at,
+        deadline_ack: report.deadline_ack,
+        deadline_handle: report.deadline_handle,
+    }
+}

@@ -1,0 +1,119 @@
+//! The dashboards' figures, kept up to date as reports change: counters per ward per day,
+//! the handling times as counted samples, and what each report adds to them. The domain
+//! works out what a report adds ([`crate::dashboard`]); the store adds it up and reads it back.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use phananh_shared::report::Reference;
+use phananh_shared::status::Status;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{CountedReport, StoreError};
+
+/// What is counted for one ward on one day. Which day a counter is kept under depends on
+/// the counter: the day received for most, the day of the resolution for `resolved`, and for
+/// `backlog_change` the day at whose end a report became open (+1) or stopped being (−1).
+/// Signed: a change to a report is kept as what it takes away and what it adds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCounts {
+    pub received: i64,
+    /// Acknowledgements that came (on time or not), or that a withdrawal made due.
+    pub acks_due: i64,
+    pub acks_on_time: i64,
+    /// Resolutions that stand.
+    pub resolutions_due: i64,
+    pub resolutions_on_time: i64,
+    pub ratings: i64,
+    /// Ratings of 4 or 5 stars.
+    pub satisfied: i64,
+    pub resolved: i64,
+    pub backlog_change: i64,
+}
+
+/// A ward's counts for a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WardDay {
+    pub ward: String,
+    pub day: NaiveDate,
+    pub counts: DayCounts,
+}
+
+/// How many handling times of `tenths` of a working hour a ward has for reports received on
+/// a day (a change to it, when written).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlingSamples {
+    pub ward: String,
+    pub day: NaiveDate,
+    pub tenths: u32,
+    pub count: i64,
+}
+
+/// What report `id` adds to the kept figures, and the deltas that bring them to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptReport<'a> {
+    pub id: Uuid,
+    /// Whether the ward holding it has answered it (since its last transfer).
+    pub answered: bool,
+    /// What it adds, as the domain reads it back next time.
+    pub contribution: &'a str,
+    pub days: &'a [WardDay],
+    pub samples: &'a [HandlingSamples],
+}
+
+/// An open report, as the figures about today need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenReport {
+    pub id: Uuid,
+    pub reference: Option<Reference>,
+    pub ward: String,
+    pub status: Status,
+    pub received_at: DateTime<Utc>,
+    pub deadline_ack: DateTime<Utc>,
+    pub deadline_handle: DateTime<Utc>,
+    pub answered: bool,
+}
+
+pub trait KeptFigures {
+    /// Locks report `id` against any other change of its kept figures until this transaction
+    /// ends, and gives what it adds to them now (as written by [`KeptFigures::keep_report`]),
+    /// `None` if nothing yet.
+    fn lock_kept_report(&mut self, id: Uuid) -> Result<Option<String>, StoreError>;
+
+    /// Report `id` with its events and ratings, as the figures read it.
+    fn report_facts(&mut self, id: Uuid) -> Result<Option<CountedReport>, StoreError>;
+
+    /// Records what `report` adds now and adds its deltas to the counters.
+    fn keep_report(&mut self, report: &KeptReport) -> Result<(), StoreError>;
+
+    /// The counters of `ward` (every ward when `None`) for each day from `days.0` to `days.1`,
+    /// both included, by ward and day.
+    fn ward_days(
+        &mut self,
+        ward: Option<&str>,
+        days: (NaiveDate, NaiveDate),
+    ) -> Result<Vec<WardDay>, StoreError>;
+
+    /// Each ward's backlog at the end of the day before `day`: its backlog changes until then.
+    fn backlog_before(
+        &mut self,
+        ward: Option<&str>,
+        day: NaiveDate,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// The handling times of the reports received from `days.0` to `days.1`: by ward, tenths
+    /// of an hour and how many.
+    fn handling_samples(
+        &mut self,
+        ward: Option<&str>,
+        days: (NaiveDate, NaiveDate),
+    ) -> Result<Vec<(String, u32, u64)>, StoreError>;
+
+    /// The open reports of `ward` (every ward's when `None`).
+    fn open_reports(&mut self, ward: Option<&str>) -> Result<Vec<OpenReport>, StoreError>;
+
+    /// Up to `limit` reports after `after` (in the order of their ids) whose figures are not
+    /// kept yet: those filed before the figures were. Locked as [`KeptFigures::lock_kept_report`]
+    /// locks, all at once; one that another change holds is left to that change, which keeps
+    /// its figures itself.
+    fn reports_not_kept(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+}
