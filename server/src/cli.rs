@@ -97,6 +97,11 @@ pub struct ServeArgs {
     /// its photos just before sending the report); after that an hourly sweep removes it.
     #[arg(long, env = "PHANANH_UNATTACHED_PHOTO_HOURS", default_value_t = 72, value_parser = clap::value_parser!(u32).range(1..))]
     pub unattached_photo_hours: u32,
+    /// Seconds the public transparency figures are served from one computation (for each
+    /// period asked) before they are computed again; browsers and proxies are told to keep
+    /// them as long. 0: computed for every request.
+    #[arg(long, env = "PHANANH_PUBLIC_FIGURES_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u16))]
+    pub public_figures_seconds: u16,
     /// For tests: the clock stands still at this time (RFC 3339) and moves only when
     /// `PUT /api/v1/test/clock` sets it, so deadlines can be passed without waiting. That
     /// endpoint exists only with this option.

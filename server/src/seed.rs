@@ -8,6 +8,7 @@
 
 use std::io::Cursor;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use phananh_shared::api::{ActionRequest, CommentRequest, NewDevice, RatingRequest};
@@ -22,13 +23,15 @@ use crate::cli::SeedArgs;
 use crate::error::DomainError;
 use crate::serve::photos_of;
 use crate::staff::{self, NewStaff, Role, StaffMember};
-use crate::store::{Store, StoreError};
+use crate::store::{Db, Store, StoreError};
 use crate::uploads::{UploadBudget, Uploads};
 use crate::{devices, reports, wards_file};
 
 /// Every demo account's password, printed with the accounts.
 pub const DEMO_PASSWORD: &str = "demo-phananh-2025";
 const RESIDENTS: usize = 40;
+/// Reports filed in one change.
+const BATCH: usize = 500;
 const DAYS: i64 = 60;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +59,19 @@ pub fn run(args: SeedArgs) -> Result<ExitCode, SeedError> {
         let world = World::create(&store, &uploads, &wards, args.wards.wards_valid_from).await?;
         let policy = SlaPolicy::default();
         let now = Utc::now();
-        for _ in 0..args.reports {
-            world.one_report(&store, &wards, &policy, &mut rng, now).await?;
+        // Many reports a change: one commit for each batch, not for each step of each report.
+        let wards = Arc::new(wards);
+        let mut left = args.reports;
+        while left > 0 {
+            let batch = left.min(BATCH);
+            left -= batch;
+            let plans = (0..batch)
+                .map(|_| world.plan(&wards, &policy, &mut rng, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            let wards = Arc::clone(&wards);
+            store
+                .change(move |db| plans.into_iter().try_for_each(|plan| plan.apply(db, &wards, &policy)))
+                .await?;
         }
         println!("{} reports filed by {RESIDENTS} demo residents over the last {DAYS} days.", args.reports);
         println!("Staff accounts (password {DEMO_PASSWORD:?}):");
@@ -110,14 +124,14 @@ impl World {
         Ok(World { residents, officers, filed: Default::default() })
     }
 
-    async fn one_report(
+    /// What happens to one more demo report, decided now and applied later in a batch.
+    fn plan(
         &self,
-        store: &Store,
         wards: &WardIndex,
         policy: &SlaPolicy,
         rng: &mut StdRng,
         now: DateTime<Utc>,
-    ) -> Result<(), SeedError> {
+    ) -> Result<Plan, SeedError> {
         let officer = &self.officers[rng.random_range(0..self.officers.len())];
         let ward = officer.member.ward_code.clone().expect("officers have wards");
         let (lon, lat) = point_in(wards, &ward, rng);
@@ -138,8 +152,8 @@ impl World {
             photos: Vec::new(),
         };
         let id = report.id;
-        let unlimited = reports::FilingBudget::unlimited();
-        reports::file(store, (wards, policy, &unlimited), device, report, received_at).await?;
+        let filing = reports::prepare_filing(wards, policy, device, report, received_at)?;
+        let mut plan = Plan { filing, id, device, officer: officer.member.clone(), later: Vec::new() };
 
         // How far the report got: older reports got further, a few were rejected or duplicates.
         let age_days = (now - received_at).num_days();
@@ -148,66 +162,95 @@ impl World {
             at += TimeDelta::minutes(rng.random_range(hours.start * 60..hours.end * 60));
             (at < now).then_some(at)
         };
-        let act = |request: ActionRequest, when: DateTime<Utc>| {
-            reports::act(store, wards, policy, officer.member.clone(), id, request, when)
-        };
         let roll = rng.random_range(0..100);
         let earlier = self.filed.lock().expect("not poisoned").insert(ward.clone(), id);
         if roll < 4
             && let Some(original) = earlier
             && let Some(when) = step(1..30, rng)
         {
-            act(ActionRequest::MarkDuplicate { original }, when).await?;
-            return Ok(());
+            plan.act(ActionRequest::MarkDuplicate { original }, when);
+            return Ok(plan);
         }
         if roll < 8 {
             if let Some(when) = step(1..30, rng) {
                 let reason = "Nội dung không thuộc thẩm quyền của phường; đã hướng dẫn người dân liên hệ cơ quan phù hợp.";
-                act(ActionRequest::Reject { reason: reason.into() }, when).await?;
+                plan.act(ActionRequest::Reject { reason: reason.into() }, when);
             }
-            return Ok(());
+            return Ok(plan);
         }
         if roll < 10
             && age_days > 0
             && let Some(when) = step(1..20, rng)
         {
             let note = "Đã gọi điện xác minh với người phản ánh.";
-            act(ActionRequest::Note { text: note.into() }, when).await?;
+            plan.act(ActionRequest::Note { text: note.into() }, when);
         }
-        let Some(when) = step(1..14, rng) else { return Ok(()) };
-        act(ActionRequest::Acknowledge, when).await?;
+        let Some(when) = step(1..14, rng) else { return Ok(plan) };
+        plan.act(ActionRequest::Acknowledge, when);
         if age_days < 2 && rng.random_bool(0.5) {
-            return Ok(());
+            return Ok(plan);
         }
-        let Some(when) = step(2..48, rng) else { return Ok(()) };
-        act(ActionRequest::Start, when).await?;
+        let Some(when) = step(2..48, rng) else { return Ok(plan) };
+        plan.act(ActionRequest::Start, when);
         if age_days < 5 && rng.random_bool(0.5) {
-            return Ok(());
+            return Ok(plan);
         }
-        let Some(when) = step(4..200, rng) else { return Ok(()) };
+        let Some(when) = step(4..200, rng) else { return Ok(plan) };
         let after_photos = if category.needs_after_photo() { vec![officer.after_photo] } else { Vec::new() };
         let answer = format!(
             "Ngày {}, phường đã xử lý dứt điểm nội dung phản ánh tại địa điểm nêu trên.",
             when.format("%d/%m/%Y")
         );
-        act(ActionRequest::Resolve { answer, after_photos }, when).await?;
-        let Some(when) = step(2..96, rng) else { return Ok(()) };
+        plan.act(ActionRequest::Resolve { answer, after_photos }, when);
+        let Some(when) = step(2..96, rng) else { return Ok(plan) };
         let stars = *[5u8, 5, 4, 4, 4, 3, 2, 1].get(rng.random_range(0..8)).expect("in range");
-        let policy = *policy;
-        let rate = |rating: RatingRequest| {
-            store.change(move |db| reports::rate(db, &policy, device, id, rating, when))
-        };
         if stars <= 2 && rng.random_bool(0.5) {
             let comment = Some("Tình trạng vẫn tiếp diễn, đề nghị phường kiểm tra lại.".to_owned());
-            rate(RatingRequest { stars, comment, reopen: true }).await?;
+            plan.later.push((when, Later::Rate(RatingRequest { stars, comment, reopen: true })));
             if let Some(when) = step(1..24, rng) {
                 let text = "Tối qua vẫn còn, tôi gửi thêm thông tin.".to_owned();
-                store
-                    .change(move |db| reports::comment(db, device, id, CommentRequest { text }, when))
-                    .await?;
+                plan.later.push((when, Later::Comment(CommentRequest { text })));
             }
         } else {
-            rate(RatingRequest { stars, comment: None, reopen: false }).await?;
+            plan.later.push((when, Later::Rate(RatingRequest { stars, comment: None, reopen: false })));
+        }
+        Ok(plan)
+    }
+}
+
+/// One demo report: its filing, then what its ward officer and its resident do with it.
+struct Plan {
+    filing: reports::Filing,
+    id: Uuid,
+    device: Uuid,
+    officer: StaffMember,
+    later: Vec<(DateTime<Utc>, Later)>,
+}
+
+enum Later {
+    Act(ActionRequest),
+    Rate(RatingRequest),
+    Comment(CommentRequest),
+}
+
+impl Plan {
+    fn act(&mut self, request: ActionRequest, when: DateTime<Utc>) {
+        self.later.push((when, Later::Act(request)));
+    }
+
+    /// Files the report and plays what follows, in the change `db`, through the functions
+    /// the API calls: the same rows, events and kept figures.
+    fn apply(self, db: &mut dyn Db, wards: &WardIndex, policy: &SlaPolicy) -> Result<(), DomainError> {
+        let Plan { filing, id, device, officer, later } = self;
+        reports::record_filing(db, &reports::FilingBudget::unlimited(), filing)?;
+        for (when, step) in later {
+            match step {
+                Later::Act(request) => {
+                    reports::act_in(db, wards, policy, &officer, id, request, when).map(drop)?
+                }
+                Later::Rate(rating) => reports::rate(db, policy, device, id, rating, when).map(drop)?,
+                Later::Comment(comment) => reports::comment(db, device, id, comment, when).map(drop)?,
+            }
         }
         Ok(())
     }

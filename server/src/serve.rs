@@ -12,6 +12,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use crate::cli::{MissingAttribution, ServeArgs};
 use crate::clock::ManualClock;
 use crate::connections;
+use crate::dashboard::PublicFigures;
 use crate::dossiers::{Attempts, FailureBudget};
 use crate::http::{AppState, WebApp, router};
 use crate::live::{Hub, StreamCaps};
@@ -129,6 +130,7 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
         manual_clock,
         (hub, heartbeat),
         (attempts, filings),
+        PublicFigures::new(Duration::from_secs(args.public_figures_seconds.into())),
     );
     tokio::spawn(forget_idle_attempts(Arc::clone(&state)));
     let grace = TimeDelta::hours(args.unattached_photo_hours.into());

@@ -52,6 +52,10 @@ fn main() {
     if wanted("sync") {
         sync_push();
     }
+    // `PHANANH_BENCH=dashboard`; `PHANANH_BENCH_REPORTS=20000,200000,1000000` for the sizes.
+    if wanted("dashboard") {
+        dashboards();
+    }
     if wanted("app") {
         web_app();
     }
@@ -1880,6 +1884,111 @@ fn random_points(bounds: Rect, n: usize) -> Vec<(f64, f64)> {
     let mut rng = StdRng::seed_from_u64(42);
     let (min, max) = (bounds.min(), bounds.max());
     (0..n).map(|_| (rng.random_range(min.x..max.x), rng.random_range(min.y..max.y))).collect()
+}
+
+/// Issue 25: the city dashboard (three months) and the public transparency page on seeded
+/// cities of growing size, from the kept figures, beside today's computation from every
+/// report's events (in process, on the same database, in the same run); and what seeding
+/// such a city takes.
+fn dashboards() {
+    use phananh_server::dashboard::{self, Period};
+    use phananh_shared::api::WardRef;
+
+    let sizes: Vec<usize> = std::env::var("PHANANH_BENCH_REPORTS")
+        .unwrap_or_else(|_| "20000,200000".into())
+        .split(',')
+        .map(|n| n.trim().parse().expect("PHANANH_BENCH_REPORTS: numbers, comma-separated"))
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let wards: Vec<WardRef> = phananh_tests::hanoi_wards().wards().iter().map(WardRef::from).collect();
+    let median_of = |runs: usize, mut once: Box<dyn FnMut() + '_>| {
+        let mut times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                once();
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[runs / 2]
+    };
+    for reports in sizes {
+        let data = tempfile::tempdir().unwrap();
+        let start = Instant::now();
+        let seeded = Command::new(server_binary())
+            .args(["seed-demo", "--reports", &reports.to_string(), "--data-dir"])
+            .arg(data.path())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(seeded.success(), "seed-demo");
+        let seeding = start.elapsed();
+        row(
+            &format!("seed-demo, {} reports", thousands(reports as f64)),
+            "release build, SQLite: residents file over 60 days and officers answer, through the API's functions, 500 reports a transaction, figures kept as they go",
+            &format!(
+                "{:.0} s ({} reports/s)",
+                seeding.as_secs_f64(),
+                thousands(reports as f64 / seeding.as_secs_f64())
+            ),
+            "before issue 25: 20,000 in 106 s (189/s), a transaction per step",
+        );
+
+        let store = runtime.block_on(phananh_server::store::Store::open(None, data.path())).unwrap();
+        let now = chrono::Utc::now();
+        let to = phananh_shared::sla::to_local(now).date();
+        let period = Period { from: to - chrono::TimeDelta::days(90), to, now };
+        let kept = |wards: Vec<WardRef>| {
+            runtime.block_on(dashboard::dashboard(&store, wards, false, period)).unwrap()
+        };
+        let recomputed = |wards: Vec<WardRef>| {
+            runtime.block_on(dashboard::recomputed(&store, wards, false, period)).unwrap()
+        };
+        assert_eq!(
+            kept(wards.clone()),
+            recomputed(wards.clone()),
+            "the kept figures are the recomputed ones"
+        );
+        let kept_time = median_of(5, Box::new(|| drop(kept(wards.clone()))));
+        let recomputed_time = median_of(3, Box::new(|| drop(recomputed(wards.clone()))));
+        row(
+            &format!("city dashboard, 3 months, {} reports", thousands(reports as f64)),
+            "in process on the seeded database (release): every ward's figures, the overdue list and each day; median of 5 (3 for the recomputation)",
+            &format!("kept figures: {:.1} ms", ms(kept_time)),
+            &format!(
+                "recomputed from the events as before issue 25: {:.1} ms ({:.0}× slower); the same figures (asserted); target ≤ 500 ms at 1,000,000",
+                ms(recomputed_time),
+                ms(recomputed_time) / ms(kept_time)
+            ),
+        );
+
+        let server = TestServer::start_in(data.path(), &["--public-figures-seconds", "0"]);
+        let client = reqwest::blocking::Client::new();
+        let get = |path: &str| {
+            let response = client.get(server.url(path)).send().unwrap();
+            assert!(response.status().is_success(), "{path}: {}", response.status());
+            response.bytes().unwrap();
+        };
+        let uncached = median_of(5, Box::new(|| get("/api/v1/transparency")));
+        drop(server);
+        let server = TestServer::start_in(data.path(), &[]);
+        let get = |path: &str| {
+            let response = client.get(server.url(path)).send().unwrap();
+            assert!(response.status().is_success(), "{path}: {}", response.status());
+            response.bytes().unwrap();
+        };
+        get("/api/v1/transparency");
+        let cached = median_of(21, Box::new(|| get("/api/v1/transparency")));
+        row(
+            &format!("transparency page, 30 days, {} reports", thousands(reports as f64)),
+            "GET /api/v1/transparency over HTTP (release server), median of 21 while the shared result is fresh (5 s)",
+            &format!("{:.2} ms", ms(cached)),
+            &format!(
+                "computed for each request (--public-figures-seconds 0): {:.1} ms, median of 5; target ≤ 50 ms at 1,000,000",
+                ms(uncached)
+            ),
+        );
+    }
 }
 
 fn row(what: &str, how: &str, figure: &str, against: &str) {

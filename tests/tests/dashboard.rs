@@ -190,3 +190,48 @@ fn the_transparency_figures_are_public_and_personal_data_free() {
     assert_eq!(hoan_kiem["acknowledged_on_time_pct"], 50.0);
     assert_eq!(hoan_kiem["satisfaction_pct"], 100.0);
 }
+
+/// The public page is computed once for everyone for as long as the operator says, and says
+/// so to browsers and proxies; 0 computes it for every request.
+#[test]
+fn the_transparency_figures_are_shared_for_the_seconds_the_operator_sets() {
+    for (seconds, shared) in [("3600", true), ("0", false)] {
+        let server = TestServer::start_with(&[
+            "--manual-clock",
+            "2026-03-02T08:00:00+07:00",
+            "--public-figures-seconds",
+            seconds,
+        ]);
+        let resident = ResidentDevice::register(&server);
+        let file = || {
+            assert_eq!(
+                resident.file(&report_at(HOAN_KIEM.0, HOAN_KIEM.1)).unwrap().status(),
+                StatusCode::CREATED
+            )
+        };
+        let received = |period: &str| {
+            let response =
+                reqwest::blocking::get(server.url(&format!("/api/v1/transparency?{period}"))).unwrap();
+            let cache = response.headers()["cache-control"].to_str().unwrap().to_owned();
+            let figures: Value = response.json().unwrap();
+            (ward(&figures, "00070")["received"].as_u64().unwrap(), cache)
+        };
+        file();
+        let (first, cache) = received(PERIOD);
+        assert_eq!((first, cache.as_str()), (1, format!("public, max-age={seconds}").as_str()));
+        file();
+        let (again, cache) = received(PERIOD);
+        let max_age: u64 = cache.strip_prefix("public, max-age=").unwrap().parse().unwrap();
+        if shared {
+            assert_eq!(again, 1, "the figures computed a moment ago, for everyone");
+            assert!((3500..=3600).contains(&max_age), "fresh for what is left of the hour: {cache}");
+            assert_eq!(
+                received("from=2026-03-01&to=2026-03-04").0,
+                2,
+                "another period is computed for itself"
+            );
+        } else {
+            assert_eq!((again, max_age), (2, 0), "computed for each request");
+        }
+    }
+}

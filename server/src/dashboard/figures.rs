@@ -201,7 +201,7 @@ impl Tally {
     }
 
     /// Counts `report` in the backlog, its age and the overdue, if it is open.
-    pub(super) fn count_today(&mut self, report: &Today, now: DateTime<Utc>, calendar: &WorkCalendar) {
+    fn count_today(&mut self, report: &Today, now: DateTime<Utc>, calendar: &WorkCalendar) {
         if report.status.is_open() {
             self.backlog += 1;
             self.overdue_now += u64::from(missed_deadline(report, now).is_some());

@@ -14,10 +14,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use phananh_shared::api::{Change, WardRef};
 use phananh_shared::dashboard::Day;
-use phananh_shared::sla::{WorkCalendar, to_local};
+use phananh_shared::sla::{WORKING_DAY, WorkCalendar, to_local};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -25,7 +25,9 @@ use super::figures::{
     Computed, Period, ReportFacts, Step, Tally, Today, cancelled, first_answer, hours, open_spells,
     overdue_report, resolution, tallied,
 };
-use crate::store::{DayCounts, Db, HandlingSamples, KeptReport, OpenReport, StoreError, WardDay};
+use crate::store::{
+    DayCounts, Db, HandlingSamples, KeptReport, LateReport, OpenCountsAsked, StoreError, WardDay,
+};
 
 /// What one report adds to the kept figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -35,9 +37,39 @@ struct Contribution {
     answered: bool,
 }
 
-/// Whether `change` can move a figure: what only informs (a comment, a note, a "me too", a
-/// breach recorded) cannot.
-pub fn moves_figures(change: &Change) -> bool {
+/// Keeps the figures up to date with `change`, just recorded about report `id` of `ward`
+/// at `at`. A new report's contribution is known without reading it back (filing is the
+/// busiest change); a change that only informs (a comment, a note, a "me too", a breach
+/// recorded) moves no figure.
+pub fn keep_change(
+    db: &mut dyn Db,
+    id: Uuid,
+    ward: &str,
+    at: DateTime<Utc>,
+    change: &Change,
+) -> Result<(), StoreError> {
+    match change {
+        Change::Filed { status, deadlines, .. } => {
+            let filed = ReportFacts {
+                id,
+                reference: None,
+                ward: ward.to_owned(),
+                status: *status,
+                // As the stores keep it, to the microsecond.
+                received_at: at.trunc_subsecs(6),
+                deadline_ack: deadlines.acknowledge,
+                deadline_handle: deadlines.handle,
+                steps: Vec::new(),
+                stars: Vec::new(),
+            };
+            record(db, id, &Contribution::default(), &contribution(&filed, WorkCalendar::vietnam()))
+        }
+        change if moves_figures(change) => keep(db, id),
+        _ => Ok(()),
+    }
+}
+
+fn moves_figures(change: &Change) -> bool {
     !matches!(
         change,
         Change::Followed { .. }
@@ -63,8 +95,13 @@ pub fn keep(db: &mut dyn Db, id: Uuid) -> Result<(), StoreError> {
     if kept.is_some() && new == old {
         return Ok(());
     }
-    let (days, samples) = difference(&old, &new);
-    let json = serde_json::to_string(&new).expect("a contribution serialises");
+    record(db, id, &old, &new)
+}
+
+/// Records that report `id` now adds `new` to the figures instead of `old`.
+fn record(db: &mut dyn Db, id: Uuid, old: &Contribution, new: &Contribution) -> Result<(), StoreError> {
+    let (days, samples) = difference(old, new);
+    let json = serde_json::to_string(new).expect("a contribution serialises");
     db.keep_report(&KeptReport {
         id,
         answered: new.answered,
@@ -249,31 +286,59 @@ pub fn figures(
             tally.handling_hours.extend(std::iter::repeat_n(value, *count as usize));
         }
     }
-    let open = db.open_reports(ward)?;
-    let names: BTreeMap<&str, &WardRef> = wards.iter().map(|w| (w.code.as_str(), w)).collect();
-    let mut overdue = Vec::new();
-    for report in &open {
-        let today = today(report);
-        let received_on = to_local(report.received_at).date();
-        for tally in [&mut total, by_ward.entry(&report.ward).or_default()] {
-            if (period.from..=period.to).contains(&received_on) {
-                // Open, so neither resolved nor withdrawn: due once its deadlines pass.
-                if !report.answered && report.deadline_ack < period.now {
-                    tally.acks_due += 1;
-                }
-                if report.deadline_handle < period.now {
-                    tally.resolutions_due += 1;
-                }
-            }
-            tally.count_today(&today, period.now, calendar);
+    let asked = OpenCountsAsked {
+        now: period.now,
+        received: period.instants(),
+        age_bounds: [1, 3, 5, 10].map(|days| received_bound(period.now, WORKING_DAY * days, calendar)),
+    };
+    let open = db.open_counts(ward, &asked)?;
+    for counts in &open {
+        for tally in [&mut total, by_ward.entry(&counts.ward).or_default()] {
+            // Open, so neither resolved nor withdrawn: due once its deadlines pass.
+            tally.acks_due += counts.acks_due;
+            tally.resolutions_due += counts.resolutions_due;
+            tally.backlog += counts.backlog;
+            tally.overdue_now += counts.overdue;
+            let [under_1, to_3, to_5, to_10, over_10] = counts.by_age;
+            let ages = &mut tally.backlog_age;
+            ages.under_1_day += under_1;
+            ages.from_1_to_3_days += to_3;
+            ages.from_3_to_5_days += to_5;
+            ages.from_5_to_10_days += to_10;
+            ages.over_10_days += over_10;
         }
-        overdue.extend(overdue_report(&names, &today, period.now, calendar));
     }
+    let names: BTreeMap<&str, &WardRef> = wards.iter().map(|w| (w.code.as_str(), w)).collect();
+    let late = db.late_reports(ward, period.now)?;
+    let mut overdue: Vec<_> = late
+        .iter()
+        .filter_map(|report| overdue_report(&names, &today(report), period.now, calendar))
+        .collect();
     let (total, wards) = tallied(total, by_ward, wards, &mut overdue);
     Ok((total, wards, overdue, days))
 }
 
-fn today(report: &OpenReport) -> Today<'_> {
+/// The latest moment a report may have been received and be `age` old in working time at
+/// `now`: one received after it is younger. Working time to `now` only shrinks as the start
+/// moves later, so a binary search over microseconds (the stored precision) finds it.
+fn received_bound(now: DateTime<Utc>, age: TimeDelta, calendar: &WorkCalendar) -> DateTime<Utc> {
+    let old_enough = |micros: i64| {
+        let at = DateTime::from_timestamp_micros(micros).expect("within chrono's range");
+        calendar.working_time_between(at, now) >= age
+    };
+    let mut early = (now - TimeDelta::days(30)).timestamp_micros();
+    while !old_enough(early) {
+        early -= TimeDelta::days(30).num_microseconds().expect("30 days in microseconds");
+    }
+    let mut late = now.timestamp_micros();
+    while late - early > 1 {
+        let middle = early + (late - early) / 2;
+        if old_enough(middle) { early = middle } else { late = middle }
+    }
+    DateTime::from_timestamp_micros(early).expect("within chrono's range")
+}
+
+fn today(report: &LateReport) -> Today<'_> {
     Today {
         id: report.id,
         reference: report.reference,

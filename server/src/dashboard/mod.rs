@@ -7,6 +7,7 @@
 pub mod dossiers;
 mod figures;
 pub mod kept;
+mod public;
 
 use phananh_shared::api::WardRef;
 use phananh_shared::dashboard::{Dashboard, PublicWardFigures, Transparency};
@@ -15,6 +16,7 @@ use phananh_shared::status::Status;
 
 pub use figures::Period;
 use figures::{ReportFacts, Step, compute};
+pub use public::PublicFigures;
 
 use crate::error::DomainError;
 use crate::store::{CountedEvent, CountedReport, Db, Store, StoreError};

@@ -10,9 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeDelta};
 use phananh_shared::api::WardRef;
-use phananh_shared::dashboard::{
-    self as shared_dashboard, Dashboard, DossierDashboard, Figures, Transparency,
-};
+use phananh_shared::dashboard::{self as shared_dashboard, Dashboard, DossierDashboard, Figures};
 use phananh_shared::sla::to_local;
 use phananh_shared::validation::FieldError;
 use serde::{Deserialize, Serialize};
@@ -121,15 +119,19 @@ pub struct PeriodQuery {
     to: Option<String>,
 }
 
-/// `GET /api/v1/transparency?from=&to=`: each ward's figures for the public.
+/// `GET /api/v1/transparency?from=&to=`: each ward's figures for the public, computed once
+/// for everyone every few seconds, and cacheable as long (by browsers and proxies alike: it
+/// names nobody).
 pub async fn transparency(
     State(state): State<Arc<AppState>>,
     query: Result<Query<PeriodQuery>, QueryRejection>,
-) -> Result<Json<Transparency>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = query?;
     let period = period(&state, query.from.as_deref(), query.to.as_deref())?;
-    let wards = state.wards.wards().iter().map(WardRef::from).collect();
-    Ok(Json(dashboard::transparency(&state.store, wards, period).await?))
+    let wards = || state.wards.wards().iter().map(WardRef::from).collect();
+    let (figures, fresh) = state.public_figures.get(&state.store, wards, period).await?;
+    let cache = format!("public, max-age={}", fresh.as_secs());
+    Ok(([(header::CACHE_CONTROL, cache)], Json(&*figures)).into_response())
 }
 
 /// The period asked for: `from` and `to` both included, the last 30 days (to today, in Hà

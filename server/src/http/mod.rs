@@ -44,6 +44,7 @@ use tracing::Level;
 
 use crate::cli::{Open311Args, RateLimits};
 use crate::clock::{Clock, ManualClock, SystemClock};
+use crate::dashboard::PublicFigures;
 use crate::display;
 use crate::dossiers::Attempts;
 use crate::live::Hub;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub dossier_attempts: Attempts,
     /// Each device's budget of new reports, whatever channel carries them.
     pub filings: FilingBudget,
+    /// `GET /api/v1/transparency`, shared by every request for a few seconds.
+    pub public_figures: PublicFigures,
     /// `GET /api/v1/wards.geojson`, built once: it never changes while the server runs.
     wards_geojson: OnceCell<Bytes>,
 }
@@ -92,6 +95,7 @@ impl AppState {
         manual_clock: Option<Arc<ManualClock>>,
         (live, heartbeat): (Hub, Duration),
         (dossier_attempts, filings): (Attempts, FilingBudget),
+        public_figures: PublicFigures,
     ) -> Arc<AppState> {
         let clock: Arc<dyn Clock> = match &manual_clock {
             Some(manual) => Arc::clone(manual) as Arc<dyn Clock>,
@@ -108,6 +112,7 @@ impl AppState {
             uploads,
             wards: Arc::new(wards),
             policy,
+            public_figures,
             wards_geojson: OnceCell::new(),
         })
     }

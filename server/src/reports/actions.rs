@@ -27,8 +27,30 @@ pub async fn act(
     request: ActionRequest,
     now: DateTime<Utc>,
 ) -> Result<Option<ReportView>, DomainError> {
+    check(&request, wards)?;
+    let (policy, wards_from) = (*policy, wards.validity().from);
+    store.change(move |db| apply(db, (&policy, wards_from), &staff, id, request, now)).await
+}
+
+/// [`act`] within a change already running: for a change that does several things at once
+/// (seeding a city's worth of reports).
+pub fn act_in(
+    db: &mut dyn Db,
+    wards: &WardIndex,
+    policy: &SlaPolicy,
+    staff: &StaffMember,
+    id: Uuid,
+    request: ActionRequest,
+    now: DateTime<Utc>,
+) -> Result<Option<ReportView>, DomainError> {
+    check(&request, wards)?;
+    apply(db, (policy, wards.validity().from), staff, id, request, now)
+}
+
+/// What can be checked of `request` before the store is asked.
+fn check(request: &ActionRequest, wards: &WardIndex) -> Result<(), DomainError> {
     request.validate()?;
-    if let ActionRequest::Transfer { ward, .. } = &request
+    if let ActionRequest::Transfer { ward, .. } = request
         && wards.ward(ward).is_none()
     {
         return Err(FieldError::invalid(
@@ -37,8 +59,7 @@ pub async fn act(
         )
         .into());
     }
-    let (policy, wards_from) = (*policy, wards.validity().from);
-    store.change(move |db| apply(db, (&policy, wards_from), &staff, id, request, now)).await
+    Ok(())
 }
 
 /// [`act`], once the request is checked, in the store's transaction.

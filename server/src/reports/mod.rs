@@ -21,7 +21,7 @@ mod budget;
 mod followup;
 mod query;
 
-pub use actions::act;
+pub use actions::{act, act_in};
 pub use budget::FilingBudget;
 pub(crate) use budget::{check as check_budget, hourly_quota};
 pub use followup::{cancel, comment, rate};
@@ -187,9 +187,7 @@ pub(crate) fn append_event(
 ) -> Result<u64, StoreError> {
     let data = serde_json::to_value(change).expect("a change serialises");
     let seq = db.append_event(Subject::Report(report), ward_code, at, actor, &data)?;
-    if crate::dashboard::kept::moves_figures(change) {
-        crate::dashboard::kept::keep(db, report)?;
-    }
+    crate::dashboard::kept::keep_change(db, report, ward_code, at, change)?;
     Ok(seq)
 }
 

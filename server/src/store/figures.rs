@@ -60,9 +60,9 @@ pub struct KeptReport<'a> {
     pub samples: &'a [HandlingSamples],
 }
 
-/// An open report, as the figures about today need it.
+/// An open report past a deadline, as the overdue list shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OpenReport {
+pub struct LateReport {
     pub id: Uuid,
     pub reference: Option<Reference>,
     pub ward: String,
@@ -70,7 +70,33 @@ pub struct OpenReport {
     pub received_at: DateTime<Utc>,
     pub deadline_ack: DateTime<Utc>,
     pub deadline_handle: DateTime<Utc>,
-    pub answered: bool,
+}
+
+/// What is said of a ward's open reports at one moment ("now"), counted by the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenCounts {
+    pub ward: String,
+    pub backlog: u64,
+    /// Past a deadline: the acknowledgement one while it waits for an answer, else the
+    /// handling one.
+    pub overdue: u64,
+    /// By when received, against the four bounds asked (newest first): after the first,
+    /// between the first and the second, …, at or before the fourth.
+    pub by_age: [u64; 5],
+    /// Received in the period asked, unanswered and past the acknowledgement deadline.
+    pub acks_due: u64,
+    /// Received in the period asked and past the handling deadline.
+    pub resolutions_due: u64,
+}
+
+/// The moment and the bounds [`KeptFigures::open_counts`] counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenCountsAsked {
+    pub now: DateTime<Utc>,
+    /// The period's instants: from the first (included) to the second (excluded).
+    pub received: (DateTime<Utc>, DateTime<Utc>),
+    /// Received after each of these, newest first: the ages' bounds.
+    pub age_bounds: [DateTime<Utc>; 4],
 }
 
 pub trait KeptFigures {
@@ -108,8 +134,17 @@ pub trait KeptFigures {
         days: (NaiveDate, NaiveDate),
     ) -> Result<Vec<(String, u32, u64)>, StoreError>;
 
-    /// The open reports of `ward` (every ward's when `None`).
-    fn open_reports(&mut self, ward: Option<&str>) -> Result<Vec<OpenReport>, StoreError>;
+    /// The open reports of `ward` (every ward's when `None`), counted by ward as `asked` says.
+    fn open_counts(
+        &mut self,
+        ward: Option<&str>,
+        asked: &OpenCountsAsked,
+    ) -> Result<Vec<OpenCounts>, StoreError>;
+
+    /// The open reports of `ward` (every ward's when `None`) past a deadline at `now`, found
+    /// by the deadlines' indexes.
+    fn late_reports(&mut self, ward: Option<&str>, now: DateTime<Utc>)
+    -> Result<Vec<LateReport>, StoreError>;
 
     /// Up to `limit` reports after `after` (in the order of their ids) whose figures are not
     /// kept yet: those filed before the figures were. Locked as [`KeptFigures::lock_kept_report`]

@@ -40,7 +40,9 @@ pub use deadlines::{Breach, Deadlines, Missed};
 pub use devices::{Devices, Holder};
 pub use dossiers::{DossierRecord, DossierState, DossierUpdate, Dossiers, TrackingFailures, TrackingState};
 pub use events::{About, EventFilter, EventRecord, Events, Published, Subject};
-pub use figures::{DayCounts, HandlingSamples, KeptFigures, KeptReport, OpenReport, WardDay};
+pub use figures::{
+    DayCounts, HandlingSamples, KeptFigures, KeptReport, LateReport, OpenCounts, OpenCountsAsked, WardDay,
+};
 pub use open311::{Open311Clients, Open311Requests, ReportContact};
 pub use photos::{PhotoRecord, Photos};
 pub use reports::{Cursor, ListFilter, Rating, ReportChange, ReportRecord, ReportState, Reports};

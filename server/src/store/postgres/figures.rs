@@ -1,12 +1,18 @@
 //! [`KeptFigures`] in PostgreSQL.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use phananh_shared::report::Reference;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::{Pg, named};
-use crate::store::{CountedReport, DayCounts, KeptFigures, KeptReport, OpenReport, StoreError, WardDay};
+use crate::store::{
+    CountedReport, DayCounts, KeptFigures, KeptReport, LateReport, OpenCounts, OpenCountsAsked, StoreError,
+    WardDay,
+};
+
+/// The open statuses, as the partial indexes name them.
+const OPEN: &str = "r.status IN ('submitted', 'acknowledged', 'in_progress', 'reopened')";
 
 impl KeptFigures for Pg<'_, '_> {
     fn lock_kept_report(&mut self, id: Uuid) -> Result<Option<String>, StoreError> {
@@ -126,16 +132,64 @@ impl KeptFigures for Pg<'_, '_> {
             .collect())
     }
 
-    fn open_reports(&mut self, ward: Option<&str>) -> Result<Vec<OpenReport>, StoreError> {
+    fn open_counts(
+        &mut self,
+        ward: Option<&str>,
+        asked: &OpenCountsAsked,
+    ) -> Result<Vec<OpenCounts>, StoreError> {
+        let [b1, b3, b5, b10] = asked.age_bounds;
         let rows = self.rows(
-            "SELECT r.id, r.number, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle,
-                    COALESCE(k.answered, false)
-             FROM reports r LEFT JOIN kept_reports k ON k.report_id = r.id
-             WHERE r.status IN ('submitted', 'acknowledged', 'in_progress', 'reopened')
-               AND ($1::text IS NULL OR r.ward_code = $1)",
-            &[&ward],
+            &format!(
+                "SELECT r.ward_code, COUNT(*),
+                        COUNT(*) FILTER (WHERE (r.status = 'submitted' AND r.deadline_ack < $2) OR r.deadline_handle < $2),
+                        COUNT(*) FILTER (WHERE r.received_at > $5),
+                        COUNT(*) FILTER (WHERE r.received_at <= $5 AND r.received_at > $6),
+                        COUNT(*) FILTER (WHERE r.received_at <= $6 AND r.received_at > $7),
+                        COUNT(*) FILTER (WHERE r.received_at <= $7 AND r.received_at > $8),
+                        COUNT(*) FILTER (WHERE r.received_at <= $8),
+                        COUNT(*) FILTER (WHERE r.received_at >= $3 AND r.received_at < $4
+                                           AND NOT COALESCE(k.answered, false) AND r.deadline_ack < $2),
+                        COUNT(*) FILTER (WHERE r.received_at >= $3 AND r.received_at < $4 AND r.deadline_handle < $2)
+                 FROM reports r LEFT JOIN kept_reports k ON k.report_id = r.id
+                 WHERE {OPEN} AND ($1::text IS NULL OR r.ward_code = $1)
+                 GROUP BY r.ward_code"
+            ),
+            &[&ward, &asked.now, &asked.received.0, &asked.received.1, &b1, &b3, &b5, &b10],
         )?;
-        rows.iter().map(open_report).collect()
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let n = |column| row.get::<_, i64>(column) as u64;
+                OpenCounts {
+                    ward: row.get(0),
+                    backlog: n(1),
+                    overdue: n(2),
+                    by_age: [n(3), n(4), n(5), n(6), n(7)],
+                    acks_due: n(8),
+                    resolutions_due: n(9),
+                }
+            })
+            .collect())
+    }
+
+    fn late_reports(
+        &mut self,
+        ward: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LateReport>, StoreError> {
+        let columns =
+            "r.id, r.number, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle";
+        let rows = self.rows(
+            &format!(
+                "SELECT {columns} FROM reports r
+                 WHERE r.status = 'submitted' AND r.deadline_ack < $2 AND ($1::text IS NULL OR r.ward_code = $1)
+                 UNION
+                 SELECT {columns} FROM reports r
+                 WHERE {OPEN} AND r.deadline_handle < $2 AND ($1::text IS NULL OR r.ward_code = $1)"
+            ),
+            &[&ward, &now],
+        )?;
+        rows.iter().map(late_report).collect()
     }
 
     fn reports_not_kept(&mut self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>, StoreError> {
@@ -152,8 +206,8 @@ impl KeptFigures for Pg<'_, '_> {
     }
 }
 
-fn open_report(row: &Row) -> Result<OpenReport, StoreError> {
-    Ok(OpenReport {
+fn late_report(row: &Row) -> Result<LateReport, StoreError> {
+    Ok(LateReport {
         id: row.get(0),
         reference: Some(Reference(row.get::<_, i64>(1) as u64)),
         ward: row.get(2),
@@ -161,6 +215,5 @@ fn open_report(row: &Row) -> Result<OpenReport, StoreError> {
         received_at: row.get(4),
         deadline_ack: row.get(5),
         deadline_handle: row.get(6),
-        answered: row.get(7),
     })
 }

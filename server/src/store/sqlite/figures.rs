@@ -1,13 +1,16 @@
 //! [`KeptFigures`] in SQLite.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use phananh_shared::report::Reference;
 use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
 
-use super::Sqlite;
 use super::rows::{conversion, parsed, time, uuid};
-use crate::store::{CountedReport, DayCounts, KeptFigures, KeptReport, OpenReport, StoreError, WardDay};
+use super::{Sqlite, stamp};
+use crate::store::{
+    CountedReport, DayCounts, KeptFigures, KeptReport, LateReport, OpenCounts, OpenCountsAsked, StoreError,
+    WardDay,
+};
 
 /// The open statuses, as the partial index `reports_open` names them.
 const OPEN: &str = "r.status IN ('submitted', 'acknowledged', 'in_progress', 'reopened')";
@@ -130,14 +133,63 @@ impl KeptFigures for Sqlite<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn open_reports(&mut self, ward: Option<&str>) -> Result<Vec<OpenReport>, StoreError> {
+    fn open_counts(
+        &mut self,
+        ward: Option<&str>,
+        asked: &OpenCountsAsked,
+    ) -> Result<Vec<OpenCounts>, StoreError> {
+        let [b1, b3, b5, b10] = asked.age_bounds.map(stamp);
         let mut query = self.0.prepare_cached(&format!(
-            "SELECT r.id, r.number, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle,
-                    COALESCE(k.answered, 0)
+            "SELECT r.ward_code, COUNT(*),
+                    SUM((r.status = 'submitted' AND r.deadline_ack < ?2) OR r.deadline_handle < ?2),
+                    SUM(r.received_at > ?5), SUM(r.received_at <= ?5 AND r.received_at > ?6),
+                    SUM(r.received_at <= ?6 AND r.received_at > ?7), SUM(r.received_at <= ?7 AND r.received_at > ?8),
+                    SUM(r.received_at <= ?8),
+                    SUM(r.received_at >= ?3 AND r.received_at < ?4 AND NOT COALESCE(k.answered, 0) AND r.deadline_ack < ?2),
+                    SUM(r.received_at >= ?3 AND r.received_at < ?4 AND r.deadline_handle < ?2)
              FROM reports r LEFT JOIN kept_reports k ON k.report_id = r.id
-             WHERE {OPEN} AND (?1 IS NULL OR r.ward_code = ?1)"
+             WHERE {OPEN} AND (?1 IS NULL OR r.ward_code = ?1)
+             GROUP BY r.ward_code"
         ))?;
-        let rows = query.query_map([ward], open_report)?;
+        let bounds = params![
+            ward,
+            stamp(asked.now),
+            stamp(asked.received.0),
+            stamp(asked.received.1),
+            b1,
+            b3,
+            b5,
+            b10
+        ];
+        let rows = query.query_map(bounds, |row| {
+            let n = |column| row.get::<_, i64>(column).map(|n| n as u64);
+            Ok(OpenCounts {
+                ward: row.get(0)?,
+                backlog: n(1)?,
+                overdue: n(2)?,
+                by_age: [n(3)?, n(4)?, n(5)?, n(6)?, n(7)?],
+                acks_due: n(8)?,
+                resolutions_due: n(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn late_reports(
+        &mut self,
+        ward: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LateReport>, StoreError> {
+        let columns =
+            "r.id, r.number, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle";
+        let mut query = self.0.prepare_cached(&format!(
+            "SELECT {columns} FROM reports r
+             WHERE r.status = 'submitted' AND r.deadline_ack < ?2 AND (?1 IS NULL OR r.ward_code = ?1)
+             UNION
+             SELECT {columns} FROM reports r
+             WHERE {OPEN} AND r.deadline_handle < ?2 AND (?1 IS NULL OR r.ward_code = ?1)"
+        ))?;
+        let rows = query.query_map(params![ward, stamp(now)], late_report)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -153,8 +205,8 @@ impl KeptFigures for Sqlite<'_> {
     }
 }
 
-fn open_report(row: &Row) -> rusqlite::Result<OpenReport> {
-    Ok(OpenReport {
+fn late_report(row: &Row) -> rusqlite::Result<LateReport> {
+    Ok(LateReport {
         id: uuid(row, 0)?,
         reference: row.get::<_, Option<i64>>(1)?.map(|number| Reference(number as u64)),
         ward: row.get(2)?,
@@ -162,7 +214,6 @@ fn open_report(row: &Row) -> rusqlite::Result<OpenReport> {
         received_at: time(row, 4)?,
         deadline_ack: time(row, 5)?,
         deadline_handle: time(row, 6)?,
-        answered: row.get(7)?,
     })
 }
 

@@ -37,6 +37,10 @@ CREATE TABLE kept_reports (
     contribution TEXT NOT NULL              -- JSON
 );
 
--- Today's figures read the open reports, not the history.
-CREATE INDEX reports_open ON reports (ward_code)
+-- Today's figures count the open reports, not the history; the overdue list is found by
+-- the deadlines.
+CREATE INDEX reports_open ON reports (ward_code, received_at)
+    WHERE status IN ('submitted', 'acknowledged', 'in_progress', 'reopened');
+CREATE INDEX reports_late_ack ON reports (deadline_ack) WHERE status = 'submitted';
+CREATE INDEX reports_late_handle ON reports (deadline_handle)
     WHERE status IN ('submitted', 'acknowledged', 'in_progress', 'reopened');
