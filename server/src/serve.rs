@@ -123,14 +123,13 @@ pub async fn app(args: &ServeArgs) -> Result<axum::Router, ServeError> {
     let attempts = Attempts::new(args.limits.track_rate_per_hour, args.limits.track_burst, per_dossier);
     let filings = FilingBudget::new(args.limits.filing_rate_per_hour, args.limits.filing_burst);
     let state = AppState::new(
-        store,
+        (store, PublicFigures::new(Duration::from_secs(args.public_figures_seconds.into()))),
         uploads,
         wards,
         SlaPolicy::default(),
         manual_clock,
         (hub, heartbeat),
         (attempts, filings),
-        PublicFigures::new(Duration::from_secs(args.public_figures_seconds.into())),
     );
     tokio::spawn(forget_idle_attempts(Arc::clone(&state)));
     let grace = TimeDelta::hours(args.unattached_photo_hours.into());

@@ -12,6 +12,8 @@ use phananh_shared::sla::{WORKING_DAY, WorkCalendar, to_local, to_utc};
 use phananh_shared::status::Status;
 use uuid::Uuid;
 
+use crate::store::LateReport;
+
 /// What the figures need to know of one report.
 #[derive(Debug, Clone)]
 pub struct ReportFacts {
@@ -101,24 +103,13 @@ pub(super) fn tallied(
     (total.figures(), wards)
 }
 
-/// What the figures about today need of a report.
-#[derive(Debug, Clone)]
-pub(super) struct Today<'a> {
-    pub id: Uuid,
-    pub reference: Option<Reference>,
-    pub ward: &'a str,
-    pub status: Status,
-    pub received_at: DateTime<Utc>,
-    pub deadline_ack: DateTime<Utc>,
-    pub deadline_handle: DateTime<Utc>,
-}
-
 impl ReportFacts {
-    fn today(&self) -> Today<'_> {
-        Today {
+    /// What the figures about today need of it.
+    fn today(&self) -> LateReport {
+        LateReport {
             id: self.id,
             reference: self.reference,
-            ward: &self.ward,
+            ward: self.ward.clone(),
             status: self.status,
             received_at: self.received_at,
             deadline_ack: self.deadline_ack,
@@ -131,15 +122,14 @@ impl ReportFacts {
 /// from `names`.
 pub(super) fn overdue_report(
     names: &BTreeMap<&str, &WardRef>,
-    report: &Today,
+    report: &LateReport,
     now: DateTime<Utc>,
     calendar: &WorkCalendar,
 ) -> Option<OverdueReport> {
     let (missed, deadline) = missed_deadline(report, now)?;
-    let ward = names.get(report.ward).map_or_else(
-        || WardRef { code: report.ward.to_owned(), name: report.ward.to_owned() },
-        |w| (*w).clone(),
-    );
+    let ward = names
+        .get(report.ward.as_str())
+        .map_or_else(|| WardRef { code: report.ward.clone(), name: report.ward.clone() }, |w| (*w).clone());
     Some(OverdueReport {
         report_id: report.id,
         reference: report.reference,
@@ -201,7 +191,7 @@ impl Tally {
     }
 
     /// Counts `report` in the backlog, its age and the overdue, if it is open.
-    fn count_today(&mut self, report: &Today, now: DateTime<Utc>, calendar: &WorkCalendar) {
+    fn count_today(&mut self, report: &LateReport, now: DateTime<Utc>, calendar: &WorkCalendar) {
         if report.status.is_open() {
             self.backlog += 1;
             self.overdue_now += u64::from(missed_deadline(report, now).is_some());
@@ -265,7 +255,7 @@ pub(super) fn resolution(report: &ReportFacts) -> Option<DateTime<Utc>> {
 
 /// The deadline an open report has missed, if any: the acknowledgement one while it waits
 /// for an answer, else the handling one.
-fn missed_deadline(report: &Today, now: DateTime<Utc>) -> Option<(Missed, DateTime<Utc>)> {
+fn missed_deadline(report: &LateReport, now: DateTime<Utc>) -> Option<(Missed, DateTime<Utc>)> {
     if !report.status.is_open() {
         return None;
     }

@@ -22,12 +22,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::figures::{
-    Computed, Period, ReportFacts, Step, Tally, Today, cancelled, first_answer, hours, open_spells,
-    overdue_report, resolution, tallied,
+    Computed, Period, ReportFacts, Step, Tally, cancelled, first_answer, hours, open_spells, overdue_report,
+    resolution, tallied,
 };
-use crate::store::{
-    DayCounts, Db, HandlingSamples, KeptReport, LateReport, OpenCountsAsked, StoreError, WardDay,
-};
+use crate::store::{DayCounts, Db, HandlingSamples, KeptReport, OpenCountsAsked, StoreError, WardDay};
 
 /// What one report adds to the kept figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -310,10 +308,8 @@ pub fn figures(
     }
     let names: BTreeMap<&str, &WardRef> = wards.iter().map(|w| (w.code.as_str(), w)).collect();
     let late = db.late_reports(ward, period.now)?;
-    let mut overdue: Vec<_> = late
-        .iter()
-        .filter_map(|report| overdue_report(&names, &today(report), period.now, calendar))
-        .collect();
+    let mut overdue: Vec<_> =
+        late.iter().filter_map(|report| overdue_report(&names, report, period.now, calendar)).collect();
     let (total, wards) = tallied(total, by_ward, wards, &mut overdue);
     Ok((total, wards, overdue, days))
 }
@@ -336,16 +332,4 @@ fn received_bound(now: DateTime<Utc>, age: TimeDelta, calendar: &WorkCalendar) -
         if old_enough(middle) { early = middle } else { late = middle }
     }
     DateTime::from_timestamp_micros(early).expect("within chrono's range")
-}
-
-fn today(report: &LateReport) -> Today<'_> {
-    Today {
-        id: report.id,
-        reference: report.reference,
-        ward: &report.ward,
-        status: report.status,
-        received_at: report.received_at,
-        deadline_ack: report.deadline_ack,
-        deadline_handle: report.deadline_handle,
-    }
 }

@@ -15,7 +15,7 @@ use phananh_shared::sla::WorkCalendar;
 use phananh_shared::status::Status;
 
 pub use figures::Period;
-use figures::{ReportFacts, Step, compute};
+use figures::{Computed, ReportFacts, Step, compute};
 pub use public::PublicFigures;
 
 use crate::error::DomainError;
@@ -29,22 +29,10 @@ pub async fn dashboard(
     one_ward: bool,
     period: Period,
 ) -> Result<Dashboard, DomainError> {
-    let ward = one_ward.then(|| wards[0].code.clone());
-    store
-        .query(move |db| {
-            let (total, wards, overdue, days) =
-                kept::figures(db, ward.as_deref(), &wards, period, WorkCalendar::vietnam())?;
-            Ok::<_, DomainError>(Dashboard {
-                from: period.from,
-                to: period.to,
-                now: period.now,
-                total,
-                wards,
-                overdue,
-                days,
-            })
-        })
-        .await
+    assemble(store, wards, one_ward, period, move |db, ward, wards| {
+        kept::figures(db, ward, wards, period, WorkCalendar::vietnam())
+    })
+    .await
 }
 
 /// The same dashboard as [`dashboard`], worked out from the history of every report that
@@ -55,22 +43,23 @@ pub async fn recomputed(
     one_ward: bool,
     period: Period,
 ) -> Result<Dashboard, DomainError> {
+    assemble(store, wards, one_ward, period, move |db, ward, wards| {
+        Ok(compute(&load(db, ward, period)?, wards, period, WorkCalendar::vietnam()))
+    })
+    .await
+}
+
+/// The dashboard whose figures `figures` works out of one read of the store.
+async fn assemble(
+    store: &Store,
+    wards: Vec<WardRef>,
+    one_ward: bool,
+    period: Period,
+    figures: impl FnOnce(&mut dyn Db, Option<&str>, &[WardRef]) -> Result<Computed, StoreError> + Send + 'static,
+) -> Result<Dashboard, DomainError> {
     let ward = one_ward.then(|| wards[0].code.clone());
-    store
-        .query(move |db| {
-            let facts = load(db, ward.as_deref(), period)?;
-            let (total, wards, overdue, days) = compute(&facts, &wards, period, WorkCalendar::vietnam());
-            Ok::<_, DomainError>(Dashboard {
-                from: period.from,
-                to: period.to,
-                now: period.now,
-                total,
-                wards,
-                overdue,
-                days,
-            })
-        })
-        .await
+    let (total, wards, overdue, days) = store.query(move |db| figures(db, ward.as_deref(), &wards)).await?;
+    Ok(Dashboard { from: period.from, to: period.to, now: period.now, total, wards, overdue, days })
 }
 
 /// What the public sees of every ward over `period`.

@@ -16,10 +16,13 @@ use crate::store::Store;
 
 pub struct PublicFigures {
     fresh: Duration,
-    /// By period: when computed, and what. One computation at a time: a crowd asking at once
-    /// waits for the first, then shares its answer.
-    computed: Mutex<BTreeMap<(NaiveDate, NaiveDate), (Instant, Arc<Transparency>)>>,
+    /// One computation at a time: a crowd asking at once waits for the first, then shares
+    /// its answer.
+    computed: Mutex<Computed>,
 }
+
+/// By period: when computed, and what.
+type Computed = BTreeMap<(NaiveDate, NaiveDate), (Instant, Arc<Transparency>)>;
 
 impl PublicFigures {
     /// Figures that are recomputed once they are `fresh` old (never kept when zero).

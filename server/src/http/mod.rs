@@ -88,14 +88,13 @@ pub struct AppState {
 impl AppState {
     /// The state of a server: `live` is the live stream's hub with the interval of its pings.
     pub fn new(
-        store: Store,
+        (store, public_figures): (Store, PublicFigures),
         uploads: Uploads,
         wards: WardIndex,
         policy: SlaPolicy,
         manual_clock: Option<Arc<ManualClock>>,
         (live, heartbeat): (Hub, Duration),
         (dossier_attempts, filings): (Attempts, FilingBudget),
-        public_figures: PublicFigures,
     ) -> Arc<AppState> {
         let clock: Arc<dyn Clock> = match &manual_clock {
             Some(manual) => Arc::clone(manual) as Arc<dyn Clock>,

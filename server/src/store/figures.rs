@@ -30,6 +30,35 @@ pub struct DayCounts {
     pub backlog_change: i64,
 }
 
+impl DayCounts {
+    /// The counts in the order the stores keep their columns.
+    pub fn from_columns(
+        [
+            received,
+            acks_due,
+            acks_on_time,
+            resolutions_due,
+            resolutions_on_time,
+            ratings,
+            satisfied,
+            resolved,
+            backlog_change,
+        ]: [i64; 9],
+    ) -> DayCounts {
+        DayCounts {
+            received,
+            acks_due,
+            acks_on_time,
+            resolutions_due,
+            resolutions_on_time,
+            ratings,
+            satisfied,
+            resolved,
+            backlog_change,
+        }
+    }
+}
+
 /// A ward's counts for a day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WardDay {

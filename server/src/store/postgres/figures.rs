@@ -87,17 +87,7 @@ impl KeptFigures for Pg<'_, '_> {
             .map(|row| WardDay {
                 ward: row.get(0),
                 day: row.get(1),
-                counts: DayCounts {
-                    received: row.get(2),
-                    acks_due: row.get(3),
-                    acks_on_time: row.get(4),
-                    resolutions_due: row.get(5),
-                    resolutions_on_time: row.get(6),
-                    ratings: row.get(7),
-                    satisfied: row.get(8),
-                    resolved: row.get(9),
-                    backlog_change: row.get(10),
-                },
+                counts: DayCounts::from_columns(std::array::from_fn(|n| row.get(n + 2))),
             })
             .collect())
     }

@@ -88,17 +88,7 @@ impl KeptFigures for Sqlite<'_> {
             Ok(WardDay {
                 ward: row.get(0)?,
                 day: date(row, 1)?,
-                counts: DayCounts {
-                    received: row.get(2)?,
-                    acks_due: row.get(3)?,
-                    acks_on_time: row.get(4)?,
-                    resolutions_due: row.get(5)?,
-                    resolutions_on_time: row.get(6)?,
-                    ratings: row.get(7)?,
-                    satisfied: row.get(8)?,
-                    resolved: row.get(9)?,
-                    backlog_change: row.get(10)?,
-                },
+                counts: DayCounts::from_columns(std::array::from_fn(|n| row.get(n + 2).unwrap_or_default())),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
