@@ -67,6 +67,12 @@ impl DomainError {
         DomainError::Transition(refused.to_string())
     }
 
+    /// The request clashes with what is stored (an id reused for different content), naming
+    /// the field.
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> DomainError {
+        DomainError::Conflict { code: ErrorCode::Conflict, message: message.into(), field: Some(field) }
+    }
+
     pub fn unauthenticated(message: impl Into<String>) -> DomainError {
         DomainError::Unauthenticated(message.into())
     }

@@ -135,11 +135,8 @@ fn accepted(report: ReportView) -> Outcome {
 fn answered(db: &mut dyn Db, id: Uuid, device: Uuid, hash: &[u8]) -> Result<Option<Outcome>, DomainError> {
     let Some(stored) = db.sync_answer(id)? else { return Ok(None) };
     if stored.device != device || stored.request_hash != hash {
-        let conflict = DomainError::Conflict {
-            code: ErrorCode::Conflict,
-            message: format!("operation {id} was already sent with other content"),
-            field: Some("id"),
-        };
+        let conflict =
+            DomainError::conflict("id", format!("operation {id} was already sent with other content"));
         return Ok(Some(refusal(&conflict)));
     }
     let kept = serde_json::from_str(&stored.answer);

@@ -10,7 +10,7 @@
 //! adds the difference, in the change's own transaction ([`keep`]). A dashboard then adds
 //! the counters of its wards and days, and reads the open reports for the rest
 //! ([`figures`]): the same [`Tally`] and arithmetic as the computation from the raw events
-//! ([`super::recomputed`]), which the tests and `check-figures` compare it with.
+//! ([`super::recomputed`]), which the tests compare it with.
 
 use std::collections::BTreeMap;
 
@@ -252,30 +252,20 @@ pub fn figures(
     let mut total = Tally::default();
     let mut by_ward: BTreeMap<&str, Tally> =
         wards.iter().map(|w| (w.code.as_str(), Tally::default())).collect();
-    let mut settled: BTreeMap<String, DayCounts> = BTreeMap::new();
-    for WardDay { ward, day, counts } in db.ward_days(ward, span)? {
-        let i = dates.binary_search(&day).expect("a day of the period");
+    let ward_days = db.ward_days(ward, span)?;
+    for WardDay { ward, day, counts } in &ward_days {
+        let i = dates.binary_search(day).expect("a day of the period");
         days[i].received += counts.received as u64;
         days[i].resolved += counts.resolved as u64;
         backlog_changes[i] += counts.backlog_change;
-        settled.entry(ward).or_default().add(&counts, 1);
+        for tally in [&mut total, by_ward.entry(ward).or_default()] {
+            tally.settle(counts);
+        }
     }
     let mut backlog: i64 = db.backlog_before(ward, period.from)?.iter().map(|(_, n)| n).sum();
     for (day, change) in days.iter_mut().zip(backlog_changes) {
         backlog += change;
         day.backlog = backlog as u64;
-    }
-    for (ward, counts) in &settled {
-        let tally = by_ward.entry(ward).or_default();
-        for tally in [&mut total, tally] {
-            tally.received += counts.received as u64;
-            tally.acks_due += counts.acks_due as u64;
-            tally.acks_on_time += counts.acks_on_time as u64;
-            tally.resolutions_due += counts.resolutions_due as u64;
-            tally.resolutions_on_time += counts.resolutions_on_time as u64;
-            tally.ratings += counts.ratings as u64;
-            tally.satisfied += counts.satisfied as u64;
-        }
     }
     let samples = db.handling_samples(ward, span)?;
     for (ward, tenths, count) in &samples {
@@ -312,6 +302,19 @@ pub fn figures(
         late.iter().filter_map(|report| overdue_report(&names, report, period.now, calendar)).collect();
     let (total, wards) = tallied(total, by_ward, wards, &mut overdue);
     Ok((total, wards, overdue, days))
+}
+
+impl Tally {
+    /// Adds what a ward's day settled about the reports received that day.
+    fn settle(&mut self, counts: &DayCounts) {
+        self.received += counts.received as u64;
+        self.acks_due += counts.acks_due as u64;
+        self.acks_on_time += counts.acks_on_time as u64;
+        self.resolutions_due += counts.resolutions_due as u64;
+        self.resolutions_on_time += counts.resolutions_on_time as u64;
+        self.ratings += counts.ratings as u64;
+        self.satisfied += counts.satisfied as u64;
+    }
 }
 
 /// The latest moment a report may have been received and be `age` old in working time at

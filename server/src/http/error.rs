@@ -56,16 +56,6 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
-    /// A move a status machine (a report's or a dossier's) does not allow from where it is.
-    pub fn transition(error: impl std::fmt::Display) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, ErrorCode::InvalidTransition, error.to_string()).on("action")
-    }
-
-    /// The request clashes with what is stored (an id reused for different content).
-    pub fn conflict(field: &str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message).on(field)
-    }
-
     /// Names the request field at fault.
     pub fn on(mut self, field: &str) -> ApiError {
         self.body.field = Some(field.to_owned());
@@ -74,11 +64,6 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         self.status
-    }
-
-    /// Whether the client can fix what was refused (a 4xx), as opposed to a failure of ours.
-    pub fn is_client_error(&self) -> bool {
-        self.status.is_client_error()
     }
 
     /// The error's code, message and field, as the body carries them.

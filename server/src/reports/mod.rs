@@ -10,8 +10,6 @@ use phananh_shared::wards::{Match, WardIndex, outside_city};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use phananh_shared::refusal::ErrorCode;
-
 use crate::error::DomainError;
 use crate::store::{Db, ReportRecord, Store, StoreError, Subject};
 use crate::uploads;
@@ -103,11 +101,10 @@ pub fn record_filing(
     let content_hash = content_hash(&report, &photo_hashes);
     if let Some((owner, stored_hash)) = db.report_owner(report.id)? {
         if owner != device || stored_hash != content_hash {
-            return Err(DomainError::Conflict {
-                code: ErrorCode::Conflict,
-                message: format!("report {} already exists with different content", report.id),
-                field: Some("id"),
-            });
+            return Err(DomainError::conflict(
+                "id",
+                format!("report {} already exists with different content", report.id),
+            ));
         }
         return Ok((Filed::AlreadyThere, view(db, report.id, &Reader::Device(device))?.expect("it exists")));
     }
