@@ -9,8 +9,10 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
+use send_wrapper::SendWrapper;
 use uuid::Uuid;
 use wasm_bindgen::JsCast as _;
+use wasm_bindgen::closure::Closure;
 use web_sys::{KeyboardEvent, PointerEvent, WheelEvent};
 
 use crate::i18n::tr;
@@ -132,13 +134,28 @@ pub fn WardMap(
         let top = rect.top() + (rect.height() - v.h * scale) / 2.0;
         Some((v.x + (client_x - left) / scale, v.y + (client_y - top) / scale))
     };
-    let units_per_px = move || -> f64 {
-        let v = view.get_untracked();
-        svg_ref.get_untracked().map_or(1.0, |svg| {
-            let rect = svg.get_bounding_client_rect();
-            (v.w / rect.width()).max(v.h / rect.height())
-        })
-    };
+    // The map's size on screen, as a ResizeObserver last saw it: pins keep a finger's size
+    // and the tiles cover the map from its first layout (which can come frames after the map
+    // is made, once its page has loaded: reading the size then found none) and whenever the
+    // window or the phone turns.
+    let drawn = RwSignal::new(None::<(f64, f64)>);
+    Effect::new(move || {
+        let Some(svg) = svg_ref.get() else { return };
+        let measured = svg.clone();
+        let measure = Closure::<dyn Fn()>::new(move || {
+            let rect = measured.get_bounding_client_rect();
+            let size = (rect.width(), rect.height());
+            drawn.set((size.0 > 0.0 && size.1 > 0.0).then_some(size));
+        });
+        let Ok(observer) = web_sys::ResizeObserver::new(measure.as_ref().unchecked_ref()) else { return };
+        observer.observe(&svg);
+        let kept = SendWrapper::new((observer, measure));
+        on_cleanup(move || kept.0.disconnect());
+    });
+    // SVG units per CSS pixel, at the view `v` on the map as drawn.
+    let per_px = move |v: ViewBox, (width, height): (f64, f64)| (v.w / width).max(v.h / height);
+    let units_per_px =
+        move || -> f64 { drawn.get_untracked().map_or(1.0, |size| per_px(view.get_untracked(), size)) };
     let pick_at = move |x: f64, y: f64| {
         if let Some(on_pick) = on_pick {
             on_pick.run(projection.lon_lat(x, y));
@@ -244,22 +261,10 @@ pub fn WardMap(
         })
         .collect_view();
     // A pin keeps its size on screen, one a finger can tap, however far the map is zoomed;
-    // until the map is laid out (the frame after it is made), a ninetieth of the view. Once
-    // per view, not once per pin: each would make the browser lay the page out again.
-    let laid_out = RwSignal::new(false);
-    Effect::new(move || {
-        if svg_ref.get().is_some() {
-            request_animation_frame(move || laid_out.set(true));
-        }
-    });
+    // until the map is laid out, a ninetieth of the view. Once per view, not once per pin.
     let radius = Memo::new(move |_| {
-        laid_out.track();
         let v = view.get();
-        let per_px = svg_ref.get().map(|svg| {
-            let rect = svg.get_bounding_client_rect();
-            (v.w / rect.width()).max(v.h / rect.height())
-        });
-        per_px.filter(|p| p.is_finite()).map_or(v.w / 90.0, |per_px| PIN_RADIUS_PX * per_px)
+        drawn.get().map_or(v.w / 90.0, |size| PIN_RADIUS_PX * per_px(v, size))
     });
     let pins = move || {
         let navigate = navigate.clone();
@@ -311,14 +316,13 @@ pub fn WardMap(
     let tile_layer = move || {
         let settings = streets.get()?;
         let v = view.get();
-        let rect = svg_ref.get()?.get_bounding_client_rect();
-        let (px_w, px_h) = (rect.width().max(1.0), rect.height().max(1.0));
-        let per_px = (v.w / px_w).max(v.h / px_h);
+        let (px_w, px_h) = drawn.get()?;
+        let units = per_px(v, (px_w, px_h));
         let (cx, cy, half_w, half_h) =
-            (v.x + v.w / 2.0, v.y + v.h / 2.0, per_px * px_w / 2.0, per_px * px_h / 2.0);
+            (v.x + v.w / 2.0, v.y + v.h / 2.0, units * px_w / 2.0, units * px_h / 2.0);
         let area = (cx - half_w, cy - half_h, cx + half_w, cy + half_h);
         Some(
-            tiles::covering(&settings, projection, area, per_px)
+            tiles::covering(&settings, projection, area, units)
                 .iter()
                 .map(tiles::Tile::svg)
                 .collect::<String>(),

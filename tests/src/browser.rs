@@ -286,16 +286,28 @@ pub async fn wait_until(client: &Client, what: &str, script: &str) -> serde_json
 /// at least `count` of them: what the eye sees, where the DOM alone could hold an element
 /// that draws nothing.
 pub async fn drawn_sizes(client: &Client, css: &str, count: usize) -> Vec<(f64, f64)> {
+    let sizes = drawn_sizes_once(client, css, |sizes| sizes.len() >= count).await;
+    assert!(sizes.len() >= count, "{count} of {css} did not appear within {PATIENCE:?}: {sizes:?}");
+    sizes
+}
+
+/// The drawn sizes of the elements `css` names once `settled` holds of them, or as they are
+/// drawn after waiting [`PATIENCE`] for it, for the caller to assert on: an element can be
+/// drawn before its size settles (a map's pins, before the map knows its own size).
+pub async fn drawn_sizes_once(
+    client: &Client,
+    css: &str,
+    settled: impl Fn(&[(f64, f64)]) -> bool,
+) -> Vec<(f64, f64)> {
     const SIZES: &str = "return [...document.querySelectorAll(arguments[0])]
         .map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })";
     let deadline = Instant::now() + PATIENCE;
     loop {
         let sizes = client.execute(SIZES, vec![css.into()]).await.expect("script runs");
         let sizes: Vec<(f64, f64)> = serde_json::from_value(sizes).expect("pairs of numbers");
-        if sizes.len() >= count {
+        if settled(&sizes) || Instant::now() > deadline {
             return sizes;
         }
-        assert!(Instant::now() < deadline, "{count} of {css} did not appear within {PATIENCE:?}: {sizes:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -5,8 +5,8 @@
 use fantoccini::{Client, Locator};
 use phananh_tests::browser::{
     self, ChromeDriver, DESK, PHONE, RESIDENT_PAGE_MAX_GZIPPED, app_dist, click, colour_at_centre,
-    drawn_sizes, fill_in_report, page_download, page_width, screenshot, type_into, wait_for, wait_for_text,
-    ward_in_the_middle,
+    drawn_sizes, drawn_sizes_once, fill_in_report, page_download, page_width, screenshot, type_into,
+    wait_for, wait_for_text, ward_in_the_middle,
 };
 use phananh_tests::{HOAN_KIEM, ResidentDevice, StaffClient, TestServer, report_at};
 
@@ -143,10 +143,11 @@ fn report_pins_are_drawn_around_the_city_and_on_the_officers_page_and_open_their
         resident.goto(&server.url("/nearby")).await.expect("the page opens");
         wait_for(&resident, ".map svg path.ward").await;
         click(&resident, ".map svg").await;
-        let pins = drawn_sizes(&resident, ".map svg .pin", 2).await;
+        // A finger's worth of pin, ring included, once the map knows its size on screen.
+        let pins =
+            drawn_sizes_once(&resident, ".map svg .pin", |pins| pins.len() == 2 && finger_sized(pins)).await;
         assert_eq!(pins.len(), 2, "{pins:?}");
-        // A finger's worth of pin, ring included.
-        assert!(pins.iter().all(|&(w, h)| w >= 12.0 && h >= 12.0), "pins drawn at {pins:?} px");
+        assert!(finger_sized(&pins), "pins drawn at {pins:?} px");
         screenshot(&resident, "browser-nearby-pins").await;
         // The first report's pin opens it, within the app.
         resident.execute("window.stillTheSamePage = true", vec![]).await.expect("script runs");
@@ -163,8 +164,9 @@ fn report_pins_are_drawn_around_the_city_and_on_the_officers_page_and_open_their
         sign_in(&officer, &server.url("/staff"), "can-bo-phuong").await;
         wait_for(&officer, "table[data-testid=inbox]").await;
         officer.goto(&server.url(&format!("/staff/reports/{first}"))).await.expect("the page opens");
-        let pin = drawn_sizes(&officer, ".map svg .pin", 1).await;
-        assert!(pin.iter().all(|&(w, h)| w >= 12.0 && h >= 12.0), "the pin is drawn at {pin:?} px");
+        let pin =
+            drawn_sizes_once(&officer, ".map svg .pin", |pin| pin.len() == 1 && finger_sized(pin)).await;
+        assert!(pin.len() == 1 && finger_sized(&pin), "the pin is drawn at {pin:?} px");
         // Zoomed in on the street, it is still a red pin (not hidden under its white ring).
         let [r, g, b] = colour_at_centre(&officer, ".map svg .pin").await;
         assert!(r > 150 && g < 100 && b < 100, "the pin's centre is rgb({r}, {g}, {b})");
@@ -174,6 +176,11 @@ fn report_pins_are_drawn_around_the_city_and_on_the_officers_page_and_open_their
             browser.close().await.expect("the browser closes");
         }
     });
+}
+
+/// Whether every pin is drawn big enough for a finger to tap, its ring included.
+fn finger_sized(pins: &[(f64, f64)]) -> bool {
+    pins.iter().all(|&(w, h)| w >= 12.0 && h >= 12.0)
 }
 
 /// The `href`s of the header's menu, once it shows `expected` (it fills in as the page starts).
