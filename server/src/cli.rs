@@ -470,6 +470,10 @@ pub struct SeedArgs {
     /// How many reports to file.
     #[arg(long, default_value_t = 500)]
     pub reports: usize,
+    /// Over how many days before now, evenly: a long history at a city's pace, or a short
+    /// one crowded.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
     /// The random seed: the same seed gives the same places, categories and delays.
     #[arg(long, default_value_t = 2025)]
     pub seed: u64,

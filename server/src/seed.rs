@@ -2,9 +2,9 @@
 //! and for benchmarks.
 //!
 //! Everything goes through the same functions the HTTP API calls, with times in the past:
-//! residents file reports at random points of random wards over the last 60 days, and ward
-//! officers move them on at plausible delays, some late, so every status, every deadline
-//! state and every figure of the dashboard has data.
+//! residents file reports at random points of random wards over the last days (60 unless
+//! asked), and ward officers move them on at plausible delays, some late, so every status,
+//! every deadline state and every figure of the dashboard has data.
 
 use std::io::Cursor;
 use std::process::ExitCode;
@@ -32,7 +32,6 @@ pub const DEMO_PASSWORD: &str = "demo-phananh-2025";
 const RESIDENTS: usize = 40;
 /// Reports filed in one change.
 const BATCH: usize = 500;
-const DAYS: i64 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
@@ -66,14 +65,17 @@ pub fn run(args: SeedArgs) -> Result<ExitCode, SeedError> {
             let batch = left.min(BATCH);
             left -= batch;
             let plans = (0..batch)
-                .map(|_| world.plan(&wards, &policy, &mut rng, now))
+                .map(|_| world.plan(&wards, &policy, &mut rng, now, args.days))
                 .collect::<Result<Vec<_>, _>>()?;
             let wards = Arc::clone(&wards);
             store
                 .change(move |db| plans.into_iter().try_for_each(|plan| plan.apply(db, &wards, &policy)))
                 .await?;
         }
-        println!("{} reports filed by {RESIDENTS} demo residents over the last {DAYS} days.", args.reports);
+        println!(
+            "{} reports filed by {RESIDENTS} demo residents over the last {} days.",
+            args.reports, args.days
+        );
         println!("Staff accounts (password {DEMO_PASSWORD:?}):");
         println!("  thanhpho        city staff, every ward");
         for officer in world.officers.iter().take(3) {
@@ -131,6 +133,7 @@ impl World {
         policy: &SlaPolicy,
         rng: &mut StdRng,
         now: DateTime<Utc>,
+        days: u32,
     ) -> Result<Plan, SeedError> {
         let officer = &self.officers[rng.random_range(0..self.officers.len())];
         let ward = officer.member.ward_code.clone().expect("officers have wards");
@@ -141,7 +144,7 @@ impl World {
             80..95 => Priority::Urgent,
             _ => Priority::Complex,
         };
-        let received_at = now - TimeDelta::minutes(rng.random_range(10..DAYS * 24 * 60));
+        let received_at = now - TimeDelta::minutes(rng.random_range(10..i64::from(days) * 24 * 60));
         let device = self.residents[rng.random_range(0..self.residents.len())];
         let report = NewReport {
             id: Uuid::now_v7(),

@@ -48,6 +48,10 @@ pub fn check_period(from: NaiveDate, to: NaiveDate) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// How many overdue reports a [`Dashboard`] lists: a country's backlog of late reports is
+/// counted, not sent whole with each refresh of the screen.
+pub const OVERDUE_LISTED: usize = 100;
+
 /// `GET /api/v1/dashboard`: figures for the city (city staff) or one ward.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dashboard {
@@ -58,7 +62,8 @@ pub struct Dashboard {
     pub total: Figures,
     /// Every ward's figures, by ward code (one ward for a ward officer).
     pub wards: Vec<WardFigures>,
-    /// Open reports past a deadline, the latest first.
+    /// Open reports past a deadline, the latest first: the [`OVERDUE_LISTED`] latest, for
+    /// a screen to show; `total.overdue_now` counts them all.
     pub overdue: Vec<OverdueReport>,
     /// Each day of the period.
     pub days: Vec<Day>,

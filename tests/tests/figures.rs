@@ -13,6 +13,7 @@ use phananh_server::staff::{Role, StaffMember};
 use phananh_server::store::Store;
 use phananh_server::{devices, wards_file};
 use phananh_shared::api::{ActionRequest, CancelRequest, NewDevice, RatingRequest, WardRef};
+use phananh_shared::dashboard::OVERDUE_LISTED;
 use phananh_shared::report::{Category, Location, NewReport, Priority};
 use phananh_shared::sla::{SlaPolicy, to_local};
 use phananh_shared::wards::WardIndex;
@@ -34,6 +35,9 @@ enum Step {
         at_van_mieu: bool,
         urgent: bool,
     },
+    /// A resident files a report at Hoàn Kiếm with an id of the test's choosing (ids put the
+    /// overdue list's ties in order).
+    FileAs(u128),
     Acknowledge(usize),
     Start(usize),
     Resolve(usize),
@@ -104,23 +108,8 @@ impl History {
     async fn apply(&mut self, step: &Step) {
         let (policy, now, device) = (SlaPolicy::default(), self.now, self.device);
         match *step {
-            Step::File { at_van_mieu, urgent } => {
-                let (lon, lat) = if at_van_mieu { VAN_MIEU } else { HOAN_KIEM };
-                let id = Uuid::now_v7();
-                let report = NewReport {
-                    id,
-                    category: Category::Noise,
-                    priority: if urgent { Priority::Urgent } else { Priority::Normal },
-                    description: "Tiếng ồn từ công trường sau 22 giờ".into(),
-                    location: Location { lon, lat, accuracy_m: Some(10.0) },
-                    photos: Vec::new(),
-                };
-                let budget = FilingBudget::unlimited();
-                reports::file(&self.store, (&self.wards, &policy, &budget), device, report, now)
-                    .await
-                    .unwrap();
-                self.reports.push(id);
-            }
+            Step::File { at_van_mieu, urgent } => self.file(at_van_mieu, urgent, Uuid::now_v7()).await,
+            Step::FileAs(id) => self.file(false, false, Uuid::from_u128(id)).await,
             Step::Acknowledge(n) => self.act(n, ActionRequest::Acknowledge).await,
             Step::Start(n) => self.act(n, ActionRequest::Start).await,
             Step::Resolve(n) => {
@@ -158,6 +147,23 @@ impl History {
             }
             Step::Wait(minutes) => self.now += TimeDelta::minutes(minutes),
         }
+    }
+
+    async fn file(&mut self, at_van_mieu: bool, urgent: bool, id: Uuid) {
+        let (lon, lat) = if at_van_mieu { VAN_MIEU } else { HOAN_KIEM };
+        let report = NewReport {
+            id,
+            category: Category::Noise,
+            priority: if urgent { Priority::Urgent } else { Priority::Normal },
+            description: "Tiếng ồn từ công trường sau 22 giờ".into(),
+            location: Location { lon, lat, accuracy_m: Some(10.0) },
+            photos: Vec::new(),
+        };
+        let (policy, budget) = (SlaPolicy::default(), FilingBudget::unlimited());
+        reports::file(&self.store, (&self.wards, &policy, &budget), self.device, report, self.now)
+            .await
+            .unwrap();
+        self.reports.push(id);
     }
 
     async fn act(&self, n: usize, request: ActionRequest) {
@@ -281,6 +287,39 @@ fn a_database_from_before_gets_its_history_kept_on_both_engines() {
             assert_eq!(kept, reports.len(), "{engine}: every report of the history is kept");
             assert_eq!(dashboard::kept::keep_history(&store).await.unwrap(), 0, "{engine}: and once");
             let history = History { store, wards, device, city, reports, now, first_day };
+            history.check().await.unwrap();
+        });
+    }
+}
+
+/// More reports late than the overdue list shows: it lists the latest [`OVERDUE_LISTED`] in
+/// working hours, ties by id, as the recomputation does, and the total counts them all. The
+/// reports are filed a minute apart from before the lunch break (so that several share one
+/// deadline and others are as late in tenths of an hour with different deadlines), with ids
+/// in the reverse order of their deadlines, so the list's last places are decided by ids
+/// among reports with later deadlines than the first hundred to be missed.
+#[test]
+fn the_overdue_list_shows_the_latest_hundred_and_counts_them_all_on_both_engines() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let late = OVERDUE_LISTED + 40;
+    let mut steps = vec![Step::Wait(160)]; // from Monday 08:30 in Hà Nội to 11:10
+    steps.extend((0..late).flat_map(|n| [Step::FileAs((late - n) as u128), Step::Wait(1)]));
+    steps.push(Step::Wait(3 * 24 * 60)); // Thursday: every acknowledgement is late
+    for engine in ["sqlite", "postgres"] {
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let url = (engine == "postgres").then(|| cluster().new_database());
+            let store = Store::open(url.as_deref(), dir.path()).await.unwrap();
+            let history = History::play(store, &steps).await;
+            let all: Vec<WardRef> = history.wards.wards().iter().map(WardRef::from).collect();
+            let period =
+                Period { from: history.first_day, to: to_local(history.now).date(), now: history.now };
+            let board = dashboard::dashboard(&history.store, all, false, period).await.unwrap();
+            assert_eq!(board.total.overdue_now, late as u64, "{engine}: every late report counted");
+            assert_eq!(board.overdue.len(), OVERDUE_LISTED, "{engine}: the latest listed");
+            let ties =
+                board.overdue.iter().filter(|o| o.late_hours == board.overdue[OVERDUE_LISTED - 1].late_hours);
+            assert!(ties.count() > 1, "{engine}: the list ends among ties");
             history.check().await.unwrap();
         });
     }

@@ -50,3 +50,32 @@ fn seed_demo_fills_every_status_over_sixty_days_and_its_accounts_sign_in() {
         assert_eq!(login.status(), StatusCode::OK, "{username}");
     }
 }
+
+/// A long history at a city's pace: `--days` spreads the reports over that many days, and
+/// refuses a span of none, naming the flag.
+#[test]
+fn seed_demo_spreads_its_reports_over_the_days_asked() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let refused = run_server(&["seed-demo", "--reports", "10", "--days", "0", "--data-dir", dir], "");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--days"), "names the flag");
+
+    let out = run_server(&["seed-demo", "--reports", "60", "--days", "400", "--data-dir", dir], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("over the last 400 days"));
+    let server = TestServer::start_in(data.path(), &[]);
+    let page: Value =
+        Client::new().get(server.url("/api/v1/reports?limit=200")).send().unwrap().json().unwrap();
+    let received: Vec<chrono::DateTime<chrono::Utc>> = page["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["received_at"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(received.len(), 60);
+    let now = chrono::Utc::now();
+    let oldest = received.iter().min().unwrap();
+    assert!(now - *oldest > chrono::TimeDelta::days(300), "the oldest is from {oldest}");
+    assert!(received.iter().all(|at| now - *at <= chrono::TimeDelta::days(400)), "none before 400 days");
+}

@@ -356,12 +356,19 @@ fn Overdue(board: Dashboard) -> impl IntoView {
     let t = tr();
     let lang = use_lang();
     let name_of = ward_names();
-    let count = board.overdue.len();
+    // The dashboard lists the latest of them and counts them all.
+    let (count, listed) = (board.total.overdue_now, board.overdue.len());
     view! {
         <section aria-labelledby="overdue-title">
             <h2 id="overdue-title">{move || t("Đang quá hạn (hiện nay)", "Overdue now")}" ("{count}")"</h2>
             {(count == 0).then(|| view! {
                 <p class="muted" data-testid="overdue-none">{move || t("Không có phản ánh nào quá hạn.", "No report is overdue.")}</p>
+            })}
+            {(listed < count as usize).then(|| view! {
+                <p class="muted" data-testid="overdue-listed">{move || match lang.get() {
+                    Lang::Vi => format!("{listed} phản ánh trễ nhất trong số {count}."),
+                    Lang::En => format!("The {listed} latest of {count}."),
+                }}</p>
             })}
             {(count > 0).then(|| view! {
                 <div class="scroll">
@@ -374,7 +381,7 @@ fn Overdue(board: Dashboard) -> impl IntoView {
                             <th scope="col">{move || t("Trạng thái", "Status")}</th>
                         </tr></thead>
                         <tbody>
-                            {board.overdue.iter().take(100).map(|o| {
+                            {board.overdue.iter().map(|o| {
                                 let (status, missed, late) = (o.status, o.missed, o.late_hours);
                                 view! {
                                     <tr>

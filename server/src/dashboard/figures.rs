@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use phananh_shared::api::WardRef;
-use phananh_shared::dashboard::{BacklogAge, Day, Figures, Missed, OverdueReport, WardFigures};
+use phananh_shared::dashboard::{
+    BacklogAge, Day, Figures, Missed, OVERDUE_LISTED, OverdueReport, WardFigures,
+};
 use phananh_shared::report::Reference;
 use phananh_shared::sla::{WORKING_DAY, WorkCalendar, to_local, to_utc};
 use phananh_shared::status::Status;
@@ -88,14 +90,15 @@ pub fn compute(
 }
 
 /// The figures of `total` and of each of `wards` (in their order) from their tallies, and the
-/// overdue list put in order: the latest first.
+/// overdue list put in order, the latest first, and cut to its first [`OVERDUE_LISTED`].
 pub(super) fn tallied(
     total: Tally,
     by_ward: BTreeMap<&str, Tally>,
     wards: &[WardRef],
-    overdue: &mut [OverdueReport],
+    overdue: &mut Vec<OverdueReport>,
 ) -> (Figures, Vec<WardFigures>) {
     overdue.sort_by(|a, b| b.late_hours.total_cmp(&a.late_hours).then(a.report_id.cmp(&b.report_id)));
+    overdue.truncate(OVERDUE_LISTED);
     let wards = wards
         .iter()
         .map(|ward| WardFigures { ward: ward.clone(), figures: by_ward[ward.code.as_str()].figures() })
@@ -149,7 +152,9 @@ pub(super) struct Tally {
     pub acks_on_time: u64,
     pub resolutions_due: u64,
     pub resolutions_on_time: u64,
-    pub handling_hours: Vec<f64>,
+    /// How many reports took each handling time, in tenths of a working hour (the figures'
+    /// precision): a period's median costs its distinct times, not its reports.
+    pub handling_tenths: BTreeMap<u32, u64>,
     pub ratings: u64,
     /// Ratings of 4 or 5 stars.
     pub satisfied: u64,
@@ -177,7 +182,10 @@ impl Tally {
                 Some(at) => {
                     self.resolutions_due += 1;
                     self.resolutions_on_time += u64::from(at <= report.deadline_handle);
-                    self.handling_hours.push(hours(calendar.working_time_between(report.received_at, at)));
+                    *self
+                        .handling_tenths
+                        .entry(tenths(calendar.working_time_between(report.received_at, at)))
+                        .or_default() += 1;
                 }
                 None if report.status.is_open() && report.deadline_handle < period.now => {
                     self.resolutions_due += 1
@@ -209,17 +217,16 @@ impl Tally {
     }
 
     fn figures(&self) -> Figures {
-        let mut handling = self.handling_hours.clone();
-        handling.sort_by(f64::total_cmp);
+        let resolved = self.handling_tenths.values().sum();
         Figures {
             received: self.received,
             acknowledged_on_time_pct: percent(self.acks_on_time, self.acks_due),
             acknowledgements_due: self.acks_due,
             resolved_on_time_pct: percent(self.resolutions_on_time, self.resolutions_due),
             resolutions_due: self.resolutions_due,
-            resolved: handling.len() as u64,
-            handling_hours_median: median(&handling),
-            handling_hours_p90: p90(&handling),
+            resolved,
+            handling_hours_median: median(&self.handling_tenths, resolved),
+            handling_hours_p90: p90(&self.handling_tenths, resolved),
             satisfaction_pct: percent(self.satisfied, self.ratings),
             ratings: self.ratings,
             overdue_now: self.overdue_now,
@@ -255,7 +262,7 @@ pub(super) fn resolution(report: &ReportFacts) -> Option<DateTime<Utc>> {
 
 /// The deadline an open report has missed, if any: the acknowledgement one while it waits
 /// for an answer, else the handling one.
-fn missed_deadline(report: &LateReport, now: DateTime<Utc>) -> Option<(Missed, DateTime<Utc>)> {
+pub(super) fn missed_deadline(report: &LateReport, now: DateTime<Utc>) -> Option<(Missed, DateTime<Utc>)> {
     if !report.status.is_open() {
         return None;
     }
@@ -323,6 +330,11 @@ pub(super) fn hours(time: TimeDelta) -> f64 {
     one_decimal(time.num_seconds() as f64 / 3600.0)
 }
 
+/// [`hours`] in tenths.
+pub(super) fn tenths(time: TimeDelta) -> u32 {
+    (hours(time) * 10.0).round() as u32
+}
+
 fn one_decimal(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
@@ -331,21 +343,34 @@ pub(super) fn percent(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| one_decimal(100.0 * part as f64 / whole as f64))
 }
 
-/// The middle value of `sorted`; the mean of the two middle ones for an even count.
-fn median(sorted: &[f64]) -> Option<f64> {
-    let n = sorted.len();
+/// The middle one of the `n` hours `tenths` counts; the mean of the two middle ones for an
+/// even count.
+fn median(tenths: &BTreeMap<u32, u64>, n: u64) -> Option<f64> {
     match n {
         0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some(one_decimal((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0)),
+        _ if n % 2 == 1 => Some(nth(tenths, n / 2)),
+        _ => Some(one_decimal((nth(tenths, n / 2 - 1) + nth(tenths, n / 2)) / 2.0)),
     }
 }
 
-/// The nearest-rank 90th percentile of `sorted`: the smallest value with at least 90% of
-/// the values at or below it.
-fn p90(sorted: &[f64]) -> Option<f64> {
-    let rank = (sorted.len() * 9).div_ceil(10);
-    (rank > 0).then(|| sorted[rank - 1])
+/// The nearest-rank 90th percentile of the `n` hours `tenths` counts: the smallest one with
+/// at least 90% of them at or below it.
+fn p90(tenths: &BTreeMap<u32, u64>, n: u64) -> Option<f64> {
+    let rank = (n * 9).div_ceil(10);
+    (rank > 0).then(|| nth(tenths, rank - 1))
+}
+
+/// The hours at `rank` (from 0) of those `tenths` counts, in order.
+fn nth(tenths: &BTreeMap<u32, u64>, rank: u64) -> f64 {
+    let mut below = 0;
+    let (value, _) = tenths
+        .iter()
+        .find(|&(_, &count)| {
+            below += count;
+            rank < below
+        })
+        .expect("a rank within the count");
+    f64::from(*value) / 10.0
 }
 
 #[cfg(test)]

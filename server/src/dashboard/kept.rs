@@ -16,16 +16,18 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use phananh_shared::api::{Change, WardRef};
-use phananh_shared::dashboard::Day;
+use phananh_shared::dashboard::{Day, OVERDUE_LISTED};
 use phananh_shared::sla::{WORKING_DAY, WorkCalendar, to_local};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::figures::{
-    Computed, Period, ReportFacts, Step, Tally, cancelled, first_answer, hours, open_spells, overdue_report,
-    resolution, tallied,
+    Computed, Period, ReportFacts, Step, Tally, cancelled, first_answer, missed_deadline, open_spells,
+    overdue_report, resolution, tallied, tenths,
 };
-use crate::store::{DayCounts, Db, HandlingSamples, KeptReport, OpenCountsAsked, StoreError, WardDay};
+use crate::store::{
+    DayCounts, Db, HandlingSamples, KeptReport, LateReport, OpenCountsAsked, StoreError, WardDay,
+};
 
 /// What one report adds to the kept figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -157,11 +159,10 @@ fn contribution(report: &ReportFacts, calendar: &WorkCalendar) -> Contribution {
     if let Some(at) = resolution(report) {
         on_receipt.resolutions_due = 1;
         on_receipt.resolutions_on_time = i64::from(at <= report.deadline_handle);
-        let tenths = hours(calendar.working_time_between(report.received_at, at)) * 10.0;
         samples.push(HandlingSamples {
             ward: report.ward.clone(),
             day: received_on,
-            tenths: tenths.round() as u32,
+            tenths: tenths(calendar.working_time_between(report.received_at, at)),
             count: 1,
         });
     }
@@ -269,15 +270,15 @@ pub fn figures(
     }
     let samples = db.handling_samples(ward, span)?;
     for (ward, tenths, count) in &samples {
-        let value = f64::from(*tenths) / 10.0;
         for tally in [&mut total, by_ward.entry(ward).or_default()] {
-            tally.handling_hours.extend(std::iter::repeat_n(value, *count as usize));
+            *tally.handling_tenths.entry(*tenths).or_default() += count;
         }
     }
     let asked = OpenCountsAsked {
         now: period.now,
         received: period.instants(),
-        age_bounds: [1, 3, 5, 10].map(|days| received_bound(period.now, WORKING_DAY * days, calendar)),
+        age_bounds: [1, 3, 5, 10]
+            .map(|days| latest_start(period.now, calendar, |working| working >= WORKING_DAY * days)),
     };
     let open = db.open_counts(ward, &asked)?;
     for counts in &open {
@@ -297,7 +298,7 @@ pub fn figures(
         }
     }
     let names: BTreeMap<&str, &WardRef> = wards.iter().map(|w| (w.code.as_str(), w)).collect();
-    let late = db.late_reports(ward, period.now)?;
+    let late = listed_late(db, ward, period.now, calendar)?;
     let mut overdue: Vec<_> =
         late.iter().filter_map(|report| overdue_report(&names, report, period.now, calendar)).collect();
     let (total, wards) = tallied(total, by_ward, wards, &mut overdue);
@@ -317,13 +318,36 @@ impl Tally {
     }
 }
 
-/// The latest moment a report may have been received and be `age` old in working time at
-/// `now`: one received after it is younger. Working time to `now` only shrinks as the start
-/// moves later, so a binary search over microseconds (the stored precision) finds it.
-fn received_bound(now: DateTime<Utc>, age: TimeDelta, calendar: &WorkCalendar) -> DateTime<Utc> {
+/// The open reports that can head the overdue list: the first [`OVERDUE_LISTED`] to miss a
+/// deadline, and every other as late in working hours as the last of them, since the list
+/// puts those in the order of their ids. The rest are later, so counted and not listed.
+fn listed_late(
+    db: &mut dyn Db,
+    ward: Option<&str>,
+    now: DateTime<Utc>,
+    calendar: &WorkCalendar,
+) -> Result<Vec<LateReport>, StoreError> {
+    let missed = |report: &LateReport| missed_deadline(report, now).map(|(_, at)| at);
+    let mut first = db.late_reports(ward, now, now, Some(OVERDUE_LISTED as u32))?;
+    first.sort_by_key(|report| (missed(report), report.id));
+    let Some(last) = first.get(OVERDUE_LISTED - 1).and_then(missed) else { return Ok(first) };
+    let late = tenths(calendar.working_time_between(last, now));
+    let missed_by = latest_start(now, calendar, |working| tenths(working) >= late);
+    db.late_reports(ward, now, missed_by, None)
+}
+
+/// The latest moment from which the working time to `now` is `enough` (as it is from any
+/// earlier one, the test being one that more working time passes). Working time to `now`
+/// only shrinks as the start moves later, so a binary search over microseconds (the stored
+/// precision) finds it.
+fn latest_start(
+    now: DateTime<Utc>,
+    calendar: &WorkCalendar,
+    enough: impl Fn(TimeDelta) -> bool,
+) -> DateTime<Utc> {
     let old_enough = |micros: i64| {
         let at = DateTime::from_timestamp_micros(micros).expect("within chrono's range");
-        calendar.working_time_between(at, now) >= age
+        enough(calendar.working_time_between(at, now))
     };
     let mut early = (now - TimeDelta::days(30)).timestamp_micros();
     while !old_enough(early) {

@@ -170,10 +170,17 @@ pub trait KeptFigures {
         asked: &OpenCountsAsked,
     ) -> Result<Vec<OpenCounts>, StoreError>;
 
-    /// The open reports of `ward` (every ward's when `None`) past a deadline at `now`, found
-    /// by the deadlines' indexes.
-    fn late_reports(&mut self, ward: Option<&str>, now: DateTime<Utc>)
-    -> Result<Vec<LateReport>, StoreError>;
+    /// The open reports of `ward` (every ward's when `None`) that missed a deadline before
+    /// `now` and at or before `missed_by`, found by the deadlines' indexes: up to `limit` of
+    /// those waiting for an answer past their acknowledgement deadline, the first to miss it
+    /// first, and as many answered ones past their handling deadline, alike.
+    fn late_reports(
+        &mut self,
+        ward: Option<&str>,
+        now: DateTime<Utc>,
+        missed_by: DateTime<Utc>,
+        limit: Option<u32>,
+    ) -> Result<Vec<LateReport>, StoreError>;
 
     /// Up to `limit` reports after `after` (in the order of their ids) whose figures are not
     /// kept yet: those filed before the figures were. Locked as [`KeptFigures::lock_kept_report`]

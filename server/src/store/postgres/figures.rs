@@ -166,18 +166,26 @@ impl KeptFigures for Pg<'_, '_> {
         &mut self,
         ward: Option<&str>,
         now: DateTime<Utc>,
+        missed_by: DateTime<Utc>,
+        limit: Option<u32>,
     ) -> Result<Vec<LateReport>, StoreError> {
         let columns =
             "r.id, r.number, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle";
+        // `LIMIT NULL` is no limit.
+        let limit = limit.map(i64::from);
         let rows = self.rows(
             &format!(
-                "SELECT {columns} FROM reports r
-                 WHERE r.status = 'submitted' AND r.deadline_ack < $2 AND ($1::text IS NULL OR r.ward_code = $1)
-                 UNION
-                 SELECT {columns} FROM reports r
-                 WHERE {OPEN} AND r.deadline_handle < $2 AND ($1::text IS NULL OR r.ward_code = $1)"
+                "(SELECT {columns} FROM reports r
+                  WHERE r.status = 'submitted' AND r.deadline_ack < $2 AND r.deadline_ack <= $3
+                      AND ($1::text IS NULL OR r.ward_code = $1)
+                  ORDER BY r.deadline_ack, r.id LIMIT $4)
+                 UNION ALL
+                 (SELECT {columns} FROM reports r
+                  WHERE {OPEN} AND r.status <> 'submitted' AND r.deadline_handle < $2 AND r.deadline_handle <= $3
+                      AND ($1::text IS NULL OR r.ward_code = $1)
+                  ORDER BY r.deadline_handle, r.id LIMIT $4)"
             ),
-            &[&ward, &now],
+            &[&ward, &now, &missed_by, &limit],
         )?;
         rows.iter().map(late_report).collect()
     }

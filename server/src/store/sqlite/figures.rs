@@ -169,17 +169,25 @@ impl KeptFigures for Sqlite<'_> {
         &mut self,
         ward: Option<&str>,
         now: DateTime<Utc>,
+        missed_by: DateTime<Utc>,
+        limit: Option<u32>,
     ) -> Result<Vec<LateReport>, StoreError> {
         let columns =
             "r.id, r.number, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle";
         let mut query = self.0.prepare_cached(&format!(
-            "SELECT {columns} FROM reports r
-             WHERE r.status = 'submitted' AND r.deadline_ack < ?2 AND (?1 IS NULL OR r.ward_code = ?1)
-             UNION
-             SELECT {columns} FROM reports r
-             WHERE {OPEN} AND r.deadline_handle < ?2 AND (?1 IS NULL OR r.ward_code = ?1)"
+            "SELECT * FROM (SELECT {columns} FROM reports r
+                 WHERE r.status = 'submitted' AND r.deadline_ack < ?2 AND r.deadline_ack <= ?3
+                     AND (?1 IS NULL OR r.ward_code = ?1)
+                 ORDER BY r.deadline_ack, r.id LIMIT ?4)
+             UNION ALL
+             SELECT * FROM (SELECT {columns} FROM reports r
+                 WHERE {OPEN} AND r.status <> 'submitted' AND r.deadline_handle < ?2 AND r.deadline_handle <= ?3
+                     AND (?1 IS NULL OR r.ward_code = ?1)
+                 ORDER BY r.deadline_handle, r.id LIMIT ?4)"
         ))?;
-        let rows = query.query_map(params![ward, stamp(now)], late_report)?;
+        // SQLite's "no limit" is a negative one.
+        let limit = limit.map_or(-1, i64::from);
+        let rows = query.query_map(params![ward, stamp(now), stamp(missed_by), limit], late_report)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
