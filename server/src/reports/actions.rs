@@ -29,11 +29,20 @@ pub async fn act(
 ) -> Result<Option<ReportView>, DomainError> {
     check(&request, wards)?;
     let (policy, wards_from) = (*policy, wards.validity().from);
-    store.change(move |db| apply(db, (&policy, wards_from), &staff, id, request, now)).await
+    store
+        .change(move |db| {
+            if !apply(db, (&policy, wards_from), &staff, id, request, now)? {
+                return Ok(None);
+            }
+            let reader = Reader::Staff { id: staff.id, ward: staff.ward_code.clone() };
+            Ok(view(db, id, &reader)?)
+        })
+        .await
 }
 
-/// [`act`] within a change already running: for a change that does several things at once
-/// (seeding a city's worth of reports).
+/// [`act`] within a change already running, without reading the report back: for a change
+/// that does many things at once (seeding a city's worth of reports). Whether there is
+/// such a report.
 pub fn act_in(
     db: &mut dyn Db,
     wards: &WardIndex,
@@ -42,7 +51,7 @@ pub fn act_in(
     id: Uuid,
     request: ActionRequest,
     now: DateTime<Utc>,
-) -> Result<Option<ReportView>, DomainError> {
+) -> Result<bool, DomainError> {
     check(&request, wards)?;
     apply(db, (policy, wards.validity().from), staff, id, request, now)
 }
@@ -62,7 +71,8 @@ fn check(request: &ActionRequest, wards: &WardIndex) -> Result<(), DomainError> 
     Ok(())
 }
 
-/// [`act`], once the request is checked, in the store's transaction.
+/// [`act`], once the request is checked, in the store's transaction: whether there is such a
+/// report.
 fn apply(
     db: &mut dyn Db,
     (policy, wards_from): (&SlaPolicy, chrono::NaiveDate),
@@ -70,8 +80,8 @@ fn apply(
     id: Uuid,
     request: ActionRequest,
     now: DateTime<Utc>,
-) -> Result<Option<ReportView>, DomainError> {
-    let Some(current) = db.report_state(id)? else { return Ok(None) };
+) -> Result<bool, DomainError> {
+    let Some(current) = db.report_state(id)? else { return Ok(false) };
     if !staff.can_act_in(&current.ward) {
         return Err(DomainError::forbidden(format!(
             "report {id} belongs to ward {}; you act for ward {}",
@@ -132,5 +142,5 @@ fn apply(
         ActionRequest::Note { text } => (current.ward, Change::Noted { text: text.trim().to_owned() }),
     };
     append_event(db, id, &ward, now, &format!("staff:{}", staff.id), &change)?;
-    Ok(view(db, id, &Reader::Staff { id: staff.id, ward: staff.ward_code.clone() })?)
+    Ok(true)
 }

@@ -32,7 +32,7 @@ impl DashboardFacts for Sqlite<'_> {
         ward: Option<&str>,
         (start, end): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<Vec<DossierFacts>, StoreError> {
-        let mut query = self.0.prepare(
+        let mut query = self.0.prepare_cached(
             "SELECT code, procedure, ward_code, status, received_at, due_at, paused_at, finished_at FROM dossiers
              WHERE (?1 IS NULL OR ward_code = ?1)
                AND ((received_at >= ?2 AND received_at < ?3) OR finished_at IS NULL)",
@@ -51,7 +51,7 @@ impl Sqlite<'_> {
         bounds: impl Params + Copy,
     ) -> Result<Vec<CountedReport>, StoreError> {
         let mut events: HashMap<Uuid, Vec<CountedEvent>> = HashMap::new();
-        let mut query = self.0.prepare(&format!(
+        let mut query = self.0.prepare_cached(&format!(
             "SELECT e.report_id, e.kind, e.at, json_extract(e.data, '$.status') {} ORDER BY e.seq",
             from_where.replacen("WHERE", "JOIN events e ON e.report_id = r.id WHERE", 1)
         ))?;
@@ -62,7 +62,7 @@ impl Sqlite<'_> {
         }
 
         let mut stars: HashMap<Uuid, Vec<u8>> = HashMap::new();
-        let mut query = self.0.prepare(&format!(
+        let mut query = self.0.prepare_cached(&format!(
             "SELECT g.report_id, g.stars {}",
             from_where.replacen("WHERE", "JOIN ratings g ON g.report_id = r.id WHERE", 1)
         ))?;
@@ -71,7 +71,7 @@ impl Sqlite<'_> {
             stars.entry(uuid(row, 0)?).or_default().push(row.get(1)?);
         }
 
-        let mut query = self.0.prepare(&format!(
+        let mut query = self.0.prepare_cached(&format!(
             "SELECT r.id, r.ward_code, r.status, r.received_at, r.deadline_ack, r.deadline_handle, r.number {from_where}"
         ))?;
         let reports = query.query_map(bounds, |row| {

@@ -28,7 +28,7 @@ impl Deadlines for Sqlite<'_> {
         let (table, deadline, running, recorded) = columns(breach.missed);
         let sql =
             format!("UPDATE {table} SET {recorded} = ?1 WHERE id = ?2 AND {running} AND {deadline} = ?1");
-        Ok(self.0.execute(&sql, params![stamp(breach.deadline), breach.id.to_string()])? == 1)
+        Ok(self.execute(&sql, params![stamp(breach.deadline), breach.id.to_string()])? == 1)
     }
 
     fn next_deadline(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -37,7 +37,7 @@ impl Deadlines for Sqlite<'_> {
              UNION ALL SELECT MIN(deadline_handle) FROM reports WHERE {AWAITING_ANSWER}
              UNION ALL SELECT MIN(due_at) FROM dossiers WHERE {DOSSIER_RUNNING})"
         );
-        Ok(self.0.query_row(&sql, [], |row| match row.get_ref(0)? {
+        Ok(self.query_row(&sql, [], |row| match row.get_ref(0)? {
             rusqlite::types::ValueRef::Null => Ok(None),
             _ => time(row, 0).map(Some),
         })?)

@@ -16,7 +16,7 @@ impl Devices for Sqlite<'_> {
         phone: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.0.execute(
+        self.execute(
             "INSERT INTO devices (id, token_hash, name, phone, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![id.to_string(), token_hash, name, phone, stamp(at)],
         )?;
@@ -25,7 +25,6 @@ impl Devices for Sqlite<'_> {
 
     fn token_holder(&mut self, token_hash: &[u8]) -> Result<Option<Holder>, StoreError> {
         let found = self
-            .0
             .query_row(
                 "SELECT d.id, EXISTS (SELECT 1 FROM open311_clients c WHERE c.device_id = d.id)
                  FROM devices d WHERE d.token_hash = ?1",
@@ -37,7 +36,7 @@ impl Devices for Sqlite<'_> {
     }
 
     fn set_token(&mut self, device: Uuid, token_hash: &[u8]) -> Result<(), StoreError> {
-        self.0.execute(
+        self.execute(
             "UPDATE devices SET token_hash = ?1 WHERE id = ?2",
             params![token_hash, device.to_string()],
         )?;
@@ -51,11 +50,11 @@ impl Devices for Sqlite<'_> {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.0.execute(
+        self.execute(
             "DELETE FROM transfer_codes WHERE device_id = ?1 OR expires_at <= ?2",
             params![device.to_string(), stamp(now)],
         )?;
-        self.0.execute(
+        self.execute(
             "INSERT INTO transfer_codes (code_hash, device_id, expires_at) VALUES (?1, ?2, ?3)",
             params![code_hash, device.to_string(), stamp(expires_at)],
         )?;
@@ -68,7 +67,6 @@ impl Devices for Sqlite<'_> {
         now: DateTime<Utc>,
     ) -> Result<Option<Uuid>, StoreError> {
         Ok(self
-            .0
             .query_row(
                 "DELETE FROM transfer_codes WHERE code_hash = ?1 AND expires_at > ?2 RETURNING device_id",
                 params![code_hash, stamp(now)],

@@ -14,12 +14,11 @@ use crate::store::{
 impl Dossiers for Sqlite<'_> {
     fn dossier_code_taken(&mut self, code: &str) -> Result<bool, StoreError> {
         Ok(self
-            .0
             .query_row("SELECT EXISTS (SELECT 1 FROM dossiers WHERE code = ?1)", [code], |row| row.get(0))?)
     }
 
     fn insert_dossier(&mut self, d: &DossierRecord) -> Result<(), StoreError> {
-        self.0.execute(
+        self.execute(
             "INSERT INTO dossiers (id, code, procedure, ward_code, applicant, phone, email, secret_hash,
                 status, received_at, received_by, due_at, last_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0)",
@@ -43,7 +42,6 @@ impl Dossiers for Sqlite<'_> {
 
     fn dossier_state(&mut self, code: &str) -> Result<Option<DossierState>, StoreError> {
         Ok(self
-            .0
             .query_row(
                 "SELECT id, ward_code, status, due_at, paused_at FROM dossiers WHERE code = ?1",
                 [code],
@@ -64,18 +62,18 @@ impl Dossiers for Sqlite<'_> {
         let id = id.to_string();
         match change {
             DossierUpdate::Status(status) => {
-                self.0.execute("UPDATE dossiers SET status = ?1 WHERE id = ?2", params![status.code(), id])?
+                self.execute("UPDATE dossiers SET status = ?1 WHERE id = ?2", params![status.code(), id])?
             }
-            DossierUpdate::DocumentsRequested { status, at, missing } => self.0.execute(
+            DossierUpdate::DocumentsRequested { status, at, missing } => self.execute(
                 "UPDATE dossiers SET status = ?1, paused_at = ?2, missing = ?3 WHERE id = ?4",
                 params![status.code(), stamp(*at), missing, id],
             )?,
-            DossierUpdate::DocumentsReceived { status, due_at } => self.0.execute(
+            DossierUpdate::DocumentsReceived { status, due_at } => self.execute(
                 "UPDATE dossiers SET status = ?1, paused_at = NULL, missing = NULL, due_at = ?2, overdue_at = NULL
                  WHERE id = ?3",
                 params![status.code(), stamp(*due_at), id],
             )?,
-            DossierUpdate::Finished { status, at } => self.0.execute(
+            DossierUpdate::Finished { status, at } => self.execute(
                 "UPDATE dossiers SET status = ?1, paused_at = NULL, missing = NULL, finished_at = ?2 WHERE id = ?3",
                 params![status.code(), stamp(*at), id],
             )?,
@@ -88,9 +86,7 @@ impl Dossiers for Sqlite<'_> {
         code: &str,
         device: Uuid,
     ) -> Result<Option<TrackingState>, StoreError> {
-        Ok(self
-            .0
-            .query_row(
+        Ok(self.query_row(
                 "SELECT id, secret_hash, ward_code, track_failures, track_failures_since, tracking_locked_until,
                     EXISTS (SELECT 1 FROM dossier_trackers t WHERE t.dossier_id = d.id AND t.device_id = ?2)
                  FROM dossiers d WHERE code = ?1",
@@ -112,11 +108,11 @@ impl Dossiers for Sqlite<'_> {
 
     fn count_tracking_failures(&mut self, id: Uuid, failures: &TrackingFailures) -> Result<(), StoreError> {
         match failures {
-            TrackingFailures::Counted { failures, since } => self.0.execute(
+            TrackingFailures::Counted { failures, since } => self.execute(
                 "UPDATE dossiers SET track_failures = ?1, track_failures_since = ?2 WHERE id = ?3",
                 params![failures, stamp(*since), id.to_string()],
             )?,
-            TrackingFailures::Locked { until } => self.0.execute(
+            TrackingFailures::Locked { until } => self.execute(
                 "UPDATE dossiers SET track_failures = 0, track_failures_since = NULL, tracking_locked_until = ?1
                  WHERE id = ?2",
                 params![stamp(*until), id.to_string()],
@@ -126,7 +122,7 @@ impl Dossiers for Sqlite<'_> {
     }
 
     fn add_tracker(&mut self, id: Uuid, device: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let added = self.0.execute(
+        let added = self.execute(
             "INSERT INTO dossier_trackers (dossier_id, device_id, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT DO NOTHING",
             params![id.to_string(), device.to_string(), stamp(at)],
@@ -136,7 +132,6 @@ impl Dossiers for Sqlite<'_> {
 
     fn dossier_view(&mut self, id: Uuid, desk: bool) -> Result<Option<DossierView>, StoreError> {
         let found = self
-            .0
             .query_row(
                 "SELECT id, code, procedure, ward_code, status, received_at, due_at, paused_at, missing,
                     finished_at, last_seq, applicant, phone, email

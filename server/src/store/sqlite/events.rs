@@ -23,7 +23,7 @@ impl Events for Sqlite<'_> {
             Subject::Report(id) => (Some(id.to_string()), None),
             Subject::Dossier(id) => (None, Some(id.to_string())),
         };
-        self.0.execute(
+        self.execute(
             "INSERT INTO events (report_id, dossier_id, ward_code, kind, at, actor, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![report, dossier, ward_code, kind, stamp(at), actor, data.to_string()],
@@ -33,13 +33,12 @@ impl Events for Sqlite<'_> {
             Subject::Report(_) => "UPDATE reports SET last_seq = ?1 WHERE id = ?2",
             Subject::Dossier(_) => "UPDATE dossiers SET last_seq = ?1 WHERE id = ?2",
         };
-        self.0.execute(newest, params![seq, report.or(dossier)])?;
+        self.execute(newest, params![seq, report.or(dossier)])?;
         Ok(seq as u64)
     }
 
     fn newest_event(&mut self) -> Result<u64, StoreError> {
-        Ok(self.0.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get::<_, i64>(0))?
-            as u64)
+        Ok(self.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| row.get::<_, i64>(0))? as u64)
     }
 
     fn events_after(&mut self, after: u64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {

@@ -19,7 +19,6 @@ impl KeptFigures for Sqlite<'_> {
     fn lock_kept_report(&mut self, id: Uuid) -> Result<Option<String>, StoreError> {
         // The one writer is the lock: no other change runs meanwhile.
         Ok(self
-            .0
             .query_row(
                 "SELECT contribution FROM kept_reports WHERE report_id = ?1",
                 [id.to_string()],
@@ -33,7 +32,7 @@ impl KeptFigures for Sqlite<'_> {
     }
 
     fn keep_report(&mut self, report: &KeptReport) -> Result<(), StoreError> {
-        self.0.execute(
+        self.execute(
             "INSERT INTO kept_reports (report_id, answered, contribution) VALUES (?1, ?2, ?3)
              ON CONFLICT (report_id) DO UPDATE SET answered = ?2, contribution = ?3",
             params![report.id.to_string(), report.answered, report.contribution],

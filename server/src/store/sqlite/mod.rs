@@ -240,7 +240,32 @@ pub fn stamp(time: DateTime<Utc>) -> String {
 /// One transaction (or read snapshot) of SQLite, answering the store's traits.
 struct Sqlite<'c>(&'c Connection);
 
+impl Sqlite<'_> {
+    /// Runs `sql` with `params`, as `Connection::execute` does but from the connection's
+    /// cache of prepared statements: parsing SQL again took a third of a filing's time.
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.0.prepare_cached(sql)?.execute(params)
+    }
+
+    /// The one row of `sql` with `params`, made by `row`, from the cache as [`Sqlite::execute`].
+    fn query_row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.0.prepare_cached(sql)?.query_row(params, row)
+    }
+}
+
+/// The statements a connection keeps prepared: more than the store has (rusqlite keeps 16).
+const STATEMENT_CACHE: usize = 256;
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // One plan per statement whatever its parameters: without it, a kept statement whose
+    // plan might depend on a parameter's value is prepared again each time it is bound.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(BUSY_TIMEOUT)
 }

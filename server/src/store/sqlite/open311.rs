@@ -18,7 +18,7 @@ impl Open311Clients for Sqlite<'_> {
         name: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let added = self.0.execute(
+        let added = self.execute(
             "INSERT INTO open311_clients (device_id, name, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (name) DO NOTHING",
             params![device.to_string(), name, stamp(at)],
@@ -27,9 +27,7 @@ impl Open311Clients for Sqlite<'_> {
     }
 
     fn open311_client(&mut self, key_hash: &[u8]) -> Result<Option<Uuid>, StoreError> {
-        Ok(self
-            .0
-            .query_row(
+        Ok(self.query_row(
                 "SELECT d.id FROM devices d JOIN open311_clients c ON c.device_id = d.id WHERE d.token_hash = ?1",
                 [key_hash],
                 |row| uuid(row, 0),
@@ -46,14 +44,13 @@ impl Open311Requests for Sqlite<'_> {
         media_url: Option<&str>,
     ) -> Result<(), StoreError> {
         if !contact.is_empty() {
-            self.0.execute(
+            self.execute(
                 "INSERT INTO report_contacts (report_id, name, email, phone) VALUES (?1, ?2, ?3, ?4)",
                 params![id.to_string(), contact.name, contact.email, contact.phone],
             )?;
         }
         if let Some(url) = media_url {
-            self.0
-                .execute("UPDATE reports SET media_url = ?1 WHERE id = ?2", params![url, id.to_string()])?;
+            self.execute("UPDATE reports SET media_url = ?1 WHERE id = ?2", params![url, id.to_string()])?;
         }
         Ok(())
     }
@@ -61,14 +58,14 @@ impl Open311Requests for Sqlite<'_> {
     fn media_urls(&mut self, ids: &[Uuid]) -> Result<HashMap<Uuid, Option<String>>, StoreError> {
         let (marks, ids) = listed(ids);
         let mut query =
-            self.0.prepare(&format!("SELECT id, media_url FROM reports WHERE id IN ({marks})"))?;
+            self.0.prepare_cached(&format!("SELECT id, media_url FROM reports WHERE id IN ({marks})"))?;
         let found = query.query_map(params_from_iter(&ids), |row| Ok((uuid(row, 0)?, row.get(1)?)))?;
         Ok(found.collect::<Result<_, _>>()?)
     }
 
     fn public_events_of(&mut self, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
         let (marks, ids) = listed(ids);
-        let mut query = self.0.prepare(&format!(
+        let mut query = self.0.prepare_cached(&format!(
             "SELECT seq, report_id, ward_code, at, data FROM events
              WHERE report_id IN ({marks}) AND kind <> 'noted' ORDER BY seq"
         ))?;
@@ -84,7 +81,7 @@ impl Open311Requests for Sqlite<'_> {
         offset: u32,
     ) -> Result<Vec<Event>, StoreError> {
         let marks = vec!["?"; kinds.len()].join(", ");
-        let mut query = self.0.prepare(&format!(
+        let mut query = self.0.prepare_cached(&format!(
             "SELECT seq, report_id, ward_code, at, data FROM events
              WHERE at BETWEEN ? AND ? AND kind IN ({marks})
              ORDER BY seq LIMIT ? OFFSET ?"

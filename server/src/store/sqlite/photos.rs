@@ -9,7 +9,7 @@ use crate::store::{PhotoRecord, Photos, StoreError};
 
 impl Photos for Sqlite<'_> {
     fn add_photo(&mut self, photo: &PhotoRecord) -> Result<(), StoreError> {
-        self.0.execute(
+        self.execute(
             "INSERT INTO photos (id, sha256, kind, width, height, bytes, uploaded_by, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -28,7 +28,6 @@ impl Photos for Sqlite<'_> {
 
     fn photo(&mut self, id: Uuid) -> Result<Option<(String, String)>, StoreError> {
         Ok(self
-            .0
             .query_row("SELECT uploaded_by, sha256 FROM photos WHERE id = ?1", [id.to_string()], |row| {
                 Ok((row.get(0)?, row.get(1)?))
             })
@@ -48,7 +47,7 @@ impl Photos for Sqlite<'_> {
     fn purge_unattached(&mut self, cutoff: DateTime<Utc>) -> Result<(usize, Vec<String>), StoreError> {
         let removed: Vec<String> = self
             .0
-            .prepare(
+            .prepare_cached(
                 "DELETE FROM photos WHERE created_at < ?1 AND id NOT IN (SELECT photo_id FROM report_photos)
                  RETURNING sha256",
             )?
@@ -56,11 +55,10 @@ impl Photos for Sqlite<'_> {
             .collect::<Result<_, _>>()?;
         let mut gone = Vec::new();
         for sha256 in removed.iter().collect::<std::collections::BTreeSet<_>>() {
-            let shared: bool = self.0.query_row(
-                "SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)",
-                [sha256],
-                |row| row.get(0),
-            )?;
+            let shared: bool =
+                self.query_row("SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)", [sha256], |row| {
+                    row.get(0)
+                })?;
             if !shared {
                 gone.push(sha256.clone());
             }

@@ -14,7 +14,7 @@ use crate::store::{ListFilter, Rating, ReportChange, ReportRecord, ReportState, 
 
 impl Reports for Sqlite<'_> {
     fn insert_report(&mut self, r: &ReportRecord) -> Result<u64, StoreError> {
-        let number: i64 = self.0.query_row(
+        let number: i64 = self.query_row(
             "INSERT INTO reports (id, device_id, content_hash, category, priority, description, lon, lat,
                 accuracy_m, ward_code, ward_valid_from, ward_match, ward_distance_m, status, received_at,
                 deadline_ack, deadline_handle, last_seq, number)
@@ -48,7 +48,6 @@ impl Reports for Sqlite<'_> {
 
     fn report_owner(&mut self, id: Uuid) -> Result<Option<(Uuid, Vec<u8>)>, StoreError> {
         Ok(self
-            .0
             .query_row("SELECT device_id, content_hash FROM reports WHERE id = ?1", [id.to_string()], |row| {
                 Ok((uuid(row, 0)?, row.get(1)?))
             })
@@ -57,13 +56,12 @@ impl Reports for Sqlite<'_> {
 
     fn report_ward(&mut self, id: Uuid) -> Result<Option<String>, StoreError> {
         Ok(self
-            .0
             .query_row("SELECT ward_code FROM reports WHERE id = ?1", [id.to_string()], |row| row.get(0))
             .optional()?)
     }
 
     fn add_follower(&mut self, id: Uuid, device: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let added = self.0.execute(
+        let added = self.execute(
             "INSERT INTO followers (report_id, device_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             params![id.to_string(), device.to_string(), stamp(at)],
         )?;
@@ -71,16 +69,15 @@ impl Reports for Sqlite<'_> {
     }
 
     fn followers(&mut self, id: Uuid) -> Result<u64, StoreError> {
-        let count: i64 = self.0.query_row(
-            "SELECT COUNT(*) FROM followers WHERE report_id = ?1",
-            [id.to_string()],
-            |row| row.get(0),
-        )?;
+        let count: i64 =
+            self.query_row("SELECT COUNT(*) FROM followers WHERE report_id = ?1", [id.to_string()], |row| {
+                row.get(0)
+            })?;
         Ok(count as u64)
     }
 
     fn report_view(&mut self, id: Uuid) -> Result<Option<ReportView>, StoreError> {
-        Ok(self.0.query_row(&format!("{VIEW} WHERE r.id = ?1"), [id.to_string()], view_row).optional()?)
+        Ok(self.query_row(&format!("{VIEW} WHERE r.id = ?1"), [id.to_string()], view_row).optional()?)
     }
 
     fn report_views(&mut self, filter: &ListFilter) -> Result<Vec<ReportView>, StoreError> {
@@ -135,7 +132,7 @@ impl Reports for Sqlite<'_> {
         sql.push_str(" ORDER BY r.received_at DESC, r.id DESC LIMIT ? OFFSET ?");
         values.push(i64::from(filter.limit).into());
         values.push(i64::from(filter.offset).into());
-        let mut query = self.0.prepare(&sql)?;
+        let mut query = self.0.prepare_cached(&sql)?;
         let views = query.query_map(params_from_iter(values), view_row)?.collect::<Result<_, _>>()?;
         Ok(views)
     }
@@ -143,14 +140,12 @@ impl Reports for Sqlite<'_> {
     fn report_by_number(&mut self, number: u64) -> Result<Option<Uuid>, StoreError> {
         let number = i64::try_from(number).unwrap_or(i64::MAX);
         Ok(self
-            .0
             .query_row("SELECT id FROM reports WHERE number = ?1", [number], |row| uuid(row, 0))
             .optional()?)
     }
 
     fn report_state(&mut self, id: Uuid) -> Result<Option<ReportState>, StoreError> {
         Ok(self
-            .0
             .query_row(
                 "SELECT device_id, ward_code, status, category, priority, deadline_ack, deadline_handle
                  FROM reports WHERE id = ?1",
@@ -173,14 +168,14 @@ impl Reports for Sqlite<'_> {
         let id = id.to_string();
         match change {
             ReportChange::Status(status) => {
-                self.0.execute("UPDATE reports SET status = ?1 WHERE id = ?2", params![status.code(), id])?
+                self.execute("UPDATE reports SET status = ?1 WHERE id = ?2", params![status.code(), id])?
             }
-            ReportChange::Acknowledged { status, at, handle } => self.0.execute(
+            ReportChange::Acknowledged { status, at, handle } => self.execute(
                 "UPDATE reports SET status = ?1, acknowledged_at = ?2, deadline_handle = ?3, handle_overdue_at = NULL
                  WHERE id = ?4",
                 params![status.code(), stamp(*at), stamp(*handle), id],
             )?,
-            ReportChange::Transferred { status, ward, valid_from, deadlines } => self.0.execute(
+            ReportChange::Transferred { status, ward, valid_from, deadlines } => self.execute(
                 "UPDATE reports SET status = ?1, ward_code = ?2, ward_valid_from = ?3, acknowledged_at = NULL,
                     deadline_ack = ?4, deadline_handle = ?5, ack_overdue_at = NULL, handle_overdue_at = NULL
                  WHERE id = ?6",
@@ -193,11 +188,11 @@ impl Reports for Sqlite<'_> {
                     id
                 ],
             )?,
-            ReportChange::MarkedDuplicate { status, original } => self.0.execute(
+            ReportChange::MarkedDuplicate { status, original } => self.execute(
                 "UPDATE reports SET status = ?1, duplicate_of = ?2 WHERE id = ?3",
                 params![status.code(), original.to_string(), id],
             )?,
-            ReportChange::Reopened { status, handle } => self.0.execute(
+            ReportChange::Reopened { status, handle } => self.execute(
                 "UPDATE reports SET status = ?1, deadline_handle = ?2, handle_overdue_at = NULL WHERE id = ?3",
                 params![status.code(), stamp(*handle), id],
             )?,
@@ -206,7 +201,7 @@ impl Reports for Sqlite<'_> {
     }
 
     fn add_rating(&mut self, id: Uuid, rating: &Rating, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.0.execute(
+        self.execute(
             "INSERT INTO ratings (report_id, stars, comment, reopened, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![id.to_string(), rating.stars, rating.comment, rating.reopened, stamp(at)],
         )?;
@@ -214,7 +209,7 @@ impl Reports for Sqlite<'_> {
     }
 
     fn follows(&mut self, id: Uuid, device: Uuid) -> Result<bool, StoreError> {
-        Ok(self.0.query_row(
+        Ok(self.query_row(
             "SELECT EXISTS (SELECT 1 FROM reports WHERE id = ?1 AND device_id = ?2)
                  OR EXISTS (SELECT 1 FROM followers WHERE report_id = ?1 AND device_id = ?2)",
             params![id.to_string(), device.to_string()],
@@ -236,7 +231,6 @@ impl Reports for Sqlite<'_> {
 
     fn resolved_at(&mut self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(self
-            .0
             .query_row(
                 "SELECT at FROM events WHERE report_id = ?1 AND kind = 'resolved' ORDER BY seq DESC LIMIT 1",
                 [id.to_string()],

@@ -18,9 +18,7 @@ impl Staff for Sqlite<'_> {
         ward_code: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .0
-            .query_row(
+        Ok(self.query_row(
                 "INSERT INTO staff (username, password_hash, role, ward_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (username) DO NOTHING RETURNING id",
                 params![username, password_hash, role.as_str(), ward_code, stamp(at)],
@@ -31,7 +29,6 @@ impl Staff for Sqlite<'_> {
 
     fn account(&mut self, username: &str) -> Result<Option<Account>, StoreError> {
         Ok(self
-            .0
             .query_row(
                 "SELECT id, username, role, ward_code, password_hash, disabled_at IS NOT NULL,
                         (SELECT name FROM wards WHERE code = staff.ward_code ORDER BY valid_from DESC LIMIT 1)
@@ -74,8 +71,8 @@ impl Staff for Sqlite<'_> {
         at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.0.execute("DELETE FROM sessions WHERE expires_at <= ?1", [stamp(at)])?;
-        self.0.execute(
+        self.execute("DELETE FROM sessions WHERE expires_at <= ?1", [stamp(at)])?;
+        self.execute(
             "INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![token_hash, staff_id, stamp(at), stamp(expires_at)],
         )?;
@@ -88,7 +85,6 @@ impl Staff for Sqlite<'_> {
         now: DateTime<Utc>,
     ) -> Result<Option<(StaffMember, bool)>, StoreError> {
         Ok(self
-            .0
             .query_row(
                 "SELECT staff.id, staff.username, staff.role, staff.ward_code,
                         sessions.expires_at > ?2 AND staff.disabled_at IS NULL
@@ -102,7 +98,6 @@ impl Staff for Sqlite<'_> {
 
     fn session_ends(&mut self, token_hash: &[u8]) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(self
-            .0
             .query_row(
                 "SELECT sessions.expires_at FROM sessions JOIN staff ON staff.id = sessions.staff_id
                  WHERE sessions.token_hash = ?1 AND staff.disabled_at IS NULL",
@@ -125,7 +120,7 @@ impl Staff for Sqlite<'_> {
             }
             false => "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1 AND expires_at > ?2",
         };
-        Ok(self.0.execute(sql, params![token_hash, stamp(now)])?)
+        Ok(self.execute(sql, params![token_hash, stamp(now)])?)
     }
 
     fn record_wards(
@@ -134,7 +129,7 @@ impl Staff for Sqlite<'_> {
         valid_until: Option<NaiveDate>,
         wards: &[WardRecord],
     ) -> Result<(), StoreError> {
-        let mut insert = self.0.prepare(
+        let mut insert = self.0.prepare_cached(
             "INSERT OR IGNORE INTO wards (code, valid_from, valid_until, name, name_en, kind)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
@@ -154,7 +149,6 @@ impl Staff for Sqlite<'_> {
 
     fn ward_name(&mut self, code: &str, valid_from: Option<NaiveDate>) -> Result<Option<String>, StoreError> {
         Ok(self
-            .0
             .query_row(
                 "SELECT name FROM wards WHERE code = ?1 AND (?2 IS NULL OR valid_from = ?2)
                  ORDER BY valid_from DESC LIMIT 1",

@@ -10,7 +10,6 @@ use crate::store::{StoreError, SyncAnswer, SyncOperations};
 impl SyncOperations for Sqlite<'_> {
     fn sync_answer(&mut self, id: Uuid) -> Result<Option<SyncAnswer>, StoreError> {
         Ok(self
-            .0
             .query_row(
                 "SELECT device_id, request_hash, answer FROM sync_operations WHERE id = ?1",
                 [id.to_string()],
@@ -27,7 +26,7 @@ impl SyncOperations for Sqlite<'_> {
         answer: &SyncAnswer,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.0.execute(
+        self.execute(
             "INSERT INTO sync_operations (id, device_id, request_hash, answer, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![id.to_string(), answer.device.to_string(), answer.request_hash, answer.answer, stamp(at)],
         )?;
