@@ -156,7 +156,8 @@ pub trait KeptFigures {
     ) -> Result<Vec<(String, i64)>, StoreError>;
 
     /// The handling times of the reports received from `days.0` to `days.1`: by ward, tenths
-    /// of an hour and how many.
+    /// of an hour and how many, a ward's tenth possibly in several rows (the caller adds
+    /// them up, as it adds the wards up anyway).
     fn handling_samples(
         &mut self,
         ward: Option<&str>,

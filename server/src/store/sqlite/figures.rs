@@ -111,10 +111,11 @@ impl KeptFigures for Sqlite<'_> {
         ward: Option<&str>,
         (from, to): (NaiveDate, NaiveDate),
     ) -> Result<Vec<(String, u32, u64)>, StoreError> {
+        // A row per ward, day and tenth, straight from the covering index by day: adding
+        // them up in SQL (a temporary B-tree for the GROUP BY) took ten times as long.
         let mut query = self.0.prepare_cached(
-            "SELECT ward_code, tenths, SUM(n) FROM handling_samples
-             WHERE (?1 IS NULL OR ward_code = ?1) AND day BETWEEN ?2 AND ?3
-             GROUP BY ward_code, tenths HAVING SUM(n) > 0",
+            "SELECT ward_code, tenths, n FROM handling_samples
+             WHERE (?1 IS NULL OR ward_code = ?1) AND day BETWEEN ?2 AND ?3 AND n > 0",
         )?;
         let rows = query.query_map(params![ward, from.to_string(), to.to_string()], |row| {
             Ok((row.get(0)?, row.get(1)?, row.get::<_, i64>(2)? as u64))

@@ -28,7 +28,8 @@ CREATE TABLE handling_samples (
     n         INTEGER NOT NULL,
     PRIMARY KEY (ward_code, day, tenths)
 ) WITHOUT ROWID;
-CREATE INDEX handling_samples_by_day ON handling_samples (day);
+-- Covering: a period's samples are read from the index alone.
+CREATE INDEX handling_samples_by_day ON handling_samples (day, ward_code, tenths, n);
 
 -- What each report adds to the counters now, so that its next change takes it back first.
 CREATE TABLE kept_reports (
