@@ -25,15 +25,21 @@ run: tools app
 ## app's, with its service worker), and the desktop app: its commands on Tauri's mock
 ## runtime, then the app itself under Xvfb through tauri-driver. The web app is built first:
 ## the desktop crate embeds its page when it compiles.
-## Each crate is built as few times as it can be (CI's clock and disk, on 2 cores): one lint
-## pass over every target with the bench's features (a superset of the tests'); then one
-## build of every target of the workspace but the web app (itself built by trunk), which
-## `cargo test` then runs: the browser and desktop tests in it, and the server binary and the
-## desktop binary that the tests drive built with the tests' features (a `cargo build -p
-## phananh-server` of its own would resolve other features and compile a second copy of
-## half the dependencies). Incremental caches are of no use to a build made once. Every
-## server a test started must have ended with its test process.
-TEST_SELECTION := --workspace --exclude phananh-app --features phananh-tests/desktop
+## Each crate is built as few times as it can be (CI's clock and disk, on 2 cores). The lints
+## ride on the builds: clippy-driver compiles the workspace's own crates (as `cargo clippy`
+## runs it, through RUSTC_WORKSPACE_WRAPPER, but building instead of only checking), so no
+## dependency is compiled twice, once checked for clippy and once built for the tests: the web
+## app is linted as trunk builds it for wasm, every other crate as one build of every target
+## of the workspace (the bench's features, a superset of the tests'), which `cargo test` then
+## runs: the browser and desktop tests in it, and the server binary and the desktop binary
+## that the tests drive built with the same features (a `cargo build -p phananh-server` of its
+## own would resolve other features and compile a second copy of half the dependencies).
+## Every cargo command after it carries the same wrapper, or cargo would rebuild the
+## workspace's crates. Only the workspace's crates are linted: not the tools installed first.
+## Incremental caches are of no use to a build made once. Every server a test started must
+## have ended with its test process.
+LINTED = RUSTC_WORKSPACE_WRAPPER="$$(rustup which clippy-driver)" CLIPPY_ARGS=-Dwarnings
+TEST_SELECTION := --workspace --exclude phananh-app --features phananh-tests/bench
 ## The end-to-end suites that matter most for data run a second time with their servers on
 ## PostgreSQL (a throwaway cluster under target/, started by the tests): the same binaries,
 ## no second build.
@@ -44,13 +50,11 @@ test: export CARGO_INCREMENTAL = 0
 test: export PHANANH_SERVER_BIN = $(CURDIR)/target/debug/phananh-server
 test: tools web-tools desktop-tools db-tools
 	$(CARGO) fmt --all --check
-	$(MAKE) app app-desktop
-	$(CARGO) clippy --workspace --all-targets --locked --features phananh-tests/bench -- -D warnings
-	$(CARGO) clippy -p phananh-app --target wasm32-unknown-unknown --locked -- -D warnings
+	$(LINTED) $(MAKE) app app-desktop
 	$(CARGO) check --locked -p phananh-shared --target wasm32-unknown-unknown
-	$(CARGO) build --locked --all-targets $(TEST_SELECTION)
-	$(CARGO) test --locked $(TEST_SELECTION)
-	PHANANH_TEST_ENGINE=postgres $(CARGO) test --locked $(TEST_SELECTION) $(addprefix --test ,$(POSTGRES_SUITES))
+	$(LINTED) $(CARGO) build --locked --all-targets $(TEST_SELECTION)
+	$(LINTED) $(CARGO) test --locked $(TEST_SELECTION)
+	$(LINTED) PHANANH_TEST_ENGINE=postgres $(CARGO) test --locked $(TEST_SELECTION) $(addprefix --test ,$(POSTGRES_SUITES))
 	tests/open311/schemathesis
 	@! pgrep -af '^$(PHANANH_SERVER_BIN) ' || { echo 'test servers (above) outlived the tests'; exit 1; }
 	@! pgrep -af '^/usr/lib/postgresql/[0-9]+/bin/postgres -D $(CURDIR)/tests/../target/tmp/' || { echo 'test databases (above) outlived the tests'; exit 1; }
