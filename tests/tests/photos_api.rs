@@ -144,6 +144,19 @@ fn a_field_report_is_resolved_with_the_wards_after_photo() {
     assert_eq!(resolved.status(), StatusCode::OK);
     let view: Value = resolved.json().unwrap();
     assert_eq!((view["status"].as_str(), &view["after_photos"]), (Some("resolved"), &json!([after])));
+
+    // The resident disputes it; the ward goes back and answers again, showing the same photo
+    // beside a new one: both are the report's, each once, in the order they were given.
+    let reopen = json!({ "stars": 1, "comment": "Mưa xong lại ngập.", "reopen": true });
+    let reopened = resident.post(&format!("/api/v1/reports/{id}/rating"), &reopen);
+    assert_eq!(reopened.json::<Value>().unwrap()["status"], "reopened");
+    let second = uploaded_id(upload(&server, Some(&officer.token), photo_with_gps()));
+    let again =
+        json!({ "action": "resolve", "answer": "Đã thông cống lần hai.", "after_photos": [after, second] });
+    let resolved = officer.act(id, &again);
+    assert_eq!(resolved.status(), StatusCode::OK);
+    let view: Value = resolved.json().unwrap();
+    assert_eq!((view["status"].as_str(), &view["after_photos"]), (Some("resolved"), &json!([after, second])));
 }
 
 /// Files `report` with `photos` as one multipart form, as a phone sends it in one request.

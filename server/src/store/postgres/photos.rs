@@ -23,10 +23,15 @@ impl Photos for Pg<'_, '_> {
     }
 
     fn attach_photos(&mut self, report: Uuid, photos: &[Uuid], role: &str) -> Result<(), StoreError> {
-        for (position, photo) in photos.iter().enumerate() {
+        // After those the report has in its role, once: a reopened report answered again may
+        // show the first answer's "after" photo again beside new ones.
+        for photo in photos {
             self.execute(
-                "INSERT INTO report_photos (report_id, photo_id, role, position) VALUES ($1, $2, $3, $4)",
-                &[&report, photo, &role, &(position as i32)],
+                "INSERT INTO report_photos (report_id, photo_id, role, position)
+                 SELECT $1, $2::uuid, $3, COALESCE(MAX(position) + 1, 0) FROM report_photos
+                 WHERE report_id = $1 AND role = $3
+                 ON CONFLICT (report_id, photo_id) DO NOTHING",
+                &[&report, photo, &role],
             )?;
         }
         Ok(())
