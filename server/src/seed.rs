@@ -4,7 +4,9 @@
 //! Everything goes through the same functions the HTTP API calls, with times in the past:
 //! residents file reports at random points of random wards over the last days (60 unless
 //! asked), and ward officers move them on at plausible delays, some late, so every status,
-//! every deadline state and every figure of the dashboard has data.
+//! every deadline state and every figure of the dashboard has data. As in a city that keeps
+//! up, what is still open is the last days' work (reopened reports too): a longer history
+//! adds closed reports, not a growing backlog.
 
 use std::io::Cursor;
 use std::process::ExitCode;
@@ -188,6 +190,10 @@ impl World {
             let note = "Đã gọi điện xác minh với người phản ánh.";
             plan.act(ActionRequest::Note { text: note.into() }, when);
         }
+        // The last two days' reports: some are not seen yet.
+        if age_days < 2 && rng.random_bool(0.3) {
+            return Ok(plan);
+        }
         let Some(when) = step(1..14, rng) else { return Ok(plan) };
         plan.act(ActionRequest::Acknowledge, when);
         if age_days < 2 && rng.random_bool(0.5) {
@@ -199,12 +205,7 @@ impl World {
             return Ok(plan);
         }
         let Some(when) = step(4..200, rng) else { return Ok(plan) };
-        let after_photos = if category.needs_after_photo() { vec![officer.after_photo] } else { Vec::new() };
-        let answer = format!(
-            "Ngày {}, phường đã xử lý dứt điểm nội dung phản ánh tại địa điểm nêu trên.",
-            when.format("%d/%m/%Y")
-        );
-        plan.act(ActionRequest::Resolve { answer, after_photos }, when);
+        plan.act(officer.resolution(category, when), when);
         let Some(when) = step(2..96, rng) else { return Ok(plan) };
         let stars = *[5u8, 5, 4, 4, 4, 3, 2, 1].get(rng.random_range(0..8)).expect("in range");
         if stars <= 2 && rng.random_bool(0.5) {
@@ -214,10 +215,30 @@ impl World {
                 let text = "Tối qua vẫn còn, tôi gửi thêm thông tin.".to_owned();
                 plan.later.push((when, Later::Comment(CommentRequest { text })));
             }
+            // The ward goes back. A reopened report needs a new visit, so it waits longer
+            // than a new one (up to two weeks), but it is answered: a city's open backlog is
+            // the last days' work, whatever the length of its history.
+            let Some(when) = step(24..14 * 24, rng) else { return Ok(plan) };
+            plan.act(ActionRequest::Start, when);
+            let Some(when) = step(4..200, rng) else { return Ok(plan) };
+            plan.act(officer.resolution(category, when), when);
         } else {
             plan.later.push((when, Later::Rate(RatingRequest { stars, comment: None, reopen: false })));
         }
         Ok(plan)
+    }
+}
+
+impl Officer {
+    /// The officer's answer to a report of `category`, written `when`, with the "after"
+    /// photo the category asks for.
+    fn resolution(&self, category: Category, when: DateTime<Utc>) -> ActionRequest {
+        let after_photos = if category.needs_after_photo() { vec![self.after_photo] } else { Vec::new() };
+        let answer = format!(
+            "Ngày {}, phường đã xử lý dứt điểm nội dung phản ánh tại địa điểm nêu trên.",
+            when.format("%d/%m/%Y")
+        );
+        ActionRequest::Resolve { answer, after_photos }
     }
 }
 
