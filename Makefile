@@ -20,8 +20,8 @@ run: tools app
 	$(CARGO) run --release -p phananh-server -- serve
 
 ## Every test: formatting, lints, unit/integration/end-to-end tests, schema-driven fuzzing of
-## the Open311 API (schemathesis from PyPI, in target/tools), the wasm build of the shared
-## crate, the web app built and driven in headless Chromium (the browser tests and the phone
+## the Open311 API (schemathesis from PyPI, in target/tools), the web app (with the shared
+## crate, for wasm) built and driven in headless Chromium (the browser tests and the phone
 ## app's, with its service worker), and the desktop app: its commands on Tauri's mock
 ## runtime, then the app itself under Xvfb through tauri-driver. The web app is built first:
 ## the desktop crate embeds its page when it compiles.
@@ -51,7 +51,6 @@ test: export PHANANH_SERVER_BIN = $(CURDIR)/target/debug/phananh-server
 test: tools web-tools desktop-tools db-tools
 	$(CARGO) fmt --all --check
 	$(LINTED) $(MAKE) app app-desktop
-	$(CARGO) check --locked -p phananh-shared --target wasm32-unknown-unknown
 	$(LINTED) $(CARGO) build --locked --all-targets $(TEST_SELECTION)
 	$(LINTED) $(CARGO) test --locked $(TEST_SELECTION)
 	$(LINTED) PHANANH_TEST_ENGINE=postgres $(CARGO) test --locked $(TEST_SELECTION) $(addprefix --test ,$(POSTGRES_SUITES))
