@@ -60,14 +60,18 @@ pub fn run(args: SeedArgs) -> Result<ExitCode, SeedError> {
         let world = World::create(&store, &uploads, &wards, args.wards.wards_valid_from).await?;
         let policy = SlaPolicy::default();
         let now = Utc::now();
+        // Filed in the order of time, as a city files them: every index on a time then grows
+        // at its end, so a long history is written page after page, not all over the file.
+        let span = i64::from(args.days) * 24 * 60;
+        let mut received: Vec<DateTime<Utc>> =
+            (0..args.reports).map(|_| now - TimeDelta::minutes(rng.random_range(10..span))).collect();
+        received.sort_unstable();
         // Many reports a change: one commit for each batch, not for each step of each report.
         let wards = Arc::new(wards);
-        let mut left = args.reports;
-        while left > 0 {
-            let batch = left.min(BATCH);
-            left -= batch;
-            let plans = (0..batch)
-                .map(|_| world.plan(&wards, &policy, &mut rng, now, args.days))
+        for batch in received.chunks(BATCH) {
+            let plans = batch
+                .iter()
+                .map(|&received_at| world.plan(&wards, &policy, &mut rng, now, received_at))
                 .collect::<Result<Vec<_>, _>>()?;
             let wards = Arc::clone(&wards);
             store
@@ -128,14 +132,15 @@ impl World {
         Ok(World { residents, officers, filed: Default::default() })
     }
 
-    /// What happens to one more demo report, decided now and applied later in a batch.
+    /// What happens to one more demo report, received `received_at`, decided now and applied
+    /// later in a batch.
     fn plan(
         &self,
         wards: &WardIndex,
         policy: &SlaPolicy,
         rng: &mut StdRng,
         now: DateTime<Utc>,
-        days: u32,
+        received_at: DateTime<Utc>,
     ) -> Result<Plan, SeedError> {
         let officer = &self.officers[rng.random_range(0..self.officers.len())];
         let ward = officer.member.ward_code.clone().expect("officers have wards");
@@ -146,7 +151,6 @@ impl World {
             80..95 => Priority::Urgent,
             _ => Priority::Complex,
         };
-        let received_at = now - TimeDelta::minutes(rng.random_range(10..i64::from(days) * 24 * 60));
         let device = self.residents[rng.random_range(0..self.residents.len())];
         let report = NewReport {
             id: Uuid::now_v7(),
