@@ -18,15 +18,7 @@ fn seed_demo_fills_every_status_over_sixty_days_and_its_accounts_sign_in() {
     assert!(printed.contains("400 reports") && printed.contains("thanhpho"), "{printed}");
 
     let server = TestServer::start_in(data.path(), &[]);
-    let page = |query: &str| -> Vec<Value> {
-        let page: Value = Client::new()
-            .get(server.url(&format!("/api/v1/reports?{query}")))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        page["reports"].as_array().unwrap().clone()
-    };
+    let page = |query: &str| listed(&server, query);
     for status in [
         "submitted",
         "acknowledged",
@@ -74,13 +66,7 @@ fn seed_demo_spreads_its_reports_over_the_days_asked_and_leaves_only_recent_ones
     assert!(String::from_utf8_lossy(&out.stdout).contains("over the last 400 days"));
     let server = TestServer::start_in(data.path(), &[]);
     let received = |query: &str| -> Vec<chrono::DateTime<chrono::Utc>> {
-        let page: Value = Client::new()
-            .get(server.url(&format!("/api/v1/reports?{query}")))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let reports = page["reports"].as_array().unwrap();
+        let reports = listed(&server, query);
         reports.iter().map(|r| r["received_at"].as_str().unwrap().parse().unwrap()).collect()
     };
     let all = received("limit=200");
@@ -94,4 +80,11 @@ fn seed_demo_spreads_its_reports_over_the_days_asked_and_leaves_only_recent_ones
     assert!(!open.is_empty(), "the last days' reports are still being handled");
     let oldest_open = open.iter().min().unwrap();
     assert!(now - *oldest_open < chrono::TimeDelta::days(60), "an open report from {oldest_open}");
+}
+
+/// The public list's reports for `query` (`GET /api/v1/reports?{query}`).
+fn listed(server: &TestServer, query: &str) -> Vec<Value> {
+    let page: Value =
+        Client::new().get(server.url(&format!("/api/v1/reports?{query}"))).send().unwrap().json().unwrap();
+    page["reports"].as_array().unwrap().clone()
 }
