@@ -7,12 +7,6 @@ use uuid::Uuid;
 use super::{Sqlite, stamp};
 use crate::store::{PhotoRecord, Photos, StoreError};
 
-/// Attaches a photo after those the report has in its role, once: a reopened report answered
-/// again may show the first answer's "after" photo again beside new ones.
-const ATTACH_PHOTO: &str = "INSERT INTO report_photos (report_id, photo_id, role, position)
-    SELECT ?1, ?2, ?3, COALESCE(MAX(position) + 1, 0) FROM report_photos WHERE report_id = ?1 AND role = ?3
-    ON CONFLICT (report_id, photo_id) DO NOTHING";
-
 impl Photos for Sqlite<'_> {
     fn add_photo(&mut self, photo: &PhotoRecord) -> Result<(), StoreError> {
         self.execute(
@@ -41,9 +35,16 @@ impl Photos for Sqlite<'_> {
     }
 
     fn attach_photos(&mut self, report: Uuid, photos: &[Uuid], role: &str) -> Result<(), StoreError> {
-        let mut insert = self.0.prepare_cached(ATTACH_PHOTO)?;
+        // After those the report has in its role, once: a reopened report answered again may
+        // show the first answer's "after" photo again beside new ones.
         for photo in photos {
-            insert.execute(params![report.to_string(), photo.to_string(), role])?;
+            self.execute(
+                "INSERT INTO report_photos (report_id, photo_id, role, position)
+                 SELECT ?1, ?2, ?3, COALESCE(MAX(position) + 1, 0) FROM report_photos
+                 WHERE report_id = ?1 AND role = ?3
+                 ON CONFLICT (report_id, photo_id) DO NOTHING",
+                params![report.to_string(), photo.to_string(), role],
+            )?;
         }
         Ok(())
     }
