@@ -317,6 +317,10 @@ impl Engine {
     /// the claimed device. Gives how many reports it filed and follows.
     pub async fn claim(&self, code: &str) -> Result<usize, ClientError> {
         let claimed = {
+            // No sync may be under way as the old identity while it is replaced: one would
+            // write its pull cursor over the reset below, and the claimed device's earlier
+            // reports would never be pulled. Same order as a sync takes them.
+            let _not_syncing = self.syncing.lock().await;
             let _one_at_a_time = self.registering.lock().await;
             let own = self.local.lock().await.meta(TOKEN)?;
             let claimed = self.remote.claim(code, own.as_deref()).await?;
