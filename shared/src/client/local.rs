@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     report_id TEXT NOT NULL,
     operation TEXT NOT NULL          -- JSON, as pushed
 );
+-- Each report's queued and refused operations, counted for every report listed.
+CREATE INDEX IF NOT EXISTS outbox_report ON outbox (report_id);
 -- The resident's reports and those they follow: the server's view once it has answered,
 -- else what the device knows (the ward from its offline index).
 CREATE TABLE IF NOT EXISTS reports (
@@ -57,6 +59,7 @@ CREATE TABLE IF NOT EXISTS refused (
     message   TEXT NOT NULL,
     field     TEXT
 );
+CREATE INDEX IF NOT EXISTS refused_report ON refused (report_id);
 -- The public timeline of each report the device knows, as the server last gave it: what the
 -- resident reads about a report while offline.
 CREATE TABLE IF NOT EXISTS timelines (
@@ -294,14 +297,27 @@ impl Local {
 
     /// The reports this device knows of, newest first.
     pub fn reports(&self) -> Result<Vec<LocalReport>, ClientError> {
-        let mut query = self.conn.prepare(
+        self.reports_where("", [])
+    }
+
+    /// Report `id`, if this device knows it.
+    pub fn report(&self, id: Uuid) -> Result<Option<LocalReport>, ClientError> {
+        Ok(self.reports_where("WHERE r.id = ?1", [id.to_string()])?.pop())
+    }
+
+    fn reports_where(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<LocalReport>, ClientError> {
+        let mut query = self.conn.prepare_cached(&format!(
             "SELECT r.id, r.local_ward, r.view,
                     (SELECT COUNT(*) FROM outbox o WHERE o.report_id = r.id),
                     (SELECT json_object('code', f.code, 'message', f.message, 'field', f.field)
                        FROM refused f WHERE f.report_id = r.id ORDER BY f.rowid DESC LIMIT 1)
-             FROM reports r ORDER BY r.filed_at DESC, r.id DESC",
-        )?;
-        let rows = query.query_map([], |row| {
+             FROM reports r {filter} ORDER BY r.filed_at DESC, r.id DESC"
+        ))?;
+        let rows = query.query_map(params, |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, Option<String>>(1)?,

@@ -151,8 +151,7 @@ impl Engine {
         let id = report.id;
         let operation = Operation { id: Uuid::now_v7(), change: OperationKind::CreateReport { report } };
         self.queue(operation, Some((id, ward)), &photos).await?;
-        let reports = self.reports().await?;
-        Ok(reports.into_iter().find(|r| r.id == id).expect("just saved"))
+        Ok(self.local.lock().await.report(id)?.expect("just saved"))
     }
 
     /// Adds information to a report, to be sent with the next sync.
@@ -249,7 +248,7 @@ impl Engine {
     }
 
     async fn cached(&self, id: Uuid) -> Result<Option<ReportView>, ClientError> {
-        Ok(self.reports().await?.into_iter().find(|r| r.id == id).and_then(|r| r.view))
+        Ok(self.local.lock().await.report(id)?.and_then(|r| r.view))
     }
 
     /// Report `id`'s public timeline from the server, kept for reading offline; the kept one
