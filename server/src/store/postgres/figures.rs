@@ -198,7 +198,7 @@ impl KeptFigures for Pg<'_, '_> {
             "SELECT r.id FROM reports r
              WHERE r.id > $1 AND NOT EXISTS (SELECT 1 FROM kept_reports k WHERE k.report_id = r.id)
              ORDER BY r.id LIMIT $2 FOR UPDATE OF r SKIP LOCKED",
-            &[&after.unwrap_or(Uuid::nil()), &i64::from(limit)],
+            &[&after.unwrap_or_default(), &i64::from(limit)],
         )?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
