@@ -18,7 +18,6 @@ fn seed_demo_fills_every_status_over_sixty_days_and_its_accounts_sign_in() {
     assert!(printed.contains("400 reports") && printed.contains("thanhpho"), "{printed}");
 
     let server = TestServer::start_in(data.path(), &[]);
-    let page = |query: &str| listed(&server, query);
     for status in [
         "submitted",
         "acknowledged",
@@ -29,9 +28,9 @@ fn seed_demo_fills_every_status_over_sixty_days_and_its_accounts_sign_in() {
         "duplicate",
         "reopened",
     ] {
-        assert_eq!(page(&format!("status={status}&limit=1")).len(), 1, "no {status} report");
+        assert_eq!(listed(&server, &format!("status={status}&limit=1")).len(), 1, "no {status} report");
     }
-    let reports = page("limit=200");
+    let reports = listed(&server, "limit=200");
     assert_eq!(reports.len(), 200);
     let times: Vec<&str> = reports.iter().map(|r| r["received_at"].as_str().unwrap()).collect();
     let (newest, oldest) = (times.first().unwrap(), times.last().unwrap());
