@@ -434,10 +434,12 @@ pub struct CreateStaffArgs {
     /// The sign-in name: 3 to 32 letters, digits, `.`, `_` or `-`; case is ignored.
     #[arg(long)]
     pub username: String,
-    /// `ward` (one ward's officer), `city` (every ward) or `admin`.
+    /// `ward` (one ward's officer), `ward_lead` (one ward's lead, who assigns its reports),
+    /// `city` (every ward) or `admin`.
     #[arg(long)]
     pub role: Role,
-    /// The code of the ward a ward officer acts for (only with `--role ward`).
+    /// The code of the ward a ward officer or lead acts for (only with `--role ward` or
+    /// `--role ward_lead`).
     #[arg(long)]
     pub ward: Option<String>,
     #[command(flatten)]

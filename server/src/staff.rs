@@ -28,7 +28,7 @@ pub const PASSWORD_MIN_CHARS: usize = 10;
 /// The longest password accepted for a new account, in characters.
 pub const PASSWORD_MAX_CHARS: usize = 1024;
 /// The length limits of a username, in characters.
-pub const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=32;
+pub const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=phananh_shared::api::USERNAME_MAX_CHARS;
 
 pub use phananh_shared::api::{LoginAnswer, LoginRequest, Role, StaffView, UnknownRole};
 
@@ -38,19 +38,32 @@ pub struct StaffMember {
     pub id: i64,
     pub username: String,
     pub role: Role,
-    /// The ward a ward officer acts for; `None` for city staff and administrators.
+    /// The ward a ward officer or lead acts for; `None` for city staff and administrators.
     pub ward_code: Option<String>,
 }
 
 impl StaffMember {
     /// Whether this member may act on (and read the private details of) the reports of
-    /// `ward_code`: a ward officer only their own ward's, city staff and administrators
-    /// every ward's.
+    /// `ward_code`: a ward officer or lead only their own ward's, city staff and
+    /// administrators every ward's.
     pub fn can_act_in(&self, ward_code: &str) -> bool {
         match self.role {
-            Role::Ward => self.ward_code.as_deref() == Some(ward_code),
+            Role::Ward | Role::WardLead => self.ward_code.as_deref() == Some(ward_code),
             Role::City | Role::Admin => true,
         }
+    }
+
+    /// Whether this member leads ward `ward_code`, and so assigns its reports.
+    pub fn leads(&self, ward_code: &str) -> bool {
+        self.role == Role::WardLead && self.can_act_in(ward_code)
+    }
+
+    /// Whether this member may act on a report of `ward_code` assigned to the staff member
+    /// `assigned_to` (if anyone): "3 rõ", one officer answers for it, so once it is assigned
+    /// the other officers of the ward read it but do not act; its officer, the ward's leads,
+    /// and city staff and administrators (who escalate) still do.
+    pub fn may_handle(&self, ward_code: &str, assigned_to: Option<i64>) -> bool {
+        self.can_act_in(ward_code) && (self.role != Role::Ward || assigned_to.is_none_or(|id| id == self.id))
     }
 }
 
@@ -63,7 +76,7 @@ pub enum CreateStaffError {
     BadUsername(String),
     #[error("a staff account {0:?} already exists (usernames ignore case)")]
     DuplicateUsername(String),
-    #[error("a ward officer needs --ward CODE, the code of the ward they act for")]
+    #[error("a ward officer or lead needs --ward CODE, the code of the ward they act for")]
     MissingWard,
     #[error("{0} staff act for every ward: do not give --ward")]
     WardNotAllowed(Role),
@@ -121,7 +134,7 @@ impl NewStaff {
         }
         let ward_code = ward_code.map(|code| code.trim().to_owned());
         match (role, &ward_code) {
-            (Role::Ward, None) => return Err(CreateStaffError::MissingWard),
+            (Role::Ward | Role::WardLead, None) => return Err(CreateStaffError::MissingWard),
             (Role::City | Role::Admin, Some(_)) => return Err(CreateStaffError::WardNotAllowed(role)),
             _ => {}
         }
@@ -394,13 +407,38 @@ mod tests {
     }
 
     #[test]
+    fn a_ward_lead_acts_in_and_leads_their_own_ward_only() {
+        let lead = staff(Role::WardLead, Some("00070"));
+        assert!(lead.can_act_in("00070") && lead.leads("00070"));
+        assert!(!lead.can_act_in("00004") && !lead.leads("00004"));
+        for other in [staff(Role::Ward, Some("00070")), staff(Role::City, None), staff(Role::Admin, None)] {
+            assert!(!other.leads("00070"), "{:?} does not lead", other.role);
+        }
+    }
+
+    #[test]
+    fn once_assigned_only_its_officer_and_the_wards_leads_handle_a_report() {
+        let officer = StaffMember { id: 7, ..staff(Role::Ward, Some("00070")) };
+        let colleague = StaffMember { id: 8, ..staff(Role::Ward, Some("00070")) };
+        let lead = StaffMember { id: 9, ..staff(Role::WardLead, Some("00070")) };
+        let city = staff(Role::City, None);
+        for member in [&officer, &colleague, &lead, &city] {
+            assert!(member.may_handle("00070", None), "unassigned: {member:?}");
+        }
+        for (member, handles) in [(&officer, true), (&colleague, false), (&lead, true), (&city, true)] {
+            assert_eq!(member.may_handle("00070", Some(7)), handles, "assigned to 7: {member:?}");
+        }
+        assert!(!officer.may_handle("00004", None), "another ward's report");
+    }
+
+    #[test]
     fn a_ward_officer_without_a_ward_acts_nowhere() {
         assert!(!staff(Role::Ward, None).can_act_in("00070"));
     }
 
     #[test]
     fn roles_read_and_write_as_their_names() {
-        for role in [Role::Ward, Role::City, Role::Admin] {
+        for role in [Role::Ward, Role::WardLead, Role::City, Role::Admin] {
             assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
             assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
         }
@@ -416,7 +454,9 @@ mod tests {
             NewStaff::new(username, password.to_owned(), role, ward.map(str::to_owned)).unwrap_err()
         };
         assert!(matches!(refused("lan", "ngắn", Role::City, None), CreateStaffError::ShortPassword(4)));
-        assert!(matches!(refused("lan", "mật-khẩu-đủ-dài", Role::Ward, None), CreateStaffError::MissingWard));
+        for role in [Role::Ward, Role::WardLead] {
+            assert!(matches!(refused("lan", "mật-khẩu-đủ-dài", role, None), CreateStaffError::MissingWard));
+        }
         assert!(matches!(
             refused("lan", "mật-khẩu-đủ-dài", Role::City, Some("00070")),
             CreateStaffError::WardNotAllowed(Role::City)

@@ -127,6 +127,25 @@ pub struct ReportView {
     pub reporter: Option<Reporter>,
 }
 
+impl ReportView {
+    /// The deadline that runs now for an open report: acknowledgement until the ward
+    /// acknowledges it, handling from then.
+    pub fn running_deadline(&self) -> DateTime<Utc> {
+        if self.status == Status::Submitted { self.deadlines.acknowledge } else { self.deadlines.handle }
+    }
+}
+
+/// `GET /api/v1/staff/me/work` ("Việc của tôi"): an open report assigned to the signed-in
+/// officer, nearest deadline first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkItem {
+    pub report: ReportView,
+    /// The deadline that runs now ([`ReportView::running_deadline`]).
+    pub due_at: DateTime<Utc>,
+    /// Past it already.
+    pub late: bool,
+}
+
 /// `GET /api/v1/reports`: a page of public report views, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportPage {
@@ -178,10 +197,19 @@ pub enum ActionRequest {
     MarkDuplicate { original: Uuid },
     /// A note for staff only: never shown to the resident or the public.
     Note { text: String },
+    /// Gives the report to one officer of its ward (by username), who answers for it: a
+    /// ward lead assigns any officer, an officer may take an unassigned report themselves.
+    /// Giving it to someone else once assigned needs a reason.
+    Assign {
+        officer: String,
+        #[serde(default)]
+        reason: Option<String>,
+    },
 }
 
 impl ActionRequest {
-    /// The state-machine action this request is; `None` for a note, which changes no status.
+    /// The state-machine action this request is; `None` for a note or an assignment, which
+    /// change no status.
     pub fn action(&self) -> Option<Action> {
         Some(match self {
             ActionRequest::Acknowledge => Action::Acknowledge,
@@ -190,7 +218,7 @@ impl ActionRequest {
             ActionRequest::Reject { .. } => Action::Reject,
             ActionRequest::Transfer { .. } => Action::Transfer,
             ActionRequest::MarkDuplicate { .. } => Action::MarkDuplicate,
-            ActionRequest::Note { .. } => return None,
+            ActionRequest::Note { .. } | ActionRequest::Assign { .. } => return None,
         })
     }
 
@@ -211,6 +239,13 @@ impl ActionRequest {
                 check_text("reason", reason, STAFF_TEXT_MIN_CHARS, STAFF_TEXT_MAX_CHARS)
             }
             ActionRequest::Note { text } => check_text("text", text, 1, STAFF_TEXT_MAX_CHARS),
+            ActionRequest::Assign { officer, reason } => {
+                check_text("officer", officer, 1, USERNAME_MAX_CHARS)?;
+                match reason {
+                    Some(reason) => check_text("reason", reason, STAFF_TEXT_MIN_CHARS, STAFF_TEXT_MAX_CHARS),
+                    None => Ok(()),
+                }
+            }
             ActionRequest::Acknowledge | ActionRequest::Start | ActionRequest::MarkDuplicate { .. } => Ok(()),
         }
     }
@@ -369,6 +404,19 @@ pub enum Change {
     HandlingOverdue {
         deadline: DateTime<Utc>,
     },
+    /// The ward gave the report to one of its officers. Staff see who and why; residents and
+    /// the public see only that the ward has assigned it (both fields null).
+    Assigned {
+        officer: Option<Officer>,
+        reason: Option<String>,
+    },
+}
+
+/// A ward officer named on a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Officer {
+    pub id: i64,
+    pub username: String,
 }
 
 /// An [`Event`], or a [`Change`] alone, as read: the event's own fields (absent from a
@@ -394,6 +442,7 @@ struct EventFields {
     stars: Option<u8>,
     comment: Option<String>,
     deadline: Option<DateTime<Utc>>,
+    officer: Option<Officer>,
 }
 
 impl TryFrom<EventFields> for Event {
@@ -449,6 +498,7 @@ impl TryFrom<EventFields> for Change {
             "cancelled" => Change::Cancelled { status: status()?, reason: f.reason },
             "ack_overdue" => Change::AckOverdue { deadline: r(f.deadline, "deadline")? },
             "handling_overdue" => Change::HandlingOverdue { deadline: r(f.deadline, "deadline")? },
+            "assigned" => Change::Assigned { officer: f.officer, reason: f.reason },
             kind => return Err(crate::tagged::unknown(kind)),
         })
     }
@@ -478,6 +528,17 @@ impl Change {
             }
             Change::Cancelled { status, reason: Some(_) } => {
                 Some(Change::Cancelled { status: *status, reason: None })
+            }
+            _ => None,
+        }
+    }
+
+    /// The change as residents and the public see it when it names staff: an assignment
+    /// without its officer and reason. `None` when the change names no one.
+    pub fn without_officers(&self) -> Option<Change> {
+        match self {
+            Change::Assigned { officer, reason } if officer.is_some() || reason.is_some() => {
+                Some(Change::Assigned { officer: None, reason: None })
             }
             _ => None,
         }
@@ -622,6 +683,11 @@ mod tests {
             Change::Cancelled { status, reason: None },
             Change::AckOverdue { deadline: at },
             Change::HandlingOverdue { deadline: at },
+            Change::Assigned {
+                officer: Some(Officer { id: 3, username: "hoankiem".into() }),
+                reason: Some("on leave".into()),
+            },
+            Change::Assigned { officer: None, reason: None },
         ];
         // Each variant's place in `Change`; without a wildcard, a new variant does not
         // compile until it is given one, and the check below wants it in the list.
@@ -640,8 +706,9 @@ mod tests {
             Change::Cancelled { .. } => 11,
             Change::AckOverdue { .. } => 12,
             Change::HandlingOverdue { .. } => 13,
+            Change::Assigned { .. } => 14,
         };
-        crate::tagged::assert_every_variant_reads_back(&changes, variant, 14);
+        crate::tagged::assert_every_variant_reads_back(&changes, variant, 15);
         let missing = serde_json::from_str::<Change>(r#"{"kind":"started"}"#).unwrap_err();
         assert!(missing.to_string().contains("missing field `status`"), "{missing}");
         let unknown = serde_json::from_str::<Change>(r#"{"kind":"vanished"}"#).unwrap_err();
@@ -722,12 +789,19 @@ mod tests {
 
 // Staff accounts and sign-in.
 
+/// The longest staff username.
+pub const USERNAME_MAX_CHARS: usize = 32;
+
 /// What a staff member may do, and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// A ward officer: acts on, and reads the private details of, one ward's reports.
+    /// A ward officer: acts on, and reads the private details of, one ward's reports; once a
+    /// report is assigned, only its own officer (and the ward's leads) act on it.
     Ward,
+    /// A ward lead (lãnh đạo phường/xã): what an officer does in their ward, on every report
+    /// of it, and assigns each report to an officer.
+    WardLead,
     /// City staff: every ward.
     City,
     /// An administrator: every ward, and the accounts.
@@ -735,10 +809,11 @@ pub enum Role {
 }
 
 impl Role {
-    /// The role as stored and sent: `ward`, `city` or `admin`.
+    /// The role as stored and sent: `ward`, `ward_lead`, `city` or `admin`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Ward => "ward",
+            Role::WardLead => "ward_lead",
             Role::City => "city",
             Role::Admin => "admin",
         }
@@ -751,9 +826,9 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// A role name that is none of `ward`, `city`, `admin`.
+/// A role name that is none of `ward`, `ward_lead`, `city`, `admin`.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown role {0:?}: the roles are ward, city and admin")]
+#[error("unknown role {0:?}: the roles are ward, ward_lead, city and admin")]
 pub struct UnknownRole(pub String);
 
 impl std::str::FromStr for Role {
@@ -762,6 +837,7 @@ impl std::str::FromStr for Role {
     fn from_str(text: &str) -> Result<Role, UnknownRole> {
         match text {
             "ward" => Ok(Role::Ward),
+            "ward_lead" => Ok(Role::WardLead),
             "city" => Ok(Role::City),
             "admin" => Ok(Role::Admin),
             other => Err(UnknownRole(other.to_owned())),
@@ -799,7 +875,7 @@ pub struct StaffView {
     pub id: i64,
     pub username: String,
     pub role: Role,
-    /// A ward officer's ward; null for city staff and administrators.
+    /// A ward officer's or lead's ward; null for city staff and administrators.
     pub ward: Option<WardRef>,
 }
 

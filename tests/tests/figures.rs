@@ -243,7 +243,8 @@ fn on_postgresql_the_kept_figures_equal_the_figures_recomputed_from_the_events()
 /// Undoes the kept figures' migration, as a database of the version before them is.
 const BEFORE_KEPT_FIGURES: &str =
     "DROP TABLE kept_reports; DROP TABLE handling_samples; DROP TABLE ward_days;
-     DROP INDEX reports_open; DROP INDEX reports_late_ack; DROP INDEX reports_late_handle;";
+     DROP INDEX reports_open; DROP INDEX reports_late_ack; DROP INDEX reports_late_handle;
+     DROP INDEX reports_by_officer; ALTER TABLE reports DROP COLUMN assigned_to;";
 
 /// A database from before the figures were kept: once migrated, its history is kept at start
 /// and the dashboards read the same figures as recomputed from it.

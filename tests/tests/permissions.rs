@@ -1,6 +1,7 @@
 //! The permission matrix: every endpoint, asked by everyone who could ask it — nobody, a
 //! token nobody issued, the resident who filed the report, another resident, the report's
-//! ward officer, another ward's officer, city staff, an administrator and an Open311 client
+//! ward officer (to whom the ward's assigned reports go), another officer of that ward, the
+//! ward's lead, another ward's officer, city staff, an administrator and an Open311 client
 //! sending its API key as a bearer token — each with the
 //! answer they must get. Where the answer is a report, also whether it shows what only the
 //! reporter and the ward's (or city's) staff may see. Every cell is checked and every
@@ -22,7 +23,12 @@ enum Who {
     Stranger,
     Reporter,
     Neighbour,
+    /// The officer the ward's lead assigns reports to (`hoankiem`).
     WardOfficer,
+    /// Another officer of the same ward (`hoankiem2`).
+    Colleague,
+    /// The ward's lead (`lanhdao`).
+    WardLead,
     OtherOfficer,
     City,
     Admin,
@@ -32,8 +38,19 @@ enum Who {
 
 use Who::*;
 
-const EVERYONE: [Who; 9] =
-    [Anonymous, Stranger, Reporter, Neighbour, WardOfficer, OtherOfficer, City, Admin, Open311Key];
+const EVERYONE: [Who; 11] = [
+    Anonymous,
+    Stranger,
+    Reporter,
+    Neighbour,
+    WardOfficer,
+    Colleague,
+    WardLead,
+    OtherOfficer,
+    City,
+    Admin,
+    Open311Key,
+];
 
 /// What they must get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +81,15 @@ struct World {
     reporter: ResidentDevice,
     neighbour: ResidentDevice,
     officer: StaffClient,
+    colleague: StaffClient,
+    lead: StaffClient,
     other: StaffClient,
     city: StaffClient,
     admin: StaffClient,
     /// A report filed by `reporter` in [`WARD`], with a staff note.
     report: String,
+    /// A report filed by `reporter` in [`WARD`] and assigned to `officer`, with a reason.
+    assigned: String,
     /// A dossier at [`WARD`]'s desk and its secret.
     dossier: (String, String),
     /// A photo uploaded by `reporter`.
@@ -84,6 +105,8 @@ impl World {
         let login = ["--login-rate-per-minute", "1000000", "--login-burst", "1000000"];
         let server = TestServer::start_in(data.path(), &[NO_RATE_LIMITS, &login].concat());
         let officer = StaffClient::create(&server, data.path(), "hoankiem", "ward", Some(WARD));
+        let colleague = StaffClient::create(&server, data.path(), "hoankiem2", "ward", Some(WARD));
+        let lead = StaffClient::create(&server, data.path(), "lanhdao", "ward_lead", Some(WARD));
         let other = StaffClient::create(&server, data.path(), "badinh", "ward", Some(OTHER_WARD));
         let city = StaffClient::create(&server, data.path(), "thanhpho", "city", None);
         let admin = StaffClient::create(&server, data.path(), "quantri", "admin", None);
@@ -93,6 +116,7 @@ impl World {
             key,
             client: reqwest::blocking::Client::new(),
             report: String::new(),
+            assigned: String::new(),
             dossier: (String::new(), String::new()),
             photo: String::new(),
             server,
@@ -100,6 +124,8 @@ impl World {
             reporter,
             neighbour,
             officer,
+            colleague,
+            lead,
             other,
             city,
             admin,
@@ -107,6 +133,7 @@ impl World {
         world.report = world.new_report();
         let note = world.officer.act(&world.report, &json!({ "action": "note", "text": NOTE }));
         assert_eq!(note.status(), StatusCode::OK);
+        world.assigned = world.assigned_report();
         world.dossier = world.new_dossier();
         let photo =
             world.send(Reporter, world.client.post(world.server.url("/api/v1/photos")).body(small_jpeg()));
@@ -121,6 +148,18 @@ impl World {
         report["category"] = json!("noise");
         assert_eq!(self.reporter.file(&report).unwrap().status(), StatusCode::CREATED);
         report["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A new report, assigned by the ward's lead to `officer` (and back and forth, so its
+    /// timeline names both officers and gives a reason).
+    fn assigned_report(&self) -> String {
+        let id = self.new_report();
+        for officer in ["hoankiem2", "hoankiem"] {
+            let assign = json!({ "action": "assign", "officer": officer, "reason": "Cán bộ địa bàn phụ trách." });
+            let assigned = self.lead.act(&id, &assign);
+            assert_eq!(assigned.status(), StatusCode::OK, "{}", assigned.text().unwrap());
+        }
+        id
     }
 
     fn resolved_report(&self) -> String {
@@ -155,6 +194,8 @@ impl World {
             Reporter => Some(&self.reporter.token),
             Neighbour => Some(&self.neighbour.token),
             WardOfficer => Some(&self.officer.token),
+            Colleague => Some(&self.colleague.token),
+            WardLead => Some(&self.lead.token),
             OtherOfficer => Some(&self.other.token),
             City => Some(&self.city.token),
             Admin => Some(&self.admin.token),
@@ -221,16 +262,17 @@ mod rules {
     /// Any signed-in staff member.
     pub fn staff(who: Who) -> Answer {
         match who {
-            WardOfficer | OtherOfficer | City | Admin => Granted,
+            WardOfficer | Colleague | WardLead | OtherOfficer | City | Admin => Granted,
             Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
 
-    /// The ward's officer, city staff and administrators; not another ward's officer.
+    /// The ward's officers and lead, city staff and administrators; not another ward's
+    /// officer.
     pub fn ward_staff(who: Who) -> Answer {
         match who {
-            WardOfficer | City | Admin => Granted,
+            WardOfficer | Colleague | WardLead | City | Admin => Granted,
             OtherOfficer | Open311Key => Forbidden,
             _ => Unauthorized,
         }
@@ -240,15 +282,15 @@ mod rules {
     pub fn city(who: Who) -> Answer {
         match who {
             City | Admin => Granted,
-            WardOfficer | OtherOfficer | Open311Key => Forbidden,
+            WardOfficer | Colleague | WardLead | OtherOfficer | Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
 
-    /// A ward's own desk: any ward officer for their own ward, not the city.
+    /// A ward's own desk: any ward officer or lead for their own ward, not the city.
     pub fn ward_desk(who: Who) -> Answer {
         match who {
-            WardOfficer | OtherOfficer => Granted,
+            WardOfficer | Colleague | WardLead | OtherOfficer => Granted,
             City | Admin | Open311Key => Forbidden,
             _ => Unauthorized,
         }
@@ -258,21 +300,49 @@ mod rules {
     /// by everyone else; a token nobody issued is refused.
     pub fn report_view(who: Who) -> Answer {
         match who {
-            Reporter | WardOfficer | City | Admin => FullView,
+            Reporter | WardOfficer | Colleague | WardLead | City | Admin => FullView,
             Anonymous | Neighbour | OtherOfficer => PublicView,
             Stranger => Unauthorized,
             Open311Key => Forbidden,
         }
     }
 
-    /// A report's timeline: staff notes for its ward's and the city's staff only (not even
-    /// its reporter reads them).
+    /// A report's timeline: staff notes, and who the report is assigned to, for its ward's
+    /// and the city's staff only (not even its reporter reads them).
     pub fn staff_notes(who: Who) -> Answer {
         match who {
-            WardOfficer | City | Admin => FullView,
+            WardOfficer | Colleague | WardLead | City | Admin => FullView,
             Stranger => Unauthorized,
             Open311Key => Forbidden,
             _ => PublicView,
+        }
+    }
+
+    /// An assigned report's handling: its officer, the ward's lead, city staff and
+    /// administrators; not another officer of the ward ("3 rõ": one officer answers for it).
+    pub fn assigned_handler(who: Who) -> Answer {
+        match who {
+            WardOfficer | WardLead | City | Admin => Granted,
+            Colleague | OtherOfficer | Open311Key => Forbidden,
+            _ => Unauthorized,
+        }
+    }
+
+    /// Assigning an unassigned report to `hoankiem`: the ward's lead, or `hoankiem` taking it.
+    pub fn assigns_or_takes(who: Who) -> Answer {
+        match who {
+            WardOfficer | WardLead => Granted,
+            Colleague | OtherOfficer | City | Admin | Open311Key => Forbidden,
+            _ => Unauthorized,
+        }
+    }
+
+    /// Giving an assigned report to another officer: the ward's lead only.
+    pub fn ward_lead(who: Who) -> Answer {
+        match who {
+            WardLead => Granted,
+            WardOfficer | Colleague | OtherOfficer | City | Admin | Open311Key => Forbidden,
+            _ => Unauthorized,
         }
     }
 
@@ -350,6 +420,7 @@ fn table() -> Vec<Row> {
             w.post(who, "/api/v1/staff/login", &credentials)
         }),
         row("GET /api/v1/staff/me", staff, |w, who| w.get(who, "/api/v1/staff/me")),
+        row("GET /api/v1/staff/me/work", staff, |w, who| w.get(who, "/api/v1/staff/me/work")),
         row("POST /api/v1/reports", devices, |w, who| {
             w.post(who, "/api/v1/reports", &report_at(HOAN_KIEM.0, HOAN_KIEM.1))
         }),
@@ -375,6 +446,29 @@ fn table() -> Vec<Row> {
             }),
             |events| events.to_string().contains(NOTE),
         ),
+        private(
+            row("GET /api/v1/reports/{id}/events (assigned)", staff_notes, |w, who| {
+                w.get(who, &format!("/api/v1/reports/{}/events", w.assigned))
+            }),
+            |events| events.to_string().contains("hoankiem"),
+        ),
+        row("POST /api/v1/reports/{id}/actions (assign, unassigned)", assigns_or_takes, |w, who| {
+            let path = format!("/api/v1/reports/{}/actions", w.new_report());
+            w.post(who, &path, &json!({ "action": "assign", "officer": "hoankiem" }))
+        }),
+        row("POST /api/v1/reports/{id}/actions (reassign)", ward_lead, |w, who| {
+            let path = format!("/api/v1/reports/{}/actions", w.assigned_report());
+            let reassign = json!({ "action": "assign", "officer": "hoankiem2", "reason": "Cán bộ nghỉ phép." });
+            w.post(who, &path, &reassign)
+        }),
+        row("POST /api/v1/reports/{id}/actions (acknowledge, assigned)", assigned_handler, |w, who| {
+            let path = format!("/api/v1/reports/{}/actions", w.assigned_report());
+            w.post(who, &path, &json!({ "action": "acknowledge" }))
+        }),
+        row("POST /api/v1/reports/{id}/actions (note, assigned)", assigned_handler, |w, who| {
+            let path = format!("/api/v1/reports/{}/actions", w.assigned);
+            w.post(who, &path, &json!({ "action": "note", "text": "Đã xuống hiện trường." }))
+        }),
         row("POST /api/v1/reports/{id}/actions (note)", ward_staff, move |w, who| {
             w.post(who, &report_path(w, "/actions"), &json!({ "action": "note", "text": "Đã kiểm tra." }))
         }),
@@ -552,4 +646,16 @@ fn every_endpoint_answers_everyone_as_the_table_says() {
         !listed.contains("0912 345 678") && !listed.contains("Nguyễn Thị Lan"),
         "no contact details in public"
     );
+    // Nor who holds a report: not in a public list, Open311, or what the reporter's device
+    // pulls (which gets no assignment at all).
+    for path in [
+        format!("/api/v1/reports?ward={WARD}&limit=200"),
+        "/open311/v2/requests.json".to_owned(),
+        format!("/open311/v2/requests/{}.json", world.assigned),
+    ] {
+        let body = world.get(Anonymous, &path).text().unwrap();
+        assert!(!body.contains("hoankiem"), "{path} names no officer: {body}");
+    }
+    let pulled = world.get(Reporter, "/api/v1/sync/pull").text().unwrap();
+    assert!(pulled.contains(&world.assigned) && !pulled.contains("assigned"), "{pulled}");
 }

@@ -171,3 +171,51 @@ fn a_transfer_restarts_the_acknowledgement_clock_in_the_new_ward() {
         (van_mieu, Change::AckOverdue { deadline: "2026-03-10T03:00:00Z".parse().unwrap() })
     );
 }
+
+#[test]
+fn my_work_lists_an_officers_reports_nearest_running_deadline_first_and_marks_the_late_ones() {
+    // Monday 9 March 2026 in Hà Nội.
+    let world = world("2026-03-09T09:00:00+07:00");
+    let first = world.file("normal");
+    world.at("2026-03-09T09:30:00+07:00");
+    let second = world.file("normal");
+    let not_mine = world.file("normal");
+    let urgent = world.file("urgent");
+    for report in [&first, &second, &urgent] {
+        // The officer takes them themselves (the ward has no lead here).
+        world.act(&report["id"], json!({ "action": "assign", "officer": "hoankiem" }));
+    }
+    // Acknowledged at once, the urgent report's running deadline is its handling one: four
+    // working hours, before the others' acknowledgement deadlines tomorrow.
+    let urgent = world.act(&urgent["id"], json!({ "action": "acknowledge" }));
+    let work = |now: &str| -> Vec<(String, String, bool)> {
+        world.at(now);
+        let items: Vec<Value> = world.officer.get("/api/v1/staff/me/work").json().unwrap();
+        items
+            .iter()
+            .map(|item| {
+                let id = item["report"]["id"].as_str().unwrap().to_owned();
+                (id, item["due_at"].as_str().unwrap().to_owned(), item["late"].as_bool().unwrap())
+            })
+            .collect()
+    };
+    let id = |report: &Value| report["id"].as_str().unwrap().to_owned();
+    let due = |report: &Value, deadline: &str| report["deadlines"][deadline].as_str().unwrap().to_owned();
+    let expected = [
+        (id(&urgent), due(&urgent, "handle"), false),
+        (id(&first), due(&first, "acknowledge"), false),
+        (id(&second), due(&second, "acknowledge"), false),
+    ];
+    assert_eq!(work("2026-03-09T09:31:00+07:00"), expected);
+    assert!(expected[0].1 < expected[1].1 && expected[1].1 < expected[2].1, "{expected:?}");
+    assert!(!work("2026-03-09T09:31:00+07:00").iter().any(|(listed, ..)| *listed == id(&not_mine)));
+
+    // A minute past the urgent report's deadline, not yet the others'.
+    let urgent_due: chrono::DateTime<chrono::Utc> = expected[0].1.parse().unwrap();
+    let late = |minutes| (urgent_due + chrono::TimeDelta::minutes(minutes)).to_rfc3339();
+    let listed = work(&late(1));
+    assert_eq!(listed.iter().map(|(.., late)| *late).collect::<Vec<_>>(), [true, false, false]);
+    // Answered, it leaves the list.
+    world.act(&urgent["id"], json!({ "action": "resolve", "answer": "Đã nhắc nhở, tiếng ồn đã chấm dứt." }));
+    assert_eq!(work(&late(2)).into_iter().map(|(id, ..)| id).collect::<Vec<_>>(), [id(&first), id(&second)]);
+}

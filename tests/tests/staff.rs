@@ -172,11 +172,12 @@ fn a_device_token_is_not_a_staff_token_nor_the_other_way_round() {
 fn create_staff_refuses_mistakes_with_a_message_and_exit_1() {
     created("trungtam", "city", None);
     let password = STAFF_PASSWORD;
-    let cases: [(&[&str], &str, &str); 8] = [
+    let cases: [(&[&str], &str, &str); 9] = [
         (&["--username", "trungtam", "--role", "city"], password, "already exists"),
         (&["--username", "TrungTam", "--role", "admin"], password, "already exists"),
         (&["--username", "xa-ma", "--role", "ward", "--ward", "99999"], password, "no ward \"99999\""),
         (&["--username", "vo-phuong", "--role", "ward"], password, "needs --ward"),
+        (&["--username", "lanhdao-vo-phuong", "--role", "ward_lead"], password, "needs --ward"),
         (&["--username", "thanhpho2", "--role", "city", "--ward", "00070"], password, "do not give --ward"),
         (&["--username", "ngan", "--role", "city"], "ngắn\n", "at least 10 characters; it has 4"),
         (&["--username", "rong", "--role", "city"], "", "at least 10 characters; it has 0"),
@@ -194,7 +195,7 @@ fn create_staff_refuses_mistakes_with_a_message_and_exit_1() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(out.stdout.is_empty(), "{args:?} printed {}", text(&out.stdout));
     }
-    for never_made in ["xa-ma", "vo-phuong", "thanhpho2", "ngan", "rong"] {
+    for never_made in ["xa-ma", "vo-phuong", "lanhdao-vo-phuong", "thanhpho2", "ngan", "rong"] {
         assert_eq!(login(never_made, STAFF_PASSWORD.trim_end()).status(), StatusCode::UNAUTHORIZED);
         assert_eq!(login(never_made, "ngắn").status(), StatusCode::UNAUTHORIZED);
     }

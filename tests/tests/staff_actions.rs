@@ -217,3 +217,81 @@ fn answer_templates_are_offered_and_their_blanks_must_be_filled() {
     let bad = world.own.get("/api/v1/answer-templates?category=aliens");
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[test]
+fn a_ward_lead_assigns_each_report_to_one_officer_who_alone_handles_it_until_a_transfer() {
+    let world = world();
+    let data = world._data.path();
+    let lead = StaffClient::create(&world.server, data, "lanhdao", "ward_lead", Some("00070"));
+    let colleague = StaffClient::create(&world.server, data, "hoankiem2", "ward", Some("00070"));
+    let id = new_report(&world);
+    let ok = |response: reqwest::blocking::Response| {
+        let status = response.status();
+        let body = response.text().unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+    };
+    let refused = |response: reqwest::blocking::Response, expected: StatusCode, field: Option<&str>| {
+        let status = response.status();
+        let error: Value = response.json().unwrap();
+        assert_eq!(status, expected, "{error}");
+        if let Some(field) = field {
+            assert_eq!(error["error"]["field"], field, "{error}");
+        }
+    };
+    let assign = |officer: &str| json!({ "action": "assign", "officer": officer });
+    let reassign = |officer: &str| json!({ "action": "assign", "officer": officer, "reason": "Cán bộ được giao nghỉ phép." });
+
+    // Only an active officer or lead of the report's own ward can hold it.
+    for nobody in ["badinh", "thanhpho", "khongai", " "] {
+        refused(lead.act(&id, &assign(nobody)), StatusCode::UNPROCESSABLE_ENTITY, Some("officer"));
+    }
+    refused(world.city.act(&id, &assign("hoankiem")), StatusCode::FORBIDDEN, None);
+    refused(colleague.act(&id, &assign("hoankiem")), StatusCode::FORBIDDEN, None);
+    ok(lead.act(&id, &assign("HoanKiem")));
+    let work = |staff: &StaffClient| -> Vec<String> {
+        let items: Vec<Value> = staff.get("/api/v1/staff/me/work").json().unwrap();
+        items.iter().map(|item| item["report"]["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(work(&world.own), [id.as_str()]);
+    assert!(work(&colleague).is_empty() && work(&lead).is_empty());
+
+    // Assigned: its officer acts, another officer of the ward reads it but does not.
+    refused(colleague.act(&id, &json!({ "action": "acknowledge" })), StatusCode::FORBIDDEN, None);
+    refused(colleague.act(&id, &assign("hoankiem2")), StatusCode::FORBIDDEN, None);
+    assert_eq!(colleague.get(&format!("/api/v1/reports/{id}")).status(), StatusCode::OK);
+    ok(world.own.act(&id, &json!({ "action": "acknowledge" })));
+    // Giving it to someone else takes the lead, and a reason.
+    refused(world.own.act(&id, &reassign("hoankiem2")), StatusCode::FORBIDDEN, None);
+    refused(lead.act(&id, &assign("hoankiem2")), StatusCode::UNPROCESSABLE_ENTITY, Some("reason"));
+    refused(lead.act(&id, &reassign("hoankiem")), StatusCode::UNPROCESSABLE_ENTITY, Some("officer"));
+    ok(lead.act(&id, &reassign("hoankiem2")));
+    refused(world.own.act(&id, &json!({ "action": "start" })), StatusCode::FORBIDDEN, None);
+    ok(colleague.act(&id, &json!({ "action": "start" })));
+    assert_eq!((work(&world.own), work(&colleague)), (vec![], vec![id.clone()]));
+
+    // Staff see who and why; the reporter and the public see that the ward assigned it.
+    let assigned = |events: Vec<Value>| -> Vec<Value> {
+        events.into_iter().filter(|e| e["kind"] == "assigned").map(|e| json!([e["officer"]["username"], e["reason"]])).collect()
+    };
+    let path = format!("/api/v1/reports/{id}/events");
+    assert_eq!(
+        assigned(lead.get(&path).json().unwrap()),
+        [json!(["hoankiem", null]), json!(["hoankiem2", "Cán bộ được giao nghỉ phép."])]
+    );
+    let public = reqwest::blocking::Client::new().get(world.server.url(&path)).send().unwrap();
+    for events in [world.resident.get(&path).json().unwrap(), public.json().unwrap()] {
+        assert_eq!(assigned(events), [json!([null, null]), json!([null, null])]);
+    }
+
+    // A transfer gives it to the new ward unassigned: its officers take it from there.
+    let transfer = json!({ "action": "transfer", "ward": BA_DINH, "reason": "Địa điểm thuộc phường Ba Đình." });
+    ok(lead.act(&id, &transfer));
+    assert!(work(&colleague).is_empty());
+    ok(world.other.act(&id, &assign("badinh")));
+    assert_eq!(work(&world.other), [id.as_str()]);
+
+    // Only an open report is assigned.
+    let closed = new_report(&world);
+    ok(world.own.act(&closed, &action("reject", "")));
+    refused(lead.act(&closed, &assign("hoankiem")), StatusCode::CONFLICT, Some("action"));
+}

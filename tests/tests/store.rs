@@ -209,6 +209,7 @@ async fn staff_sessions_end_when_signed_out_expired_or_the_account_is_disabled()
                 let lan = db.add_staff("lan", "hash-lan", Role::Ward, Some("00070"), at(0))?;
                 let minh = db.add_staff("minh", "hash-minh", Role::City, None, at(0))?;
                 let again = db.add_staff("lan", "hash-2", Role::City, None, at(0))?;
+                db.add_staff("lanhdao", "hash-lead", Role::WardLead, Some("00070"), at(0))?;
                 Ok((lan, minh, again))
             })
             .await
@@ -231,6 +232,8 @@ async fn staff_sessions_end_when_signed_out_expired_or_the_account_is_disabled()
             (Some("Phường Hoàn Kiếm (mới)"), "hash-lan", false),
             "{name}: the newest name of the ward"
         );
+        let lead = engine.query(|db| db.account("lanhdao")).await.expect("a lead's account");
+        assert_eq!((lead.member.role, lead.member.ward_code.as_deref()), (Role::WardLead, Some("00070")), "{name}");
 
         for (token, minutes) in [("one", 0), ("two", 1), ("three", 2)] {
             engine
@@ -276,12 +279,12 @@ async fn nodes_starting_together_migrate_once_and_a_newer_schema_is_refused() {
         assert!(node.is_ok(), "every node starts: {:?}", node.err());
     }
     let tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'";
-    assert_eq!(cluster().psql(database, "SELECT version FROM schema_version").trim(), "2");
+    assert_eq!(cluster().psql(database, "SELECT version FROM schema_version").trim(), "3");
     let before = cluster().psql(database, tables);
 
     cluster().psql(database, "UPDATE schema_version SET version = 99");
     let refused = Postgres::connect(&url).await.err();
-    assert!(matches!(refused, Some(StoreError::TooNew { found: 99, known: 2 })), "{refused:?}");
+    assert!(matches!(refused, Some(StoreError::TooNew { found: 99, known: 3 })), "{refused:?}");
     assert_eq!(cluster().psql(database, tables), before, "nothing changed");
 }
 
@@ -846,7 +849,7 @@ async fn a_reports_state_follows_its_changes_and_its_timeline_shows_notes_and_co
         let (device, follower, original) = (Uuid::now_v7(), Uuid::now_v7(), report(Uuid::nil(), 0));
         let filed = report(device, 1);
         let (id, original_id) = (filed.id, original.id);
-        engine
+        let officer = engine
             .change(move |db| {
                 a_ward_and_a_device(db, device)?;
                 ba_dinh(db)?;
@@ -855,7 +858,8 @@ async fn a_reports_state_follows_its_changes_and_its_timeline_shows_notes_and_co
                 db.insert_report(&original)?;
                 db.insert_report(&filed)?;
                 db.add_follower(id, follower, at(2))?;
-                Ok(())
+                let officer = db.add_staff("lan", "hash-lan", Role::Ward, Some("00070"), at(0))?;
+                Ok(officer.expect("a new account"))
             })
             .await
             .unwrap();
@@ -868,6 +872,7 @@ async fn a_reports_state_follows_its_changes_and_its_timeline_shows_notes_and_co
             category: Category::Roads,
             priority: Priority::Normal,
             deadlines,
+            assigned_to: None,
         };
         assert_eq!(state().await, Some(expected.clone()), "{name}");
         assert_eq!(engine.query(|db| db.report_state(Uuid::now_v7())).await, None, "{name}");
@@ -878,6 +883,12 @@ async fn a_reports_state_follows_its_changes_and_its_timeline_shows_notes_and_co
             .unwrap();
         (expected.status, expected.deadlines.handle) = (Status::Acknowledged, at(900));
         assert_eq!(state().await, Some(expected.clone()), "{name}: acknowledged");
+        change(ReportChange::Assigned { officer }).await.unwrap();
+        expected.assigned_to = Some(officer);
+        assert_eq!(state().await, Some(expected.clone()), "{name}: assigned");
+        let assigned = ListFilter { assigned_to: Some(officer), limit: 10, ..ListFilter::default() };
+        let listed = engine.query(move |db| db.report_views(&assigned)).await;
+        assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), [id], "{name}: the officer's own list");
 
         let moved = Deadlines { acknowledge: at(500), handle: at(5000) };
         let valid_from = "2025-07-01".parse().unwrap();
@@ -889,7 +900,8 @@ async fn a_reports_state_follows_its_changes_and_its_timeline_shows_notes_and_co
         };
         change(transfer).await.unwrap();
         (expected.status, expected.ward, expected.deadlines) = (Status::Submitted, "00004".into(), moved);
-        assert_eq!(state().await, Some(expected.clone()), "{name}: transferred, its clocks anew");
+        expected.assigned_to = None;
+        assert_eq!(state().await, Some(expected.clone()), "{name}: transferred, its clocks anew, unassigned");
         let nowhere = ReportChange::Transferred {
             status: Status::Submitted,
             ward: "99999".into(),

@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use phananh_shared::api::{Change, LoginAnswer, LoginRequest, ReportPage, ReportView};
 use phananh_shared::report::Reference;
-use phananh_shared::status::Status;
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
@@ -134,11 +133,6 @@ enum SortBy {
     Arrival,
 }
 
-/// The deadline that runs now for an open report.
-fn running_deadline(report: &ReportView) -> chrono::DateTime<chrono::Utc> {
-    if report.status == Status::Submitted { report.deadlines.acknowledge } else { report.deadlines.handle }
-}
-
 const OPEN: &str = "submitted,acknowledged,in_progress,reopened";
 
 #[component]
@@ -204,7 +198,7 @@ fn Inbox(answer: LoginAnswer, session: Session) -> impl IntoView {
         reports.get().and_then(Result::ok).map(|page| {
             let mut list = page.reports;
             match sort.get() {
-                SortBy::Deadline => list.sort_by_key(running_deadline),
+                SortBy::Deadline => list.sort_by_key(ReportView::running_deadline),
                 SortBy::Arrival => list.sort_by_key(|r| std::cmp::Reverse(r.received_at)),
             }
             list

@@ -52,6 +52,17 @@ fn describe(lang: Lang, ward_name: impl Fn(&str) -> Option<String>, change: &Cha
         Change::HandlingOverdue { .. } => lang
             .pick("Quá hạn xử lý — báo lên thành phố", "Not handled in time — escalated to the city")
             .into(),
+        // Staff see who; residents and the public only that someone answers for it.
+        Change::Assigned { officer: Some(officer), reason } => {
+            let mut text = format!("{} {}", lang.pick("Giao cho cán bộ", "Assigned to"), officer.username);
+            if let Some(reason) = reason {
+                text.push_str(&format!(": {reason}"));
+            }
+            text
+        }
+        Change::Assigned { officer: None, .. } => lang
+            .pick("Phường đã giao cán bộ phụ trách", "The ward assigned an officer to it")
+            .into(),
     }
 }
 

@@ -77,6 +77,7 @@ fn moves_figures(change: &Change) -> bool {
             | Change::Commented { .. }
             | Change::AckOverdue { .. }
             | Change::HandlingOverdue { .. }
+            | Change::Assigned { .. }
     )
 }
 

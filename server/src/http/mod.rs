@@ -191,6 +191,7 @@ pub fn router(
         )
         .route("/api/v1/staff/logout", post(staff::logout))
         .route("/api/v1/staff/me", get(staff::me))
+        .route("/api/v1/staff/me/work", get(staff::work))
         .route(
             "/api/v1/reports",
             post(reports::file).layer(DefaultBodyLimit::max(report_form::FORM_LIMIT)).get(reports::list),

@@ -1,5 +1,5 @@
-//! `POST /api/v1/staff/login` (a staff member signs in) and `GET /api/v1/staff/me` (whose
-//! token is this?).
+//! `POST /api/v1/staff/login` (a staff member signs in), `GET /api/v1/staff/me` (whose
+//! token is this?) and `GET /api/v1/staff/me/work` (what is mine to answer?).
 
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use super::auth::Staff;
 use super::error::ApiError;
 use super::limits::SignInBackoff;
 use crate::staff::{self, LoginRequest, StaffView};
+use phananh_shared::api::WorkItem;
 
 /// Signs in, unless the account name has had too many wrong passwords lately (see
 /// [`SignInBackoff`]): then a 429 with `Retry-After`, before the password is even checked.
@@ -47,6 +48,15 @@ pub async fn me(
     Staff(member): Staff,
 ) -> Result<Json<StaffView>, ApiError> {
     Ok(Json(staff::view(&state.store, member).await?))
+}
+
+/// "Việc của tôi": the open reports assigned to the signed-in staff member, nearest deadline
+/// first (none for city staff and administrators, who are not assigned reports).
+pub async fn work(
+    State(state): State<Arc<AppState>>,
+    Staff(member): Staff,
+) -> Result<Json<Vec<WorkItem>>, ApiError> {
+    Ok(Json(crate::reports::work(&state.store, member.id, state.clock.now()).await?))
 }
 
 #[derive(Debug, serde::Deserialize)]

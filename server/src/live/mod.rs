@@ -59,8 +59,13 @@ impl LiveEvent {
     fn new(Published { about: subject, actor }: Published) -> LiveEvent {
         let serialise =
             |message: &LiveMessage| Bytes::from(serde_json::to_vec(message).expect("a message serialises"));
-        let (message, staff_only, public) = match &subject {
+        let (message, staff_only, residents, public) = match &subject {
             About::Report { event, .. } => {
+                // Residents see that the ward assigned the report, not to whom.
+                let residents = event
+                    .change
+                    .without_officers()
+                    .map(|change| serialise(&LiveMessage::Event(Event { change, ..event.clone() })));
                 // The public gets no comment, and a rating or a withdrawal without the
                 // resident's words.
                 let public = match event.change.without_residents_words() {
@@ -70,16 +75,16 @@ impl LiveEvent {
                     }
                     None => Public::AsResidents,
                 };
-                (LiveMessage::Event(event.clone()), event.change.is_staff_only(), public)
+                (LiveMessage::Event(event.clone()), event.change.is_staff_only(), residents, public)
             }
             // Which devices track a dossier, and that someone guessed at its secret, are the
             // desk's to know, not a tracker's.
             About::Dossier(event) => {
-                (LiveMessage::Dossier(event.clone()), event.change.is_desk_only(), Public::AsResidents)
+                (LiveMessage::Dossier(event.clone()), event.change.is_desk_only(), None, Public::AsResidents)
             }
         };
         let staff_view = serialise(&message);
-        let residents_view = (!staff_only).then(|| staff_view.clone());
+        let residents_view = (!staff_only).then(|| residents.unwrap_or_else(|| staff_view.clone()));
         let public_view = match public {
             Public::Hidden => None,
             Public::Apart(view) => residents_view.as_ref().map(|_| view),

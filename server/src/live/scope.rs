@@ -81,7 +81,10 @@ impl Scope {
                 if matches!(report.change, Change::Followed { .. }) && by_device(id) {
                     following.insert(report.report_id);
                 }
-                let in_scope = reporter == id || following.contains(&report.report_id);
+                // An assignment changes nothing a device shows, and apps installed before
+                // assignments existed cannot read one (their pull would stop at it).
+                let in_scope = (reporter == id || following.contains(&report.report_id))
+                    && !matches!(report.change, Change::Assigned { .. });
                 in_scope.then_some(event.residents_view.as_ref()).flatten()
             }
             (Scope::Device { id, tracking, .. }, About::Dossier(dossier)) => {

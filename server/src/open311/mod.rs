@@ -153,7 +153,8 @@ pub fn moved(change: &Change) -> Option<(Status, &'static str)> {
         | Change::Noted { .. }
         | Change::Commented { .. }
         | Change::AckOverdue { .. }
-        | Change::HandlingOverdue { .. } => return None,
+        | Change::HandlingOverdue { .. }
+        | Change::Assigned { .. } => return None,
     })
 }
 

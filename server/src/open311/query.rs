@@ -113,6 +113,7 @@ mod tests {
             Change::Cancelled { status, reason: None },
             Change::AckOverdue { deadline: now },
             Change::HandlingOverdue { deadline: now },
+            Change::Assigned { officer: None, reason: None },
         ];
         for change in every_kind {
             let kind = serde_json::to_value(&change).unwrap()["kind"].as_str().unwrap().to_owned();

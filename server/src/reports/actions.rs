@@ -2,7 +2,7 @@
 //! the status state machine, then applied with its event in one transaction.
 
 use chrono::{DateTime, Utc};
-use phananh_shared::api::{ActionRequest, Change, ReportView};
+use phananh_shared::api::{ActionRequest, Change, Officer, ReportView};
 use phananh_shared::sla::{SlaPolicy, WorkCalendar};
 use phananh_shared::validation::FieldError;
 use phananh_shared::wards::WardIndex;
@@ -12,7 +12,7 @@ use super::append_event;
 use super::query::{Reader, view};
 use crate::error::DomainError;
 use crate::staff::StaffMember;
-use crate::store::{Db, ReportChange, Store};
+use crate::store::{Db, ReportChange, ReportState, Store};
 use crate::uploads;
 
 /// Applies `request` by `staff` to report `id`; the report as it is now, or `None` if there
@@ -71,6 +71,52 @@ fn check(request: &ActionRequest, wards: &WardIndex) -> Result<(), DomainError> 
     Ok(())
 }
 
+/// Gives open report `id` (as `current`) to the officer named `username`, as `staff` asks:
+/// the change to record. A ward lead assigns any active officer or lead of the ward; an
+/// officer takes an unassigned report themselves; giving it to someone else once assigned
+/// needs a reason. City staff and administrators escalate, they do not assign.
+fn assign(
+    db: &mut dyn Db,
+    staff: &StaffMember,
+    id: Uuid,
+    current: &ReportState,
+    username: &str,
+    reason: Option<String>,
+) -> Result<Change, DomainError> {
+    if !current.status.is_open() {
+        return Err(DomainError::conflict(
+            "action",
+            format!("report {id} is {}: only an open report is assigned", current.status.code()),
+        ));
+    }
+    let username = username.trim().to_lowercase();
+    let officer = db
+        .account(&username)?
+        .filter(|account| !account.disabled && account.member.ward_code.as_deref() == Some(&current.ward))
+        .ok_or_else(|| {
+            FieldError::invalid("officer", format!("{username:?} is not an active officer of ward {}", current.ward))
+        })?
+        .member;
+    let takes_it_themselves = current.assigned_to.is_none() && officer.id == staff.id;
+    if !staff.leads(&current.ward) && !takes_it_themselves {
+        return Err(DomainError::forbidden(format!(
+            "the leads of ward {} assign its reports; an officer may take an unassigned one themselves",
+            current.ward
+        )));
+    }
+    if current.assigned_to == Some(officer.id) {
+        return Err(FieldError::invalid("officer", format!("report {id} is already assigned to {username:?}")).into());
+    }
+    if current.assigned_to.is_some() && reason.is_none() {
+        return Err(FieldError::required("reason").into());
+    }
+    db.change_report(id, &ReportChange::Assigned { officer: officer.id })?;
+    Ok(Change::Assigned {
+        officer: Some(Officer { id: officer.id, username: officer.username }),
+        reason: reason.map(|reason| reason.trim().to_owned()),
+    })
+}
+
 /// [`act`], once the request is checked, in the store's transaction: whether there is such a
 /// report.
 fn apply(
@@ -87,6 +133,12 @@ fn apply(
             "report {id} belongs to ward {}; you act for ward {}",
             current.ward,
             staff.ward_code.as_deref().unwrap_or("-")
+        )));
+    }
+    if !staff.may_handle(&current.ward, current.assigned_to) {
+        return Err(DomainError::forbidden(format!(
+            "report {id} is assigned to another officer of ward {}: its officer and the ward's leads act on it",
+            current.ward
         )));
     }
     let status = match request.action() {
@@ -140,6 +192,10 @@ fn apply(
             (current.ward, Change::MarkedDuplicate { status, original })
         }
         ActionRequest::Note { text } => (current.ward, Change::Noted { text: text.trim().to_owned() }),
+        ActionRequest::Assign { officer, reason } => {
+            let change = assign(db, staff, id, &current, &officer, reason)?;
+            (current.ward, change)
+        }
     };
     append_event(db, id, &ward, now, &format!("staff:{}", staff.id), &change)?;
     Ok(true)

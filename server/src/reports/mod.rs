@@ -26,7 +26,7 @@ pub use followup::{cancel, comment, rate};
 
 pub use crate::store::{Cursor, ListFilter};
 pub(crate) use query::view;
-pub use query::{Reader, by_reference, events, get, list, nearby, page, sees_staff_view};
+pub use query::{Reader, by_reference, events, get, list, nearby, page, sees_staff_view, work};
 
 /// Whether a filing made a new report or met one already stored with the same content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,9 @@
-//! Reading reports: one report as its reader may see it, lists, nearby open reports, and a
-//! report's timeline.
+//! Reading reports: one report as its reader may see it, lists, nearby open reports, an
+//! officer's own work, and a report's timeline.
 
+use chrono::{DateTime, Utc};
 use geo::{Distance, Haversine, Point};
-use phananh_shared::api::{Event, NearbyReport, ReportPage, ReportView};
+use phananh_shared::api::{Event, NearbyReport, ReportPage, ReportView, WorkItem};
 use phananh_shared::report::{Category, Reference};
 use phananh_shared::status::Status;
 use uuid::Uuid;
@@ -72,9 +73,11 @@ pub async fn events(store: &Store, id: Uuid, reader: Reader) -> Result<Option<Ve
                 Reader::Device(device) => db.follows(id, device)?,
             };
         let mut events = db.report_events(id, staff, residents)?;
-        if !residents {
+        if !staff {
+            // Only staff see who holds a report; only residents see residents' words.
             for event in &mut events {
-                if let Some(change) = event.change.without_residents_words() {
+                let words = (!residents).then(|| event.change.without_residents_words()).flatten();
+                if let Some(change) = words.or_else(|| event.change.without_officers()) {
                     event.change = change;
                 }
             }
@@ -114,6 +117,27 @@ pub fn page(db: &mut dyn Db, filter: &ListFilter) -> Result<ReportPage, StoreErr
     };
     let reports = reports.into_iter().map(|report| Reader::Public.shown(report)).collect();
     Ok(ReportPage { reports, next_cursor })
+}
+
+/// "Việc của tôi": the open reports assigned to the staff member `officer`, nearest running
+/// deadline first, each late or not at `now`. Staff views: the officer answers the reporter.
+pub async fn work(store: &Store, officer: i64, now: DateTime<Utc>) -> Result<Vec<WorkItem>, DomainError> {
+    let assigned = ListFilter {
+        assigned_to: Some(officer),
+        statuses: Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
+        limit: u32::MAX,
+        ..ListFilter::default()
+    };
+    let reports = store.query(move |db| db.report_views(&assigned)).await?;
+    let mut work: Vec<WorkItem> = reports
+        .into_iter()
+        .map(|report| {
+            let due_at = report.running_deadline();
+            WorkItem { report, due_at, late: due_at <= now }
+        })
+        .collect();
+    work.sort_by_key(|item| (item.due_at, item.report.id));
+    Ok(work)
 }
 
 /// How many reports `nearby` returns at most.

@@ -92,6 +92,8 @@ pub struct ReportState {
     pub category: Category,
     pub priority: Priority,
     pub deadlines: Deadlines,
+    /// The staff member (an officer of its ward) it is assigned to, if the ward assigned it.
+    pub assigned_to: Option<i64>,
 }
 
 /// A change to a report's state, written with the event that records it.
@@ -106,7 +108,7 @@ pub enum ReportChange {
         handle: DateTime<Utc>,
     },
     /// Handed to `ward` (of the boundaries in force from `valid_from`), whose clocks start
-    /// again: not acknowledged, no breach recorded.
+    /// again: not acknowledged, no breach recorded, assigned to no one.
     Transferred {
         status: Status,
         ward: String,
@@ -121,6 +123,10 @@ pub enum ReportChange {
     Reopened {
         status: Status,
         handle: DateTime<Utc>,
+    },
+    /// Given to the staff member `officer`.
+    Assigned {
+        officer: i64,
     },
 }
 
@@ -138,6 +144,8 @@ pub struct ListFilter {
     /// These reports only; any when empty.
     pub ids: Vec<Uuid>,
     pub ward: Option<String>,
+    /// Assigned to this staff member.
+    pub assigned_to: Option<i64>,
     /// Any of these statuses; all when empty.
     pub statuses: Vec<Status>,
     /// Any of these categories; all when empty.

@@ -10,8 +10,11 @@ use deadpool_postgres::Client;
 
 use super::StoreError;
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_schema.sql"), include_str!("migrations/0002_kept_figures.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_schema.sql"),
+    include_str!("migrations/0002_kept_figures.sql"),
+    include_str!("migrations/0003_ward_leads_and_assignment.sql"),
+];
 
 /// The advisory lock of migrating: "phananh" and 1, as one number.
 const MIGRATING: i64 = 0x7068_616e_616e_6801;

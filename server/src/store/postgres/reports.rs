@@ -94,6 +94,9 @@ impl Reports for Pg<'_, '_> {
         if let Some(ward) = &filter.ward {
             condition("r.ward_code = $", vec![Box::new(ward.clone())]);
         }
+        if let Some(officer) = filter.assigned_to {
+            condition("r.assigned_to = $", vec![Box::new(officer)]);
+        }
         if !filter.statuses.is_empty() {
             let codes: Vec<&'static str> = filter.statuses.iter().map(|s| s.code()).collect();
             condition("r.status = ANY($)", vec![Box::new(codes)]);
@@ -135,7 +138,8 @@ impl Reports for Pg<'_, '_> {
 
     fn report_state(&mut self, id: Uuid) -> Result<Option<ReportState>, StoreError> {
         let found = self.row(
-            "SELECT device_id, ward_code, status, category, priority, deadline_ack, deadline_handle
+            "SELECT device_id, ward_code, status, category, priority, deadline_ack, deadline_handle,
+                 assigned_to
              FROM reports WHERE id = $1",
             &[&id],
         )?;
@@ -148,6 +152,7 @@ impl Reports for Pg<'_, '_> {
                     category: named(row.get(3))?,
                     priority: named(row.get(4))?,
                     deadlines: Deadlines { acknowledge: row.get(5), handle: row.get(6) },
+                    assigned_to: row.get(7),
                 })
             })
             .transpose()
@@ -165,7 +170,8 @@ impl Reports for Pg<'_, '_> {
             )?,
             ReportChange::Transferred { status, ward, valid_from, deadlines } => self.execute(
                 "UPDATE reports SET status = $1, ward_code = $2, ward_valid_from = $3, acknowledged_at = NULL,
-                    deadline_ack = $4, deadline_handle = $5, ack_overdue_at = NULL, handle_overdue_at = NULL
+                    deadline_ack = $4, deadline_handle = $5, ack_overdue_at = NULL, handle_overdue_at = NULL,
+                    assigned_to = NULL
                  WHERE id = $6",
                 &[&status.code(), ward, valid_from, &deadlines.acknowledge, &deadlines.handle, &id],
             )?,
@@ -177,6 +183,9 @@ impl Reports for Pg<'_, '_> {
                 "UPDATE reports SET status = $1, deadline_handle = $2, handle_overdue_at = NULL WHERE id = $3",
                 &[&status.code(), handle, &id],
             )?,
+            ReportChange::Assigned { officer } => {
+                self.execute("UPDATE reports SET assigned_to = $1 WHERE id = $2", &[officer, &id])?
+            }
         };
         Ok(())
     }

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_report_references.sql"),
     include_str!("migrations/0012_transfer_codes.sql"),
     include_str!("migrations/0013_kept_figures.sql"),
+    include_str!("migrations/0014_ward_leads_and_assignment.sql"),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
@@ -123,5 +124,42 @@ mod tests {
         assert_eq!(numbers, [("b".to_owned(), 1), ("a".to_owned(), 2), ("c".to_owned(), 3)]);
         let taken = "UPDATE reports SET number = 1 WHERE id = 'c'";
         assert!(conn.execute(taken, []).is_err(), "a reference is one report's");
+    }
+
+    /// The staff table made again for ward leads keeps every account under its id, the
+    /// sessions that refer to them, and its checks.
+    #[test]
+    fn staff_made_again_for_ward_leads_keeps_accounts_sessions_and_checks() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        for sql in &MIGRATIONS[..13] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 13).unwrap();
+        conn.execute_batch(
+            "INSERT INTO staff (id, username, password_hash, role, ward_code, created_at)
+                 VALUES (4, 'hoankiem', 'h', 'ward', '00070', 't'), (9, 'thanhpho', 'h', 'city', NULL, 't');
+             INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES (x'01', 4, 't', 't');",
+        )
+        .unwrap();
+
+        apply(&mut conn).unwrap();
+        let accounts: Vec<(i64, String, String)> = conn
+            .prepare("SELECT id, username, role FROM staff ORDER BY id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let account = |id, name: &str, role: &str| (id, name.to_owned(), role.to_owned());
+        assert_eq!(accounts, [account(4, "hoankiem", "ward"), account(9, "thanhpho", "city")]);
+        let broken: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(broken, 0, "the session still refers to its account");
+        let lead = "INSERT INTO staff (username, password_hash, role, ward_code, created_at) VALUES (?1, 'h', 'ward_lead', ?2, 't')";
+        conn.execute(lead, ["lanhdao", "00070"]).unwrap();
+        let lead_without_ward = "INSERT INTO staff (username, password_hash, role, created_at) VALUES ('x1', 'h', 'ward_lead', 't')";
+        assert!(conn.execute(lead_without_ward, []).is_err(), "a lead has a ward");
+        let orphan = "INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES (x'02', 77, 't', 't')";
+        assert!(conn.execute(orphan, []).is_err(), "foreign keys still hold");
     }
 }

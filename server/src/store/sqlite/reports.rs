@@ -98,6 +98,9 @@ impl Reports for Sqlite<'_> {
         if let Some(ward) = &filter.ward {
             condition("r.ward_code = ?", vec![ward.clone().into()]);
         }
+        if let Some(officer) = filter.assigned_to {
+            condition("r.assigned_to = ?", vec![officer.into()]);
+        }
         if !filter.statuses.is_empty() {
             condition(
                 &format!("r.status IN ({})", marks(filter.statuses.len())),
@@ -147,7 +150,8 @@ impl Reports for Sqlite<'_> {
     fn report_state(&mut self, id: Uuid) -> Result<Option<ReportState>, StoreError> {
         Ok(self
             .query_row(
-                "SELECT device_id, ward_code, status, category, priority, deadline_ack, deadline_handle
+                "SELECT device_id, ward_code, status, category, priority, deadline_ack, deadline_handle,
+                     assigned_to
                  FROM reports WHERE id = ?1",
                 [id.to_string()],
                 |row| {
@@ -158,6 +162,7 @@ impl Reports for Sqlite<'_> {
                         category: parsed(row, 3)?,
                         priority: parsed(row, 4)?,
                         deadlines: Deadlines { acknowledge: time(row, 5)?, handle: time(row, 6)? },
+                        assigned_to: row.get(7)?,
                     })
                 },
             )
@@ -177,7 +182,8 @@ impl Reports for Sqlite<'_> {
             )?,
             ReportChange::Transferred { status, ward, valid_from, deadlines } => self.execute(
                 "UPDATE reports SET status = ?1, ward_code = ?2, ward_valid_from = ?3, acknowledged_at = NULL,
-                    deadline_ack = ?4, deadline_handle = ?5, ack_overdue_at = NULL, handle_overdue_at = NULL
+                    deadline_ack = ?4, deadline_handle = ?5, ack_overdue_at = NULL, handle_overdue_at = NULL,
+                    assigned_to = NULL
                  WHERE id = ?6",
                 params![
                     status.code(),
@@ -196,6 +202,9 @@ impl Reports for Sqlite<'_> {
                 "UPDATE reports SET status = ?1, deadline_handle = ?2, handle_overdue_at = NULL WHERE id = ?3",
                 params![status.code(), stamp(*handle), id],
             )?,
+            ReportChange::Assigned { officer } => {
+                self.execute("UPDATE reports SET assigned_to = ?1 WHERE id = ?2", params![officer, id])?
+            }
         };
         Ok(())
     }
