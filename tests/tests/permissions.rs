@@ -15,9 +15,20 @@ use reqwest::StatusCode;
 use reqwest::blocking::RequestBuilder;
 use serde_json::{Value, json};
 
-/// Who asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+/// Declares `Who` and `EVERYONE`, every one of its values in order, from one list.
+macro_rules! askers {
+    ($($(#[$doc:meta])* $who:ident,)*) => {
+        /// Who asks.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Who {
+            $($(#[$doc])* $who,)*
+        }
+
+        const EVERYONE: &[Who] = &[$(Who::$who,)*];
+    };
+}
+
+askers! {
     Anonymous,
     /// A bearer token that this server never issued.
     Stranger,
@@ -37,20 +48,6 @@ enum Who {
 }
 
 use Who::*;
-
-const EVERYONE: [Who; 11] = [
-    Anonymous,
-    Stranger,
-    Reporter,
-    Neighbour,
-    WardOfficer,
-    Colleague,
-    WardLead,
-    OtherOfficer,
-    City,
-    Admin,
-    Open311Key,
-];
 
 /// What they must get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -621,7 +618,7 @@ fn every_endpoint_answers_everyone_as_the_table_says() {
     let mut wrong = Vec::new();
     let rows = table();
     for row in &rows {
-        for who in EVERYONE {
+        for &who in EVERYONE {
             let expected = (row.expect)(who);
             let got = answer((row.call)(&world, who), row.shows_private);
             if got.as_ref() != Ok(&expected) {
