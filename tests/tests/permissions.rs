@@ -152,7 +152,8 @@ impl World {
     fn assigned_report(&self) -> String {
         let id = self.new_report();
         for officer in ["hoankiem2", "hoankiem"] {
-            let assign = json!({ "action": "assign", "officer": officer, "reason": "Cán bộ địa bàn phụ trách." });
+            let assign =
+                json!({ "action": "assign", "officer": officer, "reason": "Cán bộ địa bàn phụ trách." });
             let assigned = self.lead.act(&id, &assign);
             assert_eq!(assigned.status(), StatusCode::OK, "{}", assigned.text().unwrap());
         }
@@ -455,7 +456,8 @@ fn table() -> Vec<Row> {
         }),
         row("POST /api/v1/reports/{id}/actions (reassign)", ward_lead, |w, who| {
             let path = format!("/api/v1/reports/{}/actions", w.assigned_report());
-            let reassign = json!({ "action": "assign", "officer": "hoankiem2", "reason": "Cán bộ nghỉ phép." });
+            let reassign =
+                json!({ "action": "assign", "officer": "hoankiem2", "reason": "Cán bộ nghỉ phép." });
             w.post(who, &path, &reassign)
         }),
         row("POST /api/v1/reports/{id}/actions (acknowledge, assigned)", assigned_handler, |w, who| {

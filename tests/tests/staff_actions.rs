@@ -271,7 +271,11 @@ fn a_ward_lead_assigns_each_report_to_one_officer_who_alone_handles_it_until_a_t
 
     // Staff see who and why; the reporter and the public see that the ward assigned it.
     let assigned = |events: Vec<Value>| -> Vec<Value> {
-        events.into_iter().filter(|e| e["kind"] == "assigned").map(|e| json!([e["officer"]["username"], e["reason"]])).collect()
+        events
+            .into_iter()
+            .filter(|e| e["kind"] == "assigned")
+            .map(|e| json!([e["officer"]["username"], e["reason"]]))
+            .collect()
     };
     let path = format!("/api/v1/reports/{id}/events");
     assert_eq!(
@@ -284,7 +288,8 @@ fn a_ward_lead_assigns_each_report_to_one_officer_who_alone_handles_it_until_a_t
     }
 
     // A transfer gives it to the new ward unassigned: its officers take it from there.
-    let transfer = json!({ "action": "transfer", "ward": BA_DINH, "reason": "Địa điểm thuộc phường Ba Đình." });
+    let transfer =
+        json!({ "action": "transfer", "ward": BA_DINH, "reason": "Địa điểm thuộc phường Ba Đình." });
     ok(lead.act(&id, &transfer));
     assert!(work(&colleague).is_empty());
     ok(world.other.act(&id, &assign("badinh")));

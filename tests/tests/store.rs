@@ -233,7 +233,11 @@ async fn staff_sessions_end_when_signed_out_expired_or_the_account_is_disabled()
             "{name}: the newest name of the ward"
         );
         let lead = engine.query(|db| db.account("lanhdao")).await.expect("a lead's account");
-        assert_eq!((lead.member.role, lead.member.ward_code.as_deref()), (Role::WardLead, Some("00070")), "{name}");
+        assert_eq!(
+            (lead.member.role, lead.member.ward_code.as_deref()),
+            (Role::WardLead, Some("00070")),
+            "{name}"
+        );
 
         for (token, minutes) in [("one", 0), ("two", 1), ("three", 2)] {
             engine

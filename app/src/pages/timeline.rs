@@ -60,9 +60,9 @@ fn describe(lang: Lang, ward_name: impl Fn(&str) -> Option<String>, change: &Cha
             }
             text
         }
-        Change::Assigned { officer: None, .. } => lang
-            .pick("Phường đã giao cán bộ phụ trách", "The ward assigned an officer to it")
-            .into(),
+        Change::Assigned { officer: None, .. } => {
+            lang.pick("Phường đã giao cán bộ phụ trách", "The ward assigned an officer to it").into()
+        }
     }
 }
 

@@ -94,7 +94,10 @@ fn assign(
         .account(&username)?
         .filter(|account| !account.disabled && account.member.ward_code.as_deref() == Some(&current.ward))
         .ok_or_else(|| {
-            FieldError::invalid("officer", format!("{username:?} is not an active officer of ward {}", current.ward))
+            FieldError::invalid(
+                "officer",
+                format!("{username:?} is not an active officer of ward {}", current.ward),
+            )
         })?
         .member;
     let takes_it_themselves = current.assigned_to.is_none() && officer.id == staff.id;
@@ -105,7 +108,11 @@ fn assign(
         )));
     }
     if current.assigned_to == Some(officer.id) {
-        return Err(FieldError::invalid("officer", format!("report {id} is already assigned to {username:?}")).into());
+        return Err(FieldError::invalid(
+            "officer",
+            format!("report {id} is already assigned to {username:?}"),
+        )
+        .into());
     }
     if current.assigned_to.is_some() && reason.is_none() {
         return Err(FieldError::required("reason").into());

@@ -153,7 +153,8 @@ mod tests {
             .unwrap();
         let account = |id, name: &str, role: &str| (id, name.to_owned(), role.to_owned());
         assert_eq!(accounts, [account(4, "hoankiem", "ward"), account(9, "thanhpho", "city")]);
-        let broken: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        let broken: i64 =
+            conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
         assert_eq!(broken, 0, "the session still refers to its account");
         let lead = "INSERT INTO staff (username, password_hash, role, ward_code, created_at) VALUES (?1, 'h', 'ward_lead', ?2, 't')";
         conn.execute(lead, ["lanhdao", "00070"]).unwrap();
