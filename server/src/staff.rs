@@ -53,9 +53,11 @@ impl StaffMember {
         }
     }
 
-    /// Whether this member leads ward `ward_code`, and so assigns its reports.
-    pub fn leads(&self, ward_code: &str) -> bool {
-        self.role == Role::WardLead && self.can_act_in(ward_code)
+    /// Whether this member assigns the reports of ward `ward_code` to its officers: the
+    /// ward's leads, and city staff and administrators, who oversee every ward (so that a
+    /// report held by an officer who left, or in a ward without a lead, is not stuck).
+    pub fn assigns_in(&self, ward_code: &str) -> bool {
+        self.role != Role::Ward && self.can_act_in(ward_code)
     }
 
     /// Whether this member may act on a report of `ward_code` assigned to the staff member
@@ -407,12 +409,13 @@ mod tests {
     }
 
     #[test]
-    fn a_ward_lead_acts_in_and_leads_their_own_ward_only() {
+    fn a_ward_lead_acts_and_assigns_in_their_own_ward_only_and_city_staff_in_every_ward() {
         let lead = staff(Role::WardLead, Some("00070"));
-        assert!(lead.can_act_in("00070") && lead.leads("00070"));
-        assert!(!lead.can_act_in("00004") && !lead.leads("00004"));
-        for other in [staff(Role::Ward, Some("00070")), staff(Role::City, None), staff(Role::Admin, None)] {
-            assert!(!other.leads("00070"), "{:?} does not lead", other.role);
+        assert!(lead.can_act_in("00070") && lead.assigns_in("00070"));
+        assert!(!lead.can_act_in("00004") && !lead.assigns_in("00004"));
+        assert!(!staff(Role::Ward, Some("00070")).assigns_in("00070"), "an officer does not assign");
+        for role in [Role::City, Role::Admin] {
+            assert!(staff(role, None).assigns_in("00070") && staff(role, None).assigns_in("00004"), "{role}");
         }
     }
 

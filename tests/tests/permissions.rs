@@ -326,20 +326,22 @@ mod rules {
         }
     }
 
-    /// Assigning an unassigned report to `hoankiem`: the ward's lead, or `hoankiem` taking it.
+    /// Assigning an unassigned report to `hoankiem`: the ward's lead, city staff and
+    /// administrators, or `hoankiem` taking it.
     pub fn assigns_or_takes(who: Who) -> Answer {
         match who {
-            WardOfficer | WardLead => Granted,
-            Colleague | OtherOfficer | City | Admin | Open311Key => Forbidden,
+            WardOfficer | WardLead | City | Admin => Granted,
+            Colleague | OtherOfficer | Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
 
-    /// Giving an assigned report to another officer: the ward's lead only.
-    pub fn ward_lead(who: Who) -> Answer {
+    /// Giving an assigned report to another officer: the ward's lead, city staff and
+    /// administrators; no officer.
+    pub fn assigners(who: Who) -> Answer {
         match who {
-            WardLead => Granted,
-            WardOfficer | Colleague | OtherOfficer | City | Admin | Open311Key => Forbidden,
+            WardLead | City | Admin => Granted,
+            WardOfficer | Colleague | OtherOfficer | Open311Key => Forbidden,
             _ => Unauthorized,
         }
     }
@@ -454,7 +456,7 @@ fn table() -> Vec<Row> {
             let path = format!("/api/v1/reports/{}/actions", w.new_report());
             w.post(who, &path, &json!({ "action": "assign", "officer": "hoankiem" }))
         }),
-        row("POST /api/v1/reports/{id}/actions (reassign)", ward_lead, |w, who| {
+        row("POST /api/v1/reports/{id}/actions (reassign)", assigners, |w, who| {
             let path = format!("/api/v1/reports/{}/actions", w.assigned_report());
             let reassign =
                 json!({ "action": "assign", "officer": "hoankiem2", "reason": "Cán bộ nghỉ phép." });

@@ -224,6 +224,11 @@ fn a_ward_lead_assigns_each_report_to_one_officer_who_alone_handles_it_until_a_t
     let data = world._data.path();
     let lead = StaffClient::create(&world.server, data, "lanhdao", "ward_lead", Some("00070"));
     let colleague = StaffClient::create(&world.server, data, "hoankiem2", "ward", Some("00070"));
+    StaffClient::create(&world.server, data, "nghiviec", "ward", Some("00070"));
+    let data_dir = data.to_str().unwrap();
+    let disabled =
+        phananh_tests::run_server(&["disable-staff", "--username", "nghiviec", "--data-dir", data_dir], "");
+    assert!(disabled.status.success(), "{}", String::from_utf8_lossy(&disabled.stderr));
     let id = new_report(&world);
     let ok = |response: reqwest::blocking::Response| {
         let status = response.status();
@@ -242,11 +247,13 @@ fn a_ward_lead_assigns_each_report_to_one_officer_who_alone_handles_it_until_a_t
     let reassign = |officer: &str| json!({ "action": "assign", "officer": officer, "reason": "Cán bộ được giao nghỉ phép." });
 
     // Only an active officer or lead of the report's own ward can hold it.
-    for nobody in ["badinh", "thanhpho", "khongai", " "] {
+    for nobody in ["badinh", "thanhpho", "nghiviec", "khongai", " "] {
         refused(lead.act(&id, &assign(nobody)), StatusCode::UNPROCESSABLE_ENTITY, Some("officer"));
     }
-    refused(world.city.act(&id, &assign("hoankiem")), StatusCode::FORBIDDEN, None);
-    refused(colleague.act(&id, &assign("hoankiem")), StatusCode::FORBIDDEN, None);
+    // An officer who may not assign learns nothing of which accounts exist.
+    for anyone in ["hoankiem", "khongai"] {
+        refused(colleague.act(&id, &assign(anyone)), StatusCode::FORBIDDEN, None);
+    }
     ok(lead.act(&id, &assign("HoanKiem")));
     let work = |staff: &StaffClient| -> Vec<String> {
         let items: Vec<Value> = staff.get("/api/v1/staff/me/work").json().unwrap();
@@ -268,6 +275,9 @@ fn a_ward_lead_assigns_each_report_to_one_officer_who_alone_handles_it_until_a_t
     refused(world.own.act(&id, &json!({ "action": "start" })), StatusCode::FORBIDDEN, None);
     ok(colleague.act(&id, &json!({ "action": "start" })));
     assert_eq!((work(&world.own), work(&colleague)), (vec![], vec![id.clone()]));
+    // City staff oversee every ward: they give it back (as to a ward without a lead).
+    ok(world.city.act(&id, &reassign("hoankiem")));
+    assert_eq!((work(&world.own), work(&colleague)), (vec![id.clone()], vec![]));
 
     // Staff see who and why; the reporter and the public see that the ward assigned it.
     let assigned = |events: Vec<Value>| -> Vec<Value> {
@@ -280,18 +290,22 @@ fn a_ward_lead_assigns_each_report_to_one_officer_who_alone_handles_it_until_a_t
     let path = format!("/api/v1/reports/{id}/events");
     assert_eq!(
         assigned(lead.get(&path).json().unwrap()),
-        [json!(["hoankiem", null]), json!(["hoankiem2", "Cán bộ được giao nghỉ phép."])]
+        [
+            json!(["hoankiem", null]),
+            json!(["hoankiem2", "Cán bộ được giao nghỉ phép."]),
+            json!(["hoankiem", "Cán bộ được giao nghỉ phép."])
+        ]
     );
     let public = reqwest::blocking::Client::new().get(world.server.url(&path)).send().unwrap();
     for events in [world.resident.get(&path).json().unwrap(), public.json().unwrap()] {
-        assert_eq!(assigned(events), [json!([null, null]), json!([null, null])]);
+        assert_eq!(assigned(events), [json!([null, null]), json!([null, null]), json!([null, null])]);
     }
 
     // A transfer gives it to the new ward unassigned: its officers take it from there.
     let transfer =
         json!({ "action": "transfer", "ward": BA_DINH, "reason": "Địa điểm thuộc phường Ba Đình." });
     ok(lead.act(&id, &transfer));
-    assert!(work(&colleague).is_empty());
+    assert!(work(&world.own).is_empty());
     ok(world.other.act(&id, &assign("badinh")));
     assert_eq!(work(&world.other), [id.as_str()]);
 

@@ -72,9 +72,9 @@ fn check(request: &ActionRequest, wards: &WardIndex) -> Result<(), DomainError> 
 }
 
 /// Gives open report `id` (as `current`) to the officer named `username`, as `staff` asks:
-/// the change to record. A ward lead assigns any active officer or lead of the ward; an
-/// officer takes an unassigned report themselves; giving it to someone else once assigned
-/// needs a reason. City staff and administrators escalate, they do not assign.
+/// the change to record. The ward's leads (and city staff and administrators) assign any
+/// active officer or lead of the ward; an officer takes an unassigned report themselves;
+/// giving it to someone else once assigned needs a reason.
 fn assign(
     db: &mut dyn Db,
     staff: &StaffMember,
@@ -90,6 +90,15 @@ fn assign(
         ));
     }
     let username = username.trim().to_lowercase();
+    // Who may is decided before the name is looked up, so that an answer does not tell
+    // someone who may not assign which accounts exist.
+    let takes_it_themselves = current.assigned_to.is_none() && username == staff.username;
+    if !staff.assigns_in(&current.ward) && !takes_it_themselves {
+        return Err(DomainError::forbidden(format!(
+            "the leads of ward {} assign its reports; an officer may take an unassigned one themselves",
+            current.ward
+        )));
+    }
     let officer = db
         .account(&username)?
         .filter(|account| !account.disabled && account.member.ward_code.as_deref() == Some(&current.ward))
@@ -100,13 +109,6 @@ fn assign(
             )
         })?
         .member;
-    let takes_it_themselves = current.assigned_to.is_none() && officer.id == staff.id;
-    if !staff.leads(&current.ward) && !takes_it_themselves {
-        return Err(DomainError::forbidden(format!(
-            "the leads of ward {} assign its reports; an officer may take an unassigned one themselves",
-            current.ward
-        )));
-    }
     if current.assigned_to == Some(officer.id) {
         return Err(FieldError::invalid(
             "officer",
