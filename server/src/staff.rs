@@ -65,7 +65,8 @@ impl StaffMember {
     /// the other officers of the ward read it but do not act; its officer, the ward's leads,
     /// and city staff and administrators (who escalate) still do.
     pub fn may_handle(&self, ward_code: &str, assigned_to: Option<i64>) -> bool {
-        self.can_act_in(ward_code) && (self.role != Role::Ward || assigned_to.is_none_or(|id| id == self.id))
+        self.assigns_in(ward_code)
+            || (self.can_act_in(ward_code) && assigned_to.is_none_or(|id| id == self.id))
     }
 }
 

@@ -197,9 +197,9 @@ pub enum ActionRequest {
     MarkDuplicate { original: Uuid },
     /// A note for staff only: never shown to the resident or the public.
     Note { text: String },
-    /// Gives the report to one officer of its ward (by username), who answers for it: a
-    /// ward lead assigns any officer, an officer may take an unassigned report themselves.
-    /// Giving it to someone else once assigned needs a reason.
+    /// Gives the report to one officer of its ward (by username), who answers for it: the
+    /// ward's leads and city staff assign any officer, an officer may take an unassigned
+    /// report themselves. Giving it to someone else once assigned needs a reason.
     Assign {
         officer: String,
         #[serde(default)]
@@ -797,7 +797,7 @@ pub const USERNAME_MAX_CHARS: usize = 32;
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A ward officer: acts on, and reads the private details of, one ward's reports; once a
-    /// report is assigned, only its own officer (and the ward's leads) act on it.
+    /// report is assigned, only its own officer (and the ward's leads and city staff) act on it.
     Ward,
     /// A ward lead (lãnh đạo phường/xã): what an officer does in their ward, on every report
     /// of it, and assigns each report to an officer.

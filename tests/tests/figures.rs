@@ -240,7 +240,8 @@ fn on_postgresql_the_kept_figures_equal_the_figures_recomputed_from_the_events()
     run("postgres", 16);
 }
 
-/// Undoes the kept figures' migration, as a database of the version before them is.
+/// Undoes the kept figures' migration and the one after it (assignment), as a database of
+/// the version before them is.
 const BEFORE_KEPT_FIGURES: &str =
     "DROP TABLE kept_reports; DROP TABLE handling_samples; DROP TABLE ward_days;
      DROP INDEX reports_open; DROP INDEX reports_late_ack; DROP INDEX reports_late_handle;

@@ -95,7 +95,7 @@ fn assign(
     let takes_it_themselves = current.assigned_to.is_none() && username == staff.username;
     if !staff.assigns_in(&current.ward) && !takes_it_themselves {
         return Err(DomainError::forbidden(format!(
-            "the leads of ward {} assign its reports; an officer may take an unassigned one themselves",
+            "the leads of ward {} and city staff assign its reports; an officer may take an unassigned one themselves",
             current.ward
         )));
     }
@@ -146,7 +146,7 @@ fn apply(
     }
     if !staff.may_handle(&current.ward, current.assigned_to) {
         return Err(DomainError::forbidden(format!(
-            "report {id} is assigned to another officer of ward {}: its officer and the ward's leads act on it",
+            "report {id} is assigned to another officer of ward {}: its officer, the ward's leads and city staff act on it",
             current.ward
         )));
     }
